@@ -1,0 +1,60 @@
+"""Fixtures for tests that need the running lab: start it when it is not running (and stop it
+afterwards in that case), and hand tests its environment (endpoints, lab credentials, CA bundle)."""
+import os
+import shlex
+import subprocess
+import sys
+import urllib.request
+import json
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+LABCTL = os.path.join(ROOT, "tests", "lab", "labctl.py")
+STATE_DIR = os.environ.get("CLUSTERSAFE_LAB_DIR", os.path.join(ROOT, ".lab"))
+
+
+def _lab_running():
+    for name in ("vcenter", "labd"):
+        try:
+            with open(os.path.join(STATE_DIR, name + ".pid")) as handle:
+                os.kill(int(handle.read()), 0)
+        except (OSError, ValueError):
+            return False
+    return os.path.exists(os.path.join(STATE_DIR, "lab.env"))
+
+
+def read_lab_env():
+    exports = {}
+    with open(os.path.join(STATE_DIR, "lab.env")) as handle:
+        for line in handle:
+            line = line.strip()
+            if line.startswith("export "):
+                key, _, value = line[len("export "):].partition("=")
+                exports[key] = shlex.split(value)[0] if value else ""
+    return exports
+
+
+@pytest.fixture(scope="session")
+def lab():
+    started_here = False
+    if not _lab_running():
+        subprocess.check_call([sys.executable, LABCTL, "start", "--state-dir", STATE_DIR],
+                              stdout=subprocess.DEVNULL)
+        started_here = True
+    yield read_lab_env()
+    if started_here:
+        subprocess.call([sys.executable, LABCTL, "stop", "--state-dir", STATE_DIR], stdout=subprocess.DEVNULL)
+
+
+def lab_control(lab, method, path, document=None, part_url_key="CLUSTERSAFE_LAB_CONTROL"):
+    """Call a lab control endpoint (``GET /status``, ``POST /reset``, ``POST /faults/<part>``)."""
+    data = json.dumps(document or {}).encode() if method == "POST" else None
+    request = urllib.request.Request(lab[part_url_key] + path, data=data, method=method)
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)
+
+
+def collections_path():
+    return subprocess.check_output(["bash", os.path.join(ROOT, "tools", "collection-root.sh"), "link"],
+                                   text=True).strip()

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Install what the collection, its lab and its tests need on a fresh Debian machine; quick when
+# everything is already there.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+need_apt=()
+for package in golang-go golang-github-vmware-govmomi-dev; do
+  dpkg -s "$package" >/dev/null 2>&1 || need_apt+=("$package")
+done
+if [ ${#need_apt[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+stamp="$root/build/.deps-$(sha256sum "$root/requirements.txt" "$root/requirements-test.txt" | sha256sum | cut -c1-16)"
+if [ ! -e "$stamp" ]; then
+  python3 -m pip install -q --disable-pip-version-check -r "$root/requirements-test.txt"
+  mkdir -p "$root/build" && touch "$stamp"
+fi
+bash "$root/tools/install-get-pip.sh" >/dev/null
