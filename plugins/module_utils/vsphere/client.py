@@ -1,0 +1,255 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to clustersafe.deep_security
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""vCenter client: connect, take one property snapshot of the inventory, run and wait for tasks,
+read and write custom attributes.
+
+It raises the typed errors below and never calls ``fail_json``, so it can be used outside modules
+(benchmarks, the recover tooling) and faked in unit tests.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import socket
+import ssl
+import time
+
+from ansible.module_utils.basic import env_fallback
+
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import (
+    CollectionError,
+    WaitTimeoutError,
+)
+
+try:
+    from pyVim.connect import Disconnect, SmartConnect
+    from pyVmomi import vim, vmodl
+
+    HAS_PYVMOMI = True
+    PYVMOMI_IMPORT_ERROR = None
+except ImportError as import_error:  # pragma: no cover - exercised only without pyvmomi
+    HAS_PYVMOMI = False
+    PYVMOMI_IMPORT_ERROR = import_error
+
+
+class VsphereError(CollectionError):
+    """Any failure talking to vCenter."""
+
+
+class VsphereAuthError(VsphereError):
+    """vCenter refused the user name or password."""
+
+
+class VsphereUnreachableError(VsphereError):
+    """vCenter could not be reached at all (DNS, refused, timeout)."""
+
+
+class VsphereTLSError(VsphereError):
+    """The TLS handshake failed, usually an untrusted or mismatched certificate."""
+
+
+class VsphereTaskError(VsphereError):
+    """A vCenter task ended in error; the message is the task's own error text."""
+
+
+def vsphere_argument_spec():
+    """Connection options shared by every vSphere module (see doc fragment ``vsphere``)."""
+    return dict(
+        hostname=dict(type="str", required=True, fallback=(env_fallback, ["VMWARE_HOST"])),
+        username=dict(type="str", required=True, aliases=["user"], fallback=(env_fallback, ["VMWARE_USER"])),
+        password=dict(type="str", required=True, aliases=["pass", "pwd"], no_log=True,
+                      fallback=(env_fallback, ["VMWARE_PASSWORD"])),
+        port=dict(type="int", default=443, fallback=(env_fallback, ["VMWARE_PORT"])),
+        validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["VMWARE_VALIDATE_CERTS"])),
+    )
+
+
+def _fault_text(fault):
+    """The human text of a vmodl fault or task error, as the vSphere client would show it."""
+    message = getattr(fault, "msg", None) or getattr(fault, "localizedMessage", None)
+    if not message:
+        for item in getattr(fault, "faultMessage", None) or []:
+            message = getattr(item, "message", None)
+            if message:
+                break
+    return message or type(fault).__name__
+
+
+def _is_tls_failure(error):
+    if isinstance(error, ssl.SSLError):
+        return True
+    cause = getattr(error, "__cause__", None) or getattr(error, "__context__", None)
+    return isinstance(cause, ssl.SSLError) or "CERTIFICATE_VERIFY_FAILED" in str(error)
+
+
+class VsphereClient(object):
+    """One logged-in vCenter session."""
+
+    TASK_POLL_SECONDS = 0.2
+
+    def __init__(self, hostname, username, password, port=443, validate_certs=True, connect_timeout=30):
+        self.hostname = hostname
+        self.port = port
+        self.username = username
+        self._password = password
+        self.validate_certs = validate_certs
+        self.connect_timeout = connect_timeout
+        self.si = None
+        self.content = None
+
+    @classmethod
+    def from_module_params(cls, params):
+        return cls(params["hostname"], params["username"], params["password"], params["port"],
+                   params["validate_certs"])
+
+    # -- session -------------------------------------------------------------------------------
+    def connect(self):
+        where = "%s:%s" % (self.hostname, self.port)
+        if self.validate_certs:
+            context = ssl.create_default_context()
+        else:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        try:
+            self.si = SmartConnect(host=self.hostname, port=self.port, user=self.username, pwd=self._password,
+                                   sslContext=context, httpConnectionTimeout=self.connect_timeout)
+        except vim.fault.InvalidLogin:
+            raise VsphereAuthError(
+                "vCenter %s refused the login of %r: check username and password "
+                "(parameters username/password or VMWARE_USER/VMWARE_PASSWORD)" % (where, self.username))
+        except vmodl.MethodFault as fault:
+            raise VsphereError("vCenter %s refused the session: %s" % (where, _fault_text(fault)))
+        except Exception as error:  # the socket and TLS layers raise many unrelated types
+            if _is_tls_failure(error):
+                raise VsphereTLSError(
+                    "TLS certificate of vCenter %s could not be verified (%s): install the vCenter's CA "
+                    "certificate on the controller (or point SSL_CERT_FILE at it); validate_certs=false "
+                    "only on a lab" % (where, error))
+            if isinstance(error, (socket.error, OSError)) or "Connection" in type(error).__name__:
+                raise VsphereUnreachableError(
+                    "cannot reach vCenter %s: %s; check hostname, port and that the controller can reach it"
+                    % (where, error))
+            raise VsphereError("cannot connect to vCenter %s: %s" % (where, error))
+        self.content = self.si.RetrieveContent()
+        return self
+
+    def close(self):
+        if self.si is not None:
+            try:
+                Disconnect(self.si)
+            except Exception:  # a dropped session cannot be logged out; nothing is left to clean up
+                pass
+            self.si = None
+
+    def __enter__(self):
+        return self.connect()
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    # -- one-pass snapshot -------------------------------------------------------------------------
+    def snapshot(self, properties_by_type, extra_objects=()):
+        """Fetch ``properties_by_type`` ({vim type: [property path, ...]}) for every object of those
+        types under the root folder, plus ``extra_objects`` ([(managed object, [paths])]), in one
+        property-collector pass (paged when vCenter hands back a token).
+
+        Returns {moid: {"_type": type name, "_ref": managed object, path: value, ...}}.
+        """
+        collector = self.content.propertyCollector
+        view = self.content.viewManager.CreateContainerView(self.content.rootFolder,
+                                                            list(properties_by_type), True)
+        try:
+            traverse = vmodl.query.PropertyCollector.TraversalSpec(
+                name="view", path="view", skip=False, type=vim.view.ContainerView)
+            object_specs = [vmodl.query.PropertyCollector.ObjectSpec(obj=view, skip=True, selectSet=[traverse])]
+            prop_specs = [vmodl.query.PropertyCollector.PropertySpec(type=kind, pathSet=list(paths))
+                          for kind, paths in properties_by_type.items()]
+            for obj, paths in extra_objects:
+                object_specs.append(vmodl.query.PropertyCollector.ObjectSpec(obj=obj, skip=False))
+                prop_specs.append(vmodl.query.PropertyCollector.PropertySpec(type=type(obj), pathSet=list(paths)))
+            filter_spec = vmodl.query.PropertyCollector.FilterSpec(objectSet=object_specs, propSet=prop_specs)
+            result = collector.RetrievePropertiesEx([filter_spec], vmodl.query.PropertyCollector.RetrieveOptions())
+            objects = {}
+            while result is not None:
+                for item in result.objects or []:
+                    record = objects.setdefault(item.obj._moId, {"_type": type(item.obj).__name__, "_ref": item.obj})
+                    for prop in item.propSet or []:
+                        record[prop.name] = prop.val
+                token = getattr(result, "token", None)
+                result = collector.ContinueRetrievePropertiesEx(token) if token else None
+            return objects
+        except vmodl.MethodFault as fault:
+            raise VsphereError("vCenter property query failed: %s" % _fault_text(fault))
+        finally:
+            try:
+                view.DestroyView()
+            except Exception:  # a lost session also loses the view; nothing to clean up
+                pass
+
+    # -- tasks ----------------------------------------------------------------------------------------
+    def wait_for_task(self, task, action, timeout=600):
+        """Wait (bounded) for ``task``; return its result or raise with the task's own error text."""
+        deadline = time.time() + timeout
+        while True:
+            info = task.info
+            if info.state == vim.TaskInfo.State.success:
+                return info.result
+            if info.state == vim.TaskInfo.State.error:
+                raise VsphereTaskError("vCenter task %s failed: %s" % (action, _fault_text(info.error)),
+                                       task=task._moId)
+            if time.time() > deadline:
+                raise WaitTimeoutError("vCenter task %s still running after %ss (task %s); it may still finish"
+                                       % (action, timeout, task._moId), task=task._moId)
+            time.sleep(self.TASK_POLL_SECONDS)
+
+    def run_task(self, action, method, *args, **kwargs):
+        timeout = kwargs.pop("timeout", 600)
+        try:
+            task = method(*args, **kwargs)
+        except vmodl.MethodFault as fault:
+            raise VsphereTaskError("vCenter refused %s: %s" % (action, _fault_text(fault)))
+        return self.wait_for_task(task, action, timeout=timeout)
+
+    # -- custom attributes ----------------------------------------------------------------------------
+    def custom_field_key(self, name, managed_type, create=False, known=None):
+        """Key of the custom attribute ``name`` for ``managed_type``; created on request.
+
+        ``known`` ({key: name}, from a snapshot) spares a round trip when the attribute exists."""
+        manager = self.content.customFieldsManager
+        for key, known_name in (known or {}).items():
+            if known_name == name:
+                return key
+        for field in (manager.field or []) if known is None else []:
+            if field.name == name and field.managedObjectType in (managed_type, None):
+                return field.key
+        if not create:
+            return None
+        try:
+            return manager.AddCustomFieldDef(name=name, moType=managed_type).key
+        except vim.fault.DuplicateName:
+            # another controller created it between our read and our write
+            for field in manager.field or []:
+                if field.name == name:
+                    return field.key
+            raise
+        except vmodl.MethodFault as fault:
+            raise VsphereError("cannot create custom attribute %s: %s" % (name, _fault_text(fault)))
+
+    def set_custom_value(self, entity, key, value):
+        try:
+            self.content.customFieldsManager.SetField(entity=entity, key=key, value=value)
+        except vmodl.MethodFault as fault:
+            raise VsphereError("cannot write custom attribute on %s: %s" % (entity.name, _fault_text(fault)))
+
+
+def custom_values(raw_values, field_names):
+    """{attribute name: value} from a ``customValue`` list and {key: name} of the field definitions."""
+    values = {}
+    for item in raw_values or []:
+        name = field_names.get(item.key)
+        if name is not None:
+            values[name] = getattr(item, "value", "")
+    return values

@@ -1,0 +1,107 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to clustersafe.deep_security
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the vSphere modules share: gather the inventory in one pass, write records and DRS levels,
+and run a module body with the error handling every module wants."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import getpass
+import socket
+import traceback
+
+from ansible.module_utils.basic import missing_required_lib
+
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import CollectionError
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere import client as vsphere_client
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.inventory import (
+    SNAPSHOT_PROPERTIES,
+    build_inventory,
+    datacenter_names,
+    encode_record,
+)
+
+
+class Snapshot(object):
+    """One property-collector pass: the raw objects, the inventory document built from them, and
+    the managed-object references the writers need."""
+
+    def __init__(self, objects, field_names, inventory):
+        self.objects = objects
+        self.field_names = field_names
+        self.inventory = inventory
+        self.datacenters = datacenter_names(objects)
+
+    def ref(self, moid):
+        return self.objects[moid]["_ref"]
+
+    def vm_refs_by_name(self):
+        return dict((record["name"], record["_ref"]) for record in self.objects.values()
+                    if record["_type"].endswith("VirtualMachine"))
+
+    def host_refs_by_name(self):
+        return dict((record["name"], record["_ref"]) for record in self.objects.values()
+                    if record["_type"].endswith("HostSystem"))
+
+
+def gather(client, dsva_pattern="dsva-*", dsm_patterns=("dsm*",)):
+    vim = vsphere_client.vim
+    types = dict((getattr(vim, name), paths) for name, paths in SNAPSHOT_PROPERTIES.items())
+    manager = client.content.customFieldsManager
+    objects = client.snapshot(types, extra_objects=[(manager, ["field"])] if manager is not None else [])
+    field_names = {}
+    for moid in list(objects):
+        if objects[moid]["_type"].endswith("CustomFieldsManager"):
+            for field in objects.pop(moid).get("field") or []:
+                field_names[field.key] = field.name
+    return Snapshot(objects, field_names, build_inventory(objects, field_names, dsva_pattern, dsm_patterns))
+
+
+def now_iso():
+    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def default_owner(username):
+    try:
+        local_user = getpass.getuser()
+    except Exception:  # no passwd entry in some containers
+        local_user = "unknown"
+    return "%s@%s (vCenter user %s)" % (local_user, socket.gethostname(), username)
+
+
+def write_record(client, snapshot, entity, attribute, managed_type, record):
+    """Write (record dict) or clear (None) a JSON record in a custom attribute on ``entity``."""
+    key = client.custom_field_key(attribute, managed_type, create=record is not None, known=snapshot.field_names)
+    if key is None:
+        return
+    client.set_custom_value(entity, key, encode_record(record) if record is not None else "")
+
+
+def set_drs_level(client, cluster_ref, level):
+    """Change only the DRS automation level; every other DRS and HA setting stays as it is."""
+    vim = vsphere_client.vim
+    spec = vim.cluster.ConfigSpecEx(drsConfig=vim.cluster.DrsConfigInfo(defaultVmBehavior=level))
+    client.run_task("setting DRS automation level of %s to %s" % (cluster_ref.name, level),
+                    cluster_ref.ReconfigureComputeResource_Task, spec=spec, modify=True)
+
+
+def run_vsphere_module(module, body):
+    """Connect, run ``body(client)`` -> result dict, exit; every CollectionError becomes fail_json."""
+    if not vsphere_client.HAS_PYVMOMI:
+        module.fail_json(msg=missing_required_lib("pyvmomi"), exception=str(vsphere_client.PYVMOMI_IMPORT_ERROR))
+    client = vsphere_client.VsphereClient.from_module_params(module.params)
+    try:
+        client.connect()
+        result = body(client)
+    except CollectionError as error:
+        client.close()
+        module.fail_json(msg=error.message, **error.details)
+    except Exception as error:  # an unexpected fault still gets a readable message, not a bare traceback
+        client.close()
+        module.fail_json(msg="unexpected error talking to vCenter: %s: %s" % (type(error).__name__, error),
+                         exception=traceback.format_exc())
+    client.close()
+    module.exit_json(**result)

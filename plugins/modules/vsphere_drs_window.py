@@ -1,0 +1,197 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to clustersafe.deep_security
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: vsphere_drs_window
+short_description: Hold a cluster's DRS at manual for a maintenance window and restore it afterwards
+version_added: 0.1.0
+description:
+  - With O(state=manual), saves the cluster's DRS automation level (with the window id, the owner and the
+    time) in the custom attribute C(clustersafe.drs_window) on the cluster I(before) it sets DRS to manual.
+    Use it around Horizon Recompose, Refresh and Rebalance (rule VS-05) and around agent installs.
+  - With O(state=restored), puts the saved level back and clears the record. Because the record lives on
+    the cluster in vCenter, a run from a fresh process on any controller restores after a crash.
+  - Only the automation level is written (C(modify=true) with nothing else in the spec); the vMotion
+    rate and every other DRS and HA setting stay as they were.
+  - A record from another window means the cluster is held; the module fails naming who holds it and since
+    when, unless O(force=true), which takes the window over and keeps the I(original) saved level.
+  - If setting DRS fails right after a new record was written, the record is removed again and the
+    task's own error is reported.
+author:
+  - clustersafe maintainers
+extends_documentation_fragment:
+  - clustersafe.deep_security.vsphere
+options:
+  cluster:
+    description: Name of the cluster.
+    type: str
+    required: true
+  datacenter:
+    description: Datacenter of the cluster, when cluster names repeat across datacenters.
+    type: str
+  window:
+    description: Id of the maintenance window, for example a change number. Restoring needs the same id.
+    type: str
+    required: true
+  state:
+    description:
+      - V(manual) saves the current level and sets DRS to manual.
+      - V(restored) puts the saved level back and removes the record.
+    type: str
+    choices: [manual, restored]
+    default: manual
+  owner:
+    description: Who holds the window, shown to anyone the cluster is held from. Defaults to the local user, controller host and vCenter user.
+    type: str
+  force:
+    description:
+      - Take over or restore a window recorded under another id. The original level in the record is kept.
+    type: bool
+    default: false
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+"""
+
+EXAMPLES = r"""
+- name: Hold DRS at manual around a Horizon recompose (rule VS-05)
+  block:
+    - name: DRS to manual, original level saved on the cluster
+      clustersafe.deep_security.vsphere_drs_window:
+        cluster: VDI-Cluster
+        window: CHG0012345
+        state: manual
+      delegate_to: localhost
+
+    - name: Recompose the desktop pool
+      ansible.builtin.debug:
+        msg: run the Horizon operation here
+  always:
+    - name: Restore DRS on every exit path
+      clustersafe.deep_security.vsphere_drs_window:
+        cluster: VDI-Cluster
+        window: CHG0012345
+        state: restored
+      delegate_to: localhost
+
+- name: After a crash, restore from any controller
+  clustersafe.deep_security.vsphere_drs_window:
+    cluster: VDI-Cluster
+    window: CHG0012345
+    state: restored
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+automation_level:
+  description: DRS automation level after the run (in check mode, the level the run would leave).
+  returned: always
+  type: str
+  sample: manual
+previous_automation_level:
+  description: DRS automation level before the run.
+  returned: always
+  type: str
+  sample: fullyAutomated
+record:
+  description: The window record on the cluster after the run, or null once restored.
+  returned: always
+  type: dict
+  sample: {window: CHG0012345, original_level: fullyAutomated, owner: "ops@ctl01 (vCenter user svc-ds)",
+           since: "2026-11-26T07:30:00+00:00"}
+message:
+  description: What the run did or would do.
+  returned: always
+  type: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.client import vsphere_argument_spec
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.drs_window import plan_window
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.inventory import (
+    DRS_WINDOW_ATTRIBUTE,
+    select_clusters,
+)
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.service import (
+    default_owner,
+    gather,
+    now_iso,
+    run_vsphere_module,
+    set_drs_level,
+    write_record,
+)
+
+
+def public_record(record):
+    return None if record is None else dict((k, v) for k, v in record.items() if k != "valid")
+
+
+def main():
+    argument_spec = vsphere_argument_spec()
+    argument_spec.update(
+        cluster=dict(type="str", required=True),
+        datacenter=dict(type="str"),
+        window=dict(type="str", required=True),
+        state=dict(type="str", choices=["manual", "restored"], default="manual"),
+        owner=dict(type="str"),
+        force=dict(type="bool", default=False),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    params = module.params
+
+    def body(client):
+        snapshot = gather(client)
+        cluster = select_clusters(snapshot.inventory, [params["cluster"]], params["datacenter"], snapshot.datacenters)[0]
+        current = cluster["drs"]["automation_level"]
+        record = cluster["drs_window"]
+        plan = plan_window(cluster["name"], params["state"], params["window"], current, record,
+                           params["owner"] or default_owner(params["username"]), now_iso(), params["force"])
+        after_level = plan.set_level or current
+        if plan.clear_record:
+            after_record = None
+        elif plan.write_record is not None:
+            after_record = plan.write_record
+        else:
+            after_record = public_record(record)
+        result = {
+            "changed": plan.changed,
+            "automation_level": after_level,
+            "previous_automation_level": current,
+            "record": after_record,
+            "message": plan.message,
+            "diff": {"before": {"automation_level": current, "record": public_record(record)},
+                     "after": {"automation_level": after_level, "record": after_record}},
+        }
+        if not plan.changed or module.check_mode:
+            return result
+
+        cluster_ref = snapshot.ref(cluster["moid"])
+        managed_type = type(cluster_ref)
+        if plan.write_record is not None:
+            write_record(client, snapshot, cluster_ref, DRS_WINDOW_ATTRIBUTE, managed_type, plan.write_record)
+        if plan.set_level:
+            try:
+                set_drs_level(client, cluster_ref, plan.set_level)
+            except Exception:
+                if record is None and plan.write_record is not None:
+                    # Nothing was changed yet: leave no record claiming a window that never started.
+                    write_record(client, snapshot, cluster_ref, DRS_WINDOW_ATTRIBUTE, managed_type, None)
+                raise
+        if plan.clear_record:
+            write_record(client, snapshot, cluster_ref, DRS_WINDOW_ATTRIBUTE, managed_type, None)
+        return result
+
+    run_vsphere_module(module, body)
+
+
+if __name__ == "__main__":
+    main()
