@@ -42,6 +42,21 @@ class Snapshot(object):
         return dict((record["name"], record["_ref"]) for record in self.objects.values()
                     if record["_type"].endswith("VirtualMachine"))
 
+    def vm_facts(self):
+        """{VM name: {"host": host name, "power_state": str, "memory_mb": int}} from the same pass."""
+        host_names = dict((moid, record["name"]) for moid, record in self.objects.items()
+                          if record["_type"].endswith("HostSystem"))
+        facts = {}
+        for record in self.objects.values():
+            if record["_type"].endswith("VirtualMachine"):
+                host = record.get("runtime.host")
+                facts[record["name"]] = {
+                    "host": host_names.get(getattr(host, "_moId", None)),
+                    "power_state": str(record.get("runtime.powerState")),
+                    "memory_mb": record.get("summary.config.memorySizeMB") or 0,
+                }
+        return facts
+
     def host_refs_by_name(self):
         return dict((record["name"], record["_ref"]) for record in self.objects.values()
                     if record["_type"].endswith("HostSystem"))
