@@ -44,7 +44,7 @@ options:
     type: bool
     default: true
 notes:
-  - Runs on the controller; use C(delegate_to: localhost) or a play on C(localhost).
+  - 'Runs on the controller: use C(delegate_to: localhost) or a play on C(localhost).'
   - Set the connection options once for every vSphere module of the collection with
     C(module_defaults) and the action group C(group/clustersafe.deep_security.vsphere).
 requirements:

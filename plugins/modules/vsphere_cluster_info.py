@@ -21,7 +21,7 @@ description:
     a token), never object by object, so the number of requests does not grow with the number of VMs.
   - The result is plain data meant to be judged by the collection's rules (VS-01 to VS-05) without another call.
 author:
-  - clustersafe maintainers
+  - clustersafe maintainers (@clustersafe)
 extends_documentation_fragment:
   - clustersafe.deep_security.vsphere
 options:

@@ -24,7 +24,7 @@ description:
   - If setting DRS fails right after a new record was written, the record is removed again and the
     task's own error is reported.
 author:
-  - clustersafe maintainers
+  - clustersafe maintainers (@clustersafe)
 extends_documentation_fragment:
   - clustersafe.deep_security.vsphere
 options:
@@ -57,8 +57,10 @@ options:
 attributes:
   check_mode:
     support: full
+    description: Computes and reports the change without making it.
   diff_mode:
     support: full
+    description: Shows the state before and after.
 """
 
 EXAMPLES = r"""

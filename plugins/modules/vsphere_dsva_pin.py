@@ -19,7 +19,7 @@ description:
     cluster's settings are left alone. A second run reports no change.
   - With O(state=absent) the DSVAs' DRS and HA overrides are removed, so the cluster defaults apply again.
 author:
-  - clustersafe maintainers
+  - clustersafe maintainers (@clustersafe)
 extends_documentation_fragment:
   - clustersafe.deep_security.vsphere
 options:
@@ -46,8 +46,10 @@ options:
 attributes:
   check_mode:
     support: full
+    description: Computes and reports the change without making it.
   diff_mode:
     support: full
+    description: Shows the state before and after.
 """
 
 EXAMPLES = r"""

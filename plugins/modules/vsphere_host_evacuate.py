@@ -23,7 +23,7 @@ description:
     after a crash.
   - Everything is checked before the first move; when no host can take the VMs nothing is changed.
 author:
-  - clustersafe maintainers
+  - clustersafe maintainers (@clustersafe)
 extends_documentation_fragment:
   - clustersafe.deep_security.vsphere
 options:
@@ -68,8 +68,10 @@ options:
 attributes:
   check_mode:
     support: full
+    description: Computes and reports the change without making it.
   diff_mode:
     support: full
+    description: Shows the state before and after.
 """
 
 EXAMPLES = r"""
@@ -158,8 +160,8 @@ def evacuate(module, client, snapshot, cluster, host):
     changed = bool(plan["moves"]) or enter_maintenance
     new_record = None
     if changed:
-        base = dict(record) if record else {"owner": default_owner(params["username"]), "since": now_iso(),
-                                             "moved": [], "maintenance": False}
+        fresh = {"owner": default_owner(params["username"]), "since": now_iso(), "moved": [], "maintenance": False}
+        base = dict(record) if record else fresh
         base.pop("valid", None)
         base["window"] = params["window"] or base.get("window")
         base["moved"] = base.get("moved", []) + [{"vm": m["vm"], "to": m["to"]} for m in plan["moves"]]

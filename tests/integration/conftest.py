@@ -30,7 +30,7 @@ def read_lab_env():
         for line in handle:
             line = line.strip()
             if line.startswith("export "):
-                key, _, value = line[len("export "):].partition("=")
+                key, value = line[len("export "):].split("=", 1)
                 exports[key] = shlex.split(value)[0] if value else ""
     return exports
 

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Start, stop and describe the lab: a simulated vCenter (govmomi, built once and cached), and one
 Python process (``labd.py``) serving the simulated Windows nodes and Deep Security Manager.
 
@@ -69,8 +68,8 @@ def _spawn(state_dir, name, argv, ready_file, env=None):
     deadline = time.time() + READY_TIMEOUT
     while not os.path.exists(ready_file):
         if process.poll() is not None:
-            raise SystemExit("lab %s exited with %s; see %s" % (name, process.returncode,
-                                                               os.path.join(state_dir, "%s.log" % name)))
+            log_path = os.path.join(state_dir, "%s.log" % name)
+            raise SystemExit("lab %s exited with %s; see %s" % (name, process.returncode, log_path))
         if time.time() > deadline:
             raise SystemExit("lab %s not ready after %ds" % (name, READY_TIMEOUT))
         time.sleep(0.1)
@@ -78,7 +77,7 @@ def _spawn(state_dir, name, argv, ready_file, env=None):
 
 def _ca_bundle(state_dir):
     pki_dir = os.path.join(state_dir, "pki")
-    ca_cert, _ = pki.ensure_ca(pki_dir)
+    ca_cert = pki.ensure_ca(pki_dir)[0]
     bundle = os.path.join(pki_dir, "ca-bundle.pem")
     with open(bundle, "w") as out:
         if os.path.exists(SYSTEM_CA_BUNDLE):
@@ -162,7 +161,7 @@ def stop(args):
                 time.sleep(0.1)
             if _pid_alive(pid):
                 os.killpg(pid, signal.SIGKILL)
-            print("stopped %s (pid %d)" % (name, pid))
+            print("stopped %s (pid %s)" % (name, pid))
         for suffix in (".pid", ".ready.json"):
             path = os.path.join(args.state_dir, name + suffix)
             if os.path.exists(path):

@@ -30,8 +30,8 @@ def snapshot():
         drsConfig=vim.cluster.DrsConfigInfo(enabled=True, defaultVmBehavior="fullyAutomated", vmotionRate=2,
                                             enableVmBehaviorOverrides=True),
         dasConfig=vim.cluster.DasConfigInfo(enabled=True, hostMonitoring="enabled", admissionControlEnabled=True,
-                                            defaultVmSettings=vim.cluster.DasVmSettings(restartPriority="medium",
-                                                                                         isolationResponse="none")),
+                                            defaultVmSettings=vim.cluster.DasVmSettings(
+                                                restartPriority="medium", isolationResponse="none")),
         drsVmConfig=[vim.cluster.DrsVmConfigInfo(key=vms["dsva-esx1"], enabled=False),
                      vim.cluster.DrsVmConfigInfo(key=vms["dsva-esx2"], enabled=False)],
         dasVmConfig=[vim.cluster.DasVmConfigInfo(key=vms["dsva-esx1"],

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# ansible-test sanity on a copy of the collection under .../ansible_collections/clustersafe/deep_security,
+# with the offline pip bootstrap in place (tools/install-get-pip.sh).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+bash "$root/tools/install-get-pip.sh" >/dev/null
+copy=$(bash "$root/tools/collection-root.sh" copy)
+python=$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+cd "$copy"
+# pslint needs PowerShell, which this platform does not have; the PowerShell is checked by the unit
+# tests with the tree-sitter grammar instead.
+ansible-test sanity --color no --python "$python" --skip-test pslint "$@"
