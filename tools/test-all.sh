@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Everything CI runs, in order of cost: unit tests, ansible-test sanity, ansible-lint, then the lab
+# simulators and the integration tests against them. The lab is stopped on every exit path.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+bash tools/install-deps.sh
+collections=$(bash tools/collection-root.sh link)
+export ANSIBLE_COLLECTIONS_PATH="$collections"
+export ANSIBLE_PYTHON_INTERPRETER=$(command -v python3)
+
+step() { printf '\n=== %s ===\n' "$*"; }
+
+step "unit tests"
+python3 -m pytest -q tests/unit
+
+step "ansible-test sanity"
+bash tools/sanity.sh
+
+step "ansible-lint (production profile)"
+ansible-lint --offline --profile production
+
+step "lab and integration tests"
+trap 'python3 tests/lab/labctl.py stop >/dev/null 2>&1 || true' EXIT
+python3 tests/lab/labctl.py start >/dev/null
+python3 -m pytest -q tests/lab tests/integration
