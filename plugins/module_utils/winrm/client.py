@@ -1,0 +1,346 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to clustersafe.deep_security
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Run one of the collection's PowerShell scripts on a Windows node over WinRM (pywinrm) and return
+the single JSON document it prints.
+
+Every failure becomes a typed error (``WinRMAuthError``, ``WinRMTLSError``, ...) whose message says what
+to check; nothing here calls ``fail_json``, so services and tests can use the client directly.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import json
+import re
+import time
+import traceback
+import uuid
+import xml.etree.ElementTree as ET
+
+from ansible.module_utils.basic import env_fallback
+
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import (
+    CollectionError,
+    ParameterError,
+)
+
+WINRM_IMPORT_ERROR = None
+try:
+    import requests
+    import winrm
+    import winrm.exceptions
+    import winrm.protocol
+    HAS_WINRM = True
+except ImportError:
+    HAS_WINRM = False
+    WINRM_IMPORT_ERROR = traceback.format_exc()
+
+# Windows limits a command line to 8191 characters; the encoded script is most of ours.
+COMMAND_LINE_LIMIT = 8191
+COMMAND_PREFIX = "powershell -NoProfile -NonInteractive -EncodedCommand "
+MARKER_PREFIX = "# clustersafe:"
+TRANSPORTS = ["ntlm", "kerberos", "credssp", "certificate", "basic"]
+# Transports whose pywinrm implementation can encrypt messages over plain HTTP.
+ENCRYPTING_TRANSPORTS = ("ntlm", "kerberos", "credssp")
+
+
+class WinRMError(CollectionError):
+    """A WinRM exchange with a node failed."""
+
+
+class WinRMAuthError(WinRMError):
+    """The node rejected the credentials (HTTP 401)."""
+
+
+class WinRMTLSError(WinRMError):
+    """The TLS handshake failed, usually certificate validation."""
+
+
+class WinRMUnreachableError(WinRMError):
+    """No WinRM listener answered at the address and port."""
+
+
+class WinRMTimeoutError(WinRMError):
+    """A bounded wait ran out while talking to the node; the script may still be running there."""
+
+
+class ScriptError(WinRMError):
+    """The script ran and failed (non-zero exit); the message carries PowerShell's error text."""
+
+
+class MalformedOutputError(WinRMError):
+    """The script's standard output was not exactly one JSON object."""
+
+
+def winrm_argument_spec():
+    """Connection options shared by every Windows module (doc fragment ``clustersafe.deep_security.winrm``)."""
+    return dict(
+        hostname=dict(type="str", required=True, fallback=(env_fallback, ["WINRM_HOST"])),
+        username=dict(type="str", aliases=["user"], fallback=(env_fallback, ["WINRM_USER"])),
+        password=dict(type="str", aliases=["pass", "pwd"], no_log=True, fallback=(env_fallback, ["WINRM_PASSWORD"])),
+        port=dict(type="int", fallback=(env_fallback, ["WINRM_PORT"])),
+        transport=dict(type="str", choices=TRANSPORTS, default="ntlm", fallback=(env_fallback, ["WINRM_TRANSPORT"])),
+        scheme=dict(type="str", choices=["https", "http"], default="https"),
+        validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["WINRM_VALIDATE_CERTS"])),
+        ca_path=dict(type="path", fallback=(env_fallback, ["WINRM_CA_PATH"])),
+        cert_pem=dict(type="path"),
+        cert_key_pem=dict(type="path", no_log=False),
+        message_encryption=dict(type="str", choices=["auto", "always", "never"], default="auto"),
+        allow_unencrypted_http=dict(type="bool", default=False),
+        operation_timeout=dict(type="int", default=20),
+        read_timeout=dict(type="int", default=30),
+        command_timeout=dict(type="int", default=600),
+    )
+
+
+CONNECTION_OPTIONS = tuple(winrm_argument_spec())
+
+
+def validate_connection(params):
+    """Refuse unsafe or impossible connection settings before any packet is sent."""
+    transport = params.get("transport") or "ntlm"
+    scheme = params.get("scheme") or "https"
+    if not params.get("hostname"):
+        raise ParameterError("hostname is required (the node's address); set it or WINRM_HOST")
+    if transport == "certificate":
+        if scheme != "https":
+            raise ParameterError("transport=certificate needs scheme=https")
+        if not params.get("cert_pem") or not params.get("cert_key_pem"):
+            raise ParameterError("transport=certificate needs both cert_pem and cert_key_pem")
+    elif not params.get("username") or params.get("password") is None:
+        raise ParameterError("transport=%s needs username and password (or WINRM_USER and WINRM_PASSWORD)" % transport)
+    if scheme == "http" and not params.get("allow_unencrypted_http"):
+        encrypted = transport in ENCRYPTING_TRANSPORTS and params.get("message_encryption") != "never"
+        if not encrypted:
+            raise ParameterError(
+                "scheme=http with transport=%s would send credentials and data unencrypted; use scheme=https, "
+                "or a transport with message encryption (ntlm, kerberos, credssp), or set "
+                "allow_unencrypted_http=true if this network is trusted" % transport)
+    operation_timeout = params.get("operation_timeout") or 20
+    read_timeout = params.get("read_timeout") or 30
+    if operation_timeout < 1 or read_timeout <= operation_timeout:
+        raise ParameterError("read_timeout (%s) must be greater than operation_timeout (%s), both positive"
+                             % (read_timeout, operation_timeout))
+    if (params.get("command_timeout") or 600) < 1:
+        raise ParameterError("command_timeout must be a positive number of seconds")
+
+
+def build_script(name, body, params=None):
+    """The text sent to the node: marker line, parameters as a JSON here-string, then the body.
+
+    Comment lines and indentation are dropped (the marker stays) so the encoded command stays far
+    below the command-line limit.
+    """
+    document = json.dumps(params or {}, sort_keys=True, separators=(",", ":"))
+    lines = [MARKER_PREFIX + name, "$P = @'", document, "'@ | ConvertFrom-Json"]
+    for line in body.splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            lines.append(stripped)
+    return "\n".join(lines) + "\n"
+
+
+def encode_command(script):
+    return COMMAND_PREFIX + base64.b64encode(script.encode("utf-16-le")).decode("ascii")
+
+
+def clixml_to_text(data):
+    """PowerShell writes errors to stderr as CLIXML; keep only the error strings."""
+    if isinstance(data, bytes):
+        data = data.decode("utf-8", "replace")
+    if not data.startswith("#< CLIXML"):
+        return data.strip()
+    body = data.split("\n", 1)[1] if "\n" in data else ""
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError:
+        return data.strip()
+    parts = []
+    for element in root.iter():
+        if element.tag.endswith("}S") or element.tag == "S":
+            if element.get("S") == "Error" and element.text:
+                parts.append(element.text.replace("_x000D__x000A_", "\n"))
+    return "".join(parts).strip() or data.strip()
+
+
+def parse_document(stdout, script, host):
+    """Exactly one JSON object on stdout, nothing else."""
+    text = stdout.decode("utf-8", "replace") if isinstance(stdout, bytes) else stdout
+    text = text.lstrip(u"\ufeff").strip()
+    try:
+        document = json.loads(text)
+    except ValueError:
+        raise MalformedOutputError(
+            "script %s on %s did not print one JSON document (got %d characters starting %r); "
+            "check that nothing else on the node writes to standard output (profile scripts, "
+            "a wrapper) and retry" % (script, host, len(text), text[:80]),
+            host=host, script=script)
+    if not isinstance(document, dict):
+        raise MalformedOutputError("script %s on %s printed JSON that is not an object" % (script, host),
+                                   host=host, script=script)
+    return document
+
+
+class WinRMClient(object):
+    """One node, one pywinrm Protocol; ``run`` costs one shell (create, command, receive, delete)."""
+
+    def __init__(self, params, protocol_factory=None, clock=time.monotonic, sleep=time.sleep):
+        validate_connection(params)
+        self.params = dict(params)
+        self.host = params["hostname"]
+        self._protocol_factory = protocol_factory
+        self._clock = clock
+        self._sleep = sleep
+        self._protocol = None
+
+    @property
+    def endpoint(self):
+        scheme = self.params.get("scheme") or "https"
+        port = self.params.get("port") or (5986 if scheme == "https" else 5985)
+        host = self.host
+        if ":" in host and not host.startswith("["):
+            host = "[%s]" % host
+        return "%s://%s:%s/wsman" % (scheme, host, port)
+
+    def _make_protocol(self):
+        if self._protocol_factory is not None:
+            return self._protocol_factory(self.params)
+        p = self.params
+        transport = p.get("transport") or "ntlm"
+        if p.get("validate_certs", True):
+            validation = "validate"
+            ca_trust_path = p.get("ca_path") or "legacy_requests"
+        else:
+            validation = "ignore"
+            ca_trust_path = None
+        kwargs = dict(
+            transport=transport,
+            username=p.get("username"),
+            password=p.get("password"),
+            server_cert_validation=validation,
+            ca_trust_path=ca_trust_path,
+            read_timeout_sec=p.get("read_timeout") or 30,
+            operation_timeout_sec=p.get("operation_timeout") or 20,
+            message_encryption=p.get("message_encryption") or "auto",
+        )
+        if transport == "certificate":
+            kwargs.update(cert_pem=p.get("cert_pem"), cert_key_pem=p.get("cert_key_pem"))
+        return winrm.protocol.Protocol(self.endpoint, **kwargs)
+
+    def protocol(self):
+        if self._protocol is None:
+            try:
+                self._protocol = self._make_protocol()
+            except CollectionError:
+                raise
+            except Exception as error:  # pywinrm validates its arguments eagerly
+                raise self._translate(error, "connect")
+        return self._protocol
+
+    def run(self, name, body, params=None, timeout=None):
+        """Run script ``name`` with ``params``; return its JSON document."""
+        command = encode_command(build_script(name, body, params))
+        if len(command) > COMMAND_LINE_LIMIT:
+            raise ParameterError("script %s is %d characters encoded, over the Windows command-line limit of %d"
+                                 % (name, len(command), COMMAND_LINE_LIMIT))
+        timeout = timeout or self.params.get("command_timeout") or 600
+        protocol = self.protocol()
+        stage = "open a shell"
+        shell_id = command_id = None
+        try:
+            shell_id = protocol.open_shell()
+            stage = "start the script"
+            command_id = protocol.run_command(shell_id, command)
+            stage = "read the script's output"
+            stdout, stderr, exit_code = self._receive(protocol, shell_id, command_id, name, timeout)
+        except CollectionError:
+            self._cleanup(protocol, shell_id, command_id)
+            raise
+        except Exception as error:
+            self._cleanup(protocol, shell_id, command_id)
+            raise self._translate(error, stage, name)
+        self._cleanup(protocol, shell_id, command_id, quiet=False)
+        if exit_code != 0:
+            text = clixml_to_text(stderr) or "(no error text)"
+            raise ScriptError("script %s failed on %s (exit code %s): %s" % (name, self.host, exit_code, text),
+                              host=self.host, script=name, exit_code=exit_code, stderr=text[-2000:])
+        return parse_document(stdout, name, self.host)
+
+    def _receive(self, protocol, shell_id, command_id, name, timeout):
+        deadline = self._clock() + timeout
+        out, err = [], []
+        while True:
+            try:
+                stdout, stderr, exit_code, done = protocol.get_command_output_raw(shell_id, command_id)
+            except winrm.exceptions.WinRMOperationTimeoutError:
+                stdout, stderr, exit_code, done = b"", b"", None, False
+            out.append(stdout)
+            err.append(stderr)
+            if done:
+                return b"".join(out), b"".join(err), exit_code
+            if self._clock() >= deadline:
+                raise WinRMTimeoutError(
+                    "script %s on %s did not finish within %ss (command_timeout); it may still be running "
+                    "there: check the node's state with the info module before retrying" % (name, self.host, timeout),
+                    host=self.host, script=name, timeout=timeout)
+
+    def _cleanup(self, protocol, shell_id, command_id, quiet=True):
+        if shell_id is None:
+            return
+        try:
+            if command_id is not None:
+                protocol.cleanup_command(shell_id, command_id)
+            protocol.close_shell(shell_id)
+        except Exception as error:
+            if not quiet:
+                raise self._translate(error, "close the shell")
+
+    def _translate(self, error, stage, script=None):
+        """Map pywinrm/requests exceptions onto the collection's typed errors."""
+        where = "WinRM at %s" % self.endpoint
+        details = dict(host=self.host, endpoint=self.endpoint, stage=stage)
+        if script:
+            details["script"] = script
+        if isinstance(error, winrm.exceptions.InvalidCredentialsError) or \
+                isinstance(error, winrm.exceptions.AuthenticationError):
+            return WinRMAuthError(
+                "%s rejected the credentials of user %r with transport %s; check username/password "
+                "(WINRM_USER/WINRM_PASSWORD) and that the listener allows this transport"
+                % (where, self.params.get("username"), self.params.get("transport")), **details)
+        if isinstance(error, requests.exceptions.SSLError):
+            return WinRMTLSError(
+                "TLS with %s failed (%s); give the CA bundle that signed the node's certificate with ca_path "
+                "(WINRM_CA_PATH), or check the address matches the certificate" % (where, _short(error)),
+                **details)
+        if isinstance(error, (requests.exceptions.ReadTimeout,)):
+            return WinRMTimeoutError(
+                "%s did not answer within read_timeout=%ss while trying to %s; the node may be busy or "
+                "the operation may still be running there" % (where, self.params.get("read_timeout"), stage),
+                **details)
+        if isinstance(error, requests.exceptions.ConnectionError):
+            return WinRMUnreachableError(
+                "cannot reach %s (%s); check hostname, port, scheme and that WinRM is listening"
+                % (where, _short(error)), **details)
+        if isinstance(error, winrm.exceptions.WSManFaultError):
+            return WinRMError("%s returned a WS-Management fault while trying to %s: %s"
+                              % (where, stage, error.reason), wsman_fault_code=error.wsman_fault_code, **details)
+        if isinstance(error, winrm.exceptions.WinRMTransportError):
+            return WinRMError("%s answered HTTP %s while trying to %s" % (where, error.code, stage), **details)
+        return WinRMError("WinRM exchange with %s failed while trying to %s: %s: %s"
+                          % (where, stage, type(error).__name__, _short(error)), **details)
+
+
+def _short(error):
+    text = str(error)
+    # requests nests the useful part deep inside reprs; the tail is what the operator needs.
+    match = re.search(r"\(Caused by ([^(]+)\((.*)\)\)\s*$", text)
+    if match:
+        text = "%s: %s" % (match.group(1), match.group(2))
+    return text[:300]
+
+
+def new_message_id():
+    return "uuid:%s" % uuid.uuid4()

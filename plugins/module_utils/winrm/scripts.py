@@ -1,0 +1,238 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to clustersafe.deep_security
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The PowerShell the Windows modules run, one script per round trip.
+
+Contract shared by every script (``client.build_script`` adds the first lines):
+- line 1 is the marker ``# clustersafe:<name>``; the parameters arrive as JSON in ``$P``;
+- the script prints exactly one JSON object (``ConvertTo-Json -Compress -Depth 5``) and nothing else;
+- enums are cast with ``[string]`` because Windows PowerShell 5.1 serialises them as numbers;
+- a failure is a terminating error (non-zero exit, error text on stderr).
+
+Keep each body well under 3 KB: the encoded command must fit the 8191-character command line.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+# Where the agent lives and how we find it; repeated in the scripts that need it because each
+# script must stand alone on the node.
+AGENT_DIR = r"C:\Program Files\Trend Micro\Deep Security Agent"
+RECORD_KEY = r"HKLM:\SOFTWARE\clustersafe\deep_security"
+
+MSCS_INFO = r"""
+$ErrorActionPreference = 'Stop'
+[Console]::OutputEncoding = [Text.Encoding]::UTF8
+$r = [ordered]@{ computer = $env:COMPUTERNAME; cluster = $null; nodes = @(); groups = @(); networks = @() }
+$svc = Get-Service -Name ClusSvc -ErrorAction SilentlyContinue
+$r.cluster_service = $null
+if ($svc) { $r.cluster_service = @{ status = [string]$svc.Status; start_mode = [string]$svc.StartType } }
+$u = 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall\*'
+$a = Get-ItemProperty $u -ErrorAction SilentlyContinue | Where-Object { $_.DisplayName -like 'Trend Micro Deep Security Agent*' } | Select-Object -First 1
+$as = Get-Service -Name ds_agent -ErrorAction SilentlyContinue
+$r.agent = @{ installed = [bool]$a; version = $null; service_status = $null }
+if ($a) { $r.agent.version = [string]$a.DisplayVersion }
+if ($as) { $r.agent.service_status = [string]$as.Status }
+# The cluster is only readable locally while this node's cluster service runs.
+if ($svc -and [string]$svc.Status -eq 'Running') {
+  Import-Module FailoverClusters
+  $c = Get-Cluster
+  $q = Get-ClusterQuorum
+  $r.cluster = @{ name = [string]$c.Name; quorum_type = [string]$q.QuorumType; quorum_resource = [string]$q.QuorumResource.Name }
+  $r.nodes = @(Get-ClusterNode | ForEach-Object { @{ name = [string]$_.Name; id = [string]$_.Id; state = [string]$_.State; drain_status = [string]$_.DrainStatus; node_weight = [int]$_.NodeWeight; dynamic_weight = [int]$_.DynamicWeight } })
+  $r.groups = @(Get-ClusterGroup | ForEach-Object { @{ name = [string]$_.Name; owner_node = [string]$_.OwnerNode.Name; state = [string]$_.State; is_core = [bool]$_.IsCoreGroup } })
+  $r.networks = @(Get-ClusterNetwork | ForEach-Object { @{ name = [string]$_.Name; role = [string]$_.Role; state = [string]$_.State; address = [string]$_.Address } })
+}
+$r | ConvertTo-Json -Compress -Depth 5
+"""
+
+# Parameters: action (drain|stop|start|resume), force (bool), failback (NoFailback|Immediate|Policy),
+# timeout (seconds). Waits are bounded by $P.timeout; the JSON says whether the wait completed.
+MSCS_NODE = r"""
+$ErrorActionPreference = 'Stop'
+[Console]::OutputEncoding = [Text.Encoding]::UTF8
+$n = $env:COMPUTERNAME
+$end = (Get-Date).AddSeconds([int]$P.timeout)
+function Wait-Until([scriptblock]$test) {
+  while (-not (& $test)) {
+    if ((Get-Date) -gt $end) { return $false }
+    Start-Sleep -Seconds 2
+  }
+  return $true
+}
+$ok = $true
+switch ([string]$P.action) {
+  'drain' {
+    Import-Module FailoverClusters
+    Suspend-ClusterNode -Name $n -Drain -ForceDrain:([bool]$P.force) | Out-Null
+    $ok = Wait-Until { @('Completed', 'Failed') -contains [string](Get-ClusterNode -Name $n).DrainStatus }
+  }
+  'stop' {
+    # Stop-ClusterNode refuses remotely in some setups; stopping the service on the node itself does not.
+    Stop-Service -Name ClusSvc
+    $ok = Wait-Until { [string](Get-Service -Name ClusSvc).Status -eq 'Stopped' }
+  }
+  'start' {
+    Start-Service -Name ClusSvc
+    Import-Module FailoverClusters
+    $ok = Wait-Until { try { @('Up', 'Paused') -contains [string](Get-ClusterNode -Name $n).State } catch { $false } }
+  }
+  'resume' {
+    Import-Module FailoverClusters
+    Resume-ClusterNode -Name $n -Failback ([string]$P.failback) | Out-Null
+  }
+  default { throw "unknown action $($P.action)" }
+}
+$s = Get-Service -Name ClusSvc
+@{ computer = $n; action = [string]$P.action; completed = [bool]$ok; cluster_service = [string]$s.Status } | ConvertTo-Json -Compress -Depth 5
+"""
+
+NLB_INFO = r"""
+$ErrorActionPreference = 'Stop'
+[Console]::OutputEncoding = [Text.Encoding]::UTF8
+$r = [ordered]@{ computer = $env:COMPUTERNAME; installed = $false; cluster = $null; nodes = @(); port_rules = @() }
+if (-not (Get-Module -ListAvailable -Name NetworkLoadBalancingClusters)) { $r | ConvertTo-Json -Compress -Depth 5; exit 0 }
+Import-Module NetworkLoadBalancingClusters
+$r.installed = $true
+$c = $null
+try { $c = Get-NlbCluster } catch { $c = $null }
+if ($c) {
+  $d = Get-NlbClusterDriverInfo
+  $r.cluster = @{ name = [string]$c.Name; ip_address = [string]$c.IPAddress; subnet_mask = [string]$c.SubnetMask; mode = [string]$c.Mode; mac_address = [string]$d.ClusterMacAddress; local_state = [string]$d.CurrentHostState }
+  $r.nodes = @(Get-NlbClusterNode | ForEach-Object { @{ name = [string]$_.Name; host_id = [int]$_.HostPriority; state = [string]$_.State; priority = [int]$_.HostPriority; interface = [string]$_.InterfaceName; initial_state = [string]$_.InitialHostState } })
+  $r.port_rules = @(Get-NlbClusterPortRule | ForEach-Object { @{ start_port = [int]$_.StartPort; end_port = [int]$_.EndPort; protocol = [string]$_.Protocol; mode = [string]$_.Mode; affinity = [string]$_.Affinity; ip_address = [string]$_.IPAddress } })
+}
+$r | ConvertTo-Json -Compress -Depth 5
+"""
+
+# Parameters: action (drainstop|stop|start|suspend|resume), drain_timeout (minutes, as the cmdlet wants).
+NLB_NODE = r"""
+$ErrorActionPreference = 'Stop'
+[Console]::OutputEncoding = [Text.Encoding]::UTF8
+Import-Module NetworkLoadBalancingClusters
+$h = $env:COMPUTERNAME
+switch ([string]$P.action) {
+  'drainstop' { Stop-NlbClusterNode -HostName $h -Drain -Timeout ([int]$P.drain_timeout) | Out-Null }
+  'stop' { Stop-NlbClusterNode -HostName $h | Out-Null }
+  'start' { Start-NlbClusterNode -HostName $h | Out-Null }
+  'suspend' { Suspend-NlbClusterNode -HostName $h | Out-Null }
+  'resume' { Resume-NlbClusterNode -HostName $h | Out-Null }
+  default { throw "unknown action $($P.action)" }
+}
+$s = Get-NlbClusterNode | Where-Object { [string]$_.Name -eq $h } | Select-Object -First 1
+@{ computer = $h; action = [string]$P.action; state = [string]$s.State } | ConvertTo-Json -Compress -Depth 5
+"""
+
+AGENT_INFO = r"""
+$ErrorActionPreference = 'Stop'
+[Console]::OutputEncoding = [Text.Encoding]::UTF8
+$u = 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall\*'
+$a = Get-ItemProperty $u -ErrorAction SilentlyContinue | Where-Object { $_.DisplayName -like 'Trend Micro Deep Security Agent*' } | Select-Object -First 1
+$s = Get-Service -Name ds_agent -ErrorAction SilentlyContinue
+$c = Get-Service -Name ClusSvc -ErrorAction SilentlyContinue
+$m = Get-ItemProperty 'HKLM:\SOFTWARE\clustersafe\deep_security' -ErrorAction SilentlyContinue
+$q = @{}
+$dq = 'C:\Program Files\Trend Micro\Deep Security Agent\dsa_query.cmd'
+if ($a -and (Test-Path $dq)) {
+  & $dq -c GetAgentStatus 2>$null | ForEach-Object { if ($_ -match '^\s*([\w.]+)\s*:\s*(.*)$') { $q[$matches[1]] = $matches[2].Trim() } }
+}
+$r = [ordered]@{ computer = $env:COMPUTERNAME; cluster_service = $null }
+if ($c) { $r.cluster_service = @{ status = [string]$c.Status; start_mode = [string]$c.StartType } }
+$r.agent = @{ installed = [bool]$a; version = $null; product_code = $null; service_status = $null; agent_state = [string]$q['AgentStatus.agentState']; dsm_url = $null; policy_id = $null; tenant_id = $null }
+if ($a) { $r.agent.version = [string]$a.DisplayVersion; $r.agent.product_code = [string]$a.PSChildName }
+if ($s) { $r.agent.service_status = [string]$s.Status }
+if ($m) { $r.agent.dsm_url = [string]$m.DsmUrl; $r.agent.policy_id = [string]$m.PolicyId; $r.agent.tenant_id = [string]$m.TenantId }
+$r.reboot_pending = [bool]((Test-Path 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\RebootPending') -or ($m -and $m.RebootRequired))
+$r | ConvertTo-Json -Compress -Depth 5
+"""
+
+# Parameters: url or path, sha256 (optional). Prints the MSI exit code and, on failure, the log tail.
+AGENT_INSTALL = r"""
+$ErrorActionPreference = 'Stop'
+[Console]::OutputEncoding = [Text.Encoding]::UTF8
+$f = [string]$P.path
+if ($P.url) {
+  [Net.ServicePointManager]::SecurityProtocol = [Net.SecurityProtocolType]::Tls12
+  $f = Join-Path $env:TEMP 'clustersafe-agent.msi'
+  Invoke-WebRequest -Uri ([string]$P.url) -OutFile $f -UseBasicParsing
+}
+if (-not (Test-Path -LiteralPath $f)) { throw "installer not found on the node: $f" }
+if ($P.sha256) {
+  $h = (Get-FileHash -LiteralPath $f -Algorithm SHA256).Hash
+  if ($h -ne [string]$P.sha256) { throw "SHA-256 of the installer is $h, expected $($P.sha256); nothing was installed" }
+}
+$log = Join-Path $env:TEMP 'clustersafe-agent-msi.log'
+$p = Start-Process -FilePath msiexec.exe -ArgumentList @('/i', "`"$f`"", '/qn', 'ADDLOCAL=ALL', '/l*v', "`"$log`"") -Wait -PassThru
+$tail = @()
+if (@(0, 3010) -notcontains $p.ExitCode -and (Test-Path $log)) { $tail = @(Get-Content -Path $log -Tail 20) }
+if ($p.ExitCode -eq 3010) {
+  New-Item -Path 'HKLM:\SOFTWARE\clustersafe\deep_security' -Force | Out-Null
+  Set-ItemProperty -Path 'HKLM:\SOFTWARE\clustersafe\deep_security' -Name RebootRequired -Value 1
+}
+$u = 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall\*'
+$a = Get-ItemProperty $u -ErrorAction SilentlyContinue | Where-Object { $_.DisplayName -like 'Trend Micro Deep Security Agent*' } | Select-Object -First 1
+$s = Get-Service -Name ds_agent -ErrorAction SilentlyContinue
+$r = @{ exit_code = [int]$p.ExitCode; log_tail = $tail; version = $null; service_status = $null }
+if ($a) { $r.version = [string]$a.DisplayVersion }
+if ($s) { $r.service_status = [string]$s.Status }
+$r | ConvertTo-Json -Compress -Depth 5
+"""
+
+AGENT_REMOVE = r"""
+$ErrorActionPreference = 'Stop'
+[Console]::OutputEncoding = [Text.Encoding]::UTF8
+$u = 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall\*'
+$a = Get-ItemProperty $u -ErrorAction SilentlyContinue | Where-Object { $_.DisplayName -like 'Trend Micro Deep Security Agent*' } | Select-Object -First 1
+$r = @{ exit_code = 0; log_tail = @(); removed = $false }
+if ($a) {
+  $log = Join-Path $env:TEMP 'clustersafe-agent-msi.log'
+  $p = Start-Process -FilePath msiexec.exe -ArgumentList @('/x', [string]$a.PSChildName, '/qn', '/l*v', "`"$log`"") -Wait -PassThru
+  $r.exit_code = [int]$p.ExitCode
+  if (@(0, 3010) -contains $p.ExitCode) {
+    $r.removed = $true
+    Remove-Item -Path 'HKLM:\SOFTWARE\clustersafe\deep_security' -Recurse -ErrorAction SilentlyContinue
+  } elseif (Test-Path $log) { $r.log_tail = @(Get-Content -Path $log -Tail 20) }
+}
+$r | ConvertTo-Json -Compress -Depth 5
+"""
+
+# Parameters: dsm_url, policy_id, tenant_id, token (secret: never echoed back).
+AGENT_ACTIVATE = r"""
+$ErrorActionPreference = 'Stop'
+[Console]::OutputEncoding = [Text.Encoding]::UTF8
+$dc = 'C:\Program Files\Trend Micro\Deep Security Agent\dsa_control.cmd'
+if (-not (Test-Path $dc)) { throw "dsa_control not found at $dc; install the agent first" }
+& $dc -r | Out-Null
+$av = @('-a', [string]$P.dsm_url)
+if ($P.policy_id) { $av += "policyid:$($P.policy_id)" }
+if ($P.tenant_id) { $av += "tenantID:$($P.tenant_id)" }
+if ($P.token) { $av += "token:$($P.token)" }
+$out = (& $dc @av 2>&1 | Out-String)
+$code = $LASTEXITCODE
+if ($P.token) { $out = $out.Replace([string]$P.token, '********') }
+if ($code -eq 0) {
+  $k = 'HKLM:\SOFTWARE\clustersafe\deep_security'
+  New-Item -Path $k -Force | Out-Null
+  Set-ItemProperty -Path $k -Name DsmUrl -Value ([string]$P.dsm_url)
+  Set-ItemProperty -Path $k -Name PolicyId -Value ([string]$P.policy_id)
+  Set-ItemProperty -Path $k -Name TenantId -Value ([string]$P.tenant_id)
+}
+@{ exit_code = [int]$code; output = $out.Trim() } | ConvertTo-Json -Compress -Depth 5
+"""
+
+# name -> (body, parameters the Python side sends, keys the Python side reads from the document)
+SCRIPTS = {
+    "mscs_cluster_info": (MSCS_INFO, (), ("computer", "cluster", "nodes", "groups", "networks", "cluster_service", "agent")),
+    "mscs_node": (MSCS_NODE, ("action", "force", "failback", "timeout"), ("computer", "action", "completed", "cluster_service")),
+    "nlb_cluster_info": (NLB_INFO, (), ("computer", "installed", "cluster", "nodes", "port_rules")),
+    "nlb_node": (NLB_NODE, ("action", "drain_timeout"), ("computer", "action", "state")),
+    "agent_info": (AGENT_INFO, (), ("computer", "cluster_service", "agent", "reboot_pending")),
+    "agent_install": (AGENT_INSTALL, ("url", "path", "sha256"), ("exit_code", "log_tail", "version", "service_status")),
+    "agent_remove": (AGENT_REMOVE, (), ("exit_code", "log_tail", "removed")),
+    "agent_activate": (AGENT_ACTIVATE, ("dsm_url", "policy_id", "tenant_id", "token"), ("exit_code", "output")),
+}
+
+
+def body(name):
+    return SCRIPTS[name][0]

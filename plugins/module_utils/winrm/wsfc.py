@@ -1,0 +1,203 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to clustersafe.deep_security
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Failover-cluster decisions: facts in, plan or refusal out. No I/O here."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import (
+    InterlockError,
+    NotFoundError,
+    ParameterError,
+    not_found,
+)
+
+FAILBACK = {"none": "NoFailback", "immediate": "Immediate", "policy": "Policy"}
+# ClusterNetworkRole as numbers (what PowerShell 5.1 emits if a cast is missed) and names.
+NETWORK_ROLES = {"0": "None", "1": "Cluster", "2": "Client", "3": "ClusterAndClient"}
+NODE_STATES = {"0": "Up", "1": "Down", "2": "Paused", "3": "Joining", "-1": "Unknown"}
+
+
+def as_list(value):
+    """ConvertTo-Json writes a one-element array as the element itself when a script forgets @()."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    return [value]
+
+
+def cluster_facts(document):
+    """Normalise the mscs_cluster_info script's document into the module's return shape."""
+    nodes = []
+    for node in as_list(document.get("nodes")):
+        state = NODE_STATES.get(str(node.get("state")), str(node.get("state")))
+        nodes.append(dict(name=node.get("name"), id=str(node.get("id")), state=state,
+                          drain_status=str(node.get("drain_status") or "NotInitiated"),
+                          node_weight=int(node.get("node_weight", 1) or 0),
+                          dynamic_weight=int(node.get("dynamic_weight", 1) or 0)))
+    groups = [dict(name=group.get("name"), owner_node=group.get("owner_node"), state=str(group.get("state")),
+                   is_core=bool(group.get("is_core")))
+              for group in as_list(document.get("groups"))]
+    networks = []
+    for network in as_list(document.get("networks")):
+        role = NETWORK_ROLES.get(str(network.get("role")), str(network.get("role")))
+        networks.append(dict(name=network.get("name"), role=role, state=str(network.get("state")),
+                             address=network.get("address"),
+                             heartbeat=role in ("Cluster", "ClusterAndClient"),
+                             cluster_only=role == "Cluster"))
+    service = document.get("cluster_service")
+    cluster = document.get("cluster")
+    return dict(
+        computer=document.get("computer"),
+        member=bool(service) and (service.get("start_mode") != "Disabled" or cluster is not None),
+        cluster=cluster,
+        nodes=nodes,
+        groups=groups,
+        networks=networks,
+        cluster_service=service,
+        agent=document.get("agent") or dict(installed=False, version=None, service_status=None),
+    )
+
+
+def local_node(facts, name=None):
+    """The node this connection reaches; ``name`` (if given) must be that node."""
+    computer = facts.get("computer") or ""
+    known = [node["name"] for node in facts["nodes"]]
+    if name and name.lower() != computer.lower():
+        if any(name.lower() == item.lower() for item in known):
+            raise ParameterError(
+                "name=%s is another node of cluster %s, but this connection reaches %s; point hostname at %s "
+                "(cluster service start/stop must run on the node itself)"
+                % (name, (facts.get("cluster") or {}).get("name"), computer, name))
+        raise not_found("cluster node", name, known or [computer], parameter="name")
+    for node in facts["nodes"]:
+        if node["name"].lower() == computer.lower():
+            return node
+    return None
+
+
+def require_member(facts):
+    if not facts.get("cluster_service"):
+        raise NotFoundError(
+            "%s is not a failover-cluster node (no cluster service ClusSvc); check hostname"
+            % facts.get("computer"), computer=facts.get("computer"))
+    if not facts.get("member"):
+        raise NotFoundError(
+            "%s has the Failover Clustering feature but is not a member of a cluster (ClusSvc is disabled); "
+            "check hostname" % facts.get("computer"), computer=facts.get("computer"))
+
+
+def node_summary(facts):
+    """The connected node's state as before/after: node state, drain status, cluster service."""
+    service = facts.get("cluster_service") or {}
+    node = local_node(facts)
+    if service.get("status") != "Running":
+        state, drain = "Down", "NotInitiated"
+    elif node is None:
+        state, drain = "Unknown", "NotInitiated"
+    else:
+        state, drain = node["state"], node["drain_status"]
+    return dict(name=facts.get("computer"), state=state, drain_status=drain,
+                cluster_service=service.get("status"))
+
+
+def quorum_after_stop(facts, node_name):
+    """(holds, votes_left, votes_total) if ``node_name`` stops, counting a witness as one vote."""
+    quorum_type = str((facts.get("cluster") or {}).get("quorum_type") or "")
+    witness = 1 if ("FileShare" in quorum_type or "Disk" in quorum_type or "Witness" in quorum_type) else 0
+    total = sum(node["node_weight"] for node in facts["nodes"]) + witness
+    left = witness + sum(node["node_weight"] for node in facts["nodes"]
+                         if node["name"].lower() != node_name.lower() and node["state"] in ("Up", "Paused"))
+    return left * 2 > total, left, total
+
+
+def _degradation(facts, me):
+    problems = []
+    for node in facts["nodes"]:
+        if node["name"].lower() != me.lower() and node["state"] != "Up":
+            problems.append("node %s is %s" % (node["name"], node["state"]))
+    for group in facts["groups"]:
+        if group["state"] != "Online":
+            problems.append("role %s is %s" % (group["name"], group["state"]))
+    return problems
+
+
+def _refuse(what, me, problems):
+    raise InterlockError(
+        "refusing to %s %s: %s; never take a second node out of a degraded cluster (fix the cluster first, "
+        "or set force=true if you accept the risk)" % (what, me, "; ".join(problems)), problems=problems)
+
+
+def plan_node(facts, state, force=False):
+    """Decide the actions that bring the connected node to ``state``.
+
+    Returns ``dict(actions=[...], before=..., after=...)``; ``actions`` is empty when the node is
+    already there. Raises InterlockError when the cluster is not in a state where this is safe.
+    """
+    require_member(facts)
+    before = node_summary(facts)
+    me = before["name"]
+    running = before["cluster_service"] == "Running"
+    drained = before["state"] == "Paused" and before["drain_status"] == "Completed"
+    others_up = [node for node in facts["nodes"] if node["name"].lower() != me.lower() and node["state"] == "Up"]
+    after = dict(before)
+    actions = []
+    if state == "drained":
+        if not running:
+            raise ParameterError("%s cannot be drained: its cluster service is %s; start it first (state=started)"
+                                 % (me, before["cluster_service"]))
+        if not drained:
+            if not others_up:
+                raise InterlockError("refusing to drain %s: no other node is Up to take its roles" % me)
+            problems = _degradation(facts, me)
+            if problems and not force:
+                _refuse("drain", me, problems)
+            actions = ["drain"]
+            after.update(state="Paused", drain_status="Completed")
+    elif state == "stopped":
+        if running:
+            problems = _degradation(facts, me)
+            holds, left, total = quorum_after_stop(facts, me)
+            if not holds:
+                problems.append("stopping it would lose quorum (%d of %d votes left)" % (left, total))
+            if problems and not force:
+                _refuse("stop the cluster service of", me, problems)
+            if not drained:
+                if not others_up:
+                    raise InterlockError("refusing to stop %s: no other node is Up to take its roles" % me)
+                actions.append("drain")
+            actions.append("stop")
+            after.update(state="Down", drain_status="NotInitiated", cluster_service="Stopped")
+    elif state == "started":
+        if not running:
+            actions = ["start"]
+            after.update(state="Up or Paused", cluster_service="Running")
+    elif state == "resumed":
+        if not running:
+            raise ParameterError("%s cannot be resumed: its cluster service is %s; start it first (state=started)"
+                                 % (me, before["cluster_service"]))
+        if before["state"] == "Paused":
+            actions = ["resume"]
+            after.update(state="Up", drain_status="NotInitiated")
+    else:
+        raise ParameterError("state must be one of drained, stopped, started, resumed (got %r)" % state)
+    return dict(actions=actions, before=before, after=after)
+
+
+def verify_drained(facts, me):
+    """Problems left after a drain: roles still on the node, roles not Online elsewhere."""
+    problems = []
+    node = local_node(facts)
+    if node and node["drain_status"] not in ("Completed",):
+        problems.append("drain status of %s is %s" % (me, node["drain_status"]))
+    for group in facts["groups"]:
+        if group["is_core"]:
+            continue
+        if (group["owner_node"] or "").lower() == me.lower():
+            problems.append("role %s is still on %s" % (group["name"], me))
+        elif group["state"] != "Online":
+            problems.append("role %s is %s on %s" % (group["name"], group["state"], group["owner_node"]))
+    return problems

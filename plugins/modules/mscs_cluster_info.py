@@ -1,0 +1,125 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to clustersafe.deep_security
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: mscs_cluster_info
+short_description: Read a Windows failover cluster (WSFC/MSCS) from one of its nodes
+version_added: 0.1.0
+description:
+  - Connects to one node over WinRM and reads, in one round trip (one WinRM shell), the cluster name and
+    quorum, every node (state, drain status, votes), every group or role (owner node, state, core or not),
+    the cluster networks (role, state; which carry heartbeats), and for the connected node its cluster
+    service and its Deep Security Agent.
+  - The cluster itself is only readable through a node whose cluster service runs; on a node whose cluster
+    service is stopped the module returns that node's service and agent, and an empty RV(cluster).
+  - Fails with a clear message when the node is not a cluster member.
+author:
+  - clustersafe maintainers
+options:
+  name:
+    description:
+      - Expected name of the connected node; the module fails (and names the nearest node names) when the
+        connection reaches another machine.
+    type: str
+extends_documentation_fragment:
+  - clustersafe.deep_security.winrm
+attributes:
+  check_mode:
+    support: full
+    description: Reads only.
+"""
+
+EXAMPLES = r"""
+- name: Read the SQL Server failover cluster through its first node
+  clustersafe.deep_security.mscs_cluster_info:
+    hostname: "{{ ansible_host }}"
+    username: "{{ ansible_user }}"
+    password: "{{ ansible_password }}"
+    ca_path: /etc/pki/winrm-ca.pem
+  delegate_to: localhost
+  register: wsfc
+
+- name: Stop if any role is not Online
+  ansible.builtin.assert:
+    that: wsfc.groups | rejectattr('state', 'equalto', 'Online') | list | length == 0
+"""
+
+RETURN = r"""
+computer:
+  description: Computer name of the connected node.
+  returned: always
+  type: str
+  sample: SQL-NODE1
+member:
+  description: Whether the connected node is a member of a failover cluster.
+  returned: always
+  type: bool
+cluster:
+  description: Cluster name and quorum; null when the connected node's cluster service is stopped.
+  returned: always
+  type: dict
+  sample: {"name": "SQLCLU01", "quorum_type": "NodeAndFileShareMajority", "quorum_resource": "File Share Witness"}
+nodes:
+  description: Cluster nodes.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"name": "SQL-NODE1", "id": "1", "state": "Up", "drain_status": "NotInitiated", "node_weight": 1, "dynamic_weight": 1}]
+groups:
+  description: Cluster groups (roles); C(is_core) marks the cluster's own groups.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"name": "SQL Server (MSSQLSERVER)", "owner_node": "SQL-NODE1", "state": "Online", "is_core": false}]
+networks:
+  description: Cluster networks; C(heartbeat) is true for networks the cluster uses for its heartbeats
+    (role C(Cluster) or C(ClusterAndClient)), C(cluster_only) for heartbeat-only networks.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"name": "Heartbeat", "role": "Cluster", "state": "Up", "address": "10.10.1.0", "heartbeat": true, "cluster_only": true}]
+cluster_service:
+  description: The connected node's cluster service (ClusSvc).
+  returned: always
+  type: dict
+  sample: {"status": "Running", "start_mode": "Automatic"}
+agent:
+  description: The connected node's Deep Security Agent.
+  returned: always
+  type: dict
+  sample: {"installed": true, "version": "20.0.1.690", "service_status": "Running"}
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import CollectionError
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import service
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.client import (
+    HAS_WINRM,
+    WINRM_IMPORT_ERROR,
+    WinRMClient,
+    winrm_argument_spec,
+)
+
+
+def main():
+    argument_spec = winrm_argument_spec()
+    argument_spec.update(name=dict(type="str"))
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    if not HAS_WINRM:
+        module.fail_json(msg=missing_required_lib("pywinrm"), exception=WINRM_IMPORT_ERROR)
+    try:
+        result = service.mscs_cluster_info(WinRMClient(module.params), name=module.params["name"])
+    except CollectionError as e:
+        module.fail_json(msg=e.message, **e.details)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to clustersafe.deep_security
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: mscs_node
+short_description: Drain, stop, start or resume a Windows failover-cluster node
+version_added: 0.1.0
+description:
+  - Acts on the node the WinRM connection reaches, the way rule MS-02 wants before any Deep Security Agent
+    work on it.
+  - V(drained) suspends the node with drain and waits until every non-core role is Online on another node.
+  - V(stopped) drains the node first if needed, then stops its cluster service (ClusSvc) on the node
+    itself (no CredSSP double hop).
+  - V(started) starts the cluster service and waits until the node has rejoined (Up, or Paused if it was
+    paused before).
+  - V(resumed) resumes a paused node, with the failback chosen by O(failback).
+  - Refuses to drain or stop when another node is not Up, a role is not Online, no other node can take
+    the roles, or stopping would lose quorum; O(force=true) overrides the first three.
+  - Every wait is bounded by O(timeout); on timeout the module fails and reports the node's state.
+author:
+  - clustersafe maintainers
+options:
+  state:
+    description: Desired state of the connected node.
+    type: str
+    required: true
+    choices: [drained, stopped, started, resumed]
+  name:
+    description:
+      - Expected name of the connected node; the module refuses when the connection reaches another node.
+    type: str
+  force:
+    description:
+      - Drain or stop even though the cluster is degraded (another node not Up, a role not Online) or
+        quorum would be lost.
+    type: bool
+    default: false
+  failback:
+    description:
+      - With O(state=resumed), whether roles move back to the node. V(none) leaves them where they are,
+        V(immediate) moves them back now, V(policy) follows each role's failback policy.
+    type: str
+    choices: [none, immediate, policy]
+    default: none
+  timeout:
+    description: Seconds to wait for a drain, a service stop or a rejoin.
+    type: int
+    default: 300
+extends_documentation_fragment:
+  - clustersafe.deep_security.winrm
+attributes:
+  check_mode:
+    support: full
+    description: Reports what would change, changes nothing.
+  diff_mode:
+    support: full
+    description: Node state, drain status and cluster service before and after.
+"""
+
+EXAMPLES = r"""
+- name: Take the node out of the cluster before agent work (drain, then stop the cluster service)
+  clustersafe.deep_security.mscs_node:
+    hostname: "{{ ansible_host }}"
+    name: "{{ inventory_hostname }}"
+    state: stopped
+  delegate_to: localhost
+
+- name: Bring it back
+  clustersafe.deep_security.mscs_node:
+    hostname: "{{ ansible_host }}"
+    state: "{{ item }}"
+    failback: none
+  loop: [started, resumed]
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+actions:
+  description: Steps taken (or that would be taken in check mode), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: [drain, stop]
+node:
+  description: The connected node after the run (before it, in check mode).
+  returned: always
+  type: dict
+  sample: {"name": "SQL-NODE1", "state": "Down", "drain_status": "NotInitiated", "cluster_service": "Stopped"}
+groups:
+  description: Cluster groups after the change, when the node's cluster service still runs.
+  returned: when changed and not in check mode
+  type: list
+  elements: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import CollectionError
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import service
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.client import (
+    HAS_WINRM,
+    WINRM_IMPORT_ERROR,
+    WinRMClient,
+    winrm_argument_spec,
+)
+
+
+def main():
+    argument_spec = winrm_argument_spec()
+    argument_spec.update(
+        state=dict(type="str", required=True, choices=["drained", "stopped", "started", "resumed"]),
+        name=dict(type="str"),
+        force=dict(type="bool", default=False),
+        failback=dict(type="str", default="none", choices=["none", "immediate", "policy"]),
+        timeout=dict(type="int", default=300),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    if not HAS_WINRM:
+        module.fail_json(msg=missing_required_lib("pywinrm"), exception=WINRM_IMPORT_ERROR)
+    p = module.params
+    if p["timeout"] < 1:
+        module.fail_json(msg="timeout must be a positive number of seconds (got %d)" % p["timeout"])
+    try:
+        result = service.mscs_node(WinRMClient(p), p["state"], name=p["name"], force=p["force"],
+                                   failback=p["failback"], timeout=p["timeout"], check_mode=module.check_mode)
+    except CollectionError as e:
+        module.fail_json(msg=e.message, **e.details)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

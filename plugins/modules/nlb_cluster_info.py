@@ -1,0 +1,87 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to clustersafe.deep_security
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: nlb_cluster_info
+short_description: Read a Windows Network Load Balancing cluster from one of its hosts
+version_added: 0.1.0
+description:
+  - Connects to one NLB host over WinRM and reads, in one round trip (one WinRM shell), the cluster
+    (name, virtual IP, mode, cluster MAC address), its hosts (host ID, state, priority, interface) and its
+    port rules.
+  - Fails with a clear message when the host has no NLB or is not in an NLB cluster.
+author:
+  - clustersafe maintainers
+extends_documentation_fragment:
+  - clustersafe.deep_security.winrm
+attributes:
+  check_mode:
+    support: full
+    description: Reads only.
+"""
+
+EXAMPLES = r"""
+- name: Read the web farm
+  clustersafe.deep_security.nlb_cluster_info:
+    hostname: "{{ ansible_host }}"
+  delegate_to: localhost
+  register: farm
+"""
+
+RETURN = r"""
+computer:
+  description: Computer name of the connected host.
+  returned: always
+  type: str
+  sample: WEB1
+cluster:
+  description: The NLB cluster; C(local_state) is the connected host's driver state.
+  returned: always
+  type: dict
+  sample: {"name": "WEBFARM", "ip_address": "192.0.2.80", "subnet_mask": "255.255.255.0", "mode": "Unicast",
+           "mac_address": "02-bf-c0-00-02-50", "local_state": "Converged"}
+nodes:
+  description: Hosts of the cluster.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"name": "WEB1", "host_id": 1, "state": "Converged", "priority": 1, "interface": "Ethernet0", "initial_state": "Started"}]
+port_rules:
+  description: Port rules of the cluster.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"start_port": 80, "end_port": 80, "protocol": "Tcp", "mode": "Multiple", "affinity": "Single", "ip_address": "All"}]
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import CollectionError
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import service
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.client import (
+    HAS_WINRM,
+    WINRM_IMPORT_ERROR,
+    WinRMClient,
+    winrm_argument_spec,
+)
+
+
+def main():
+    module = AnsibleModule(argument_spec=winrm_argument_spec(), supports_check_mode=True)
+    if not HAS_WINRM:
+        module.fail_json(msg=missing_required_lib("pywinrm"), exception=WINRM_IMPORT_ERROR)
+    try:
+        result = service.nlb_cluster_info(WinRMClient(module.params))
+    except CollectionError as e:
+        module.fail_json(msg=e.message, **e.details)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

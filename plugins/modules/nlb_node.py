@@ -1,0 +1,113 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to clustersafe.deep_security
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: nlb_node
+short_description: Drain-stop, stop, start, suspend or resume a Windows NLB host
+version_added: 0.1.0
+description:
+  - Acts on the NLB host the WinRM connection reaches.
+  - V(drainstopped) lets existing connections finish (up to O(drain_timeout) minutes) and then stops the
+    host; V(stopped) stops it at once, dropping connections.
+  - V(started) starts the host (it converges back into the cluster); a V(Suspended) host must be resumed
+    first.
+  - V(suspended) suspends all cluster operations on the host; V(resumed) resumes them (the host is then
+    Stopped until started).
+  - Refuses to take a host out of service while another host of the cluster is already out, unless
+    O(force=true).
+author:
+  - clustersafe maintainers
+options:
+  state:
+    description: Desired state of the connected host.
+    type: str
+    required: true
+    choices: [drainstopped, stopped, started, suspended, resumed]
+  drain_timeout:
+    description: Minutes to let existing connections finish with O(state=drainstopped).
+    type: int
+    default: 10
+  force:
+    description: Take the host out even though another host of the cluster is already out of service.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - clustersafe.deep_security.winrm
+attributes:
+  check_mode:
+    support: full
+    description: Reports what would change, changes nothing.
+  diff_mode:
+    support: full
+    description: Host state before and after.
+"""
+
+EXAMPLES = r"""
+- name: Drain the web host before agent work
+  clustersafe.deep_security.nlb_node:
+    hostname: "{{ ansible_host }}"
+    state: drainstopped
+    drain_timeout: 5
+  delegate_to: localhost
+
+- name: Put it back into the farm
+  clustersafe.deep_security.nlb_node:
+    hostname: "{{ ansible_host }}"
+    state: started
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+action:
+  description: NLB operation run (or that would run in check mode); null when nothing was needed.
+  returned: always
+  type: str
+  sample: drainstop
+node:
+  description: The connected host after the run (before it, in check mode).
+  returned: always
+  type: dict
+  sample: {"name": "WEB1", "state": "Stopped"}
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import CollectionError
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import service
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.client import (
+    HAS_WINRM,
+    WINRM_IMPORT_ERROR,
+    WinRMClient,
+    winrm_argument_spec,
+)
+
+
+def main():
+    argument_spec = winrm_argument_spec()
+    argument_spec.update(
+        state=dict(type="str", required=True, choices=["drainstopped", "stopped", "started", "suspended", "resumed"]),
+        drain_timeout=dict(type="int", default=10),
+        force=dict(type="bool", default=False),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    if not HAS_WINRM:
+        module.fail_json(msg=missing_required_lib("pywinrm"), exception=WINRM_IMPORT_ERROR)
+    p = module.params
+    if p["drain_timeout"] < 1:
+        module.fail_json(msg="drain_timeout must be a positive number of minutes (got %d)" % p["drain_timeout"])
+    try:
+        result = service.nlb_node(WinRMClient(p), p["state"], drain_timeout=p["drain_timeout"], force=p["force"],
+                                  check_mode=module.check_mode)
+    except CollectionError as e:
+        module.fail_json(msg=e.message, **e.details)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
