@@ -1,0 +1,179 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to clustersafe.deep_security
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Computers and policies as pure data: protection module names and states, settings, and the plan
+that turns current + desired into the calls to make."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import ParameterError
+
+# DSM field -> (name printed to operators, snake_case key in our output, allowed states, input aliases).
+# Deep Packet Inspection (DPI) is the pre-9.0 name of Intrusion Prevention (IPS): both are accepted,
+# only "Intrusion Prevention" is printed (REFERENCE section 1).
+PROTECTION_MODULES = [
+    ("antiMalware", "Anti-Malware", "anti_malware", ["inherited", "on", "off"], ["am", "antimalware"]),
+    ("webReputation", "Web Reputation", "web_reputation", ["inherited", "on", "off"], ["wr", "wrs"]),
+    ("firewall", "Firewall", "firewall", ["inherited", "on", "off"], ["fw"]),
+    ("intrusionPrevention", "Intrusion Prevention", "intrusion_prevention",
+     ["inherited", "prevent", "detect", "off"],
+     ["ips", "dpi", "deep_packet_inspection", "deep packet inspection", "intrusion prevention system"]),
+    ("integrityMonitoring", "Integrity Monitoring", "integrity_monitoring",
+     ["inherited", "real-time", "on", "off"], ["im"]),
+    ("logInspection", "Log Inspection", "log_inspection", ["inherited", "on", "off"], ["li"]),
+    ("applicationControl", "Application Control", "application_control", ["inherited", "on", "off"], ["ac"]),
+]
+# Turning one of these on for the first time installs the agent's network driver: a network blip
+# (REFERENCE section 2, KA-0004754).
+NETWORK_DRIVER_MODULES = ("firewall", "intrusionPrevention", "webReputation")
+
+ENGINE_MODE_SETTING = "firewallSettingNetworkEngineMode"
+# Settings whose values the DSM restricts to a list; anything else is passed through and the DSM
+# judges it (its 400 message comes back to the operator).
+SETTING_CHOICES = {
+    ENGINE_MODE_SETTING: ["Inline", "Tap"],
+}
+
+
+def _key(text):
+    return re.sub(r"[^a-z0-9]", "", str(text).lower())
+
+
+_MODULE_INDEX = {}
+for _field, _label, _snake, _states, _aliases in PROTECTION_MODULES:
+    for _alias in [_field, _label, _snake] + _aliases:
+        _MODULE_INDEX[_key(_alias)] = _field
+
+
+def module_field(name):
+    """Any accepted spelling of a protection module -> the DSM's field (``intrusionPrevention``)."""
+    field = _MODULE_INDEX.get(_key(name))
+    if field is None:
+        raise ParameterError(
+            "unknown protection module %r in modules; allowed: %s (Intrusion Prevention is also "
+            "accepted as IPS, DPI or Deep Packet Inspection)"
+            % (name, ", ".join(label for _f, label, _s, _st, _a in PROTECTION_MODULES)), parameter="modules")
+    return field
+
+
+def module_label(field):
+    for candidate, label, _snake, _states, _aliases in PROTECTION_MODULES:
+        if candidate == field:
+            return label
+    return field
+
+
+def module_states(field):
+    for candidate, _label, _snake, states, _aliases in PROTECTION_MODULES:
+        if candidate == field:
+            return states
+    return []
+
+
+def normalize_modules(modules):
+    """``{"IPS": "off", "Firewall": "on"}`` -> ``{"intrusionPrevention": "off", "firewall": "on"}``."""
+    out = {}
+    for name, state in (modules or {}).items():
+        field = module_field(name)
+        if isinstance(state, bool):
+            state = "on" if state else "off"
+        text = str(state).strip().lower()
+        allowed = module_states(field)
+        if text not in allowed:
+            raise ParameterError("invalid state %r for %s in modules; allowed values: %s"
+                                 % (state, module_label(field), ", ".join(allowed)),
+                                 parameter="modules", allowed=allowed)
+        out[field] = text
+    return out
+
+
+def normalize_settings(settings):
+    """Settings name -> value as the DSM stores it (strings; booleans as ``true``/``false``)."""
+    out = {}
+    for name, value in (settings or {}).items():
+        if not re.match(r"^[a-z][A-Za-z0-9]*$", str(name)):
+            raise ParameterError("setting name %r is not a DSM setting name (camelCase, e.g. %s)"
+                                 % (name, ENGINE_MODE_SETTING), parameter="settings")
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        value = "" if value is None else str(value)
+        choices = SETTING_CHOICES.get(name)
+        if choices:
+            matched = [choice for choice in choices if choice.lower() == value.lower()]
+            if not matched:
+                raise ParameterError("invalid value %r for setting %s; allowed values: %s"
+                                     % (value, name, ", ".join(choices)), parameter="settings", allowed=choices)
+            value = matched[0]
+        out[name] = value
+    return out
+
+
+def plan_changes(current_states, current_settings, desired_states, desired_settings):
+    """Compare effective states/settings with the desired ones.
+
+    Returns ``(module_changes, setting_changes, driver_modules)``: the module states and settings to
+    write, and the protection modules that go from off to on and so may load the network driver.
+    ``current_states`` holds effective states, except where ``inherited`` is desired: there the caller
+    passes ``inherited`` when the object has no value of its own (the DSM's ``overrides`` view), so
+    that a second identical run is no change.
+    """
+    module_changes = {}
+    for field, wanted in desired_states.items():
+        have = current_states.get(field)
+        if have != wanted:
+            module_changes[field] = (have, wanted)
+    setting_changes = {}
+    for name, wanted in desired_settings.items():
+        have = current_settings.get(name)
+        if (have or "") != wanted:
+            setting_changes[name] = (have, wanted)
+    driver = sorted(field for field, (have, wanted) in module_changes.items()
+                    if field in NETWORK_DRIVER_MODULES and wanted not in ("off", "inherited") and have == "off")
+    return module_changes, setting_changes, driver
+
+
+def summarize_computer(computer, assigned_rule_ids=None):
+    """A DSM computer (expanded) -> the plain, stable document ``dsm_computer_info`` returns."""
+    status = computer.get("computerStatus") or {}
+    settings = computer.get("computerSettings") or {}
+    engine = settings.get(ENGINE_MODE_SETTING) or {}
+    modules = {}
+    for field, label, snake, _states, _aliases in PROTECTION_MODULES:
+        extension = computer.get(field) or {}
+        module_status = extension.get("moduleStatus") or {}
+        modules[snake] = dict(
+            name=label,
+            state=extension.get("state"),
+            status=module_status.get("agentStatus"),
+            status_message=module_status.get("agentStatusMessage"),
+        )
+    firewall = computer.get("firewall") or {}
+    return dict(
+        id=computer.get("ID"),
+        host_name=computer.get("hostName"),
+        display_name=computer.get("displayName") or "",
+        platform=computer.get("platform"),
+        agent_version=computer.get("agentVersion"),
+        policy_id=computer.get("policyID"),
+        last_agent_communication=computer.get("lastAgentCommunication"),
+        agent_status=status.get("agentStatus"),
+        agent_status_messages=list(status.get("agentStatusMessages") or []),
+        modules=modules,
+        network_engine_mode=engine.get("value") if isinstance(engine, dict) else engine,
+        firewall_rule_ids=sorted(assigned_rule_ids if assigned_rule_ids is not None
+                                 else (firewall.get("ruleIDs") or [])),
+    )
+
+
+def states_of(document):
+    """Effective protection module states of a computer or policy document."""
+    return dict((field, (document.get(field) or {}).get("state")) for field, _l, _s, _st, _a in PROTECTION_MODULES)
+
+
+def labelled(changes):
+    """``{"intrusionPrevention": (a, b)}`` -> ``{"Intrusion Prevention": b}`` for messages and diffs."""
+    return dict((module_label(field), wanted) for field, (_have, wanted) in changes.items())

@@ -1,0 +1,151 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to clustersafe.deep_security
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Firewall rule specs that keep Microsoft NLB traffic from being judged by the Deep Security
+firewall (rules NLB-02 and NLB-03), built from what ``nlb_cluster_info`` reports. Pure: no I/O."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import ParameterError
+
+NLB_HEARTBEAT_ETHERTYPE = 0x886F
+EXTRA_PROTOCOLS = ("dhcp", "dns", "arp")
+PRIORITY = "4"
+_NLB_PROTOCOLS = {"tcp": "tcp", "udp": "udp", "both": "tcp-udp"}
+
+
+def _pick(document, *names):
+    """First present key among snake_case / PascalCase spellings (the info module returns snake_case;
+    raw ``Get-NlbCluster`` objects are PascalCase)."""
+    if not isinstance(document, dict):
+        return None
+    for name in names:
+        if document.get(name) not in (None, ""):
+            return document[name]
+    return None
+
+
+def _clusters(info):
+    """Accept the whole ``nlb_cluster_info`` result, its ``cluster`` part, or a list of either."""
+    if isinstance(info, (list, tuple)):
+        out = []
+        for item in info:
+            out.extend(_clusters(item))
+        return out
+    if not isinstance(info, dict):
+        raise ParameterError("nlb_exclusion_rules expects the result of nlb_cluster_info (a dict), got %s"
+                             % type(info).__name__)
+    if isinstance(info.get("clusters"), list):
+        return _clusters(info["clusters"])
+    cluster = info.get("cluster") if isinstance(info.get("cluster"), dict) else info
+    port_rules = _pick(info, "port_rules", "PortRules") or _pick(cluster, "port_rules", "PortRules") or []
+    name = _pick(cluster, "name", "Name", "cluster_name")
+    if not name:
+        raise ParameterError("nlb_exclusion_rules: the NLB cluster has no name (expected cluster.name from "
+                             "nlb_cluster_info)")
+    return [dict(
+        name=str(name),
+        ip_address=_pick(cluster, "ip_address", "virtual_ip", "IPAddress", "vip"),
+        port_rules=list(port_rules),
+    )]
+
+
+def _port_text(rule):
+    start = _pick(rule, "start_port", "StartPort")
+    end = _pick(rule, "end_port", "EndPort")
+    if start is None:
+        raise ParameterError("nlb_exclusion_rules: a port rule has no start_port: %r" % (rule,))
+    start = int(start)
+    end = int(end) if end is not None else start
+    return str(start) if start == end else "%d-%d" % (start, end)
+
+
+def _pair(prefix, label, description, action, fields_in, fields_out):
+    rules = []
+    for direction, fields in (("incoming", fields_in), ("outgoing", fields_out)):
+        rule = dict(name="%s %s (%s)" % (prefix, label, direction), description=description, action=action,
+                    priority=PRIORITY, direction=direction)
+        rule.update(fields)
+        rules.append(rule)
+    return rules
+
+
+def exclusion_rules(info, virtual_ip=False, protocols=None, name_prefix="clustersafe"):
+    """Rule specs (snake_case, as ``dsm_firewall_rule`` takes them) for every NLB cluster in ``info``.
+
+    Always: the NLB heartbeat (EtherType 0x886F, frame type ``other``) bypassed both ways.
+    ``virtual_ip``: bypass pairs for the cluster IP, limited to the port rules' ports and protocols.
+    ``protocols``: any of ``dhcp``, ``dns``, ``arp``: force-allow pairs (NLB-03).
+    Names are deterministic so a rerun finds and keeps the same rules.
+    """
+    protocols = [str(item).strip().lower() for item in (protocols or [])]
+    for item in protocols:
+        if item not in EXTRA_PROTOCOLS:
+            raise ParameterError("nlb_exclusion_rules: unknown protocol %r in protocols; allowed values: %s"
+                                 % (item, ", ".join(EXTRA_PROTOCOLS)), parameter="protocols")
+    rules = []
+    for cluster in _clusters(info):
+        prefix = "%s NLB %s" % (name_prefix, cluster["name"])
+        rules.extend(_pair(
+            prefix, "heartbeat bypass",
+            "NLB heartbeat frames (EtherType 0x886F) reach every host of cluster %s; bypass keeps them from "
+            "being judged (NLB-02)." % cluster["name"],
+            "bypass",
+            dict(frame_type="other", frame_number=NLB_HEARTBEAT_ETHERTYPE),
+            dict(frame_type="other", frame_number=NLB_HEARTBEAT_ETHERTYPE)))
+        if virtual_ip:
+            vip = cluster["ip_address"]
+            if not vip:
+                raise ParameterError("nlb_exclusion_rules: virtual_ip=true but cluster %s has no ip_address"
+                                     % cluster["name"], parameter="virtual_ip")
+            by_protocol = {}
+            for port_rule in cluster["port_rules"]:
+                raw = str(_pick(port_rule, "protocol", "Protocol") or "both").lower()
+                protocol = _NLB_PROTOCOLS.get(raw)
+                if protocol is None:
+                    raise ParameterError("nlb_exclusion_rules: port rule protocol %r; expected Tcp, Udp or Both"
+                                         % raw)
+                rule_vip = _pick(port_rule, "ip_address", "IPAddress")
+                if rule_vip and str(rule_vip).lower() not in ("all", "255.255.255.255", str(vip)):
+                    continue
+                by_protocol.setdefault(protocol, []).append(_port_text(port_rule))
+            for protocol in sorted(by_protocol):
+                ports = sorted(set(by_protocol[protocol]), key=lambda text: int(text.split("-")[0]))
+                rules.extend(_pair(
+                    prefix, "VIP %s %s bypass" % (vip, protocol),
+                    "Traffic for the NLB virtual IP %s on %s ports %s is delivered to every host; bypass skips "
+                    "firewall, stateful inspection and Intrusion Prevention for it." % (vip, protocol, ",".join(ports)),
+                    "bypass",
+                    dict(frame_type="ip", protocol=protocol, destination_ip_type="single", destination_ip_value=vip,
+                         destination_port_type="multiple", destination_port_multiple=ports),
+                    dict(frame_type="ip", protocol=protocol, source_ip_type="single", source_ip_value=vip,
+                         source_port_type="multiple", source_port_multiple=ports)))
+        if "dhcp" in protocols:
+            rules.extend(_pair(
+                prefix, "DHCP force-allow",
+                "DHCP (UDP 67/68) force-allowed: still inspected by Intrusion Prevention (NLB-03).",
+                "force-allow",
+                dict(frame_type="ip", protocol="udp", destination_port_type="multiple", destination_port_multiple=["68"]),
+                dict(frame_type="ip", protocol="udp", destination_port_type="multiple", destination_port_multiple=["67"])))
+        if "dns" in protocols:
+            rules.extend(_pair(
+                prefix, "DNS force-allow",
+                "DNS (TCP/UDP 53) replies and queries force-allowed: still inspected by Intrusion Prevention (NLB-03).",
+                "force-allow",
+                dict(frame_type="ip", protocol="tcp-udp", source_port_type="multiple", source_port_multiple=["53"]),
+                dict(frame_type="ip", protocol="tcp-udp", destination_port_type="multiple",
+                     destination_port_multiple=["53"])))
+        if "arp" in protocols:
+            rules.extend(_pair(
+                prefix, "ARP force-allow",
+                "ARP force-allowed both ways so NLB's shared cluster MAC never loses address resolution (NLB-03).",
+                "force-allow", dict(frame_type="arp"), dict(frame_type="arp")))
+    return rules
+
+
+def is_heartbeat_exclusion(rule):
+    """True for a DSM rule (camelCase) that bypasses the NLB heartbeat in its direction."""
+    return (rule.get("action") == "bypass" and rule.get("frameType") == "other"
+            and int(rule.get("frameNumber") or 0) == NLB_HEARTBEAT_ETHERTYPE and not rule.get("frameNot"))
