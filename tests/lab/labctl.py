@@ -94,11 +94,7 @@ def start(args):
     ca_cert, bundle = _ca_bundle(args.state_dir)
     parts = args.parts.split(",")
     if "vcenter" in parts:
-        from tests.lab.vcenter import launcher
-        binary = launcher.build(os.path.join(HERE, ".build"))
-        _spawn(args.state_dir, "vcenter",
-               launcher.command(binary, topology, args.topology, args.state_dir),
-               os.path.join(args.state_dir, "vcenter.ready.json"))
+        _start_vcenter(args, topology)
     labd_parts = [part for part in parts if part in ("windows", "dsm")]
     if labd_parts:
         _spawn(args.state_dir, "labd",
@@ -151,21 +147,32 @@ def write_env(args, topology, ca_cert, bundle):
     os.chmod(os.path.join(args.state_dir, "lab.env"), 0o600)
 
 
+def _stop_process(state_dir, name):
+    pid = _read_pid(state_dir, name)
+    if pid:
+        os.killpg(pid, signal.SIGTERM)
+        deadline = time.time() + 10
+        while _pid_alive(pid) and time.time() < deadline:
+            time.sleep(0.1)
+        if _pid_alive(pid):
+            os.killpg(pid, signal.SIGKILL)
+        print("stopped %s (pid %s)" % (name, pid))
+    for suffix in (".pid", ".ready.json"):
+        path = os.path.join(state_dir, name + suffix)
+        if os.path.exists(path):
+            os.remove(path)
+
+
+def _start_vcenter(args, topology):
+    from tests.lab.vcenter import launcher
+    binary = launcher.build(os.path.join(HERE, ".build"))
+    _spawn(args.state_dir, "vcenter", launcher.command(binary, topology, args.topology, args.state_dir),
+           os.path.join(args.state_dir, "vcenter.ready.json"))
+
+
 def stop(args):
     for name in ("labd", "vcenter"):
-        pid = _read_pid(args.state_dir, name)
-        if pid:
-            os.killpg(pid, signal.SIGTERM)
-            deadline = time.time() + 10
-            while _pid_alive(pid) and time.time() < deadline:
-                time.sleep(0.1)
-            if _pid_alive(pid):
-                os.killpg(pid, signal.SIGKILL)
-            print("stopped %s (pid %s)" % (name, pid))
-        for suffix in (".pid", ".ready.json"):
-            path = os.path.join(args.state_dir, name + suffix)
-            if os.path.exists(path):
-                os.remove(path)
+        _stop_process(args.state_dir, name)
 
 
 def status(args):
@@ -179,14 +186,15 @@ def status(args):
 
 
 def reset(args):
+    """Every part back to the topology: labd parts reset in place; the vCenter is restarted, which
+    rebuilds its inventory (the simulator has no cheaper way back)."""
     control = _ready(args.state_dir, "labd").get("control")
     if control:
         request = urllib.request.Request(control + "/reset", data=b"{}", method="POST")
         urllib.request.urlopen(request, timeout=30).read()
-    vcontrol = _ready(args.state_dir, "vcenter").get("control")
-    if vcontrol:
-        request = urllib.request.Request(vcontrol + "/reset", data=b"{}", method="POST")
-        urllib.request.urlopen(request, timeout=30).read()
+    if _read_pid(args.state_dir, "vcenter"):
+        _stop_process(args.state_dir, "vcenter")
+        _start_vcenter(args, load_topology(args.topology))
 
 
 def main():
