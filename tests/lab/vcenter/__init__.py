@@ -1,0 +1,1 @@
+"""The lab's simulated vCenter: a small Go program on the govmomi simulator library."""
