@@ -124,12 +124,11 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.
     select_clusters,
 )
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.service import (
+    apply_window_plan,
     default_owner,
     gather,
     now_iso,
     run_vsphere_module,
-    set_drs_level,
-    write_record,
 )
 
 
@@ -176,20 +175,8 @@ def main():
         if not plan.changed or module.check_mode:
             return result
 
-        cluster_ref = snapshot.ref(cluster["moid"])
-        managed_type = type(cluster_ref)
-        if plan.write_record is not None:
-            write_record(client, snapshot, cluster_ref, DRS_WINDOW_ATTRIBUTE, managed_type, plan.write_record)
-        if plan.set_level:
-            try:
-                set_drs_level(client, cluster_ref, plan.set_level)
-            except Exception:
-                if record is None and plan.write_record is not None:
-                    # Nothing was changed yet: leave no record claiming a window that never started.
-                    write_record(client, snapshot, cluster_ref, DRS_WINDOW_ATTRIBUTE, managed_type, None)
-                raise
-        if plan.clear_record:
-            write_record(client, snapshot, cluster_ref, DRS_WINDOW_ATTRIBUTE, managed_type, None)
+        apply_window_plan(client, snapshot, snapshot.ref(cluster["moid"]), plan, record is not None,
+                          DRS_WINDOW_ATTRIBUTE)
         return result
 
     run_vsphere_module(module, body)

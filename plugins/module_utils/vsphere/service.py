@@ -103,6 +103,26 @@ def set_drs_level(client, cluster_ref, level):
                     cluster_ref.ReconfigureComputeResource_Task, spec=spec, modify=True)
 
 
+def apply_window_plan(client, snapshot, cluster_ref, plan, had_record, attribute):
+    """Carry out a DRS window plan in the only safe order: record first, then DRS, then clear.
+
+    When setting DRS fails right after a *new* record was written, the record is removed again so no
+    record claims a window that never started; the vCenter error is raised either way.
+    """
+    managed_type = type(cluster_ref)
+    if plan.write_record is not None:
+        write_record(client, snapshot, cluster_ref, attribute, managed_type, plan.write_record)
+    if plan.set_level:
+        try:
+            set_drs_level(client, cluster_ref, plan.set_level)
+        except Exception:
+            if not had_record and plan.write_record is not None:
+                write_record(client, snapshot, cluster_ref, attribute, managed_type, None)
+            raise
+    if plan.clear_record:
+        write_record(client, snapshot, cluster_ref, attribute, managed_type, None)
+
+
 def run_vsphere_module(module, body):
     """Connect, run ``body(client)`` -> result dict, exit; every CollectionError becomes fail_json."""
     if not vsphere_client.HAS_PYVMOMI:
