@@ -1,0 +1,451 @@
+"""The Python model behind the simulated Windows nodes.
+
+State shared across nodes: failover-cluster membership, role ownership, each node's cluster service,
+NLB host states and installed agents. It answers the collection's scripts (recognised by their marker
+line) with the JSON document the real PowerShell would print, and models the hazard of rule MS-02: a
+network blip on a node whose cluster service runs fails its roles over (unplanned) and can leave the
+application role Failed. Draining first records planned moves instead.
+
+State is written to ``<state_dir>/windows-state.json`` after every change so a labd restart keeps it.
+"""
+import copy
+import hashlib
+import json
+import os
+import re
+import time
+
+VERSION_IN_SOURCE = re.compile(r"(\d+\.\d+\.\d+[-.]\d+)")
+
+
+class ScriptFailure(Exception):
+    """A terminating PowerShell error: the text goes to stderr as CLIXML, exit code 1."""
+
+
+def lab_msi_sha256(version):
+    """The lab's MSI for a version is a fixed byte string, so tests can compute its digest."""
+    return hashlib.sha256(("clustersafe-lab-msi:%s" % dash_version(version)).encode()).hexdigest().upper()
+
+
+def dash_version(version):
+    numbers = re.findall(r"\d+", str(version))
+    if len(numbers) == 4:
+        return "%s.%s.%s-%s" % tuple(numbers)
+    return str(version)
+
+
+def msi_version(version):
+    return ".".join(re.findall(r"\d+", str(version)))
+
+
+def initial_state(topology):
+    windows = topology["windows"]
+    state = {"clusters": {}, "nlb": {}, "nodes": {}, "failovers": [], "blips": [], "events": []}
+    for cluster in windows.get("failover_clusters", []):
+        entry = {"name": cluster["name"], "quorum": cluster.get("quorum", "NodeMajority"), "order": [],
+                 "groups": [], "networks": []}
+        for index, node in enumerate(cluster["nodes"]):
+            entry["order"].append(node["name"])
+            state["nodes"][node["name"]] = _node(node, wsfc=cluster["name"], node_id=index + 1)
+        for group in cluster.get("groups", []):
+            entry["groups"].append({"name": group["name"], "owner": group["owner"], "home": group["owner"],
+                                    "state": "Online", "core": bool(group.get("core")),
+                                    "application": bool(group.get("application"))})
+        for network in cluster.get("networks", []):
+            entry["networks"].append({"name": network["name"], "role": int(network.get("role", 3)),
+                                      "address": network.get("address", ""), "state": "Up"})
+        state["clusters"][cluster["name"]] = entry
+    for farm in windows.get("nlb_clusters", []):
+        entry = {"name": farm["name"], "ip_address": farm["ip_address"],
+                 "subnet_mask": farm.get("subnet_mask", "255.255.255.0"), "mode": farm.get("mode", "Unicast"),
+                 "order": [], "port_rules": copy.deepcopy(farm.get("port_rules", []))}
+        for node in farm["nodes"]:
+            entry["order"].append(node["name"])
+            record = state["nodes"].setdefault(node["name"], _node(node))
+            record["nlb"] = farm["name"]
+            record["nlb_state"] = "Converged"
+            record["nlb_priority"] = int(node.get("host_priority", len(entry["order"])))
+            record["nlb_interface"] = node.get("interface", "Ethernet0")
+        state["nlb"][farm["name"]] = entry
+    return state
+
+
+def _node(node, wsfc=None, node_id=None):
+    return {"name": node["name"], "address": node["address"], "wsfc": wsfc, "node_id": node_id,
+            "clussvc": "Running" if wsfc else None, "paused": False, "drain_status": "NotInitiated",
+            "nlb": None, "nlb_state": None,
+            "agent": {"version": None, "activated": False, "dsm_url": None, "policy_id": None, "tenant_id": None,
+                      "reboot_required": False, "driver_loaded": False}}
+
+
+def nlb_mac(mode, address):
+    octets = [int(part) for part in address.split(".")]
+    if mode == "IgmpMulticast":
+        return "01-00-5E-7F-%02X-%02X" % (octets[2], octets[3])
+    prefix = "03-BF" if mode == "Multicast" else "02-BF"
+    return prefix + "".join("-%02X" % octet for octet in octets)
+
+
+class WindowsModel(object):
+    def __init__(self, world):
+        self.world = world
+        self.path = os.path.join(world.state_dir, "windows-state.json")
+        self.faults = {}
+        self.counters = {}
+        self.state = None
+        if os.path.exists(self.path):
+            try:
+                with open(self.path) as handle:
+                    self.state = json.load(handle)
+            except ValueError:
+                self.state = None
+        if self.state is None:
+            self.reset()
+
+    # --- persistence and control ----------------------------------------------------------------
+
+    def save(self):
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        with open(self.path + ".tmp", "w") as handle:
+            json.dump(self.state, handle, sort_keys=True)
+        os.replace(self.path + ".tmp", self.path)
+
+    def reset(self):
+        self.state = initial_state(self.world.topology)
+        self.faults = {}
+        self.save()
+
+    def set_faults(self, faults):
+        if faults.get("clear"):
+            self.faults = {}
+        for key in ("timeout_next", "malformed_next", "slow_ms", "msi_exit_next", "script_error_next"):
+            if key in faults:
+                self.faults[key] = faults[key]
+        return {"faults": dict(self.faults)}
+
+    def take_fault(self, key):
+        """Consume one occurrence of a counted fault."""
+        count = self.faults.get(key) or 0
+        if count <= 0:
+            return False
+        self.faults[key] = count - 1
+        return True
+
+    def count(self, node, operation, marker=None):
+        counters = self.counters.setdefault(node, {"create": 0, "command": 0, "receive": 0, "signal": 0,
+                                                   "delete": 0, "scripts": {}})
+        counters[operation] += 1
+        if marker:
+            counters["scripts"][marker] = counters["scripts"].get(marker, 0) + 1
+
+    def status(self):
+        clusters = {}
+        for name, cluster in self.state["clusters"].items():
+            clusters[name] = {
+                "nodes": {node: {"state": self._node_state(self.state["nodes"][node]),
+                                 "cluster_service": self.state["nodes"][node]["clussvc"],
+                                 "drain_status": self.state["nodes"][node]["drain_status"]}
+                          for node in cluster["order"]},
+                "groups": {group["name"]: {"owner": group["owner"], "state": group["state"]}
+                           for group in cluster["groups"]},
+            }
+        nlb = {name: {node: self.state["nodes"][node]["nlb_state"] for node in farm["order"]}
+               for name, farm in self.state["nlb"].items()}
+        agents = {name: {"version": dash_version(node["agent"]["version"]) if node["agent"]["version"] else None,
+                         "activated": node["agent"]["activated"], "policy_id": node["agent"]["policy_id"],
+                         "reboot_required": node["agent"]["reboot_required"]}
+                  for name, node in self.state["nodes"].items()}
+        failovers = self.state["failovers"]
+        return {"clusters": clusters, "nlb": nlb, "agents": agents, "failovers": failovers,
+                "unplanned_failovers": len([item for item in failovers if not item["planned"]]),
+                "blips": self.state["blips"], "events": self.state["events"], "counters": self.counters,
+                "faults": self.faults}
+
+    # --- helpers ---------------------------------------------------------------------------------
+
+    def node(self, name):
+        return self.state["nodes"][name]
+
+    @staticmethod
+    def _node_state(node):
+        if node["clussvc"] != "Running":
+            return "Down"
+        return "Paused" if node["paused"] else "Up"
+
+    def _cluster(self, node):
+        return self.state["clusters"].get(node["wsfc"]) if node["wsfc"] else None
+
+    def _takers(self, cluster, exclude):
+        """Nodes that can take roles: cluster service running and not paused, in topology order."""
+        return [name for name in cluster["order"] if name != exclude
+                and self.state["nodes"][name]["clussvc"] == "Running" and not self.state["nodes"][name]["paused"]]
+
+    def _move(self, cluster, group, target, planned, cause):
+        self.state["failovers"].append({"cluster": cluster["name"], "role": group["name"], "from": group["owner"],
+                                        "to": target, "planned": planned, "cause": cause, "time": time.time()})
+        group["owner"] = target
+
+    # --- the hazard ------------------------------------------------------------------------------
+
+    def blip(self, name, cause):
+        """A short network outage on ``name``: harmless unless its cluster service runs."""
+        node = self.state["nodes"].get(name)
+        if node is None:
+            return
+        cluster = self._cluster(node)
+        effect = "none"
+        if cluster and node["clussvc"] == "Running":
+            effect = "failover"
+            takers = self._takers(cluster, name)
+            for group in cluster["groups"]:
+                if group["owner"] != name:
+                    continue
+                if takers:
+                    self._move(cluster, group, takers[0], False, "network blip: %s" % cause)
+                    # the seed: the blip stops applications such as SQL Server
+                    group["state"] = "Failed" if group["application"] else "Online"
+                else:
+                    group["state"] = "Failed"
+            # ...and the cluster service itself, leaving the node Down
+            node["clussvc"] = "Stopped"
+        self.state["blips"].append({"node": name, "cause": cause, "effect": effect, "time": time.time()})
+        self.save()
+
+    def on_network_driver_loaded(self, host_name=None, modules=None, **_):
+        node = self._find(host_name)
+        if node is None:
+            return
+        node["agent"]["driver_loaded"] = True
+        self.state["events"].append({"event": "agent.network_driver_loaded", "host_name": node["name"],
+                                     "modules": modules})
+        self.blip(node["name"], "network driver loaded (%s)" % ", ".join(modules or []))
+
+    def nlb_membership(self, host_name=None):
+        node = self._find(host_name)
+        if node is None or not node["nlb"]:
+            return None
+        return {"cluster": node["nlb"], "state": node["nlb_state"], "exclusion_needed": True}
+
+    def _find(self, host_name):
+        if not host_name:
+            return None
+        for name, node in self.state["nodes"].items():
+            if name.lower() == str(host_name).lower() or name.lower() == str(host_name).split(".")[0].lower():
+                return node
+        return None
+
+    # --- scripts ---------------------------------------------------------------------------------
+
+    def execute(self, name, marker, params):
+        """Run script ``marker`` on node ``name``; return its JSON document."""
+        handler = getattr(self, "script_" + marker, None)
+        if handler is None:
+            raise ScriptFailure("The term '%s' is not recognized as the name of a cmdlet, function, script file, "
+                                "or operable program." % marker)
+        result = handler(self.node(name), params or {})
+        self.save()
+        return result
+
+    def _service(self, node):
+        if not node["wsfc"]:
+            return None
+        return {"status": node["clussvc"], "start_mode": "Automatic"}
+
+    def _agent_doc(self, node):
+        agent = node["agent"]
+        return {"installed": bool(agent["version"]), "version": msi_version(agent["version"]) if agent["version"] else None,
+                "service_status": "Running" if agent["version"] else None}
+
+    def script_mscs_cluster_info(self, node, params):
+        doc = {"computer": node["name"], "cluster": None, "nodes": [], "groups": [], "networks": [],
+               "cluster_service": self._service(node), "agent": self._agent_doc(node)}
+        cluster = self._cluster(node)
+        if cluster and node["clussvc"] == "Running":
+            doc["cluster"] = {"name": cluster["name"], "quorum_type": cluster["quorum"],
+                              "quorum_resource": "File Share Witness" if "FileShare" in cluster["quorum"] else ""}
+            for member in cluster["order"]:
+                record = self.state["nodes"][member]
+                doc["nodes"].append({"name": member, "id": str(record["node_id"]), "state": self._node_state(record),
+                                     "drain_status": record["drain_status"], "node_weight": 1,
+                                     "dynamic_weight": 1 if record["clussvc"] == "Running" else 0})
+            doc["groups"] = [{"name": group["name"], "owner_node": group["owner"], "state": group["state"],
+                              "is_core": group["core"]} for group in cluster["groups"]]
+            roles = {0: "None", 1: "Cluster", 2: "Client", 3: "ClusterAndClient"}
+            doc["networks"] = [{"name": net["name"], "role": roles.get(net["role"], str(net["role"])),
+                                "state": net["state"], "address": net["address"]} for net in cluster["networks"]]
+        return doc
+
+    def script_mscs_node(self, node, params):
+        cluster = self._cluster(node)
+        if cluster is None:
+            raise ScriptFailure("Cannot find a service with service name 'ClusSvc'.")
+        action = params.get("action")
+        name = node["name"]
+        if action == "drain":
+            if node["clussvc"] != "Running":
+                raise ScriptFailure("The cluster service is not running on node '%s'." % name)
+            takers = self._takers(cluster, name)
+            failed = False
+            for group in cluster["groups"]:
+                if group["owner"] == name and not group["core"]:
+                    if takers:
+                        self._move(cluster, group, takers[0], True, "drain")
+                    else:
+                        failed = True
+            node["paused"] = True
+            node["drain_status"] = "Failed" if failed else "Completed"
+        elif action == "stop":
+            if node["clussvc"] == "Running":
+                takers = self._takers(cluster, name)
+                for group in cluster["groups"]:
+                    if group["owner"] == name:
+                        if takers:
+                            planned = group["core"]
+                            self._move(cluster, group, takers[0], planned,
+                                       "cluster service stopped" if planned else "cluster service stopped before drain")
+                        else:
+                            group["state"] = "Offline"
+                node["clussvc"] = "Stopped"
+        elif action == "start":
+            node["clussvc"] = "Running"
+        elif action == "resume":
+            if node["clussvc"] != "Running":
+                raise ScriptFailure("The cluster service is not running on node '%s'." % name)
+            node["paused"] = False
+            node["drain_status"] = "NotInitiated"
+            if params.get("failback") in ("Immediate", "Policy"):
+                for group in cluster["groups"]:
+                    if group["home"] == name and group["owner"] != name:
+                        self._move(cluster, group, name, True, "failback")
+        else:
+            raise ScriptFailure("unknown action %s" % action)
+        return {"computer": name, "action": action, "completed": True, "cluster_service": node["clussvc"]}
+
+    def script_nlb_cluster_info(self, node, params):
+        doc = {"computer": node["name"], "installed": bool(node["nlb"]), "cluster": None, "nodes": [],
+               "port_rules": []}
+        if not node["nlb"]:
+            return doc
+        farm = self.state["nlb"][node["nlb"]]
+        doc["cluster"] = {"name": farm["name"], "ip_address": farm["ip_address"], "subnet_mask": farm["subnet_mask"],
+                          "mode": farm["mode"], "mac_address": nlb_mac(farm["mode"], farm["ip_address"]),
+                          "local_state": node["nlb_state"]}
+        for member in farm["order"]:
+            record = self.state["nodes"][member]
+            doc["nodes"].append({"name": member, "host_id": record["nlb_priority"], "state": record["nlb_state"],
+                                 "priority": record["nlb_priority"], "interface": record["nlb_interface"],
+                                 "initial_state": "Started"})
+        doc["port_rules"] = [{"start_port": rule["start_port"], "end_port": rule["end_port"],
+                              "protocol": rule.get("protocol", "Both"), "mode": rule.get("mode", "Multiple"),
+                              "affinity": rule.get("affinity", "Single"), "ip_address": rule.get("ip_address", "All")}
+                             for rule in farm["port_rules"]]
+        return doc
+
+    def script_nlb_node(self, node, params):
+        if not node["nlb"]:
+            raise ScriptFailure("The specified module 'NetworkLoadBalancingClusters' was not loaded because no "
+                                "valid module file was found in any module directory.")
+        action = params.get("action")
+        current = node["nlb_state"]
+        if action in ("drainstop", "stop"):
+            node["nlb_state"] = "Stopped"
+        elif action == "start":
+            if current == "Suspended":
+                raise ScriptFailure("The host %s is suspended; resume it before starting it." % node["name"])
+            node["nlb_state"] = "Converged"
+        elif action == "suspend":
+            node["nlb_state"] = "Suspended"
+        elif action == "resume":
+            if current == "Suspended":
+                node["nlb_state"] = "Stopped"
+        else:
+            raise ScriptFailure("unknown action %s" % action)
+        self.state["events"].append({"event": "nlb." + action, "host_name": node["name"], "state": node["nlb_state"]})
+        return {"computer": node["name"], "action": action, "state": node["nlb_state"]}
+
+    def script_agent_info(self, node, params):
+        agent = node["agent"]
+        doc = {"computer": node["name"], "cluster_service": self._service(node),
+               "reboot_pending": agent["reboot_required"]}
+        info = {"installed": bool(agent["version"]), "version": None, "product_code": None, "service_status": None,
+                "agent_state": "", "dsm_url": None, "policy_id": None, "tenant_id": None}
+        if agent["version"]:
+            info.update(version=msi_version(agent["version"]),
+                        product_code="{6D8A3A5C-%s}" % hashlib.md5(agent["version"].encode()).hexdigest()[:12].upper(),
+                        service_status="Running")
+            if agent["activated"]:
+                info.update(agent_state="green", dsm_url=agent["dsm_url"],
+                            policy_id=str(agent["policy_id"]) if agent["policy_id"] is not None else "",
+                            tenant_id=agent["tenant_id"] or "")
+        doc["agent"] = info
+        return doc
+
+    def _msi_exit(self):
+        code = self.faults.get("msi_exit_next")
+        if code is not None:
+            self.faults.pop("msi_exit_next")
+            return int(code)
+        return 0
+
+    def script_agent_install(self, node, params):
+        source = params.get("url") or params.get("path") or ""
+        match = VERSION_IN_SOURCE.search(source)
+        known = [dash_version(item) for item in self.world.topology.get("dsm", {}).get("agent_versions", [])]
+        if not match or dash_version(match.group(1)) not in known:
+            if params.get("url"):
+                raise ScriptFailure("The remote server returned an error: (404) Not Found.")
+            raise ScriptFailure("installer not found on the node: %s" % source)
+        version = dash_version(match.group(1))
+        digest = lab_msi_sha256(version)
+        if params.get("sha256") and params["sha256"].upper() != digest:
+            raise ScriptFailure("SHA-256 of the installer is %s, expected %s; nothing was installed"
+                                % (digest, params["sha256"]))
+        code = self._msi_exit()
+        agent = node["agent"]
+        if code not in (0, 3010):
+            tail = ["MSI (s) (A4:B8) [10:21:07:115]: Product: Trend Micro Deep Security Agent -- Installation failed.",
+                    "MSI (s) (A4:B8) [10:21:07:116]: Windows Installer installed the product. Product Name: Trend "
+                    "Micro Deep Security Agent. Product Version: %s. Installation success or error status: %d."
+                    % (msi_version(version), code)]
+            return {"exit_code": code, "log_tail": tail, "version": msi_version(agent["version"]) if agent["version"] else None,
+                    "service_status": "Running" if agent["version"] else None}
+        upgrade = bool(agent["version"])
+        agent["version"] = version
+        if code == 3010:
+            agent["reboot_required"] = True
+        self.blip(node["name"], "agent upgrade" if upgrade else "agent install")
+        return {"exit_code": code, "log_tail": [], "version": msi_version(version), "service_status": "Running"}
+
+    def script_agent_remove(self, node, params):
+        agent = node["agent"]
+        if not agent["version"]:
+            return {"exit_code": 0, "log_tail": [], "removed": False}
+        code = self._msi_exit()
+        if code not in (0, 3010):
+            return {"exit_code": code, "log_tail": ["MSI (s): Removal failed, error status: %d." % code],
+                    "removed": False}
+        node["agent"] = {"version": None, "activated": False, "dsm_url": None, "policy_id": None, "tenant_id": None,
+                         "reboot_required": code == 3010, "driver_loaded": False}
+        self.blip(node["name"], "agent uninstall")
+        self.state["events"].append({"event": "agent.removed", "host_name": node["name"]})
+        self.world.publish("agent.removed", host_name=node["name"])
+        return {"exit_code": code, "log_tail": [], "removed": True}
+
+    def script_agent_activate(self, node, params):
+        agent = node["agent"]
+        if not agent["version"]:
+            raise ScriptFailure("dsa_control not found at C:\\Program Files\\Trend Micro\\Deep Security Agent"
+                                "\\dsa_control.cmd; install the agent first")
+        url = params.get("dsm_url") or ""
+        if not re.match(r"^dsm://[^/:\s]+:\d+/?$", url):
+            return {"exit_code": 1, "output": "Invalid manager URL"}
+        policy = params.get("policy_id")
+        agent.update(activated=True, dsm_url=url, policy_id=int(policy) if policy not in (None, "") else None,
+                     tenant_id=params.get("tenant_id") or None)
+        self.blip(node["name"], "agent activation")
+        self.state["events"].append({"event": "agent.activated", "host_name": node["name"],
+                                     "policy_id": agent["policy_id"]})
+        self.world.publish("agent.activated", host_name=node["name"], agent_version=dash_version(agent["version"]),
+                           policy_id=agent["policy_id"], dsm_url=url)
+        return {"exit_code": 0, "output": "HTTP Status: 200 - OK\nResponse:\nAttempting to connect to %s\n"
+                                          "Command session completed." % url}

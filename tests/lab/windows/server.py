@@ -1,0 +1,315 @@
+"""A WinRM (WS-Management shell) server speaking the protocol the way pywinrm 0.5 expects it.
+
+One listener per node and port; HTTP with Basic auth, HTTPS with Basic or NTLM (pyspnego acceptor).
+Every request is ``POST /wsman`` with a SOAP envelope; the actions handled are shell Create,
+Command, Receive, Signal and Delete. A Command must be ``powershell ... -EncodedCommand <base64 of
+UTF-16-LE>``; the script's first line is the marker ``# clustersafe:<name>`` and its parameters are the
+JSON here-string assigned to ``$P``. The model answers; the reply carries the JSON on stdout, or a
+CLIXML error on stderr with exit code 1, as Windows PowerShell does.
+"""
+import base64
+import json
+import os
+import re
+import socket
+import ssl
+import threading
+import time
+import uuid
+import xml.etree.ElementTree as ET
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.lab.windows.model import ScriptFailure
+
+NS = {
+    "s": "http://www.w3.org/2003/05/soap-envelope",
+    "a": "http://schemas.xmlsoap.org/ws/2004/08/addressing",
+    "w": "http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd",
+    "rsp": "http://schemas.microsoft.com/wbem/wsman/1/windows/shell",
+    "x": "http://schemas.xmlsoap.org/ws/2004/09/transfer",
+    "p": "http://schemas.microsoft.com/wbem/wsman/1/wsman.xsd",
+}
+TRANSFER = "http://schemas.xmlsoap.org/ws/2004/09/transfer/"
+SHELL = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/"
+OPERATION_TIMEOUT_FAULT = 2150858793
+ENCODED = re.compile(r"-e(?:ncodedcommand|nc|c)?\s+([A-Za-z0-9+/=]+)", re.IGNORECASE)
+MARKER = re.compile(r"^# clustersafe:([a-z_]+)")
+PARAMS = re.compile(r"^\$P = @'\n(.*?)\n'@", re.MULTILINE | re.DOTALL)
+
+
+def clixml_error(text):
+    """stderr as powershell.exe -EncodedCommand writes it for a terminating error."""
+    escaped = (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+               .replace("\r\n", "\n").replace("\n", "_x000D__x000A_"))
+    return ('#< CLIXML\r\n<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04">'
+            '<S S="Error">%s_x000D__x000A_</S>'
+            '<S S="Error">    + CategoryInfo          : NotSpecified: (:) [], RuntimeException_x000D__x000A_</S>'
+            '</Objs>' % escaped).encode("utf-8")
+
+
+def envelope(action, relates_to, body):
+    return ('<?xml version="1.0" ?>\n<s:Envelope xml:lang="en-US" xmlns:s="%(s)s" xmlns:a="%(a)s" xmlns:w="%(w)s" '
+            'xmlns:rsp="%(rsp)s" xmlns:x="%(x)s" xmlns:p="%(p)s"><s:Header><a:Action>%(action)s</a:Action>'
+            '<a:MessageID>uuid:%(mid)s</a:MessageID>'
+            '<a:To>http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</a:To>'
+            '<a:RelatesTo>%(relates)s</a:RelatesTo></s:Header><s:Body>%(body)s</s:Body></s:Envelope>'
+            % dict(NS, action=action, mid=uuid.uuid4(), relates=relates_to, body=body)).encode("utf-8")
+
+
+def fault(relates_to, code, reason, wsman_code):
+    body = ('<s:Fault><s:Code><s:Value>s:%s</s:Value><s:Subcode><s:Value>w:TimedOut</s:Value></s:Subcode></s:Code>'
+            '<s:Reason><s:Text xml:lang="en-US">%s</s:Text></s:Reason><s:Detail>'
+            '<f:WSManFault xmlns:f="http://schemas.microsoft.com/wbem/wsman/1/wsmanfault" Code="%d" Machine="lab">'
+            '<f:Message>%s</f:Message></f:WSManFault></s:Detail></s:Fault>' % (code, reason, wsman_code, reason))
+    return envelope("http://schemas.dmtf.org/wbem/wsman/1/wsman/fault", relates_to, body)
+
+
+class Shells(object):
+    """Open shells and their commands, per listener."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.shells = {}
+
+
+def make_handler(node_name, model, world, credentials, shells, tls):
+    username, password = credentials
+
+    def user_matches(given):
+        given = given.lower()
+        wanted = username.lower()
+        return given == wanted or given == wanted.split("\\")[-1] or "%s\\%s" % (wanted.split("\\")[0], given) == wanted
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "Microsoft-HTTPAPI/2.0"
+        ntlm_context = None
+        authenticated = False
+
+        def log_message(self, *args):
+            pass
+
+        def _send(self, code, body=b"", headers=()):
+            self.send_response(code)
+            for key, value in headers:
+                self.send_header(key, value)
+            if body:
+                self.send_header("Content-Type", "application/soap+xml;charset=UTF-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if body:
+                self.wfile.write(body)
+
+        def _challenge(self):
+            offers = [("WWW-Authenticate", 'Basic realm="WSMAN"')]
+            if tls:
+                offers = [("WWW-Authenticate", "Negotiate")] + offers
+            self._send(401, b"", offers)
+
+        def _authenticate(self):
+            """True when the request may proceed; otherwise the 401 has been sent."""
+            header = self.headers.get("Authorization") or ""
+            scheme, _, token = header.partition(" ")
+            scheme = scheme.lower()
+            if scheme == "basic":
+                try:
+                    user, _, given = base64.b64decode(token).decode("utf-8").partition(":")
+                except (ValueError, UnicodeDecodeError):
+                    user, given = "", None
+                if user_matches(user) and given == password:
+                    return True
+                self._challenge()
+                return False
+            if scheme in ("negotiate", "ntlm") and tls and token:
+                return self._ntlm(scheme, token)
+            if self.authenticated:
+                return True
+            self._challenge()
+            return False
+
+        def _ntlm(self, scheme, token):
+            import spnego
+            raw = base64.b64decode(token)
+            if self.ntlm_context is None or raw.startswith(b"NTLMSSP\x00\x01"):
+                self.ntlm_context = spnego.server(protocol="ntlm")
+            try:
+                answer = self.ntlm_context.step(raw)
+            except Exception:
+                self.ntlm_context = None
+                self._challenge()
+                return False
+            if not self.ntlm_context.complete:
+                label = "Negotiate" if scheme == "negotiate" else "NTLM"
+                self._send(401, b"", [("WWW-Authenticate", "%s %s" % (label, base64.b64encode(answer).decode()))])
+                return False
+            self.authenticated = True
+            return True
+
+        def do_POST(self):
+            slow = model.faults.get("slow_ms")
+            if slow:
+                time.sleep(int(slow) / 1000.0)
+            # read the body first so a 401 leaves the keep-alive connection in step
+            length = int(self.headers.get("Content-Length") or 0)
+            data = self.rfile.read(length) if length else b""
+            if not self._authenticate():
+                return
+            if not data:
+                return self._send(200)
+            try:
+                root = ET.fromstring(data)
+            except ET.ParseError:
+                return self._send(400)
+            header = root.find("s:Header", NS)
+            action = (header.findtext("a:Action", "", NS) or "").strip()
+            message_id = (header.findtext("a:MessageID", "", NS) or "").strip()
+            selector = header.find("w:SelectorSet/w:Selector[@Name='ShellId']", NS)
+            shell_id = selector.text.strip() if selector is not None and selector.text else None
+            body = root.find("s:Body", NS)
+            with world.lock:
+                reply = self._dispatch(action, message_id, shell_id, body)
+            code, payload = reply
+            self._send(code, payload)
+
+        def _dispatch(self, action, message_id, shell_id, body):
+            if action == TRANSFER + "Create":
+                model.count(node_name, "create")
+                new_id = str(uuid.uuid4()).upper()
+                with shells.lock:
+                    shells.shells[new_id] = {}
+                return 200, envelope(TRANSFER + "CreateResponse", message_id,
+                                     '<x:ResourceCreated><a:Address>http://%s:5985/wsman</a:Address>'
+                                     '<a:ReferenceParameters><w:ResourceURI>http://schemas.microsoft.com/wbem/wsman/1/'
+                                     'windows/shell/cmd</w:ResourceURI><w:SelectorSet><w:Selector Name="ShellId">%s'
+                                     '</w:Selector></w:SelectorSet></a:ReferenceParameters></x:ResourceCreated>'
+                                     % (node_name, new_id))
+            if shell_id not in shells.shells:
+                return 500, fault(message_id, "Sender", "The request for the Windows Remote Shell with ShellId %s "
+                                  "failed because the shell was not found on the server." % shell_id, 2150858843)
+            commands = shells.shells[shell_id]
+            if action == SHELL + "Command":
+                command = body.findtext("rsp:CommandLine/rsp:Command", "", NS) or ""
+                arguments = body.findtext("rsp:CommandLine/rsp:Arguments", "", NS) or ""
+                command_id = str(uuid.uuid4()).upper()
+                commands[command_id] = self._run(("%s %s" % (command, arguments)).strip())
+                model.count(node_name, "command", commands[command_id].get("marker"))
+                return 200, envelope(SHELL + "CommandResponse", message_id,
+                                     "<rsp:CommandResponse><rsp:CommandId>%s</rsp:CommandId></rsp:CommandResponse>"
+                                     % command_id)
+            if action == SHELL + "Receive":
+                model.count(node_name, "receive")
+                stream = body.find("rsp:Receive/rsp:DesiredStream", NS)
+                command_id = stream.get("CommandId") if stream is not None else None
+                result = commands.get(command_id)
+                if result is None:
+                    return 500, fault(message_id, "Sender", "unknown CommandId %s" % command_id, 2150858843)
+                if result.get("hang"):
+                    time.sleep(0.3)
+                    return 500, fault(message_id, "Receiver", "The WS-Management service cannot complete the "
+                                      "operation within the time specified in OperationTimeout.",
+                                      OPERATION_TIMEOUT_FAULT)
+                parts = []
+                for name in ("stdout", "stderr"):
+                    if result[name]:
+                        parts.append('<rsp:Stream Name="%s" CommandId="%s">%s</rsp:Stream>'
+                                     % (name, command_id, base64.b64encode(result[name]).decode()))
+                    parts.append('<rsp:Stream Name="%s" CommandId="%s" End="true"></rsp:Stream>' % (name, command_id))
+                parts.append('<rsp:CommandState CommandId="%s" State="%sCommandState/Done"><rsp:ExitCode>%d'
+                             '</rsp:ExitCode></rsp:CommandState>' % (command_id, SHELL, result["exit_code"]))
+                return 200, envelope(SHELL + "ReceiveResponse", message_id,
+                                     "<rsp:ReceiveResponse>%s</rsp:ReceiveResponse>" % "".join(parts))
+            if action == SHELL + "Signal":
+                model.count(node_name, "signal")
+                signal = body.find("rsp:Signal", NS)
+                if signal is not None:
+                    commands.pop(signal.get("CommandId"), None)
+                return 200, envelope(SHELL + "SignalResponse", message_id, "<rsp:SignalResponse/>")
+            if action == TRANSFER + "Delete":
+                model.count(node_name, "delete")
+                with shells.lock:
+                    shells.shells.pop(shell_id, None)
+                return 200, envelope(TRANSFER + "DeleteResponse", message_id, "")
+            return 500, fault(message_id, "Sender", "unsupported action %s" % action, 2150858817)
+
+        def _run(self, command_line):
+            match = ENCODED.search(command_line)
+            if not command_line.lower().startswith("powershell") or not match:
+                word = command_line.split(" ", 1)[0]
+                return {"stdout": b"", "exit_code": 1, "marker": None,
+                        "stderr": ("'%s' is not recognized as an internal or external command,\r\noperable program "
+                                   "or batch file.\r\n" % word).encode()}
+            try:
+                script = base64.b64decode(match.group(1)).decode("utf-16-le")
+            except (ValueError, UnicodeDecodeError):
+                return {"stdout": b"", "exit_code": 1, "marker": None,
+                        "stderr": clixml_error("Cannot process the command because the value specified with "
+                                               "-EncodedCommand is not properly encoded.")}
+            marker = MARKER.match(script)
+            if not marker:
+                return {"stdout": b"", "exit_code": 1, "marker": "unknown",
+                        "stderr": clixml_error("This simulated node only runs the clustersafe.deep_security "
+                                               "scripts (no '# clustersafe:<name>' marker on the first line).")}
+            name = marker.group(1)
+            params_match = PARAMS.search(script)
+            try:
+                params = json.loads(params_match.group(1)) if params_match else {}
+            except ValueError:
+                return {"stdout": b"", "exit_code": 1, "marker": name,
+                        "stderr": clixml_error("ConvertFrom-Json : Invalid JSON primitive.")}
+            if model.take_fault("timeout_next"):
+                return {"hang": True, "marker": name}
+            if model.take_fault("script_error_next"):
+                return {"stdout": b"", "exit_code": 1, "marker": name,
+                        "stderr": clixml_error("Access is denied. (simulated fault)")}
+            try:
+                document = model.execute(node_name, name, params)
+            except ScriptFailure as error:
+                return {"stdout": b"", "exit_code": 1, "marker": name, "stderr": clixml_error(str(error))}
+            stdout = json.dumps(document, separators=(",", ":")).encode("utf-8") + b"\r\n"
+            if model.take_fault("malformed_next"):
+                stdout = b"WARNING: profile loaded\r\n" + stdout[: len(stdout) // 2]
+            return {"stdout": stdout, "stderr": b"", "exit_code": 0, "marker": name}
+
+    return Handler
+
+
+class WinRMListener(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address, port, handler, tls_context=None):
+        self.tls_context = tls_context
+        ThreadingHTTPServer.__init__(self, (address, port), handler)
+
+    def finish_request(self, request, client_address):
+        # the TLS handshake happens in the connection's own thread, so a silent client blocks nobody
+        if self.tls_context is not None:
+            request.settimeout(30)
+            try:
+                request = self.tls_context.wrap_socket(request, server_side=True)
+            except (ssl.SSLError, OSError, socket.timeout):
+                return
+        ThreadingHTTPServer.finish_request(self, request, client_address)
+
+
+def serve(address, port, node_name, model, world, credentials, tls_files=None):
+    context = None
+    if tls_files:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*tls_files)
+    handler = make_handler(node_name, model, world, credentials, Shells(), tls=context is not None)
+    listener = WinRMListener(address, port, handler, context)
+    thread = threading.Thread(target=listener.serve_forever, name="winrm-%s-%d" % (node_name, port), daemon=True)
+    thread.start()
+    return listener
+
+
+def ensure_ntlm_store(state_dir, username, password):
+    """pyspnego's NTLM acceptor reads its users from the file named by NTLM_USER_FILE."""
+    path = os.path.join(state_dir, "windows-ntlm-users")
+    domain, _, user = username.rpartition("\\")
+    with open(path, "w") as handle:
+        handle.write("%s:%s:%s\n" % (domain, user, password))
+    os.chmod(path, 0o600)
+    os.environ["NTLM_USER_FILE"] = path
+    return path
