@@ -58,8 +58,8 @@ options:
     type: float
     default: 1.0
 notes:
-  - Runs on the controller; use C(delegate_to: localhost) or a play on C(localhost).
-  - Speaks the DSM REST API v1 (C(api-version: v1)), as Trend Micro's C(deep-security-api) 20.0 SDK does.
+  - "Runs on the controller: use C(delegate_to: localhost) or a play on C(localhost)."
+  - Speaks the DSM REST API v1 (header C(api-version) V(v1)), as Trend Micro's C(deep-security-api) 20.0 SDK does.
   - Set the connection options once for every DSM module of the collection with C(module_defaults) and
     the action group C(group/clustersafe.deep_security.dsm).
 """

@@ -188,7 +188,7 @@ def computer_settings(client, computers=None, policy=None, settings=None, module
         if driver and kind == "computers":
             warnings.append(
                 "%s: turning on %s loads the agent's network driver the first time and blips the network "
-                "(REFERENCE section 2); on a failover-cluster node stop the cluster service first (rule MS-02)"
+                "(Trend Micro KA-0004754); on a failover-cluster node stop the cluster service first (rule MS-02)"
                 % (label, ", ".join(computer_model.module_label(field) for field in driver)))
         if not check_mode:
             if module_changes:

@@ -1,0 +1,146 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to clustersafe.deep_security
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: dsm_computer
+short_description: Set Deep Security settings and protection module states on computers or a policy
+version_added: 0.1.0
+description:
+  - Sets DSM settings by name (for example C(firewallSettingNetworkEngineMode) to V(Tap) for a rollout,
+    rule NLB-03) and protection module states (for example Intrusion Prevention V(off) on NLB nodes,
+    rule NLB-01), on each computer named by host name or on one policy.
+  - Compares with the values in effect and writes only what differs; a second identical run changes nothing.
+  - Turning Firewall, Intrusion Prevention or Web Reputation on for a computer where it was off loads the
+    agent's network driver the first time, which blips the network (Trend Micro KA-0004754). The module
+    warns and lists those modules in RV(targets[].network_driver_modules); on a failover-cluster node,
+    stop the cluster service first (rule MS-02).
+extends_documentation_fragment:
+  - clustersafe.deep_security.dsm
+attributes:
+  check_mode:
+    support: full
+    description: Reports what would change, and changes nothing.
+  diff_mode:
+    support: full
+    description: Module states and settings per computer or policy, before and after.
+options:
+  computers:
+    description:
+      - Host names of the computers. Mutually exclusive with O(policy).
+    type: list
+    elements: str
+    aliases: [host_names]
+  policy:
+    description:
+      - Name or ID of a policy. Mutually exclusive with O(computers).
+    type: str
+  settings:
+    description:
+      - DSM settings by their API name and the value wanted, for example
+        C(firewallSettingNetworkEngineMode) V(Tap). Values are strings as the DSM stores them; booleans
+        become V(true)/V(false).
+      - C(firewallSettingNetworkEngineMode) takes V(Inline) or V(Tap); other names and values are checked
+        by the DSM, whose message is returned.
+    type: dict
+  modules:
+    description:
+      - Protection module states by module name, for example C(Intrusion Prevention) V(off).
+      - "Module names: Anti-Malware, Web Reputation, Firewall, Intrusion Prevention (also IPS, DPI or
+        Deep Packet Inspection), Integrity Monitoring, Log Inspection, Application Control; snake_case
+        (C(intrusion_prevention)) and the API's camelCase are accepted too."
+      - "States: V(on), V(off), V(inherited) (from the policy); Intrusion Prevention takes V(prevent),
+        V(detect), V(off), V(inherited); Integrity Monitoring also V(real-time)."
+    type: dict
+author:
+  - clustersafe.deep_security contributors
+"""
+
+EXAMPLES = r"""
+- name: NLB rollout - Tap mode first, and no Intrusion Prevention on NLB nodes
+  clustersafe.deep_security.dsm_computer:
+    computers: [WEB1, WEB2, WEB3]
+    settings:
+      firewallSettingNetworkEngineMode: Tap
+    modules:
+      Intrusion Prevention: "off"
+
+- name: Back to Inline once the exclusions are proven
+  clustersafe.deep_security.dsm_computer:
+    policy: NLB Web Farm
+    settings:
+      firewallSettingNetworkEngineMode: Inline
+"""
+
+RETURN = r"""
+targets:
+  description: One entry per computer or policy.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    kind:
+      description: C(computer) or C(policy).
+      type: str
+    id:
+      description: ID of the computer or policy.
+      type: int
+    name:
+      description: Host name or policy name.
+      type: str
+    changed:
+      description: Whether this computer or policy was (or would be) changed.
+      type: bool
+    modules:
+      description: Per module name, C(before) and C(after) states.
+      type: dict
+      sample: {"Intrusion Prevention": {"before": "prevent", "after": "off"}}
+    settings:
+      description: Per setting, C(before) and C(after) values.
+      type: dict
+      sample: {"firewallSettingNetworkEngineMode": {"before": "Inline", "after": "Tap"}}
+    network_driver_modules:
+      description: Modules turned on from off, which load the agent's network driver the first time.
+      type: list
+      elements: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import CollectionError
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.client import (
+    client_from_module,
+    dsm_argument_spec,
+)
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import services
+
+
+def main():
+    argument_spec = dsm_argument_spec()
+    argument_spec.update(
+        computers=dict(type="list", elements="str", aliases=["host_names"]),
+        policy=dict(type="str"),
+        settings=dict(type="dict"),
+        modules=dict(type="dict"),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
+                           mutually_exclusive=[["computers", "policy"]],
+                           required_one_of=[["computers", "policy"], ["settings", "modules"]])
+    try:
+        result = services.computer_settings(
+            client_from_module(module), computers=module.params["computers"], policy=module.params["policy"],
+            settings=module.params["settings"], modules=module.params["modules"], check_mode=module.check_mode)
+    except CollectionError as e:
+        module.fail_json(msg=e.message, **e.details)
+    for warning in result.pop("warnings", []):
+        module.warn(warning)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

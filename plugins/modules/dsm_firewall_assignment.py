@@ -1,0 +1,146 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to clustersafe.deep_security
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: dsm_firewall_assignment
+short_description: Assign or unassign Deep Security firewall rules on computers or a policy
+version_added: 0.1.0
+description:
+  - Makes sure the given firewall rules are assigned to (V(present)) or not assigned to (V(absent)) each
+    computer named by host name, or one policy. Other assigned rules are left alone.
+  - Rules are given by name or by ID; an unknown one fails the task before anything changes and names
+    the nearest existing rules.
+extends_documentation_fragment:
+  - clustersafe.deep_security.dsm
+attributes:
+  check_mode:
+    support: full
+    description: Reports which rules would be added or removed, and changes nothing.
+  diff_mode:
+    support: full
+    description: Assigned rule IDs per computer or policy, before and after.
+options:
+  rules:
+    description:
+      - Firewall rules, by name or ID.
+    type: list
+    elements: str
+    required: true
+  computers:
+    description:
+      - Host names of the computers. Mutually exclusive with O(policy).
+    type: list
+    elements: str
+    aliases: [host_names]
+  policy:
+    description:
+      - Name or ID of a policy. Mutually exclusive with O(computers).
+    type: str
+  state:
+    description:
+      - V(present) assigns the rules, V(absent) unassigns them.
+    type: str
+    choices: [present, absent]
+    default: present
+author:
+  - clustersafe.deep_security contributors
+"""
+
+EXAMPLES = r"""
+- name: Assign the NLB heartbeat exclusions to the web farm's nodes
+  clustersafe.deep_security.dsm_firewall_assignment:
+    computers: [WEB1, WEB2, WEB3]
+    rules:
+      - clustersafe NLB WEBFARM heartbeat bypass (incoming)
+      - clustersafe NLB WEBFARM heartbeat bypass (outgoing)
+
+- name: Or on the policy the nodes use
+  clustersafe.deep_security.dsm_firewall_assignment:
+    policy: NLB Web Farm
+    rules: "{{ created.results | map(attribute='id') | list }}"
+
+- name: Unassign
+  clustersafe.deep_security.dsm_firewall_assignment:
+    computers: [WEB1]
+    rules: [42]
+    state: absent
+"""
+
+RETURN = r"""
+rules:
+  description: The rules, resolved to ID and name.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{id: 42, name: clustersafe NLB WEBFARM heartbeat bypass (incoming)}]
+assignments:
+  description: One entry per computer or policy.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    kind:
+      description: C(computer) or C(policy).
+      type: str
+    id:
+      description: ID of the computer or policy.
+      type: int
+    name:
+      description: Host name or policy name.
+      type: str
+    added:
+      description: Rule IDs assigned by this run (or that would be, in check mode).
+      type: list
+      elements: int
+    removed:
+      description: Rule IDs unassigned by this run.
+      type: list
+      elements: int
+    before:
+      description: Assigned rule IDs before.
+      type: list
+      elements: int
+    after:
+      description: Assigned rule IDs after.
+      type: list
+      elements: int
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import CollectionError
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.client import (
+    client_from_module,
+    dsm_argument_spec,
+)
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import services
+
+
+def main():
+    argument_spec = dsm_argument_spec()
+    argument_spec.update(
+        rules=dict(type="list", elements="str", required=True),
+        computers=dict(type="list", elements="str", aliases=["host_names"]),
+        policy=dict(type="str"),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
+                           mutually_exclusive=[["computers", "policy"]],
+                           required_one_of=[["computers", "policy"]])
+    try:
+        result = services.firewall_assignment(
+            client_from_module(module), module.params["rules"], computers=module.params["computers"],
+            policy=module.params["policy"], state=module.params["state"], check_mode=module.check_mode)
+    except CollectionError as e:
+        module.fail_json(msg=e.message, **e.details)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,201 @@
+"""The modules' behaviour, run against the lab's DSM model in-process: changed then unchanged, check
+mode changes nothing, bad input changes nothing."""
+import pytest
+
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import services
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.client import DsmValidationError
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.nlb import exclusion_rules
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import NotFoundError, ParameterError
+from tests.lab.dsm.inprocess import activate
+
+HB_IN = {"name": "hb in", "action": "bypass", "priority": 4, "direction": "incoming", "frame_type": "other",
+         "frame_number": "0x886F"}
+
+
+def writes(calls):
+    return [(method, path) for method, path, _query, _body in calls if method != "GET" and not path.endswith("/search")]
+
+
+def test_firewall_rule_create_then_unchanged_then_update(client, model, calls):
+    first = services.firewall_rule(client, dict(HB_IN))
+    assert first["changed"] and first["action"] == "create" and first["id"] == 1
+    assert first["firewall_rule"]["frame_number"] == 0x886F
+    assert first["diff"]["before"] == {} and first["diff"]["after"]["action"] == "bypass"
+    del calls[:]
+    second = services.firewall_rule(client, dict(HB_IN))
+    assert not second["changed"] and second["id"] == 1 and writes(calls) == []
+    third = services.firewall_rule(client, dict(HB_IN, priority=3))
+    assert third["changed"] and third["changed_fields"] == ["priority"]
+    assert third["diff"]["before"]["priority"] == "4" and third["diff"]["after"]["priority"] == "3"
+    assert model.state["rules"]["1"]["priority"] == "3"
+
+
+def test_firewall_rule_check_mode_changes_nothing(client, model, calls):
+    result = services.firewall_rule(client, dict(HB_IN), check_mode=True)
+    assert result["changed"] and result["id"] is None and model.state["rules"] == {}
+    services.firewall_rule(client, dict(HB_IN))
+    result = services.firewall_rule(client, dict(HB_IN, action="deny"), check_mode=True)
+    assert result["changed"] and result["firewall_rule"]["action"] == "deny"
+    assert model.state["rules"]["1"]["action"] == "bypass"
+    result = services.firewall_rule(client, {"name": "hb in"}, state="absent", check_mode=True)
+    assert result["changed"] and "1" in model.state["rules"]
+
+
+def test_firewall_rule_absent(client, model):
+    services.firewall_rule(client, dict(HB_IN))
+    assert services.firewall_rule(client, {"name": "hb in"}, state="absent")["changed"]
+    assert model.state["rules"] == {}
+    assert not services.firewall_rule(client, {"name": "hb in"}, state="absent")["changed"]
+
+
+def test_bad_action_changes_nothing(client, model, calls):
+    with pytest.raises(ParameterError) as caught:
+        services.firewall_rule(client, dict(HB_IN, action="permit"))
+    assert "allowed values: log-only, allow, deny, force-allow, bypass" in caught.value.message
+    assert model.state["rules"] == {} and calls == []
+
+
+def test_dsm_validation_message_comes_back(client, model):
+    with pytest.raises(DsmValidationError) as caught:
+        services.firewall_rule(client, {"name": "ports", "destination_port_type": "multiple",
+                                        "destination_port_multiple": ["80"], "protocol": "icmp"})
+    assert "tcp, udp or tcp-udp" in caught.value.message and model.state["rules"] == {}
+
+
+def test_assigned_rule_cannot_be_deleted(client, model):
+    activate(model, "WEB1")
+    services.firewall_rule(client, dict(HB_IN))
+    services.firewall_assignment(client, ["hb in"], computers=["WEB1"])
+    with pytest.raises(DsmValidationError) as caught:
+        services.firewall_rule(client, {"name": "hb in"}, state="absent")
+    assert "assigned to computer WEB1" in caught.value.message
+
+
+def test_assignment_present_absent_idempotent_and_check_mode(client, model):
+    activate(model, "WEB1")
+    activate(model, "WEB2")
+    rule_id = services.firewall_rule(client, dict(HB_IN))["id"]
+    checked = services.firewall_assignment(client, ["hb in"], computers=["WEB1", "WEB2"], check_mode=True)
+    assert checked["changed"] and model.state["computers"]["1"]["firewallRuleIDs"] == []
+    first = services.firewall_assignment(client, ["hb in"], computers=["WEB1", "WEB2"])
+    assert first["changed"] and [a["added"] for a in first["assignments"]] == [[rule_id], [rule_id]]
+    assert first["diff"] == {"before": {"WEB1": [], "WEB2": []}, "after": {"WEB1": [rule_id], "WEB2": [rule_id]}}
+    assert not services.firewall_assignment(client, [str(rule_id)], computers=["WEB1", "WEB2"])["changed"]
+    removed = services.firewall_assignment(client, ["hb in"], computers=["WEB1"], state="absent")
+    assert removed["changed"] and removed["assignments"][0]["after"] == []
+    assert not services.firewall_assignment(client, ["hb in"], computers=["WEB1"], state="absent")["changed"]
+
+
+def test_assignment_on_policy(client, model):
+    rule_id = services.firewall_rule(client, dict(HB_IN))["id"]
+    result = services.firewall_assignment(client, ["hb in"], policy="NLB Web Farm")
+    assert result["changed"] and model.state["policies"]["4"]["firewallRuleIDs"] == [rule_id]
+
+
+@pytest.mark.parametrize("rules, computers, policy, words", [
+    (["hb inn"], ["WEB1"], None, ["firewall rule 'hb inn' not found", "parameter rules", "hb in"]),
+    (["99"], ["WEB1"], None, ["firewall rule ID 99 not found"]),
+    (["hb in"], ["WEB7"], None, ["computer 'WEB7' not found", "WEB1"]),
+    (["hb in"], None, "NLB Webfarm", ["policy 'NLB Webfarm' not found", "NLB Web Farm"]),
+])
+def test_assignment_unknown_names_change_nothing(client, model, rules, computers, policy, words):
+    activate(model, "WEB1")
+    services.firewall_rule(client, dict(HB_IN))
+    with pytest.raises(NotFoundError) as caught:
+        services.firewall_assignment(client, rules, computers=computers, policy=policy)
+    for word in words:
+        assert word in caught.value.message
+    assert model.state["computers"]["1"]["firewallRuleIDs"] == []
+    assert model.state["policies"]["4"]["firewallRuleIDs"] == []
+
+
+def test_computer_settings_changed_then_unchanged(client, model):
+    activate(model, "WEB1")
+    desired = dict(settings={"firewallSettingNetworkEngineMode": "Tap"}, modules={"IPS": "off", "Firewall": "on"})
+    first = services.computer_settings(client, computers=["WEB1"], **desired)
+    assert first["changed"]
+    target = first["targets"][0]
+    assert target["settings"]["firewallSettingNetworkEngineMode"] == {"before": "Inline", "after": "Tap"}
+    assert target["modules"]["Intrusion Prevention"] == {"before": "off", "after": "off"}
+    assert model.state["computers"]["1"]["settings"]["firewallSettingNetworkEngineMode"] == "Tap"
+    second = services.computer_settings(client, computers=["WEB1"], **desired)
+    assert not second["changed"]
+
+
+def test_computer_settings_check_mode(client, model):
+    activate(model, "WEB1")
+    result = services.computer_settings(client, computers=["WEB1"], settings={"firewallSettingNetworkEngineMode": "Tap"},
+                                        check_mode=True)
+    assert result["changed"] and model.state["computers"]["1"]["settings"] == {}
+
+
+def test_turning_ips_off_on_a_policy_and_inherited(client, model):
+    result = services.computer_settings(client, policy="SQL Server Cluster", modules={"Deep Packet Inspection": "off"})
+    assert result["changed"] and result["targets"][0]["modules"]["Intrusion Prevention"]["before"] == "prevent"
+    assert model.state["policies"]["3"]["modules"]["intrusionPrevention"] == "off"
+    activate(model, "SQL-NODE1", policy_id=3)
+    model.state["computers"]["1"]["modules"]["firewall"] = "off"
+    first = services.computer_settings(client, computers=["SQL-NODE1"], modules={"firewall": "inherited"})
+    assert first["changed"] and first["targets"][0]["modules"]["Firewall"] == {"before": "off", "after": "inherited"}
+    assert model.state["computers"]["1"]["modules"]["firewall"] == "inherited"
+    assert not services.computer_settings(client, computers=["SQL-NODE1"], modules={"firewall": "inherited"})["changed"]
+
+
+def test_network_driver_warning_and_world_event(client, model):
+    activate(model, "APP1", policy_id=1)
+    published = []
+    model.world = type("World", (), {"publish": lambda self, event, **payload: published.append((event, payload)),
+                                     "ask": lambda self, question, default=None, **kw: default})()
+    result = services.computer_settings(client, computers=["APP1"], modules={"Firewall": "on"})
+    assert result["warnings"] and "Firewall" in result["warnings"][0] and "MS-02" in result["warnings"][0]
+    assert result["targets"][0]["network_driver_modules"] == ["Firewall"]
+    assert published == [("agent.network_driver_loaded", {"host_name": "APP1", "modules": ["Firewall"]})]
+    services.computer_settings(client, computers=["APP1"], modules={"Web Reputation": "on"})
+    assert len(published) == 1
+
+
+def test_bad_setting_value_changes_nothing(client, model):
+    activate(model, "WEB1")
+    with pytest.raises(ParameterError) as caught:
+        services.computer_settings(client, computers=["WEB1"], settings={"firewallSettingNetworkEngineMode": "Bypass"})
+    assert "Inline, Tap" in caught.value.message
+    with pytest.raises(DsmValidationError) as caught:
+        services.computer_settings(client, computers=["WEB1"], settings={"firewallSettingNoSuchThing": "1"})
+    assert "firewallSettingNoSuchThing" in caught.value.message
+    assert model.state["computers"]["1"]["settings"] == {}
+
+
+def test_computer_info(client, model):
+    activate(model, "WEB1")
+    activate(model, "SQL-NODE1", policy_id=3, version="20.0.1-3180")
+    info = services.computer_info(client, ["WEB1", "sql-node1"])
+    web, sql = info["computers"]
+    assert not info["changed"]
+    assert (web["host_name"], web["agent_version"], web["policy_name"]) == ("WEB1", "20.0.1-690", "NLB Web Farm")
+    assert web["agent_status"] == "active" and web["agent_status_messages"] == ["Managed (Online)"]
+    assert web["modules"]["firewall"]["state"] == "on" and web["network_engine_mode"] == "Inline"
+    assert sql["modules"]["intrusion_prevention"] == {"name": "Intrusion Prevention", "state": "prevent",
+                                                      "status": "active", "status_message": "On, Prevent"}
+    assert len(services.computer_info(client)["computers"]) == 2
+    model.on_agent_removed(host_name="WEB1")
+    assert services.computer_info(client, ["WEB1"])["computers"][0]["agent_status"] == "inactive"
+
+
+def test_invalid_flags_accrue_until_the_heartbeat_exclusion_is_assigned(client, model):
+    activate(model, "WEB1")
+    activate(model, "SQL-NODE1", policy_id=3)
+    model.tick()
+    assert model.state["nlb"]["WEB1"] == {"invalid_flags_events": 3, "invalid_flags_blocked": 3, "cluster": "WEBFARM"}
+    assert "SQL-NODE1" not in model.state["nlb"]
+    services.computer_settings(client, computers=["WEB1"], settings={"firewallSettingNetworkEngineMode": "Tap"})
+    model.tick()
+    assert model.state["nlb"]["WEB1"]["invalid_flags_events"] == 6
+    assert model.state["nlb"]["WEB1"]["invalid_flags_blocked"] == 3
+    specs = exclusion_rules({"cluster": {"name": "WEBFARM"}})
+    ids = [services.firewall_rule(client, spec)["id"] for spec in specs]
+    services.firewall_assignment(client, [ids[0]], computers=["WEB1"])
+    model.tick()
+    assert model.state["nlb"]["WEB1"]["invalid_flags_events"] == 9
+    services.firewall_assignment(client, [str(ids[1])], policy="NLB Web Farm")
+    model.tick(5)
+    assert model.state["nlb"]["WEB1"]["invalid_flags_events"] == 9
