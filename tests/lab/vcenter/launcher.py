@@ -33,6 +33,7 @@ RENAMES = [
     ("host_system.go", "func (h *HostSystem) ExitMaintenanceModeTask("),
     ("virtual_machine.go", "func (vm *VirtualMachine) RelocateVMTask("),
     ("custom_fields_manager.go", "func (c *CustomFieldsManager) SetField("),
+    ("custom_fields_manager.go", "func (c *CustomFieldsManager) AddCustomFieldDef("),
     ("property_collector.go", "func (pc *PropertyCollector) RetrievePropertiesEx("),
 ]
 

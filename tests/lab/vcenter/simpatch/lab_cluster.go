@@ -478,3 +478,34 @@ func (c *CustomFieldsManager) SetField(ctx *Context, req *types.SetField) soap.H
 	body.Res = &types.SetFieldResponse{}
 	return body
 }
+
+// AddCustomFieldDef defines a string attribute; vCenter reports the value type ("string") in `type`,
+// where 0.24 put the managed object type (empty for a global attribute, which clients reject).
+func (c *CustomFieldsManager) AddCustomFieldDef(req *types.AddCustomFieldDef) soap.HasFault {
+	body := &methods.AddCustomFieldDefBody{}
+	if _, field := c.findByNameType(req.Name, req.MoType); field != nil {
+		body.Fault_ = Fault("The name '"+req.Name+"' already exists.", &types.DuplicateName{
+			Name:   req.Name,
+			Object: c.Reference(),
+		})
+		return body
+	}
+	def := types.CustomFieldDef{
+		Key:                     c.nextKey + 100,
+		Name:                    req.Name,
+		ManagedObjectType:       req.MoType,
+		Type:                    "string",
+		FieldDefPrivileges:      req.FieldDefPolicy,
+		FieldInstancePrivileges: req.FieldPolicy,
+	}
+	for _, e := range Map.All(req.MoType) {
+		entity := e.Entity()
+		Map.WithLock(entity, func() {
+			entity.AvailableField = append(entity.AvailableField, def)
+		})
+	}
+	c.Field = append(c.Field, def)
+	c.nextKey++
+	body.Res = &types.AddCustomFieldDefResponse{Returnval: def}
+	return body
+}

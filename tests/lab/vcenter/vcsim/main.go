@@ -70,6 +70,7 @@ type soapCall struct {
 	method   string
 	thisType string
 	thisVal  string
+	prop     string
 }
 
 // parseCall reads just far enough into the envelope to name the method and its target object.
@@ -102,11 +103,22 @@ func parseCall(body []byte) soapCall {
 				if err := dec.DecodeElement(&v, &start); err == nil {
 					call.thisVal = v
 				}
+				if call.method == "Fetch" {
+					continue
+				}
+			}
+			if start.Name.Local == "prop" {
+				var v string
+				if err := dec.DecodeElement(&v, &start); err == nil {
+					call.prop = v
+				}
 			}
 			return call
 		}
 	}
 }
+
+var anyTypeMoRef = regexp.MustCompile(`(:type=")ManagedObject(")`)
 
 var typeAttr = regexp.MustCompile(`(?:^|[^:A-Za-z])type="([A-Za-z]+)"`)
 
@@ -158,7 +170,11 @@ func (l *lab) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusBadRequest)
 		return
 	}
+	// pyVmomi types a managed object reference inside an anyType (e.g. a DRS override's removeKey) as
+	// xsi:type="ManagedObject", which vCenter accepts and govmomi's decoder does not know.
+	body = anyTypeMoRef.ReplaceAll(body, []byte("${1}ManagedObjectReference$2"))
 	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.ContentLength = int64(len(body))
 	call := parseCall(body)
 
 	l.mu.Lock()
@@ -178,6 +194,14 @@ func (l *lab) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		valid := false
 		if cookie, err := r.Cookie(soap.SessionCookieName); err == nil {
 			valid = simulator.LabSessionValid(cookie.Value)
+		}
+		if !valid && call.method == "Fetch" && call.thisType == "SessionManager" && call.prop == "currentSession" {
+			// pyVmomi reads content.sessionManager.currentSession this way; logged out, vCenter answers unset.
+			w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+			fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?>
+<soapenv:Envelope xmlns:soapenc="http://schemas.xmlsoap.org/soap/encoding/" xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<soapenv:Body><FetchResponse xmlns="urn:vim25"></FetchResponse></soapenv:Body></soapenv:Envelope>`)
+			return
 		}
 		if !valid {
 			writeNotAuthenticated(w, call)
