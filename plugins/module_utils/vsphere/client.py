@@ -24,7 +24,7 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors i
 )
 
 try:
-    from pyVim.connect import Disconnect, SmartConnect
+    from pyVim.connect import SmartStubAdapter
     from pyVmomi import vim, vmodl
 
     HAS_PYVMOMI = True
@@ -114,8 +114,12 @@ class VsphereClient(object):
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
         try:
-            self.si = SmartConnect(host=self.hostname, port=self.port, user=self.username, pwd=self._password,
-                                   sslContext=context, httpConnectionTimeout=self.connect_timeout)
+            # SmartConnect would fetch the service content three times; one fetch and one login suffice.
+            stub = SmartStubAdapter(host=self.hostname, port=self.port, sslContext=context,
+                                    httpConnectionTimeout=self.connect_timeout)
+            service_instance = vim.ServiceInstance("ServiceInstance", stub)
+            content = service_instance.RetrieveContent()
+            content.sessionManager.Login(self.username, self._password, None)
         except vim.fault.InvalidLogin:
             raise VsphereAuthError(
                 "vCenter %s refused the login of %r: check username and password "
@@ -133,13 +137,15 @@ class VsphereClient(object):
                     "cannot reach vCenter %s: %s; check hostname, port and that the controller can reach it"
                     % (where, error))
             raise VsphereError("cannot connect to vCenter %s: %s" % (where, error))
-        self.content = self.si.RetrieveContent()
+        self.si = service_instance
+        self.content = content
         return self
 
     def close(self):
         if self.si is not None:
             try:
-                Disconnect(self.si)
+                # Disconnect() would fetch the service content again just to find the session manager.
+                self.content.sessionManager.Logout()
             except Exception:  # a dropped session cannot be logged out; nothing is left to clean up
                 pass
             self.si = None
