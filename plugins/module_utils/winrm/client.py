@@ -17,7 +17,6 @@ import json
 import re
 import time
 import traceback
-import uuid
 import xml.etree.ElementTree as ET
 
 from ansible.module_utils.basic import env_fallback
@@ -163,7 +162,10 @@ def clixml_to_text(data):
         if element.tag.endswith("}S") or element.tag == "S":
             if element.get("S") == "Error" and element.text:
                 parts.append(element.text.replace("_x000D__x000A_", "\n"))
-    return "".join(parts).strip() or data.strip()
+    # keep the error message, drop PowerShell's position and category lines
+    lines = [line for line in "".join(parts).splitlines()
+             if line.strip() and not line.strip().startswith(("+ ", "At line:", "At C:", "~"))]
+    return "\n".join(line.rstrip() for line in lines).strip() or data.strip()
 
 
 def parse_document(stdout, script, host):
@@ -187,13 +189,12 @@ def parse_document(stdout, script, host):
 class WinRMClient(object):
     """One node, one pywinrm Protocol; ``run`` costs one shell (create, command, receive, delete)."""
 
-    def __init__(self, params, protocol_factory=None, clock=time.monotonic, sleep=time.sleep):
+    def __init__(self, params, protocol_factory=None, clock=time.monotonic):
         validate_connection(params)
         self.params = dict(params)
         self.host = params["hostname"]
         self._protocol_factory = protocol_factory
         self._clock = clock
-        self._sleep = sleep
         self._protocol = None
 
     @property
@@ -340,7 +341,3 @@ def _short(error):
     if match:
         text = "%s: %s" % (match.group(1), match.group(2))
     return text[:300]
-
-
-def new_message_id():
-    return "uuid:%s" % uuid.uuid4()

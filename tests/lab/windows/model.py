@@ -389,13 +389,14 @@ class WindowsModel(object):
 
     def script_agent_install(self, node, params):
         source = params.get("url") or params.get("path") or ""
-        match = VERSION_IN_SOURCE.search(source)
+        # the last version-looking part of the URL or path (an IP address in the host looks like one too)
+        found = VERSION_IN_SOURCE.findall(source)
         known = [dash_version(item) for item in self.world.topology.get("dsm", {}).get("agent_versions", [])]
-        if not match or dash_version(match.group(1)) not in known:
+        if not found or dash_version(found[-1]) not in known:
             if params.get("url"):
                 raise ScriptFailure("The remote server returned an error: (404) Not Found.")
             raise ScriptFailure("installer not found on the node: %s" % source)
-        version = dash_version(match.group(1))
+        version = dash_version(found[-1])
         digest = lab_msi_sha256(version)
         if params.get("sha256") and params["sha256"].upper() != digest:
             raise ScriptFailure("SHA-256 of the installer is %s, expected %s; nothing was installed"

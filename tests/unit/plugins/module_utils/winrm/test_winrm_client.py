@@ -1,0 +1,169 @@
+"""The WinRM client: connection validation, script framing, error mapping, bounded waits."""
+import json
+
+import pytest
+import requests
+import winrm.exceptions
+
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import ParameterError
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import client as c
+
+BASE = dict(hostname="node1", username="LAB\\admin", password="S3cret!", port=None, transport="ntlm", scheme="https",
+            validate_certs=True, ca_path=None, message_encryption="auto", operation_timeout=20, read_timeout=30,
+            command_timeout=60, allow_unencrypted_http=False)
+
+
+class FakeProtocol(object):
+    def __init__(self, outputs=None, fail=None, fail_on="open_shell"):
+        self.outputs = list(outputs or [])
+        self.fail, self.fail_on = fail, fail_on
+        self.log = []
+
+    def _maybe_fail(self, stage):
+        self.log.append(stage)
+        if self.fail is not None and stage == self.fail_on:
+            raise self.fail
+
+    def open_shell(self):
+        self._maybe_fail("open_shell")
+        return "S1"
+
+    def run_command(self, shell_id, command):
+        self._maybe_fail("run_command")
+        self.command = command
+        return "C1"
+
+    def get_command_output_raw(self, shell_id, command_id):
+        self._maybe_fail("receive")
+        item = self.outputs.pop(0) if len(self.outputs) > 1 else self.outputs[0]
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+    def cleanup_command(self, shell_id, command_id):
+        self.log.append("signal")
+
+    def close_shell(self, shell_id):
+        self.log.append("delete")
+
+
+def make(protocol, clock=None, **overrides):
+    params = dict(BASE, **overrides)
+    kwargs = {"protocol_factory": lambda _: protocol}
+    if clock:
+        kwargs["clock"] = clock
+    return c.WinRMClient(params, **kwargs)
+
+
+def test_argument_spec_marks_secrets_and_env_fallbacks():
+    spec = c.winrm_argument_spec()
+    assert spec["password"]["no_log"] is True
+    assert spec["transport"]["default"] == "ntlm" and spec["scheme"]["default"] == "https"
+    assert spec["validate_certs"]["default"] is True
+    for option, env in (("hostname", "WINRM_HOST"), ("username", "WINRM_USER"), ("password", "WINRM_PASSWORD"),
+                        ("port", "WINRM_PORT"), ("transport", "WINRM_TRANSPORT"),
+                        ("validate_certs", "WINRM_VALIDATE_CERTS"), ("ca_path", "WINRM_CA_PATH")):
+        assert spec[option]["fallback"][1] == [env]
+
+
+@pytest.mark.parametrize("overrides, words", [
+    (dict(scheme="http", transport="basic"), "allow_unencrypted_http"),
+    (dict(scheme="http", transport="ntlm", message_encryption="never"), "unencrypted"),
+    (dict(transport="certificate"), "cert_pem"),
+    (dict(transport="certificate", scheme="http", cert_pem="a", cert_key_pem="b"), "scheme=https"),
+    (dict(password=None), "password"),
+    (dict(read_timeout=20), "read_timeout"),
+    (dict(hostname=""), "hostname"),
+])
+def test_bad_connection_settings_are_refused_before_connecting(overrides, words):
+    with pytest.raises(ParameterError) as error:
+        c.validate_connection(dict(BASE, **overrides))
+    assert words in error.value.message
+    assert "S3cret" not in error.value.message
+
+
+def test_http_allowed_with_encryption_or_opt_in():
+    c.validate_connection(dict(BASE, scheme="http", transport="ntlm"))
+    c.validate_connection(dict(BASE, scheme="http", transport="basic", allow_unencrypted_http=True))
+
+
+def test_endpoint_defaults_port_by_scheme():
+    assert make(FakeProtocol()).endpoint == "https://node1:5986/wsman"
+    assert make(FakeProtocol(), scheme="http").endpoint == "http://node1:5985/wsman"
+    assert make(FakeProtocol(), port=15986).endpoint == "https://node1:15986/wsman"
+
+
+def test_build_script_marker_params_and_compaction():
+    text = c.build_script("demo", "  # a comment\n  $x = 1\n\n", {"b": 1, "a": "it's"})
+    lines = text.splitlines()
+    assert lines[0] == "# clustersafe:demo"
+    assert json.loads(lines[2]) == {"a": "it's", "b": 1}
+    assert lines[-1] == "$x = 1" and "a comment" not in text
+
+
+def test_run_returns_the_document_and_uses_one_shell():
+    protocol = FakeProtocol([(b'\xef\xbb\xbf{"ok": true}\r\n', b"", 0, True)])
+    assert make(protocol).run("demo", "$x = 1", {}) == {"ok": True}
+    assert protocol.log == ["open_shell", "run_command", "receive", "signal", "delete"]
+    assert protocol.command.startswith(c.COMMAND_PREFIX)
+
+
+def test_operation_timeouts_are_retried_until_done():
+    protocol = FakeProtocol([winrm.exceptions.WinRMOperationTimeoutError(), (b'{"a"', b"", None, False),
+                             (b': 1}', b"", 0, True)])
+    protocol.outputs = [protocol.outputs[0], protocol.outputs[1], protocol.outputs[2]]
+    assert make(protocol).run("demo", "", {}) == {"a": 1}
+
+
+def test_command_timeout_bounds_the_wait_and_cleans_up():
+    now = [0.0]
+
+    def clock():
+        now[0] += 1.0
+        return now[0]
+
+    protocol = FakeProtocol([winrm.exceptions.WinRMOperationTimeoutError()])
+    with pytest.raises(c.WinRMTimeoutError) as error:
+        make(protocol, clock=clock, command_timeout=5).run("demo", "", {})
+    assert "may still be running" in error.value.message
+    assert protocol.log[-2:] == ["signal", "delete"]
+
+
+@pytest.mark.parametrize("exception, kind", [
+    (winrm.exceptions.InvalidCredentialsError("rejected"), c.WinRMAuthError),
+    (requests.exceptions.SSLError("certificate verify failed"), c.WinRMTLSError),
+    (requests.exceptions.ConnectionError("refused"), c.WinRMUnreachableError),
+    (requests.exceptions.ConnectTimeout("connect timed out"), c.WinRMUnreachableError),
+    (requests.exceptions.ReadTimeout("read timed out"), c.WinRMTimeoutError),
+    (winrm.exceptions.WinRMTransportError("http", 500, "boom"), c.WinRMError),
+])
+def test_transport_errors_are_typed(exception, kind):
+    with pytest.raises(kind) as error:
+        make(FakeProtocol(fail=exception)).run("demo", "", {})
+    assert "S3cret" not in error.value.message
+    assert error.value.details["host"] == "node1"
+
+
+def test_script_error_carries_the_powershell_text():
+    stderr = (b'#< CLIXML\r\n<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04">'
+              b'<S S="Error">Cannot find a service with service name \'ClusSvc\'._x000D__x000A_</S>'
+              b'<S S="Error">    + CategoryInfo          : ObjectNotFound_x000D__x000A_</S></Objs>')
+    with pytest.raises(c.ScriptError) as error:
+        make(FakeProtocol([(b"", stderr, 1, True)])).run("demo", "", {})
+    assert error.value.message.endswith("Cannot find a service with service name 'ClusSvc'.")
+    assert error.value.details["exit_code"] == 1
+
+
+@pytest.mark.parametrize("stdout", [b"", b"WARNING: x\r\n{}", b'{"a":1}{"b":2}', b"[1, 2]", b"not json"])
+def test_anything_but_one_json_object_is_malformed(stdout):
+    with pytest.raises(c.MalformedOutputError):
+        make(FakeProtocol([(stdout, b"", 0, True)])).run("demo", "", {})
+
+
+def test_oversized_script_is_refused():
+    with pytest.raises(ParameterError):
+        make(FakeProtocol([(b"{}", b"", 0, True)])).run("demo", "$x = 'y'\n" * 800, {})
+
+
+def test_clixml_plain_text_passthrough():
+    assert c.clixml_to_text(b"plain error\r\n") == "plain error"

@@ -1,0 +1,62 @@
+"""A scripted stand-in for WinRMClient: answers each script name from a queue of documents."""
+import copy
+
+
+class FakeClient(object):
+    def __init__(self, answers):
+        self.answers = {name: list(items) if isinstance(items, list) else [items] for name, items in answers.items()}
+        self.calls = []
+
+    def run(self, name, body, params=None, timeout=None):
+        self.calls.append((name, params))
+        queue = self.answers[name]
+        answer = queue.pop(0) if len(queue) > 1 else queue[0]
+        if isinstance(answer, Exception):
+            raise answer
+        return copy.deepcopy(answer)
+
+
+def mscs_document(me="SQL-NODE1", states=None, owners=None, service="Running", group_states=None, drain=None):
+    states = states or {}
+    owners = owners or {}
+    group_states = group_states or {}
+    drain = drain or {}
+    names = ["SQL-NODE1", "SQL-NODE2", "SQL-NODE3"]
+    document = {"computer": me, "cluster_service": {"status": service, "start_mode": "Automatic"},
+                "agent": {"installed": False, "version": None, "service_status": None},
+                "cluster": None, "nodes": [], "groups": [], "networks": []}
+    if service != "Running":
+        return document
+    document["cluster"] = {"name": "SQLCLU01", "quorum_type": "NodeAndFileShareMajority", "quorum_resource": "FSW"}
+    document["nodes"] = [{"name": name, "id": str(index + 1), "state": states.get(name, "Up"),
+                          "drain_status": drain.get(name, "NotInitiated"), "node_weight": 1, "dynamic_weight": 1}
+                         for index, name in enumerate(names)]
+    groups = [("Cluster Group", True), ("Available Storage", True), ("SQL Server (MSSQLSERVER)", False)]
+    document["groups"] = [{"name": name, "owner_node": owners.get(name, "SQL-NODE1"),
+                           "state": group_states.get(name, "Online"), "is_core": core} for name, core in groups]
+    document["networks"] = [{"name": "Heartbeat", "role": "1", "state": "Up", "address": "10.10.1.0"}]
+    return document
+
+
+def agent_document(version=None, service="Running", activated=False, dsm_url=None, policy_id=None):
+    return {"computer": "SQL-NODE1", "reboot_pending": False,
+            "cluster_service": {"status": service, "start_mode": "Automatic"} if service else None,
+            "agent": {"installed": bool(version), "version": version, "product_code": "{X}" if version else None,
+                      "service_status": "Running" if version else None, "agent_state": "green" if activated else "",
+                      "dsm_url": dsm_url, "policy_id": str(policy_id) if policy_id else None, "tenant_id": None}}
+
+
+def nlb_document(me="WEB1", states=None, installed=True, clustered=True):
+    states = states or {}
+    document = {"computer": me, "installed": installed, "cluster": None, "nodes": [], "port_rules": []}
+    if installed and clustered:
+        document["cluster"] = {"name": "WEBFARM", "ip_address": "192.0.2.80", "subnet_mask": "255.255.255.0",
+                               "mode": "Unicast", "mac_address": "02-BF-C0-00-02-50",
+                               "local_state": states.get(me, "Converged")}
+        document["nodes"] = [{"name": name, "host_id": index + 1, "state": states.get(name, "Converged(default)"),
+                              "priority": index + 1, "interface": "Ethernet0", "initial_state": "Started"}
+                             for index, name in enumerate(["WEB1", "WEB2", "WEB3"])]
+        # a single port rule as PowerShell 5.1 writes it when @() is forgotten
+        document["port_rules"] = {"start_port": 80, "end_port": 80, "protocol": "Tcp", "mode": "Multiple",
+                                  "affinity": "Single", "ip_address": "All"}
+    return document
