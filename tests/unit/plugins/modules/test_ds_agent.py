@@ -1,0 +1,33 @@
+import winrm_module_path  # noqa: F401
+
+from ansible_collections.clustersafe.deep_security.plugins.modules import ds_agent
+from winrm_fakes import FakeClient, agent_document, run_module
+
+CONNECTION = {"hostname": "127.0.0.21", "username": "LAB\\dsadmin", "password": "Pw-secret-1"}
+URL = "https://dsm:4119/software/agent/Windows/x86_64/20.0.1-690/agent.msi"
+
+
+def test_interlock_refusal_names_rule_and_fix(monkeypatch, capsys):
+    client = FakeClient({"agent_info": agent_document(None)})
+    result, failed = run_module(monkeypatch, capsys, ds_agent, dict(CONNECTION, version="20.0.1-690",
+                                                                    installer_url=URL, token="T0KEN-secret"), client)
+    assert failed and "MS-02" in result["msg"] and "mscs_node state=stopped" in result["msg"]
+    assert result["rule"] == "MS-02"
+    assert "T0KEN-secret" not in repr(result) and "Pw-secret-1" not in repr(result)
+
+
+def test_check_mode_plans_install_and_activation(monkeypatch, capsys):
+    client = FakeClient({"agent_info": agent_document(None, service="Stopped")})
+    result, failed = run_module(monkeypatch, capsys, ds_agent,
+                                dict(CONNECTION, version="20.0.1-690", installer_url=URL, dsm_url="dsm://dsm:4120/",
+                                     policy_id=3, token="T0KEN-secret", _ansible_check_mode=True), client)
+    assert not failed and result["changed"] and result["actions"] == ["install", "activate"]
+    assert [name for name, _ in client.calls] == ["agent_info"]
+    assert "T0KEN-secret" not in repr(result)
+
+
+def test_url_and_path_are_exclusive(monkeypatch, capsys):
+    result, failed = run_module(monkeypatch, capsys, ds_agent, dict(CONNECTION, version="20.0.1-690",
+                                                                    installer_url=URL, installer_path="C:\\a.msi"),
+                                FakeClient({}))
+    assert failed and "mutually exclusive" in result["msg"]
