@@ -329,10 +329,11 @@ class DsmModel(object):
                     info = membership.get(computer["hostName"])
                     if not info or not computer.get("activated"):
                         continue
-                    if str(info.get("state") or "").lower().startswith(("stopped", "suspended")):
-                        continue
                     record = self.state["nlb"].setdefault(computer["hostName"], {
                         "invalid_flags_events": 0, "invalid_flags_blocked": 0, "cluster": info.get("cluster")})
+                    # A stopped or suspended NLB host takes no cluster traffic, so nothing reaches its agent.
+                    if str(info.get("state") or "").lower().startswith(("stopped", "suspended")):
+                        continue
                     if self._effective_module(computer, "firewall") != "on":
                         continue
                     if self._has_heartbeat_exclusion(computer):

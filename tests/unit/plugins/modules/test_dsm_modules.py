@@ -1,0 +1,158 @@
+"""The four DSM modules end to end in-process: options -> service -> exit_json/fail_json, with the
+client pointed at the lab's DSM model. Checks what the operator sees: messages, changed, diff, and
+that the API key appears nowhere in the result."""
+import contextlib
+import json
+
+import pytest
+
+from ansible.module_utils import basic
+
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.client import DsmClient
+from ansible_collections.clustersafe.deep_security.plugins.modules import (
+    dsm_computer,
+    dsm_computer_info,
+    dsm_firewall_assignment,
+    dsm_firewall_rule,
+)
+from tests.lab.dsm.inprocess import activate, load_topology, model_opener, new_model
+
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core < 2.19
+    @contextlib.contextmanager
+    def patch_module_args(args):
+        saved = basic._ANSIBLE_ARGS
+        basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()
+        try:
+            yield
+        finally:
+            basic._ANSIBLE_ARGS = saved
+
+
+class Exit(Exception):
+    pass
+
+
+class Fail(Exception):
+    pass
+
+
+TOPOLOGY = load_topology()
+KEY = TOPOLOGY["dsm"]["api_key"]
+
+
+@pytest.fixture
+def model():
+    return new_model(TOPOLOGY)
+
+
+@pytest.fixture
+def run(model, monkeypatch):
+    def exit_json(self, **kwargs):
+        raise Exit(kwargs)
+
+    def fail_json(self, **kwargs):
+        raise Fail(kwargs)
+
+    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
+    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+
+    def build(module):
+        params = module.params
+        return DsmClient(params["dsm_url"], params["api_key"], opener=model_opener(model), sleep=lambda s: None,
+                         max_retries=params["max_retries"])
+
+    def runner(module, args, check=False, expect=Exit, connection=True):
+        for candidate in (dsm_computer, dsm_computer_info, dsm_firewall_assignment, dsm_firewall_rule):
+            monkeypatch.setattr(candidate, "client_from_module", build)
+        args = dict(args)
+        if connection:
+            args.setdefault("dsm_url", "https://dsm.test:4119/api")
+            args.setdefault("api_key", KEY)
+        if check:
+            args["_ansible_check_mode"] = True
+        with patch_module_args(args):
+            with pytest.raises((Exit, Fail)) as caught:
+                module.main()
+        assert isinstance(caught.value, expect), caught.value.args[0]
+        result = caught.value.args[0]
+        assert KEY not in json.dumps(result, default=str)
+        return result
+    return runner
+
+
+HB = {"name": "hb in", "action": "bypass", "priority": 4, "direction": "incoming", "frame_type": "other",
+      "frame_number": "0x886F"}
+
+
+def test_firewall_rule_twice_and_check_mode(run, model):
+    assert run(dsm_firewall_rule, HB, check=True)["changed"] and model.state["rules"] == {}
+    first = run(dsm_firewall_rule, HB)
+    assert first["changed"] and first["id"] == 1
+    assert not run(dsm_firewall_rule, HB)["changed"]
+
+
+def test_firewall_rule_permit_names_the_allowed_actions(run, model):
+    result = run(dsm_firewall_rule, dict(HB, action="permit"), expect=Fail)
+    assert "action" in result["msg"] and "permit" in result["msg"]
+    for action in ("log-only", "allow", "deny", "force-allow", "bypass"):
+        assert action in result["msg"]
+    assert model.state["rules"] == {}
+
+
+def test_firewall_rule_env_fallback(run, model, monkeypatch):
+    monkeypatch.setenv("DSM_URL", "https://dsm.test:4119/api")
+    monkeypatch.setenv("DSM_API_KEY", KEY)
+    result = run(dsm_firewall_rule, HB, connection=False)
+    assert result["changed"]
+
+
+def test_wrong_api_key_is_clear_and_not_echoed(run, model):
+    result = run(dsm_computer_info, {"api_key": "2:wrong-key-123"}, expect=Fail)
+    assert "rejected the API key" in result["msg"] and "2:wrong-key-123" not in json.dumps(result)
+
+
+def test_assignment_and_info(run, model):
+    activate(model, "WEB1")
+    run(dsm_firewall_rule, HB)
+    first = run(dsm_firewall_assignment, {"computers": ["WEB1"], "rules": ["hb in"]})
+    assert first["changed"] and first["assignments"][0]["after"] == [1]
+    assert not run(dsm_firewall_assignment, {"computers": ["WEB1"], "rules": ["1"]})["changed"]
+    info = run(dsm_computer_info, {"computers": ["WEB1"]})
+    assert info["computers"][0]["firewall_rule_ids"] == [1]
+    assert info["computers"][0]["modules"]["intrusion_prevention"]["name"] == "Intrusion Prevention"
+
+
+def test_assignment_needs_a_target(run):
+    result = run(dsm_firewall_assignment, {"rules": ["x"]}, expect=Fail)
+    assert "computers" in result["msg"] and "policy" in result["msg"]
+
+
+def test_computer_module(run, model):
+    activate(model, "WEB1")
+    args = {"computers": ["WEB1"], "settings": {"firewallSettingNetworkEngineMode": "Tap"}, "modules": {"DPI": "off"}}
+    assert run(dsm_computer, args, check=True)["changed"]
+    assert model.state["computers"]["1"]["settings"] == {}
+    first = run(dsm_computer, args)
+    assert first["changed"] and first["diff"]["after"]["WEB1"]["settings"] == {"firewallSettingNetworkEngineMode": "Tap"}
+    assert not run(dsm_computer, args)["changed"]
+
+
+def test_computer_module_bad_state(run, model):
+    activate(model, "WEB1")
+    result = run(dsm_computer, {"computers": ["WEB1"], "modules": {"Intrusion Prevention": "enabled"}}, expect=Fail)
+    assert "prevent, detect, off" in result["msg"] and result["parameter"] == "modules"
+
+
+def test_unknown_host_names_the_nearest(run, model):
+    activate(model, "WEB1")
+    result = run(dsm_computer_info, {"computers": ["WEB01"]}, expect=Fail)
+    assert "WEB01" in result["msg"] and result["nearest"] == ["WEB1"]
+
+
+def test_missing_connection_options_are_named(run, monkeypatch):
+    monkeypatch.delenv("DSM_URL", raising=False)
+    monkeypatch.delenv("DSM_API_KEY", raising=False)
+    result = run(dsm_computer_info, {}, connection=False, expect=Fail)
+    assert "dsm_url" in result["msg"] and "api_key" in result["msg"]
