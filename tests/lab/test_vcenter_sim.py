@@ -24,6 +24,7 @@ from tests.lab.vcenter import launcher  # noqa: E402
 
 pyVmomi = pytest.importorskip("pyVmomi")
 from pyVim.connect import Disconnect, SmartConnect  # noqa: E402
+from pyVim.task import WaitForTask  # noqa: E402
 from pyVmomi import vim, vmodl  # noqa: E402
 
 BUILD_DIR = os.path.join(HERE, ".build")
@@ -255,6 +256,8 @@ def test_maintenance_waits_and_times_out_without_full_drs(si):
     assert info.state == "error" and isinstance(info.error, vim.fault.Timedout)
     assert host.runtime.inMaintenanceMode is False
     assert {vm.name for vm in host.vm} == {"WEB3", "dsva-esx-13.lab.local"}
+    with pytest.raises(vim.fault.Timedout):  # pyVim's property-collector wait sees the same
+        WaitForTask(host.EnterMaintenanceMode_Task(timeout=1))
 
 
 def test_maintenance_with_full_drs_moves_movable_vms(si):
@@ -342,6 +345,11 @@ def test_drop_sessions(lab):
         content.rootFolder.childEntity
     with pytest.raises(vim.fault.NotAuthenticated):
         content.sessionManager.AcquireCloneTicket()
+    spec = vmodl.query.PropertyCollector.FilterSpec(
+        objectSet=[vmodl.query.PropertyCollector.ObjectSpec(obj=content.rootFolder)],
+        propSet=[vmodl.query.PropertyCollector.PropertySpec(type=vim.Folder, pathSet=["name"])])
+    with pytest.raises(vim.fault.NotAuthenticated):
+        content.propertyCollector.RetrievePropertiesEx([spec], vmodl.query.PropertyCollector.RetrieveOptions())
     assert content.sessionManager.currentSession is None
     again = lab.connect()
     assert again.RetrieveContent().rootFolder.childEntity

@@ -16,6 +16,8 @@ import (
 )
 
 // labStartTask marks a task running, as Task.Run does, for tasks we complete ourselves.
+// Our tasks are created as "<method>Task" so that info.name reads as the WSDL method
+// (EnterMaintenanceMode_Task): pyVim.task resolves that name while a task is still running.
 func labStartTask(t *Task) {
 	Map.Update(t, []types.PropertyChange{
 		{Name: "info.startTime", Val: time.Now()},
@@ -377,7 +379,7 @@ func (c *ClusterComputeResource) labReconfigure(req *types.ReconfigureComputeRes
 // ReconfigureComputeResourceTask applies a ClusterConfigSpecEx atomically: a spec that fails
 // validation leaves the cluster untouched, as on vCenter.
 func (c *ClusterComputeResource) ReconfigureComputeResourceTask(req *types.ReconfigureComputeResource_Task) soap.HasFault {
-	task := CreateTask(c, "reconfigureCluster", nil)
+	task := CreateTask(c, "reconfigureComputeResourceTask", nil)
 	labStartTask(task)
 	fault, msg := c.labReconfigure(req)
 	labFinishTask(task, nil, fault, msg)

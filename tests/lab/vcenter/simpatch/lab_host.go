@@ -176,7 +176,7 @@ func (vm *VirtualMachine) labRelocate(ctx *Context, req *types.RelocateVM_Task) 
 
 // RelocateVMTask moves the VM: runtime.host and both hosts' vm lists follow.
 func (vm *VirtualMachine) RelocateVMTask(ctx *Context, req *types.RelocateVM_Task) soap.HasFault {
-	task := CreateTask(vm, "relocateVm", nil)
+	task := CreateTask(vm, "relocateVMTask", nil)
 	labStartTask(task)
 	fault, msg := vm.labRelocate(ctx, req)
 	labFinishTask(task, nil, fault, msg)
@@ -271,7 +271,7 @@ func labWaitMaintenance(task *Task, h *HostSystem, deadline time.Time) {
 // EnterMaintenanceModeTask returns a running task that completes only once no powered-on VM is left
 // on the host, or fails with Timedout after `timeout` seconds.
 func (h *HostSystem) EnterMaintenanceModeTask(ctx *Context, req *types.EnterMaintenanceMode_Task) soap.HasFault {
-	task := CreateTask(h, "enterMaintenanceMode", nil)
+	task := CreateTask(h, "enterMaintenanceModeTask", nil)
 	labStartTask(task)
 	body := &methods.EnterMaintenanceMode_TaskBody{
 		Res: &types.EnterMaintenanceMode_TaskResponse{Returnval: task.Self},
@@ -304,7 +304,7 @@ func (h *HostSystem) EnterMaintenanceModeTask(ctx *Context, req *types.EnterMain
 
 // ExitMaintenanceModeTask leaves maintenance mode; like vCenter it refuses when the host is not in it.
 func (h *HostSystem) ExitMaintenanceModeTask(ctx *Context, req *types.ExitMaintenanceMode_Task) soap.HasFault {
-	task := CreateTask(h, "exitMaintenanceMode", nil)
+	task := CreateTask(h, "exitMaintenanceModeTask", nil)
 	labStartTask(task)
 	if !h.Runtime.InMaintenanceMode {
 		labFinishTask(task, nil, &types.InvalidState{},

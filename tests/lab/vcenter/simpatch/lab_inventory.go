@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/vmware/govmomi/simulator/esx"
-	"github.com/vmware/govmomi/vim25/methods"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 )
@@ -245,33 +244,67 @@ func (b *labBuilder) addHost(cluster *ClusterComputeResource, name string) error
 	return b.mount(cluster, host)
 }
 
-// mount attaches the one shared datastore to a host: created through the first host's datastore
-// system, then simply mounted on every other host (as shared storage appears on a real cluster).
+// labNewDatastore creates the shared datastore the way HostDatastoreSystem.add does, but with an
+// ordinary moref ("datastore-N") instead of one spelled from the backing directory's path.
+func (b *labBuilder) labNewDatastore() error {
+	if err := os.MkdirAll(b.dsDir, 0700); err != nil {
+		return err
+	}
+	ds := &Datastore{}
+	ds.Name = LabDatastoreName
+	ds.Info = &types.LocalDatastoreInfo{
+		DatastoreInfo: types.DatastoreInfo{Name: LabDatastoreName, Url: b.dsDir},
+		Path:          b.dsDir,
+	}
+	ds.Summary.Type = string(types.HostFileSystemVolumeFileSystemTypeVMFS)
+	ds.Summary.MaintenanceMode = string(types.DatastoreSummaryMaintenanceModeStateNormal)
+	ds.Summary.Accessible = true
+	ds.Summary.MultipleHostAccess = types.NewBool(true)
+	ds.Summary.Name = ds.Name
+	ds.Summary.Url = b.dsDir
+	ds.Capability = types.DatastoreCapability{
+		DirectoryHierarchySupported:      true,
+		PerFileThinProvisioningSupported: true,
+		StorageIORMSupported:             types.NewBool(true),
+		NativeSnapshotSupported:          types.NewBool(false),
+		TopLevelDirectoryCreateSupported: types.NewBool(true),
+		SeSparseSupported:                types.NewBool(true),
+	}
+	folder := Map.Get(b.dc.DatastoreFolder).(*Folder)
+	folderPutChild(b.ctx, &folder.Folder, ds)
+	ds.Summary.Datastore = &ds.Self
+	browser := &HostDatastoreBrowser{}
+	browser.Datastore = []types.ManagedObjectReference{ds.Self}
+	ds.Browser = Map.Put(browser).Reference()
+	if f := ds.RefreshDatastore(&types.RefreshDatastore{This: ds.Self}).Fault(); f != nil {
+		return fmt.Errorf("datastore: %s", f.String)
+	}
+	b.ds = ds
+	return nil
+}
+
+// mount attaches the shared datastore to a host, as shared storage appears on a real cluster.
 func (b *labBuilder) mount(cluster *ClusterComputeResource, host *HostSystem) error {
-	dss := Map.Get(*host.ConfigManager.DatastoreSystem).(*HostDatastoreSystem)
 	if b.ds == nil {
-		if err := os.MkdirAll(b.dsDir, 0700); err != nil {
+		if err := b.labNewDatastore(); err != nil {
 			return err
 		}
-		res := dss.CreateLocalDatastore(b.ctx, &types.CreateLocalDatastore{Name: LabDatastoreName, Path: b.dsDir})
-		if f := res.Fault(); f != nil {
-			return fmt.Errorf("datastore: %s", f.String)
-		}
-		b.ds = Map.Get(res.(*methods.CreateLocalDatastoreBody).Res.Returnval).(*Datastore)
-		return nil
 	}
 	ds := b.ds
 	ds.Host = append(ds.Host, types.DatastoreHostMount{
 		Key: host.Reference(),
 		MountInfo: types.HostMountInfo{
+			Path:       "/vmfs/volumes/" + LabDatastoreName,
 			AccessMode: string(types.HostMountModeReadWrite),
 			Mounted:    types.NewBool(true),
 			Accessible: types.NewBool(true),
 		},
 	})
+	dss := Map.Get(*host.ConfigManager.DatastoreSystem).(*HostDatastoreSystem)
 	dss.Datastore = append(dss.Datastore, ds.Self)
 	host.Datastore = dss.Datastore
 	Map.AddReference(cluster, &cluster.Datastore, ds.Self)
+	Map.AddReference(b.dc, &b.dc.Datastore, ds.Self)
 	return nil
 }
 

@@ -5,7 +5,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"crypto/tls"
 	"encoding/json"
 	"encoding/xml"
@@ -122,16 +121,19 @@ var anyTypeMoRef = regexp.MustCompile(`(:type=")ManagedObject(")`)
 
 var typeAttr = regexp.MustCompile(`(?:^|[^:A-Za-z])type="([A-Za-z]+)"`)
 
-// sessionManagerOnly: reading SessionManager.currentSession without a session is allowed by vCenter
-// (it answers "unset"); clients use it to check whether their session is still alive.
-func sessionManagerOnly(call soapCall, body []byte) bool {
+// publicRead: vCenter lets anyone read the ServiceInstance's content (that is how a login starts) and
+// SessionManager.currentSession (unset when logged out; clients use it to probe their session).
+func publicRead(call soapCall, body []byte) bool {
+	if call.method == "Fetch" {
+		return call.thisType == "ServiceInstance"
+	}
 	if call.method != "RetrieveProperties" && call.method != "RetrievePropertiesEx" {
 		return false
 	}
 	seen := false
 	for _, m := range typeAttr.FindAllSubmatch(body, -1) {
 		switch string(m[1]) {
-		case "SessionManager":
+		case "SessionManager", "ServiceInstance":
 			seen = true
 		case "PropertyCollector":
 		default:
@@ -190,7 +192,7 @@ func (l *lab) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(delay)
 	}
 
-	if !sessionless[call.method] && !sessionManagerOnly(call, body) {
+	if !sessionless[call.method] && !publicRead(call, body) {
 		valid := false
 		if cookie, err := r.Cookie(soap.SessionCookieName); err == nil {
 			valid = simulator.LabSessionValid(cookie.Value)
@@ -422,17 +424,21 @@ func main() {
 		_ = os.Remove(filepath.Join(cfg.StateDir, "vcenter.ready.json"))
 		_ = os.RemoveAll(dsDir)
 	case <-l.stop:
+		// exec closes the listeners (close-on-exec) and the new image binds them again; if it cannot
+		// run (e.g. the binary was rebuilt and removed meanwhile) keep serving the current inventory.
 		log.Printf("reset: restarting with a fresh inventory")
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		_ = controlServer.Shutdown(ctx)
-		cancel()
-		_ = sdkServer.Close()
 		self, err := os.Executable()
-		if err != nil {
-			log.Fatalf("reset: %s", err)
+		if err == nil {
+			err = syscall.Exec(self, os.Args, os.Environ())
 		}
-		if err := syscall.Exec(self, os.Args, os.Environ()); err != nil {
-			log.Fatalf("reset: %s", err)
+		log.Printf("reset failed, still serving the current inventory: %s", err)
+		if err := writeReady(cfg.StateDir, ready); err != nil {
+			log.Fatalf("ready file: %s", err)
 		}
+		<-signals
+		_ = os.Remove(filepath.Join(cfg.StateDir, "vcenter.ready.json"))
+		_ = os.RemoveAll(dsDir)
 	}
+	_ = sdkServer.Close()
+	_ = controlServer.Close()
 }
