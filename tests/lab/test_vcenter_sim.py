@@ -364,8 +364,8 @@ def test_wrong_password_is_invalid_login(lab):
 def test_soap_requests_are_counted(lab, si):
     content = si.RetrieveContent()
     lab.control("/stats/reset", {})
-    for _ in range(3):
-        content.rootFolder.childEntity
+    for attempt in range(3):
+        assert content.rootFolder.childEntity, attempt
     stats = lab.control("/stats")
     # pyVmomi 8+ reads single properties with Fetch; older clients use RetrieveProperties(Ex).
     assert sum(stats["by_method"].get(m, 0) for m in ("Fetch", "RetrieveProperties", "RetrievePropertiesEx")) == 3
@@ -380,8 +380,8 @@ def test_latency_injection(lab, si):
         content.rootFolder.childEntity
         assert time.time() - started >= 0.3
     finally:
-        assert lab.control("/faults", {"clear": True}) == {"fail_reconfigure": 0, "latency_ms": 0,
-                                                          "sessions_dropped": lab.control("/faults")["sessions_dropped"]}
+        dropped = lab.control("/faults")["sessions_dropped"]
+        assert lab.control("/faults", {"clear": True}) == {"fail_reconfigure": 0, "latency_ms": 0, "sessions_dropped": dropped}
 
 
 def _retrieve_vm_names(si, max_objects=None):
