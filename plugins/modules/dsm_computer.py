@@ -58,7 +58,7 @@ options:
         V(detect), V(off), V(inherited); Integrity Monitoring also V(real-time)."
     type: dict
 author:
-  - clustersafe.deep_security contributors
+  - clustersafe maintainers (@clustersafe)
 """
 
 EXAMPLES = r"""

@@ -34,7 +34,7 @@ options:
     elements: str
     aliases: [host_names]
 author:
-  - clustersafe.deep_security contributors
+  - clustersafe maintainers (@clustersafe)
 """
 
 EXAMPLES = r"""

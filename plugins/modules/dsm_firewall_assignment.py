@@ -49,7 +49,7 @@ options:
     choices: [present, absent]
     default: present
 author:
-  - clustersafe.deep_security contributors
+  - clustersafe maintainers (@clustersafe)
 """
 
 EXAMPLES = r"""

@@ -48,7 +48,9 @@ options:
     type: str
   action:
     description:
-      - What the rule does. V(bypass) skips the firewall B(and) Intrusion Prevention and ignores stateful inspection; V(force-allow) is still inspected by Intrusion Prevention. Bypass rules come in pairs (incoming and outgoing).
+      - What the rule does. V(bypass) skips the firewall B(and) Intrusion Prevention and ignores stateful
+        inspection; V(force-allow) is still inspected by Intrusion Prevention. Bypass rules come in pairs
+        (incoming and outgoing).
       - DSM field C(action).
     type: str
     choices: ['log-only', 'allow', 'deny', 'force-allow', 'bypass']
@@ -98,7 +100,10 @@ options:
     type: bool
   source_ip_type:
     description:
-      - "How the source IP is given: V(single) uses O(source_ip_value), V(masked-ip) O(source_ip_value) and O(source_ip_mask), V(range) O(source_ip_range_from) and O(source_ip_range_to), V(multiple) O(source_ip_multiple), V(ip-list) O(source_ip_list_id)."
+      - >-
+        How the source IP is given: V(single) uses O(source_ip_value), V(masked-ip) O(source_ip_value) and
+        O(source_ip_mask), V(range) O(source_ip_range_from) and O(source_ip_range_to), V(multiple)
+        O(source_ip_multiple), V(ip-list) O(source_ip_list_id).
       - DSM field C(sourceIPType).
     type: str
     choices: ['any', 'masked-ip', 'range', 'ip-list', 'single', 'multiple']
@@ -167,7 +172,9 @@ options:
     type: bool
   source_port_type:
     description:
-      - "How the source ports are given: V(multiple) uses O(source_port_multiple), V(port-list) O(source_port_list_id). Ports apply to tcp, udp and tcp-udp only."
+      - >-
+        How the source ports are given: V(multiple) uses O(source_port_multiple), V(port-list)
+        O(source_port_list_id). Ports apply to tcp, udp and tcp-udp only.
       - DSM field C(sourcePortType).
     type: str
     choices: ['any', 'multiple', 'port-list']
@@ -189,7 +196,11 @@ options:
     type: bool
   destination_ip_type:
     description:
-      - "How the destination IP is given: V(single) uses O(destination_ip_value), V(masked-ip) O(destination_ip_value) and O(destination_ip_mask), V(range) O(destination_ip_range_from) and O(destination_ip_range_to), V(multiple) O(destination_ip_multiple), V(ip-list) O(destination_ip_list_id)."
+      - >-
+        How the destination IP is given: V(single) uses O(destination_ip_value), V(masked-ip)
+        O(destination_ip_value) and O(destination_ip_mask), V(range) O(destination_ip_range_from) and
+        O(destination_ip_range_to), V(multiple) O(destination_ip_multiple), V(ip-list)
+        O(destination_ip_list_id).
       - DSM field C(destinationIPType).
     type: str
     choices: ['any', 'masked-ip', 'range', 'ip-list', 'single', 'multiple']
@@ -258,7 +269,9 @@ options:
     type: bool
   destination_port_type:
     description:
-      - "How the destination ports are given: V(multiple) uses O(destination_port_multiple), V(port-list) O(destination_port_list_id). Ports apply to tcp, udp and tcp-udp only."
+      - >-
+        How the destination ports are given: V(multiple) uses O(destination_port_multiple), V(port-list)
+        O(destination_port_list_id). Ports apply to tcp, udp and tcp-udp only.
       - DSM field C(destinationPortType).
     type: str
     choices: ['any', 'multiple', 'port-list']
@@ -336,7 +349,7 @@ options:
       - DSM field C(contextID).
     type: int
 author:
-  - clustersafe.deep_security contributors
+  - clustersafe maintainers (@clustersafe)
 """
 
 EXAMPLES = r"""
