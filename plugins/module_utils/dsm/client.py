@@ -179,7 +179,7 @@ class DsmClient(object):
                     self._wait(attempt, retry_after)
                     continue
                 raise self._http_error(method, path, status, message, attempt)
-            except (URLError, socket.timeout, ConnectionError, OSError) as error:
+            except (URLError, socket.timeout, socket.error) as error:
                 reason = getattr(error, "reason", error)
                 text = str(reason)
                 if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
