@@ -282,10 +282,13 @@ class DsmModel(object):
     def _flush_events(self):
         with self.lock:
             events, self._pending_events = self._pending_events, []
-        if self.world is None:
+        if self.world is None or not events:
             return
-        for name, payload in events:
-            self.world.publish(name, **payload)
+        # The other parts change their state under the world's lock; take it (never while holding
+        # ours) so their handlers never race their own request threads.
+        with getattr(self.world, "lock", threading.RLock()):
+            for name, payload in events:
+                self.world.publish(name, **payload)
 
     # -- NLB "Invalid Flags" ---------------------------------------------------------------------
 
@@ -322,7 +325,8 @@ class DsmModel(object):
     def tick(self, count=1):
         with self.lock:
             hosts = [c["hostName"] for c in self.state["computers"].values() if c.get("activated")]
-        membership = dict((host, self.nlb_membership(host)) for host in hosts)
+        with getattr(self.world, "lock", threading.RLock()):
+            membership = dict((host, self.nlb_membership(host)) for host in hosts)
         with self.lock:
             for _ in range(count):
                 for computer in self.state["computers"].values():
