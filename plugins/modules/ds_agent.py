@@ -25,7 +25,7 @@ description:
     O(allow_running_cluster_service=true). Stop the cluster service first with
     M(clustersafe.deep_security.mscs_node) O(clustersafe.deep_security.mscs_node#module:state=stopped).
 author:
-  - clustersafe maintainers
+  - clustersafe maintainers (@clustersafe)
 options:
   state:
     description: Whether the agent should be installed.

@@ -20,7 +20,7 @@ description:
     service is stopped the module returns that node's service and agent, and an empty RV(cluster).
   - Fails with a clear message when the node is not a cluster member.
 author:
-  - clustersafe maintainers
+  - clustersafe maintainers (@clustersafe)
 options:
   name:
     description:

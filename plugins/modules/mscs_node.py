@@ -24,7 +24,7 @@ description:
     the roles, or stopping would lose quorum; O(force=true) overrides the first three.
   - Every wait is bounded by O(timeout); on timeout the module fails and reports the node's state.
 author:
-  - clustersafe maintainers
+  - clustersafe maintainers (@clustersafe)
 options:
   state:
     description: Desired state of the connected node.

@@ -17,7 +17,7 @@ description:
     port rules.
   - Fails with a clear message when the host has no NLB or is not in an NLB cluster.
 author:
-  - clustersafe maintainers
+  - clustersafe maintainers (@clustersafe)
 extends_documentation_fragment:
   - clustersafe.deep_security.winrm
 attributes:

@@ -22,7 +22,7 @@ description:
   - Refuses to take a host out of service while another host of the cluster is already out, unless
     O(force=true).
 author:
-  - clustersafe maintainers
+  - clustersafe maintainers (@clustersafe)
 options:
   state:
     description: Desired state of the connected host.

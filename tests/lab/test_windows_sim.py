@@ -12,7 +12,6 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors i
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import service as svc
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.client import (
     MalformedOutputError,
-    ScriptError,
     WinRMAuthError,
     WinRMClient,
     WinRMTimeoutError,
@@ -157,7 +156,7 @@ def test_right_sequence_has_no_unplanned_failover(fresh):
     assert document["unplanned_failovers"] == 0
     assert {item["cause"] for item in document["failovers"]} == {"drain", "cluster service stopped"}
     assert document["clusters"]["SQLCLU01"]["groups"]["SQL Server (MSSQLSERVER)"]["state"] == "Online"
-    assert [name for name, _ in fresh["events"]] == ["agent.activated"]
+    assert [event[0] for event in fresh["events"]] == ["agent.activated"]
     assert fresh["events"][0][1] == dict(host_name="SQL-NODE1", agent_version="20.0.1-690", policy_id=3,
                                          dsm_url="dsm://127.0.0.1:4120/")
 

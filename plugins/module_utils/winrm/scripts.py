@@ -40,9 +40,26 @@ if ($svc -and [string]$svc.Status -eq 'Running') {
   $c = Get-Cluster
   $q = Get-ClusterQuorum
   $r.cluster = @{ name = [string]$c.Name; quorum_type = [string]$q.QuorumType; quorum_resource = [string]$q.QuorumResource.Name }
-  $r.nodes = @(Get-ClusterNode | ForEach-Object { @{ name = [string]$_.Name; id = [string]$_.Id; state = [string]$_.State; drain_status = [string]$_.DrainStatus; node_weight = [int]$_.NodeWeight; dynamic_weight = [int]$_.DynamicWeight } })
-  $r.groups = @(Get-ClusterGroup | ForEach-Object { @{ name = [string]$_.Name; owner_node = [string]$_.OwnerNode.Name; state = [string]$_.State; is_core = [bool]$_.IsCoreGroup } })
-  $r.networks = @(Get-ClusterNetwork | ForEach-Object { @{ name = [string]$_.Name; role = [string]$_.Role; state = [string]$_.State; address = [string]$_.Address } })
+  $r.nodes = @(Get-ClusterNode | ForEach-Object { @{
+    name = [string]$_.Name
+    id = [string]$_.Id
+    state = [string]$_.State
+    drain_status = [string]$_.DrainStatus
+    node_weight = [int]$_.NodeWeight
+    dynamic_weight = [int]$_.DynamicWeight
+  } })
+  $r.groups = @(Get-ClusterGroup | ForEach-Object { @{
+    name = [string]$_.Name
+    owner_node = [string]$_.OwnerNode.Name
+    state = [string]$_.State
+    is_core = [bool]$_.IsCoreGroup
+  } })
+  $r.networks = @(Get-ClusterNetwork | ForEach-Object { @{
+    name = [string]$_.Name
+    role = [string]$_.Role
+    state = [string]$_.State
+    address = [string]$_.Address
+  } })
 }
 $r | ConvertTo-Json -Compress -Depth 5
 """
@@ -99,9 +116,30 @@ $c = $null
 try { $c = Get-NlbCluster } catch { $c = $null }
 if ($c) {
   $d = Get-NlbClusterDriverInfo
-  $r.cluster = @{ name = [string]$c.Name; ip_address = [string]$c.IPAddress; subnet_mask = [string]$c.SubnetMask; mode = [string]$c.Mode; mac_address = [string]$d.ClusterMacAddress; local_state = [string]$d.CurrentHostState }
-  $r.nodes = @(Get-NlbClusterNode | ForEach-Object { @{ name = [string]$_.Name; host_id = [int]$_.HostPriority; state = [string]$_.State; priority = [int]$_.HostPriority; interface = [string]$_.InterfaceName; initial_state = [string]$_.InitialHostState } })
-  $r.port_rules = @(Get-NlbClusterPortRule | ForEach-Object { @{ start_port = [int]$_.StartPort; end_port = [int]$_.EndPort; protocol = [string]$_.Protocol; mode = [string]$_.Mode; affinity = [string]$_.Affinity; ip_address = [string]$_.IPAddress } })
+  $r.cluster = @{
+    name = [string]$c.Name
+    ip_address = [string]$c.IPAddress
+    subnet_mask = [string]$c.SubnetMask
+    mode = [string]$c.Mode
+    mac_address = [string]$d.ClusterMacAddress
+    local_state = [string]$d.CurrentHostState
+  }
+  $r.nodes = @(Get-NlbClusterNode | ForEach-Object { @{
+    name = [string]$_.Name
+    host_id = [int]$_.HostPriority
+    state = [string]$_.State
+    priority = [int]$_.HostPriority
+    interface = [string]$_.InterfaceName
+    initial_state = [string]$_.InitialHostState
+  } })
+  $r.port_rules = @(Get-NlbClusterPortRule | ForEach-Object { @{
+    start_port = [int]$_.StartPort
+    end_port = [int]$_.EndPort
+    protocol = [string]$_.Protocol
+    mode = [string]$_.Mode
+    affinity = [string]$_.Affinity
+    ip_address = [string]$_.IPAddress
+  } })
 }
 $r | ConvertTo-Json -Compress -Depth 5
 """
@@ -139,11 +177,21 @@ if ($a -and (Test-Path $dq)) {
 }
 $r = [ordered]@{ computer = $env:COMPUTERNAME; cluster_service = $null }
 if ($c) { $r.cluster_service = @{ status = [string]$c.Status; start_mode = [string]$c.StartType } }
-$r.agent = @{ installed = [bool]$a; version = $null; product_code = $null; service_status = $null; agent_state = [string]$q['AgentStatus.agentState']; dsm_url = $null; policy_id = $null; tenant_id = $null }
+$r.agent = @{
+  installed = [bool]$a
+  version = $null
+  product_code = $null
+  service_status = $null
+  agent_state = [string]$q['AgentStatus.agentState']
+  dsm_url = $null
+  policy_id = $null
+  tenant_id = $null
+}
 if ($a) { $r.agent.version = [string]$a.DisplayVersion; $r.agent.product_code = [string]$a.PSChildName }
 if ($s) { $r.agent.service_status = [string]$s.Status }
 if ($m) { $r.agent.dsm_url = [string]$m.DsmUrl; $r.agent.policy_id = [string]$m.PolicyId; $r.agent.tenant_id = [string]$m.TenantId }
-$r.reboot_pending = [bool]((Test-Path 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\RebootPending') -or ($m -and $m.RebootRequired))
+$cbs = 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\RebootPending'
+$r.reboot_pending = [bool]((Test-Path $cbs) -or ($m -and $m.RebootRequired))
 $r | ConvertTo-Json -Compress -Depth 5
 """
 

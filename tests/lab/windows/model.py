@@ -230,7 +230,7 @@ class WindowsModel(object):
         if not host_name:
             return None
         for name, node in self.state["nodes"].items():
-            if name.lower() == str(host_name).lower() or name.lower() == str(host_name).split(".")[0].lower():
+            if name.lower() == str(host_name).lower() or name.lower() == str(host_name).split(".", 1)[0].lower():
                 return node
         return None
 

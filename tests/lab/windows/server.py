@@ -117,11 +117,11 @@ def make_handler(node_name, model, world, credentials, shells, tls):
         def _authenticate(self):
             """True when the request may proceed; otherwise the 401 has been sent."""
             header = self.headers.get("Authorization") or ""
-            scheme, _, token = header.partition(" ")
+            scheme, token = (header.split(" ", 1) + [""])[:2]
             scheme = scheme.lower()
             if scheme == "basic":
                 try:
-                    user, _, given = base64.b64decode(token).decode("utf-8").partition(":")
+                    user, given = (base64.b64decode(token).decode("utf-8").split(":", 1) + [None])[:2]
                 except (ValueError, UnicodeDecodeError):
                     user, given = "", None
                 if user_matches(user) and given == password:
@@ -315,7 +315,7 @@ def serve(address, port, node_name, model, world, credentials, tls_files=None):
 def ensure_ntlm_store(state_dir, username, password):
     """pyspnego's NTLM acceptor reads its users from the file named by NTLM_USER_FILE."""
     path = os.path.join(state_dir, "windows-ntlm-users")
-    domain, _, user = username.rpartition("\\")
+    domain, user = ([""] + username.split("\\"))[-2:]
     with open(path, "w") as handle:
         handle.write("%s:%s:%s\n" % (domain, user, password))
     os.chmod(path, 0o600)

@@ -1,4 +1,4 @@
-import winrm_module_path  # noqa: F401
+import winrm_module_path  # noqa: F401  # pylint: disable=unused-import
 
 from ansible_collections.clustersafe.deep_security.plugins.modules import ds_agent
 from winrm_fakes import FakeClient, agent_document, run_module
@@ -22,7 +22,7 @@ def test_check_mode_plans_install_and_activation(monkeypatch, capsys):
                                 dict(CONNECTION, version="20.0.1-690", installer_url=URL, dsm_url="dsm://dsm:4120/",
                                      policy_id=3, token="T0KEN-secret", _ansible_check_mode=True), client)
     assert not failed and result["changed"] and result["actions"] == ["install", "activate"]
-    assert [name for name, _ in client.calls] == ["agent_info"]
+    assert [call[0] for call in client.calls] == ["agent_info"]
     assert "T0KEN-secret" not in repr(result)
 
 

@@ -1,4 +1,4 @@
-import winrm_module_path  # noqa: F401
+import winrm_module_path  # noqa: F401  # pylint: disable=unused-import
 
 from ansible_collections.clustersafe.deep_security.plugins.modules import mscs_cluster_info
 from winrm_fakes import FakeClient, mscs_document, run_module

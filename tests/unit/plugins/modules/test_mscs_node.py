@@ -1,4 +1,4 @@
-import winrm_module_path  # noqa: F401
+import winrm_module_path  # noqa: F401  # pylint: disable=unused-import
 
 from ansible_collections.clustersafe.deep_security.plugins.modules import mscs_node
 from winrm_fakes import FakeClient, mscs_document, run_module
@@ -12,7 +12,7 @@ def test_check_mode_reports_and_runs_no_action(monkeypatch, capsys):
                                 dict(CONNECTION, state="drained", _ansible_check_mode=True, _ansible_diff=True), client)
     assert not failed and result["changed"] and result["actions"] == ["drain"]
     assert result["diff"]["after"]["state"] == "Paused"
-    assert [name for name, _ in client.calls] == ["mscs_cluster_info"]
+    assert [call[0] for call in client.calls] == ["mscs_cluster_info"]
 
 
 def test_degraded_cluster_is_refused(monkeypatch, capsys):

@@ -1,4 +1,4 @@
-import winrm_module_path  # noqa: F401
+import winrm_module_path  # noqa: F401  # pylint: disable=unused-import
 
 from ansible_collections.clustersafe.deep_security.plugins.modules import nlb_node
 from winrm_fakes import FakeClient, nlb_document, run_module
@@ -19,6 +19,6 @@ def test_suspended_host_must_be_resumed_first(monkeypatch, capsys):
 
 
 def test_bad_drain_timeout(monkeypatch, capsys):
-    result, failed = run_module(monkeypatch, capsys, nlb_node, dict(CONNECTION, state="drainstopped",
-                                                                   drain_timeout=0), FakeClient({}))
+    args = dict(CONNECTION, state="drainstopped", drain_timeout=0)
+    result, failed = run_module(monkeypatch, capsys, nlb_node, args, FakeClient({}))
     assert failed and "drain_timeout" in result["msg"]

@@ -22,7 +22,7 @@ def problems(node, found):
 
 
 def built(name, value="x"):
-    body, parameters, _ = scripts.SCRIPTS[name]
+    body, parameters = scripts.SCRIPTS[name][:2]
     return client.build_script(name, body, dict((key, value) for key in parameters))
 
 
@@ -45,7 +45,7 @@ def test_marker_and_parameters(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_json_contract(name):
-    body, _, keys = scripts.SCRIPTS[name]
+    body, keys = scripts.SCRIPTS[name][0], scripts.SCRIPTS[name][2]
     assert body.count("ConvertTo-Json -Compress -Depth 5") >= 1
     assert "ConvertTo-Json" not in body.replace("ConvertTo-Json -Compress -Depth 5", "")
     assert "$ErrorActionPreference = 'Stop'" in body

@@ -12,7 +12,7 @@ URL = "https://dsm:4119/software/agent/Windows/x86_64/20.0.1-690/agent.msi"
 
 
 def scripts_run(client):
-    return [name for name, _ in client.calls]
+    return [call[0] for call in client.calls]
 
 
 def test_info_is_one_script():
