@@ -135,6 +135,7 @@ def lab_exports(topology, state_dir, ca_cert, bundle):
         "DSM_URL": "https://%s:%s/api" % (dsm["address"], dsm["port"]),
         "DSM_API_KEY": dsm["api_key"],
         "DSM_VALIDATE_CERTS": "true",
+        "CLUSTERSAFE_LAB_ACTIVATION_TOKEN": dsm.get("activation_token", ""),
     }
     return exports
 
