@@ -193,7 +193,7 @@ class DsmModel(object):
                 else:
                     self.faults[key] = value
             current = dict(self.faults)
-        for _ in range(ticks):
+        for _tick in range(ticks):
             self.tick()
         if events:
             for event in events if isinstance(events, list) else [events]:
@@ -328,7 +328,7 @@ class DsmModel(object):
         with getattr(self.world, "lock", threading.RLock()):
             membership = dict((host, self.nlb_membership(host)) for host in hosts)
         with self.lock:
-            for _ in range(count):
+            for _tick in range(count):
                 for computer in self.state["computers"].values():
                     info = membership.get(computer["hostName"])
                     if not info or not computer.get("activated"):
@@ -644,9 +644,12 @@ class DsmModel(object):
                 raise ApiError(400, "Invalid string search on %s: stringValue is required." % field)
             if criterion.get("stringWildcards"):
                 pattern = _wildcard(value)
-                match = lambda have: bool(pattern.match(have or ""))  # noqa: E731
+
+                def match(have):
+                    return bool(pattern.match(have or ""))
             else:
-                match = lambda have: (have or "") == value  # noqa: E731
+                def match(have):
+                    return (have or "") == value
             return (lambda item: match(item.get(field))) if test == "equal" else \
                 (lambda item: not match(item.get(field)))
         if kind == "numeric":
@@ -850,8 +853,8 @@ class DsmModel(object):
             changes[field] = state
         policy_id = body.get("parentID" if is_policy else "policyID")
         if policy_id is not None and policy_id != 0 and str(policy_id) not in self.state["policies"]:
-            raise ApiError(400, "Invalid %s: %s. The policy does not exist." % ("parentID" if is_policy else "policyID",
-                                                                                 policy_id))
+            field_name = "parentID" if is_policy else "policyID"
+            raise ApiError(400, "Invalid %s: %s. The policy does not exist." % (field_name, policy_id))
         settings_key = "policySettings" if is_policy else "computerSettings"
         new_settings = {}
         for name, value in (body.get(settings_key) or {}).items():

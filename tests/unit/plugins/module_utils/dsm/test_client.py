@@ -60,7 +60,7 @@ def test_argument_spec_env_fallbacks_and_no_log():
 
 
 def test_headers_carry_key_and_api_version():
-    client, opener, _ = make([b'{"policies": []}'])
+    client, opener, _sleeps = make([b'{"policies": []}'])
     client.list_policies()
     method, url, headers = opener.calls[0]
     assert (method, url) == ("GET", "https://dsm.test:4119/api/policies")
@@ -75,7 +75,7 @@ def test_retries_then_succeeds(status):
 
 
 def test_retry_after_is_honoured_and_capped():
-    client, _, sleeps = make([(429, b"", {"Retry-After": "2"}), (429, b"", {"Retry-After": "999"}), b"{}"])
+    client, _opener, sleeps = make([(429, b"", {"Retry-After": "2"}), (429, b"", {"Retry-After": "999"}), b"{}"])
     client.get("/policies")
     assert sleeps == [2.0, dsm_client.MAX_BACKOFF]
 
@@ -97,7 +97,7 @@ def test_gives_up_after_max_retries_with_the_dsm_message():
 
 def test_connection_refused_is_retried_then_clear():
     refused = URLError(ConnectionRefusedError(111, "Connection refused"))
-    client, opener, _ = make([refused, refused], max_retries=1)
+    client, opener, _sleeps = make([refused, refused], max_retries=1)
     with pytest.raises(DsmUnavailableError) as caught:
         client.get("/policies")
     assert "cannot reach the DSM at https://dsm.test:4119/api" in caught.value.message
@@ -105,7 +105,7 @@ def test_connection_refused_is_retried_then_clear():
 
 
 def test_connection_reset_is_retried():
-    client, _, _ = make([ConnectionResetError(104, "reset"), socket.timeout("timed out"), b'{"policies": []}'])
+    client, _opener, _sleeps = make([ConnectionResetError(104, "reset"), socket.timeout("timed out"), b'{"policies": []}'])
     assert client.list_policies() == []
 
 
@@ -119,14 +119,14 @@ def test_auth_error_names_the_option_not_the_key():
 
 
 def test_validation_error_carries_the_dsm_message():
-    client, _, _ = make([(400, b'{"message": "Invalid action: \'permit\'."}', {})])
+    client, _opener, _sleeps = make([(400, b'{"message": "Invalid action: \'permit\'."}', {})])
     with pytest.raises(DsmValidationError) as caught:
         client.create_firewall_rule({"name": "x", "action": "permit"})
     assert "Invalid action: 'permit'." in caught.value.message and caught.value.details["status"] == 400
 
 
 def test_tls_failure_is_not_retried_and_points_at_ca_path():
-    client, opener, _ = make([URLError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")])
+    client, opener, _sleeps = make([URLError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")])
     with pytest.raises(DsmTlsError) as caught:
         client.get("/policies")
     assert "ca_path" in caught.value.message and len(opener.calls) == 1
