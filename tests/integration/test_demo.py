@@ -1,0 +1,22 @@
+"""The README's first command runs playbooks/demo.yml against the lab: keep it true. The demo
+asserts, from the lab's own record, that the rollout caused no unplanned failover."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import LABCTL, ROOT, STATE_DIR
+from test_playbooks import run_playbook
+
+
+@pytest.mark.lab
+def test_demo_runs_clean_from_a_fresh_lab(lab):
+    subprocess.check_call([sys.executable, LABCTL, "reset", "--state-dir", STATE_DIR], stdout=subprocess.DEVNULL)
+    result = run_playbook(lab, os.path.join(ROOT, "playbooks", "demo.yml"), "-i",
+                          os.path.join(ROOT, "tests", "lab", "inventory.yml"))
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-20000:]
+    assert "unplanned failovers 0" in output
+    for key in ("VMWARE_PASSWORD", "WINRM_PASSWORD", "DSM_API_KEY", "CLUSTERSAFE_LAB_ACTIVATION_TOKEN"):
+        assert lab[key] not in output
