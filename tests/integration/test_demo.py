@@ -18,5 +18,14 @@ def test_demo_runs_clean_from_a_fresh_lab(lab):
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-20000:]
     assert "unplanned failovers 0" in output
+    assert output.count("agent none -> 20.0.1-690") == 3
     for key in ("VMWARE_PASSWORD", "WINRM_PASSWORD", "DSM_API_KEY", "CLUSTERSAFE_LAB_ACTIVATION_TOKEN"):
         assert lab[key] not in output
+
+    again = run_playbook(lab, os.path.join(ROOT, "playbooks", "demo.yml"), "-i",
+                         os.path.join(ROOT, "tests", "lab", "inventory.yml"))
+    output = again.stdout + again.stderr
+    assert again.returncode == 0, output[-20000:]
+    # a second rollout finds every node done and leaves them in service: no drain, no stop
+    assert output.count("already at 20.0.1-690, node left in service") == 3
+    assert "unplanned failovers 0" in output
