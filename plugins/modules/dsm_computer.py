@@ -17,9 +17,10 @@ description:
     rule NLB-01), on each computer named by host name or on one policy.
   - Compares with the values in effect and writes only what differs; a second identical run changes nothing.
   - Turning Firewall, Intrusion Prevention or Web Reputation on for a computer where it was off loads the
-    agent's network driver the first time, which blips the network (Trend Micro KA-0004754). The module
-    warns and lists those modules in RV(targets[].network_driver_modules); on a failover-cluster node,
-    stop the cluster service first (rule MS-02).
+    agent's network driver the first time, which blips the network (Trend Micro KA-0004754). On a
+    failover-cluster node with its cluster service running that fails the roles over (rule MS-02), so the
+    module refuses such a change, before writing anything, unless O(allow_network_blip=true). The modules
+    concerned are listed in RV(targets[].network_driver_modules).
 extends_documentation_fragment:
   - clustersafe.deep_security.dsm
 attributes:
@@ -57,6 +58,15 @@ options:
       - "States: V(on), V(off), V(inherited) (from the policy); Intrusion Prevention takes V(prevent),
         V(detect), V(off), V(inherited); Integrity Monitoring also V(real-time)."
     type: dict
+  allow_network_blip:
+    description:
+      - Allow a change that turns Firewall, Intrusion Prevention or Web Reputation on for a computer where
+        it was off, which loads the agent's network driver and blips the network.
+      - Set it once the cluster service of a failover-cluster node is stopped
+        (M(clustersafe.deep_security.mscs_node) O(clustersafe.deep_security.mscs_node#module:state=stopped)),
+        or for computers that are not cluster nodes.
+    type: bool
+    default: false
 author:
   - clustersafe maintainers (@clustersafe)
 """
@@ -127,6 +137,7 @@ def main():
         policy=dict(type="str"),
         settings=dict(type="dict"),
         modules=dict(type="dict"),
+        allow_network_blip=dict(type="bool", default=False),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            mutually_exclusive=[["computers", "policy"]],
@@ -134,7 +145,8 @@ def main():
     try:
         result = services.computer_settings(
             client_from_module(module), computers=module.params["computers"], policy=module.params["policy"],
-            settings=module.params["settings"], modules=module.params["modules"], check_mode=module.check_mode)
+            settings=module.params["settings"], modules=module.params["modules"], check_mode=module.check_mode,
+            allow_network_blip=module.params["allow_network_blip"])
     except CollectionError as e:
         module.fail_json(msg=e.message, **e.details)
     for warning in result.pop("warnings", []):

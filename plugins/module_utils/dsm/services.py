@@ -8,7 +8,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import ParameterError, not_found
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import InterlockError, ParameterError, not_found
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.client import (
     DsmError,
     DsmNotFoundError,
@@ -159,7 +159,8 @@ def firewall_assignment(client, rules, computers=None, policy=None, state="prese
 
 # -- dsm_computer --------------------------------------------------------------------------------
 
-def computer_settings(client, computers=None, policy=None, settings=None, modules=None, check_mode=False):
+def computer_settings(client, computers=None, policy=None, settings=None, modules=None, check_mode=False,
+                      allow_network_blip=False):
     desired_states = computer_model.normalize_modules(modules)
     desired_settings = computer_model.normalize_settings(settings)
     if not desired_states and not desired_settings:
@@ -168,6 +169,8 @@ def computer_settings(client, computers=None, policy=None, settings=None, module
     changed = False
     report = []
     warnings = []
+    writes = []
+    blips = []
     before_diff, after_diff = {}, {}
     for kind, object_id, label in targets:
         path = "/%s/%d" % (kind, object_id)
@@ -186,15 +189,8 @@ def computer_settings(client, computers=None, policy=None, settings=None, module
         module_changes, setting_changes, driver = computer_model.plan_changes(
             current_states, current_settings, desired_states, desired_settings)
         if driver and kind == "computers":
-            warnings.append(
-                "%s: turning on %s loads the agent's network driver the first time and blips the network "
-                "(Trend Micro KA-0004754); on a failover-cluster node stop the cluster service first (rule MS-02)"
-                % (label, ", ".join(computer_model.module_label(field) for field in driver)))
-        if not check_mode:
-            if module_changes:
-                client.post(path, dict((field, {"state": wanted}) for field, (_h, wanted) in module_changes.items()))
-            for name, (_have, wanted) in sorted(setting_changes.items()):
-                client.set_setting(kind, object_id, name, wanted)
+            blips.append("%s (%s)" % (label, ", ".join(computer_model.module_label(field) for field in driver)))
+        writes.append((path, kind, object_id, module_changes, setting_changes))
         if module_changes or setting_changes:
             changed = True
         labels = dict((field, computer_model.module_label(field)) for field in desired_states)
@@ -212,5 +208,23 @@ def computer_settings(client, computers=None, policy=None, settings=None, module
                                   settings=dict(current_settings))
         after_diff[label] = dict(modules=dict((labels[f], w) for f, w in desired_states.items()),
                                  settings=dict(desired_settings))
+    if blips:
+        message = ("turning on these modules loads the agent's network driver the first time and blips the network "
+                   "(Trend Micro KA-0004754): %s" % "; ".join(blips))
+        if not allow_network_blip:
+            # Invariant 2: on a failover-cluster node a blip with the cluster service running fails the
+            # roles over (rule MS-02). This module cannot see the cluster service, so it refuses until
+            # the caller says the blip is safe; nothing has been written yet.
+            raise InterlockError(
+                message + ". On a failover-cluster node stop the cluster service first (mscs_node state=stopped), "
+                "then set allow_network_blip=true; set it too for computers that are not cluster nodes",
+                parameter="allow_network_blip", computers=blips)
+        warnings.append(message)
+    if not check_mode:
+        for path, kind, object_id, module_changes, setting_changes in writes:
+            if module_changes:
+                client.post(path, dict((field, {"state": wanted}) for field, (_h, wanted) in module_changes.items()))
+            for name, (_have, wanted) in sorted(setting_changes.items()):
+                client.set_setting(kind, object_id, name, wanted)
     return dict(changed=changed, targets=report, warnings=warnings,
                 diff=dict(before=before_diff, after=after_diff))

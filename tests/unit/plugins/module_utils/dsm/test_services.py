@@ -1,3 +1,4 @@
+import json
 """The modules' behaviour, run against the lab's DSM model in-process: changed then unchanged, check
 mode changes nothing, bad input changes nothing."""
 import pytest
@@ -5,7 +6,7 @@ import pytest
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import services
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.client import DsmValidationError
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.nlb import exclusion_rules
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import NotFoundError, ParameterError
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import InterlockError, NotFoundError, ParameterError
 from tests.lab.dsm.inprocess import activate
 
 HB_IN = {"name": "hb in", "action": "bypass", "priority": 4, "direction": "incoming", "frame_type": "other",
@@ -146,12 +147,25 @@ def test_network_driver_warning_and_world_event(client, model):
     published = []
     model.world = type("World", (), {"publish": lambda self, event, **payload: published.append((event, payload)),
                                      "ask": lambda self, question, default=None, **kw: default})()
-    result = services.computer_settings(client, computers=["APP1"], modules={"Firewall": "on"})
-    assert result["warnings"] and "Firewall" in result["warnings"][0] and "MS-02" in result["warnings"][0]
+    result = services.computer_settings(client, computers=["APP1"], modules={"Firewall": "on"}, allow_network_blip=True)
+    assert result["warnings"] and "Firewall" in result["warnings"][0] and "KA-0004754" in result["warnings"][0]
     assert result["targets"][0]["network_driver_modules"] == ["Firewall"]
     assert published == [("agent.network_driver_loaded", {"host_name": "APP1", "modules": ["Firewall"]})]
-    services.computer_settings(client, computers=["APP1"], modules={"Web Reputation": "on"})
+    services.computer_settings(client, computers=["APP1"], modules={"Web Reputation": "on"}, allow_network_blip=True)
     assert len(published) == 1
+
+
+def test_network_driver_interlock_refuses_before_any_write(client, model):
+    activate(model, "APP1", policy_id=1)
+    activate(model, "WEB1")
+    before = json.dumps(model.state, sort_keys=True)
+    for check_mode in (True, False):
+        with pytest.raises(InterlockError) as caught:
+            services.computer_settings(client, computers=["WEB1", "APP1"], modules={"Firewall": "on"},
+                                       settings={"firewallSettingNetworkEngineMode": "Tap"}, check_mode=check_mode)
+        assert "stop the cluster service first" in caught.value.message
+        assert "allow_network_blip" in caught.value.message and "APP1 (Firewall)" in caught.value.message
+    assert json.dumps(model.state, sort_keys=True) == before
 
 
 def test_bad_setting_value_changes_nothing(client, model):
