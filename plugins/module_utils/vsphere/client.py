@@ -250,12 +250,3 @@ class VsphereClient(object):
         except vmodl.MethodFault as fault:
             raise VsphereError("cannot write custom attribute on %s: %s" % (entity.name, _fault_text(fault)))
 
-
-def custom_values(raw_values, field_names):
-    """{attribute name: value} from a ``customValue`` list and {key: name} of the field definitions."""
-    values = {}
-    for item in raw_values or []:
-        name = field_names.get(item.key)
-        if name is not None:
-            values[name] = getattr(item, "value", "")
-    return values
