@@ -20,8 +20,11 @@ case "$mode" in
     target="$root/build/sanity/ansible_collections/clustersafe/deep_security"
     rm -rf "$target"
     mkdir -p "$target"
+    # Tracked files deleted in the work tree are still listed by git; copy only what exists.
     (cd "$root" && git ls-files -co --exclude-standard -z | grep -zv '^build/' \
-      | xargs -0 -I{} cp --parents -P {} "$target"/ 2>/dev/null || true)
+      | while IFS= read -r -d '' file; do
+          if [ -e "$file" ] || [ -L "$file" ]; then printf '%s\0' "$file"; fi
+        done | xargs -0 -r cp --parents -P -t "$target"/)
     # ansible-test lists the files of a collection through git when it finds a repository.
     (cd "$target" && git init -q && git add -A && git -c user.email=ci@localhost -c user.name=ci commit -qm sanity)
     echo "$target"

@@ -4,7 +4,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 need_apt=()
-for package in golang-go golang-github-vmware-govmomi-dev; do
+# With ShellCheck installed, ansible-test's shellcheck sanity test runs instead of being skipped.
+for package in golang-go golang-github-vmware-govmomi-dev shellcheck; do
   dpkg -s "$package" >/dev/null 2>&1 || need_apt+=("$package")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

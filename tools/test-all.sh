@@ -7,7 +7,8 @@ cd "$root"
 bash tools/install-deps.sh
 collections=$(bash tools/collection-root.sh link)
 export ANSIBLE_COLLECTIONS_PATH="$collections"
-export ANSIBLE_PYTHON_INTERPRETER=$(command -v python3)
+ANSIBLE_PYTHON_INTERPRETER=$(command -v python3)
+export ANSIBLE_PYTHON_INTERPRETER
 
 step() { printf '\n=== %s ===\n' "$*"; }
 
