@@ -249,4 +249,3 @@ class VsphereClient(object):
             self.content.customFieldsManager.SetField(entity=entity, key=key, value=value)
         except vmodl.MethodFault as fault:
             raise VsphereError("cannot write custom attribute on %s: %s" % (entity.name, _fault_text(fault)))
-
