@@ -10,9 +10,21 @@ from conftest import LABCTL, ROOT, STATE_DIR
 from test_playbooks import run_playbook
 
 
-@pytest.mark.lab
-def test_demo_runs_clean_from_a_fresh_lab(lab):
+def reset_lab():
     subprocess.check_call([sys.executable, LABCTL, "reset", "--state-dir", STATE_DIR], stdout=subprocess.DEVNULL)
+
+
+@pytest.fixture
+def fresh_lab(lab):
+    """The demo changes every part of the lab: start it from the topology and leave it so for the next test."""
+    reset_lab()
+    yield lab
+    reset_lab()
+
+
+@pytest.mark.lab
+def test_demo_runs_clean_from_a_fresh_lab(fresh_lab):
+    lab = fresh_lab
     result = run_playbook(lab, os.path.join(ROOT, "playbooks", "demo.yml"), "-i",
                           os.path.join(ROOT, "tests", "lab", "inventory.yml"))
     output = result.stdout + result.stderr

@@ -257,7 +257,7 @@ def test_world_events_and_invalid_flags(lab):
     assert lab.events == [{"host_name": "WEB1", "modules": ["Firewall", "Web Reputation"]}]
     lab.activate("APP-9", policy_id=1)
     client = lab.client()
-    services.computer_settings(client, computers=["APP-9"], modules={"IPS": "detect"})
+    services.computer_settings(client, computers=["APP-9"], modules={"IPS": "detect"}, allow_network_blip=True)
     assert lab.events[-1] == {"host_name": "APP-9", "modules": ["Intrusion Prevention"]}
     before = lab.part.status()["nlb"]["WEB1"]
     assert before["invalid_flags_events"] > 0 and before["invalid_flags_blocked"] > 0
