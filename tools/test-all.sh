@@ -25,3 +25,11 @@ step "lab and integration tests"
 trap 'python3 tests/lab/labctl.py stop >/dev/null 2>&1 || true' EXIT
 python3 tests/lab/labctl.py start >/dev/null
 python3 -m pytest -q tests/lab tests/integration
+
+step "integration playbooks again on the oldest supported ansible-core (2.16)"
+oldest="$root/build/ansible-core-2.16"
+if [ ! -x "$oldest/bin/ansible-playbook" ]; then
+  python3 -m venv "$oldest"
+  "$oldest/bin/pip" install -q --disable-pip-version-check "ansible-core>=2.16,<2.17" -r requirements.txt
+fi
+CLUSTERSAFE_ANSIBLE_BIN="$oldest/bin" python3 -m pytest -q tests/integration/test_playbooks.py
