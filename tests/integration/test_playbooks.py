@@ -34,7 +34,8 @@ def run_playbook(lab, playbook, *extra):
         "ANSIBLE_LOCALHOST_WARNING": "false",
         "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
     })
-    command = [os.path.join(ANSIBLE_BIN, "ansible-playbook") if ANSIBLE_BIN else "ansible-playbook", "-vvv", "-i", os.path.join(ROOT, "tests", "integration", "inventory.yml"),
+    ansible_playbook = os.path.join(ANSIBLE_BIN, "ansible-playbook") if ANSIBLE_BIN else "ansible-playbook"
+    command = [ansible_playbook, "-vvv", "-i", os.path.join(ROOT, "tests", "integration", "inventory.yml"),
                playbook] + list(extra)
     return subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=900, check=False)
 
