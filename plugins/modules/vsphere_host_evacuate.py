@@ -136,6 +136,15 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.
 )
 
 
+def trusted_record(host):
+    """The host's evacuation record (None when there is none); an unreadable one stops the run."""
+    record = host["evacuation"]
+    if record is not None and not record.get("valid", True):
+        raise ParameterError("host %s carries an unreadable evacuation record (%r); clear custom attribute "
+                             "clustersafe.evacuation by hand" % (host["name"], record.get("raw")))
+    return record
+
+
 def migrate(client, vm_ref, host_ref, move, timeout):
     spec = vsphere_client.vim.vm.RelocateSpec(host=host_ref)
     client.run_task("migrating %s from %s to %s" % (move["vm"], move["from"], move["to"]),
@@ -145,10 +154,7 @@ def migrate(client, vm_ref, host_ref, move, timeout):
 def evacuate(module, client, snapshot, cluster, host):
     params = module.params
     facts = snapshot.vm_facts()
-    record = host["evacuation"]
-    if record is not None and not record.get("valid", True):
-        raise ParameterError("host %s carries an unreadable evacuation record (%r); clear custom attribute "
-                             "clustersafe.evacuation by hand" % (host["name"], record.get("raw")))
+    record = trusted_record(host)
     keep = params["keep_vms"] if params["keep_vms"] is not None else host["dsvas"]
     for name in keep:
         if name not in facts:
@@ -193,13 +199,10 @@ def evacuate(module, client, snapshot, cluster, host):
 
 def restore(module, client, snapshot, cluster, host):
     params = module.params
-    record = host["evacuation"]
+    record = trusted_record(host)
     if record is None:
         return {"changed": False, "moves": [], "skipped": [], "maintenance_mode": host["maintenance_mode"],
                 "record": None, "msg": "no evacuation record on %s; nothing to restore" % host["name"]}
-    if not record.get("valid", True):
-        raise ParameterError("host %s carries an unreadable evacuation record (%r); clear custom attribute "
-                             "clustersafe.evacuation by hand" % (host["name"], record.get("raw")))
     facts = snapshot.vm_facts()
     locations = dict((name, (item["host"], item["power_state"])) for name, item in facts.items())
     moves, skipped = plan_return(record, locations, host["name"])
