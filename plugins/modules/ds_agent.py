@@ -150,7 +150,7 @@ agent:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import CollectionError
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.runner import run_module
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import service
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.client import (
     HAS_WINRM,
@@ -185,12 +185,8 @@ def main():
         module.fail_json(msg=missing_required_lib("pywinrm"), exception=WINRM_IMPORT_ERROR)
     p = module.params
     desired = dict((key, p[key]) for key in DESIRED)
-    try:
-        result = service.ds_agent(WinRMClient(p), desired, check_mode=module.check_mode,
-                                  install_timeout=p["install_timeout"])
-    except CollectionError as e:
-        module.fail_json(msg=e.message, **e.details)
-    module.exit_json(**result)
+    run_module(module, lambda: service.ds_agent(WinRMClient(p), desired, check_mode=module.check_mode,
+                                                install_timeout=p["install_timeout"]))
 
 
 if __name__ == "__main__":

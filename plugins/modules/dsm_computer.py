@@ -122,7 +122,7 @@ targets:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import CollectionError
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.runner import run_module
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.client import (
     client_from_module,
     dsm_argument_spec,
@@ -142,16 +142,11 @@ def main():
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            mutually_exclusive=[["computers", "policy"]],
                            required_one_of=[["computers", "policy"], ["settings", "modules"]])
-    try:
-        result = services.computer_settings(
-            client_from_module(module), computers=module.params["computers"], policy=module.params["policy"],
-            settings=module.params["settings"], modules=module.params["modules"], check_mode=module.check_mode,
-            allow_network_blip=module.params["allow_network_blip"])
-    except CollectionError as e:
-        module.fail_json(msg=e.message, **e.details)
-    for warning in result.pop("warnings", []):
-        module.warn(warning)
-    module.exit_json(**result)
+    params = module.params
+    run_module(module, lambda: services.computer_settings(
+        client_from_module(module), computers=params["computers"], policy=params["policy"],
+        settings=params["settings"], modules=params["modules"], check_mode=module.check_mode,
+        allow_network_blip=params["allow_network_blip"]))
 
 
 if __name__ == "__main__":

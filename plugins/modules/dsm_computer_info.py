@@ -119,7 +119,7 @@ computers:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import CollectionError
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.runner import run_module
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.client import (
     client_from_module,
     dsm_argument_spec,
@@ -131,11 +131,7 @@ def main():
     argument_spec = dsm_argument_spec()
     argument_spec.update(computers=dict(type="list", elements="str", aliases=["host_names"]))
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    try:
-        result = services.computer_info(client_from_module(module), module.params["computers"])
-    except CollectionError as e:
-        module.fail_json(msg=e.message, **e.details)
-    module.exit_json(**result)
+    run_module(module, lambda: services.computer_info(client_from_module(module), module.params["computers"]))
 
 
 if __name__ == "__main__":

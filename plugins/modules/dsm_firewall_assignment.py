@@ -114,7 +114,7 @@ assignments:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import CollectionError
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.runner import run_module
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.client import (
     client_from_module,
     dsm_argument_spec,
@@ -133,13 +133,10 @@ def main():
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            mutually_exclusive=[["computers", "policy"]],
                            required_one_of=[["computers", "policy"]])
-    try:
-        result = services.firewall_assignment(
-            client_from_module(module), module.params["rules"], computers=module.params["computers"],
-            policy=module.params["policy"], state=module.params["state"], check_mode=module.check_mode)
-    except CollectionError as e:
-        module.fail_json(msg=e.message, **e.details)
-    module.exit_json(**result)
+    params = module.params
+    run_module(module, lambda: services.firewall_assignment(
+        client_from_module(module), params["rules"], computers=params["computers"], policy=params["policy"],
+        state=params["state"], check_mode=module.check_mode))
 
 
 if __name__ == "__main__":

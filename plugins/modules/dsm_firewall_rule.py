@@ -408,7 +408,7 @@ firewall_rule:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import CollectionError
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.runner import run_module
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.client import (
     client_from_module,
     dsm_argument_spec,
@@ -429,12 +429,8 @@ def main():
     argument_spec.update(argument_spec_fields())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     options = dict((field, module.params.get(field)) for field in FIELDS)
-    try:
-        result = services.firewall_rule(client_from_module(module), options, state=module.params["state"],
-                                        check_mode=module.check_mode)
-    except CollectionError as e:
-        module.fail_json(msg=e.message, **e.details)
-    module.exit_json(**result)
+    run_module(module, lambda: services.firewall_rule(client_from_module(module), options, state=module.params["state"],
+                                                      check_mode=module.check_mode))
 
 
 if __name__ == "__main__":

@@ -101,7 +101,7 @@ groups:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import CollectionError
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.runner import run_module
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import service
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.client import (
     HAS_WINRM,
@@ -126,12 +126,9 @@ def main():
     p = module.params
     if p["timeout"] < 1:
         module.fail_json(msg="timeout must be a positive number of seconds (got %d)" % p["timeout"])
-    try:
-        result = service.mscs_node(WinRMClient(p), p["state"], name=p["name"], force=p["force"],
-                                   failback=p["failback"], timeout=p["timeout"], check_mode=module.check_mode)
-    except CollectionError as e:
-        module.fail_json(msg=e.message, **e.details)
-    module.exit_json(**result)
+    run_module(module, lambda: service.mscs_node(WinRMClient(p), p["state"], name=p["name"], force=p["force"],
+                                                 failback=p["failback"], timeout=p["timeout"],
+                                                 check_mode=module.check_mode))
 
 
 if __name__ == "__main__":

@@ -62,7 +62,7 @@ port_rules:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import CollectionError
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.runner import run_module
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import service
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.client import (
     HAS_WINRM,
@@ -76,11 +76,7 @@ def main():
     module = AnsibleModule(argument_spec=winrm_argument_spec(), supports_check_mode=True)
     if not HAS_WINRM:
         module.fail_json(msg=missing_required_lib("pywinrm"), exception=WINRM_IMPORT_ERROR)
-    try:
-        result = service.nlb_cluster_info(WinRMClient(module.params))
-    except CollectionError as e:
-        module.fail_json(msg=e.message, **e.details)
-    module.exit_json(**result)
+    run_module(module, lambda: service.nlb_cluster_info(WinRMClient(module.params)))
 
 
 if __name__ == "__main__":

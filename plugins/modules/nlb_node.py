@@ -78,7 +78,7 @@ node:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import CollectionError
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.runner import run_module
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import service
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.client import (
     HAS_WINRM,
@@ -101,12 +101,8 @@ def main():
     p = module.params
     if p["drain_timeout"] < 1:
         module.fail_json(msg="drain_timeout must be a positive number of minutes (got %d)" % p["drain_timeout"])
-    try:
-        result = service.nlb_node(WinRMClient(p), p["state"], drain_timeout=p["drain_timeout"], force=p["force"],
-                                  check_mode=module.check_mode)
-    except CollectionError as e:
-        module.fail_json(msg=e.message, **e.details)
-    module.exit_json(**result)
+    run_module(module, lambda: service.nlb_node(WinRMClient(p), p["state"], drain_timeout=p["drain_timeout"],
+                                                force=p["force"], check_mode=module.check_mode))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import traceback
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import CollectionError
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.runner import run_module
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere import client as vsphere_client
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.inventory import (
     SNAPSHOT_PROPERTIES,
@@ -124,19 +125,21 @@ def apply_window_plan(client, snapshot, cluster_ref, plan, had_record, attribute
 
 
 def run_vsphere_module(module, body):
-    """Connect, run ``body(client)`` -> result dict, exit; every CollectionError becomes fail_json."""
+    """Connect, run ``body(client)`` -> result dict, close, exit; errors go through ``run_module``."""
     if not vsphere_client.HAS_PYVMOMI:
         module.fail_json(msg=missing_required_lib("pyvmomi"), exception=str(vsphere_client.PYVMOMI_IMPORT_ERROR))
     client = vsphere_client.VsphereClient.from_module_params(module.params)
-    try:
-        client.connect()
-        result = body(client)
-    except CollectionError as error:
-        client.close()
-        module.fail_json(msg=error.message, **error.details)
-    except Exception as error:  # an unexpected fault still gets a readable message, not a bare traceback
-        client.close()
-        module.fail_json(msg="unexpected error talking to vCenter: %s: %s" % (type(error).__name__, error),
-                         exception=traceback.format_exc())
-    client.close()
-    module.exit_json(**result)
+
+    def action():
+        try:
+            client.connect()
+            return body(client)
+        except CollectionError:
+            raise
+        except Exception as error:  # an unexpected fault still gets a readable message, not a bare traceback
+            raise vsphere_client.VsphereError("unexpected error talking to vCenter: %s: %s" % (type(error).__name__, error),
+                                              exception=traceback.format_exc())
+        finally:
+            client.close()
+
+    run_module(module, action)
