@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import HeldError, ParameterError
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.window_id import validate_window_id
 
 MANUAL = "manual"
 AUTOMATION_LEVELS = ("manual", "partiallyAutomated", "fullyAutomated")
@@ -45,8 +46,7 @@ def plan_window(cluster, state, window, current_level, record, owner, now, force
     ``record`` is the parsed custom attribute (None when absent). Raises HeldError when another
     window holds the cluster and ``force`` is false, ParameterError for a record it cannot trust.
     """
-    if not window:
-        raise ParameterError("parameter window must name the maintenance window, e.g. 'CHG0012345'")
+    validate_window_id(window)
     if record is not None and not record.get("valid", True):
         raise ParameterError(
             "cluster %s carries an unreadable DRS window record (%r) in custom attribute clustersafe.drs_window; "

@@ -284,3 +284,65 @@ SCRIPTS = {
 
 def body(name):
     return SCRIPTS[name][0]
+
+
+# --- window records (safety invariant 7; plugins/module_utils/winrm/records.py) -------------------
+# Registry provider (about_Registry_Provider): keys are items (New-Item, Get-ChildItem, Remove-Item,
+# Test-Path), values are item properties (Set-ItemProperty with the provider's -Type, Get-ItemProperty).
+# -LiteralPath everywhere a window id is part of the path, so nothing in it is read as a wildcard.
+# Both scripts end with the same read of every record; $only limits it to one window (-eq has no case,
+# as registry key names).
+WINDOW_RECORDS_READ = r"""
+$r = [ordered]@{ computer = $env:COMPUTERNAME; records = @() }
+$ws = @()
+if (Test-Path -LiteralPath $root) { $ws = @(Get-ChildItem -LiteralPath $root) }
+if ($only) { $ws = @($ws | Where-Object { $_.PSChildName -eq $only }) }
+$r.records = @(foreach ($w in $ws) {
+  foreach ($c in @(Get-ChildItem -LiteralPath $w.PSPath)) {
+    $v = Get-ItemProperty -LiteralPath $c.PSPath
+    @{ window = [string]$w.PSChildName; change = [string]$c.PSChildName; since = $v.since; controller = $v.controller; data = $v.data }
+  }
+})
+$r | ConvertTo-Json -Compress -Depth 5
+"""
+
+# Parameters: window (optional filter).
+NODE_WINDOW_RECORD_INFO = r"""
+$ErrorActionPreference = 'Stop'
+[Console]::OutputEncoding = [Text.Encoding]::UTF8
+$root = 'HKLM:\SOFTWARE\clustersafe\maintenance_windows'
+$only = [string]$P.window
+""" + WINDOW_RECORDS_READ
+
+# Parameters: action (set|remove), window, change (set), changes (remove), data (JSON text), controller.
+# Python has decided; this only writes, then reads every record back.
+NODE_WINDOW_RECORD = r"""
+$ErrorActionPreference = 'Stop'
+[Console]::OutputEncoding = [Text.Encoding]::UTF8
+$root = 'HKLM:\SOFTWARE\clustersafe\maintenance_windows'
+$w = $root + '\' + [string]$P.window
+if ([string]$P.action -eq 'set') {
+  $k = $w + '\' + [string]$P.change
+  # New-Item -Force recreates an existing key without its values (PowerShell issue 5444): only when missing.
+  if (-not (Test-Path -LiteralPath $k)) { New-Item -Path $k -Force | Out-Null }
+  # since last: a record without it is one whose write was cut short
+  Set-ItemProperty -LiteralPath $k -Name data -Value ([string]$P.data) -Type String
+  Set-ItemProperty -LiteralPath $k -Name controller -Value ([string]$P.controller) -Type String
+  Set-ItemProperty -LiteralPath $k -Name since -Value ([DateTime]::UtcNow.ToString('s') + 'Z') -Type String
+} elseif ([string]$P.action -eq 'remove') {
+  foreach ($c in @($P.changes)) {
+    $k = $w + '\' + [string]$c
+    if (Test-Path -LiteralPath $k) { Remove-Item -LiteralPath $k -Recurse }
+  }
+  if ((Test-Path -LiteralPath $w) -and -not (Get-ChildItem -LiteralPath $w)) { Remove-Item -LiteralPath $w }
+} else {
+  throw "unknown action $($P.action)"
+}
+$only = ''
+""" + WINDOW_RECORDS_READ
+
+SCRIPTS.update({
+    "node_window_record_info": (NODE_WINDOW_RECORD_INFO, ("window",), ("computer", "records")),
+    "node_window_record": (NODE_WINDOW_RECORD, ("action", "window", "change", "changes", "data", "controller"),
+                           ("computer", "records")),
+})

@@ -159,7 +159,7 @@ class WindowsModel(object):
         return {"clusters": clusters, "nlb": nlb, "agents": agents, "failovers": failovers,
                 "unplanned_failovers": len([item for item in failovers if not item["planned"]]),
                 "blips": self.state["blips"], "events": self.state["events"], "counters": self.counters,
-                "faults": self.faults}
+                "faults": self.faults, "window_records": self.window_records_status()}
 
     # --- helpers ---------------------------------------------------------------------------------
 
@@ -450,3 +450,73 @@ class WindowsModel(object):
                            policy_id=agent["policy_id"], dsm_url=url)
         return {"exit_code": 0, "output": "HTTP Status: 200 - OK\nResponse:\nAttempting to connect to %s\n"
                                           "Command session completed." % url}
+
+    # --- window records in the node's registry (scripts node_window_record[_info]) -----------------
+    # The part of HKLM\SOFTWARE\clustersafe\maintenance_windows the scripts touch, per node:
+    # node["registry_windows"] = {window key: {change key: {value name: string}}}. As in the registry,
+    # key names keep the case they were created with and are looked up without case ("Structure of the
+    # Registry"); a name with a backslash or over 255 characters ("Registry Element Size Limits") fails
+    # here, where Windows would fail or, for a backslash, silently nest keys: the lab is the stricter.
+
+    @staticmethod
+    def _registry_key(keys, name):
+        """The existing key of ``keys`` named ``name`` without case, or None."""
+        for key in keys:
+            if key.lower() == name.lower():
+                return key
+        return None
+
+    @staticmethod
+    def _registry_name(name, what):
+        if not name or "\\" in name or len(name) > 255:
+            raise ScriptFailure("New-Item : The parameter is incorrect. (registry %s name %r)" % (what, name))
+        return name
+
+    def _window_records(self, node, only=""):
+        records = []
+        windows = node.get("registry_windows") or {}
+        for window in sorted(windows, key=str.lower):
+            if only and window.lower() != only.lower():
+                continue
+            for change in sorted(windows[window], key=str.lower):
+                values = windows[window][change]
+                records.append({"window": window, "change": change, "since": values.get("since"),
+                                "controller": values.get("controller"), "data": values.get("data")})
+        return records
+
+    def script_node_window_record_info(self, node, params):
+        return {"computer": node["name"], "records": self._window_records(node, str(params.get("window") or ""))}
+
+    def script_node_window_record(self, node, params):
+        windows = node.setdefault("registry_windows", {})
+        window_name = self._registry_name(str(params.get("window") or ""), "key")
+        action = params.get("action")
+        if action == "set":
+            change_name = self._registry_name(str(params.get("change") or ""), "key")
+            window = self._registry_key(windows, window_name)
+            if window is None:
+                window = window_name
+                windows[window] = {}
+            change = self._registry_key(windows[window], change_name)
+            if change is None:
+                change = change_name
+                windows[window][change] = {}
+            windows[window][change].update(
+                data=str(params.get("data") or ""), controller=str(params.get("controller") or ""),
+                since=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+        elif action == "remove":
+            window = self._registry_key(windows, window_name)
+            if window is not None:
+                for name in params.get("changes") or []:
+                    change = self._registry_key(windows[window], str(name))
+                    if change is not None:
+                        del windows[window][change]
+                if not windows[window]:
+                    del windows[window]
+        else:
+            raise ScriptFailure("unknown action %s" % action)
+        return {"computer": node["name"], "records": self._window_records(node)}
+
+    def window_records_status(self):
+        """Per node, every window record on it (the lab's /status shows them)."""
+        return {name: self._window_records(node) for name, node in self.state["nodes"].items()}

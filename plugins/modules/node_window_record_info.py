@@ -1,0 +1,116 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to clustersafe.deep_security
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: node_window_record_info
+short_description: List the maintenance window records on a Windows node
+version_added: 0.1.0
+description:
+  - Lists what maintenance windows recorded on the node the WinRM connection reaches, from
+    C(HKLM\\SOFTWARE\\clustersafe\\maintenance_windows) (see M(clustersafe.deep_security.node_window_record)).
+    C(recover) and a re-run of a window read these to put the node back from any controller.
+  - One WinRM shell on the node.
+author:
+  - clustersafe maintainers (@clustersafe)
+options:
+  window:
+    description:
+      - Only the records of this window (compared without case, as Windows compares registry key names).
+    type: str
+extends_documentation_fragment:
+  - clustersafe.deep_security.winrm
+attributes:
+  check_mode:
+    support: full
+    description: Reads only.
+notes:
+  - "Microsoft: registry provider U(https://learn.microsoft.com/powershell/module/microsoft.powershell.core/about/about_registry_provider),
+    C(Get-ChildItem), C(Get-ItemProperty)."
+"""
+
+EXAMPLES = r"""
+- name: What did window CHG0012345 leave on this node?
+  clustersafe.deep_security.node_window_record_info:
+    hostname: "{{ ansible_host }}"
+    window: CHG0012345
+  delegate_to: localhost
+  register: left
+
+- name: Resume the node if the window drained it
+  clustersafe.deep_security.mscs_node:
+    hostname: "{{ ansible_host }}"
+    state: resumed
+    failback: "{{ (left.records | selectattr('change', 'equalto', 'node_drained') | first).data.failback }}"
+  delegate_to: localhost
+  when: left.records | selectattr('change', 'equalto', 'node_drained') | list | length > 0
+"""
+
+RETURN = r"""
+records:
+  description:
+    - The window records on the node (of O(window) when given), sorted by window and change.
+    - A value missing or unreadable on the node (a write cut short, a hand edit) is null and a warning
+      says which.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    window:
+      description: Window id, as the registry key is named on the node.
+      type: str
+      sample: CHG0012345
+    change:
+      description: What the window changed on the node.
+      type: str
+      sample: cluster_service_stopped
+    since:
+      description: When the node wrote the record, UTC, ISO 8601.
+      type: str
+      sample: "2026-11-26T07:30:00Z"
+    controller:
+      description: Host name of the controller that wrote the record.
+      type: str
+      sample: ctl01
+    data:
+      description: The facts written with the record.
+      type: dict
+      sample: {}
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.runner import run_module
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.window_id import validate_window_id
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import records
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.client import (
+    HAS_WINRM,
+    WINRM_IMPORT_ERROR,
+    WinRMClient,
+    winrm_argument_spec,
+)
+
+
+def main():
+    argument_spec = winrm_argument_spec()
+    argument_spec.update(window=dict(type="str"))
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    if not HAS_WINRM:
+        module.fail_json(msg=missing_required_lib("pywinrm"), exception=WINRM_IMPORT_ERROR)
+    p = module.params
+
+    def work():
+        if p["window"] is not None:
+            validate_window_id(p["window"])
+        return records.node_window_record_info(WinRMClient(p), window=p["window"])
+
+    run_module(module, work)
+
+
+if __name__ == "__main__":
+    main()
