@@ -103,8 +103,9 @@ def _blocker(subject, message, remedy):
 
 
 def _plan_refused_by_interlock(plan):
-    """ds_agent's MS-02 interlock refuses in check mode too: that refusal is the signal to maintain."""
-    return bool(plan.get("failed")) and plan.get("rule") == "MS-02"
+    """ds_agent's MS-02 interlock refuses in check mode too (unless asked only to plan): that refusal
+    is the signal to maintain, not a blocker."""
+    return plan.get("rule") == "MS-02"
 
 
 def _vm_locations(vsphere):
@@ -178,12 +179,13 @@ def plan_wsfc_rollout(hosts, cluster, node_facts, window, vsphere=None, vm_names
         if plan.get("failed") and not _plan_refused_by_interlock(plan):
             blockers.append(_blocker(host, "the agent plan for %s failed: %s" % (host, plan.get("msg")),
                                      "fix the agent parameters or the node, then run the window again"))
-        needed = bool(plan.get("changed")) or _plan_refused_by_interlock(plan)
+        needed = bool(plan.get("actions")) or bool(plan.get("changed")) or _plan_refused_by_interlock(plan)
         member_name = member.get("name") if member else computer
         owned = [g.get("name") for g in groups if _lower(g.get("owner_node")) == _lower(member_name) and not g.get("is_core")]
         core = [g.get("name") for g in groups if _lower(g.get("owner_node")) == _lower(member_name) and g.get("is_core")]
         entry = {"host": host, "computer": member_name, "maintain": needed, "roles": owned, "core_groups": core,
                  "agent_actions": plan.get("actions") or [], "agent_before": plan.get("previous_version"),
+                 "agent_target": plan.get("version") if needed else plan.get("previous_version"),
                  "vm": None, "vsphere_cluster": None, "_index": index}
         if vsphere is not None:
             vm = (vm_names or {}).get(host) or member_name
@@ -250,7 +252,10 @@ def window_report(kind, window, started, ended, plan, steps, before=None, after=
     after_nodes = dict((_lower(node.get("name")), node) for node in (after or {}).get("nodes") or [])
     agents_after = (after or {}).get("agents") or {}
     for entry in plan.get("nodes") or []:
-        own_steps = [step for step in steps if step.get("node") == entry["host"]]
+        own_steps = [dict(step) for step in steps if step.get("node") == entry["host"]]
+        # a step ends where the next one of the same node begins: one clock reading for both
+        for current, following in zip(own_steps, own_steps[1:]):
+            current["end"] = following.get("start")
         failed = [step for step in own_steps if step.get("result") == "failed"] or entry["host"] in failed_by_host
         if failed:
             outcome = "failed"
@@ -394,7 +399,7 @@ def plan_line(entry):
     roles = ", ".join(entry.get("roles") or []) or "no role"
     return "%s%s: %s; owns %s; agent %s -> %s" % (
         entry.get("host"), where, "/".join(entry.get("agent_actions") or ["maintain"]), roles,
-        entry.get("agent_before") or "none", "as asked")
+        entry.get("agent_before") or "none", entry.get("agent_target") or "none")
 
 
 def blocker_line(blocker):
