@@ -116,17 +116,25 @@ class WindowsModel(object):
         self.save()
 
     def set_faults(self, faults):
+        """Counted faults (``timeout_next``, ``script_error_next``, ``malformed_next``,
+        ``no_rejoin_next``), ``msi_exit_next`` and ``slow_ms``; ``node`` and ``marker`` scope the
+        counted faults and the MSI exit code to one node and/or one script."""
         if faults.get("clear"):
             self.faults = {}
-        for key in ("timeout_next", "malformed_next", "slow_ms", "msi_exit_next", "script_error_next"):
+        for key in ("timeout_next", "malformed_next", "slow_ms", "msi_exit_next", "script_error_next",
+                    "no_rejoin_next", "node", "marker"):
             if key in faults:
                 self.faults[key] = faults[key]
         return {"faults": dict(self.faults)}
 
-    def take_fault(self, key):
-        """Consume one occurrence of a counted fault."""
+    def _fault_applies(self, node=None, marker=None):
+        wanted_node, wanted_marker = self.faults.get("node"), self.faults.get("marker")
+        return (not wanted_node or wanted_node == node) and (not wanted_marker or wanted_marker == marker)
+
+    def take_fault(self, key, node=None, marker=None):
+        """Consume one occurrence of a counted fault, if it applies to this node and script."""
         count = self.faults.get(key) or 0
-        if count <= 0:
+        if count <= 0 or not self._fault_applies(node, marker):
             return False
         self.faults[key] = count - 1
         return True
@@ -308,6 +316,9 @@ class WindowsModel(object):
                 node["clussvc"] = "Stopped"
         elif action == "start":
             node["clussvc"] = "Running"
+            if self.take_fault("no_rejoin_next", name, "mscs_node"):
+                # the service runs but the node has not rejoined within the script's bounded wait
+                return {"computer": name, "action": action, "completed": False, "cluster_service": "Running"}
         elif action == "resume":
             if node["clussvc"] != "Running":
                 raise ScriptFailure("The cluster service is not running on node '%s'." % name)
@@ -380,9 +391,9 @@ class WindowsModel(object):
         doc["agent"] = info
         return doc
 
-    def _msi_exit(self):
+    def _msi_exit(self, node=None):
         code = self.faults.get("msi_exit_next")
-        if code is not None:
+        if code is not None and self._fault_applies(node, "agent_install" if node else None):
             self.faults.pop("msi_exit_next")
             return int(code)
         return 0
@@ -401,7 +412,7 @@ class WindowsModel(object):
         if params.get("sha256") and params["sha256"].upper() != digest:
             raise ScriptFailure("SHA-256 of the installer is %s, expected %s; nothing was installed"
                                 % (digest, params["sha256"]))
-        code = self._msi_exit()
+        code = self._msi_exit(node["name"])
         agent = node["agent"]
         if code not in (0, 3010):
             tail = ["MSI (s) (A4:B8) [10:21:07:115]: Product: Trend Micro Deep Security Agent -- Installation failed.",

@@ -264,9 +264,9 @@ def make_handler(node_name, model, world, credentials, shells, tls):
             except ValueError:
                 return {"stdout": b"", "exit_code": 1, "marker": name,
                         "stderr": clixml_error("ConvertFrom-Json : Invalid JSON primitive.")}
-            if model.take_fault("timeout_next"):
+            if model.take_fault("timeout_next", node_name, name):
                 return {"hang": True, "marker": name}
-            if model.take_fault("script_error_next"):
+            if model.take_fault("script_error_next", node_name, name):
                 return {"stdout": b"", "exit_code": 1, "marker": name,
                         "stderr": clixml_error("Access is denied. (simulated fault)")}
             try:
@@ -274,7 +274,7 @@ def make_handler(node_name, model, world, credentials, shells, tls):
             except ScriptFailure as error:
                 return {"stdout": b"", "exit_code": 1, "marker": name, "stderr": clixml_error(str(error))}
             stdout = json.dumps(document, separators=(",", ":")).encode("utf-8") + b"\r\n"
-            if model.take_fault("malformed_next"):
+            if model.take_fault("malformed_next", node_name, name):
                 stdout = b"WARNING: profile loaded\r\n" + stdout[: len(stdout) // 2]
             return {"stdout": stdout, "stderr": b"", "exit_code": 0, "marker": name}
 
