@@ -282,8 +282,11 @@ def window_report(kind, window, started, ended, plan, steps, before=None, after=
             result = "refused"
         elif check_mode:
             result = "planned"
-        elif failure or failed_by_host or any(node["outcome"] in ("failed", "incomplete") for node in nodes):
+        elif failure or failed_by_host or any(node["outcome"] == "failed" for node in nodes):
             result = "failed"
+        elif any(node["outcome"] in ("not started", "incomplete") for node in nodes):
+            # the time budget ran out, or the run stopped between nodes
+            result = "incomplete"
         else:
             result = "succeeded"
     counts = {}
