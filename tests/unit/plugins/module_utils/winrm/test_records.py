@@ -127,7 +127,7 @@ RECORDISH = st.dictionaries(st.sampled_from(["window", "change", "since", "contr
                             JSON | st.text(max_size=10), max_size=6)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400, deadline=None, database=None)
 @given(st.one_of(JSON, st.dictionaries(st.sampled_from(["computer", "records"]),
                                        st.one_of(JSON, st.lists(st.one_of(RECORDISH, JSON), max_size=4), RECORDISH),
                                        max_size=2)))
@@ -148,7 +148,7 @@ def test_parser_fuzz_only_typed_errors_and_well_formed_records(value):
     assert identities == sorted(identities) and len(set(identities)) == len(identities)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, database=None)
 @given(st.dictionaries(st.text(min_size=1, max_size=8), JSON, max_size=4))
 def test_data_round_trips_through_the_registry_text(data):
     assume(len(json.dumps(data, separators=(",", ":"))) <= records.DATA_MAX_CHARS // 2)
