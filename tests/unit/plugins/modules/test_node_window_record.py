@@ -37,7 +37,7 @@ def test_check_mode_with_diff_writes_nothing(monkeypatch, capsys):
     assert not failed and result["changed"] and result["records"] == []
     assert result["diff"]["before"] == {"records": []}
     assert result["diff"]["after"]["records"][0]["change"] == "node_drained"
-    assert [name for name, _ in client.calls] == ["node_window_record_info"]
+    assert [call[0] for call in client.calls] == ["node_window_record_info"]
 
 
 def test_bad_window_id_fails_before_any_connection(monkeypatch, capsys):

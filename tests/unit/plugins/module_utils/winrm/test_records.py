@@ -217,7 +217,7 @@ def test_check_mode_reads_once_and_writes_nothing():
                                         check_mode=True)
     assert result["changed"] and result["records"] == []
     assert result["diff"]["after"]["records"][0]["data"] == {"failback": "none"}
-    assert [name for name, _ in fake.calls] == ["node_window_record_info"]
+    assert [call[0] for call in fake.calls] == ["node_window_record_info"]
 
 
 def test_present_writes_then_returns_what_the_node_reads_back():
