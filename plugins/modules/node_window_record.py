@@ -17,10 +17,10 @@ description:
     re-run of the window, reads the records with M(clustersafe.deep_security.node_window_record_info) and puts
     the node back from any controller, even after the controller that ran the window died.
   - One registry key per window and one subkey per change,
-    C(HKLM\\SOFTWARE\\clustersafe\\maintenance_windows\\<window>\\<change>), with the string values C(since)
+    C(HKLM\SOFTWARE\clustersafe\maintenance_windows\<window>\<change>), with the string values C(since)
     (UTC, ISO 8601, written by the node's clock), C(controller) (host name of the controller) and C(data)
     (O(data) as JSON).
-  - The records live beside, not under, C(HKLM\\SOFTWARE\\clustersafe\\deep_security), which the agent steps
+  - The records live beside, not under, C(HKLM\SOFTWARE\clustersafe\deep_security), which the agent steps
     rewrite and remove.
   - V(present) is idempotent. A record of the same window and change with the same O(data) is left as it is
     (its C(since) and C(controller) are kept). A record with other data is rewritten, C(since) and
@@ -46,9 +46,9 @@ options:
     choices: [node_drained, cluster_service_stopped, nlb_node_stopped, network_engine_mode, agent_maintenance]
   data:
     description:
-      - Small facts C(recover) needs to undo the change, for example V({"failback": "none"}) or
-        V({"previous_mode": "Inline"}).
-      - At most 1024 characters as compact JSON.
+      - 'Small facts C(recover) needs to undo the change, for example V({"failback": "none"}) or
+        V({"previous_mode": "Inline"}).'
+      - At most 512 characters as compact JSON (the command line to the node is the limit).
     type: dict
     default: {}
   state:

@@ -13,7 +13,7 @@ short_description: List the maintenance window records on a Windows node
 version_added: 0.1.0
 description:
   - Lists what maintenance windows recorded on the node the WinRM connection reaches, from
-    C(HKLM\\SOFTWARE\\clustersafe\\maintenance_windows) (see M(clustersafe.deep_security.node_window_record)).
+    C(HKLM\SOFTWARE\clustersafe\maintenance_windows) (see M(clustersafe.deep_security.node_window_record)).
     C(recover) and a re-run of a window read these to put the node back from any controller.
   - One WinRM shell on the node.
 author:

@@ -43,9 +43,10 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.cl
 RECORD_ROOT = "HKLM:\\SOFTWARE\\clustersafe\\maintenance_windows"
 CHANGES = ("node_drained", "cluster_service_stopped", "nlb_node_stopped", "network_engine_mode", "agent_maintenance")
 STATES = ("present", "absent")
-# Microsoft advises values over 2,048 bytes go to a file ("Registry Element Size Limits"); 1,024 ASCII
-# characters also keep the encoded command far below the 8,191-character command line.
-DATA_MAX_CHARS = 1024
+# Microsoft advises values over 2,048 bytes go to a file ("Registry Element Size Limits"). The command line
+# is the tighter bound: the data travels JSON-escaped inside the parameters, UTF-16 and base64 encoded
+# (up to ~5.3 characters of command line per character of data), within 8,191 characters with the script.
+DATA_MAX_CHARS = 512
 FIELDS = ("window", "change", "since", "controller", "data")
 
 

@@ -289,6 +289,10 @@ def body(name):
 # --- window records (safety invariant 7; plugins/module_utils/winrm/records.py) -------------------
 # Registry provider (about_Registry_Provider): keys are items (New-Item, Get-ChildItem, Remove-Item,
 # Test-Path), values are item properties (Set-ItemProperty with the provider's -Type, Get-ItemProperty).
+# https://learn.microsoft.com/powershell/module/microsoft.powershell.core/about/about_registry_provider
+# https://learn.microsoft.com/powershell/module/microsoft.powershell.management/new-item (and set-itemproperty,
+# get-itemproperty, get-childitem, remove-item under the same path). New-Item -Force on an existing key
+# recreates it empty: https://github.com/PowerShell/PowerShell/issues/5444
 # -LiteralPath everywhere a window id is part of the path, so nothing in it is read as a wildcard.
 # Both scripts end with the same read of every record; $only limits it to one window (-eq has no case,
 # as registry key names).

@@ -1,0 +1,126 @@
+"""The simulated nodes' window records (HKLM\\SOFTWARE\\clustersafe\\maintenance_windows): over the wire
+through the collection's client and modules' service functions, and in the model (registry key names
+without case, key name limits, persistence across a labd restart, reset, /status). Uses its own ports so
+it can run beside a running lab and beside tests/lab/test_windows_sim.py."""
+import os
+
+import pytest
+import yaml
+
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import records
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.client import ScriptError, WinRMClient
+from tests.lab.windows import model as lab_model
+from tests.lab.windows import service as lab_service
+from tests.lab.world import LabWorld
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+HTTP_PORT, HTTPS_PORT = 27985, 27986
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    with open(os.path.join(HERE, "topology.yml")) as handle:
+        topology = yaml.safe_load(handle)
+    topology["windows"]["http_port"] = HTTP_PORT
+    topology["windows"]["https_port"] = HTTPS_PORT
+    state_dir = str(tmp_path_factory.mktemp("window-records-lab"))
+    world = LabWorld(topology, state_dir)
+    lab_service.start(world)
+    part = world.parts["windows"]
+    yield dict(world=world, part=part, ca=os.path.join(state_dir, "pki", "ca.pem"), topology=topology)
+    part.shutdown()
+
+
+@pytest.fixture
+def fresh(lab):
+    lab["part"].reset()
+    return lab
+
+
+def connect(lab, address="127.0.0.21"):
+    windows = lab["topology"]["windows"]
+    return WinRMClient(dict(hostname=address, username=windows["username"], password=windows["password"],
+                            port=HTTPS_PORT, transport="ntlm", scheme="https", validate_certs=True, ca_path=lab["ca"],
+                            message_encryption="auto", operation_timeout=5, read_timeout=10, command_timeout=10))
+
+
+def test_present_absent_cycle_over_winrm(fresh):
+    client = connect(fresh)
+    first = records.node_window_record(client, "present", "CHG1", "node_drained", {"failback": "none"}, "ctl01")
+    assert first["changed"]
+    (record,) = first["records"]
+    assert record["window"] == "CHG1" and record["controller"] == "ctl01" and record["data"] == {"failback": "none"}
+    assert record["since"].endswith("Z") and len(record["since"]) == 20
+    again = records.node_window_record(client, "present", "chg1", "node_drained", {"failback": "none"}, "ctl02")
+    assert not again["changed"] and again["records"] == [record]
+    updated = records.node_window_record(client, "present", "chg1", "node_drained", {"failback": "policy"}, "ctl02")
+    assert updated["changed"] and updated["records"][0]["window"] == "CHG1"
+    assert updated["records"][0]["controller"] == "ctl02"
+    records.node_window_record(client, "present", "CHG1", "cluster_service_stopped", {}, "ctl02")
+    records.node_window_record(connect(fresh, "127.0.0.22"), "present", "CHG1", "node_drained", {}, "ctl02")
+    status = fresh["part"].status()["window_records"]
+    assert [r["change"] for r in status["SQL-NODE1"]] == ["cluster_service_stopped", "node_drained"]
+    assert len(status["SQL-NODE2"]) == 1 and status["SQL-NODE3"] == []
+    info = records.node_window_record_info(client, "CHG1")
+    assert len(info["records"]) == 2
+    gone = records.node_window_record(client, "absent", "CHG1")
+    assert gone["changed"] and gone["records"] == []
+    assert "CHG1" not in fresh["part"].model.node("SQL-NODE1")["registry_windows"]
+    assert not records.node_window_record(client, "absent", "CHG1")["changed"]
+    assert fresh["part"].status()["window_records"]["SQL-NODE2"][0]["window"] == "CHG1"
+
+
+def test_check_mode_writes_nothing_on_the_node(fresh):
+    client = connect(fresh)
+    result = records.node_window_record(client, "present", "CHG1", "agent_maintenance", {}, "ctl01", check_mode=True)
+    assert result["changed"] and result["records"] == []
+    assert fresh["part"].status()["window_records"]["SQL-NODE1"] == []
+
+
+def test_records_survive_a_restart_and_go_with_reset(fresh):
+    records.node_window_record(connect(fresh), "present", "CHG7", "network_engine_mode",
+                               {"previous_mode": "Inline"}, "ctl01")
+    reloaded = lab_model.WindowsModel(fresh["world"])
+    assert reloaded.window_records_status()["SQL-NODE1"][0]["data"] == '{"previous_mode":"Inline"}'
+    fresh["part"].reset()
+    assert all(found == [] for found in fresh["part"].status()["window_records"].values())
+    assert lab_model.WindowsModel(fresh["world"]).window_records_status()["SQL-NODE1"] == []
+
+
+def test_model_refuses_names_no_registry_key_can_have(fresh):
+    model = fresh["part"].model
+    node = model.node("SQL-NODE1")
+    for window in ("a\\b", "x" * 256, ""):
+        with pytest.raises(lab_model.ScriptFailure):
+            model.script_node_window_record(node, dict(action="set", window=window, change="node_drained",
+                                                       data="{}", controller="c"))
+    with pytest.raises(lab_model.ScriptFailure):
+        model.script_node_window_record(node, dict(action="rename", window="W", changes=[]))
+    assert model.script_node_window_record_info(node, {})["records"] == []
+
+
+def test_a_record_cut_short_is_still_listed(fresh):
+    model = fresh["part"].model
+    node = model.node("SQL-NODE1")
+    node["registry_windows"] = {"CHG9": {"node_drained": {"data": "{}"}}}
+    model.save()
+    info = records.node_window_record_info(connect(fresh))
+    assert info["records"] == [{"window": "CHG9", "change": "node_drained", "since": None, "controller": None,
+                                "data": {}}]
+    assert len(info["warnings"]) == 2
+
+
+def test_a_write_that_does_not_read_back_is_an_error(fresh, monkeypatch):
+    model = fresh["part"].model
+    real = model.script_node_window_record
+
+    def loses_the_data(node, params):
+        document = real(node, params)
+        for record in document["records"]:
+            record["data"] = "{}"
+        return document
+
+    monkeypatch.setattr(model, "script_node_window_record", loses_the_data)
+    with pytest.raises(ScriptError) as error:
+        records.node_window_record(connect(fresh), "present", "CHG1", "node_drained", {"failback": "none"}, "c")
+    assert "does not read back" in error.value.message
