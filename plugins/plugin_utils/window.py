@@ -13,7 +13,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-import re
 
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import CollectionError
 
@@ -170,7 +169,7 @@ def plan_wsfc_rollout(hosts, cluster, node_facts, window, vsphere=None, vm_names
                                      % (host, computer, cluster_name, ", ".join(sorted(n.get("name") for n in members.values()))),
                                      "list only the nodes of one failover cluster in wsfc_agent_rollout_nodes"))
         for record in facts.get("records") or []:
-            if record.get("window") != window:
+            if _lower(record.get("window")) != _lower(window):
                 blockers.append(_blocker(host, "window %s left a record on %s (%s since %s, from %s)"
                                          % (record.get("window"), host, record.get("change"), record.get("since"),
                                             record.get("controller")),
@@ -216,7 +215,7 @@ def plan_wsfc_rollout(hosts, cluster, node_facts, window, vsphere=None, vm_names
             drs_clusters.append(entry["vsphere_cluster"])
     for name in drs_clusters:
         record = drs_records.get(name)
-        if record and record.get("window") != window:
+        if record and _lower(record.get("window")) != _lower(window):
             blockers.append(_blocker(name, "DRS of %s is held by window %s since %s (%s)" % (
                 name, record.get("window"), record.get("since"), record.get("owner")),
                 "wait for that window, or run clustersafe.deep_security.recover if it is not running"))
@@ -234,7 +233,8 @@ _UNDO_ORDER = ("cluster_service_stopped", "node_drained", "nlb_node_stopped", "n
 
 def records_to_undo(records, window=None):
     """Node window records to put back, in the order they must be undone (all windows, or one)."""
-    chosen = [record for record in records or [] if window in (None, "", record.get("window"))]
+    # registry key names, and so window ids on Windows nodes, compare without case
+    chosen = [record for record in records or [] if not window or _lower(record.get("window")) == _lower(window)]
     rank = dict((change, position) for position, change in enumerate(_UNDO_ORDER))
     return sorted(chosen, key=lambda record: (str(record.get("window")), rank.get(record.get("change"), len(rank))))
 
@@ -359,10 +359,6 @@ def report_markdown(report):
         lines += ["| %s | %s | %s |" % (_cell(group.get("name")), _cell(group.get("owner_node")), _cell(group.get("state")))
                   for group in report["groups_after"]]
     return "\n".join(lines) + "\n"
-
-
-def window_id_is_valid(window):
-    return bool(re.match(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}\Z", str(window or "")))
 
 
 def summary_for_stats(report):
