@@ -145,7 +145,10 @@ if ($c) {
     mac_address = [string]$d.ClusterMacAddress
     host_state = [string]$d.CurrentHostState
   }
-  $r.nodes = @(Get-NlbClusterNode | ForEach-Object { @{
+  # The list carries every host's own settings (interface, priority), so the cmdlet may ask each host: a
+  # second hop that NTLM cannot make. Fail with the fix; never plan without the other hosts' states.
+  try { $all = @(Get-NlbClusterNode) } catch { throw "Get-NlbClusterNode could not read the other hosts of the cluster ($($_.Exception.Message)); the node may need to pass your credentials on: use transport=credssp, or kerberos with kerberos_delegation=true (docs/windows.md)" }
+  $r.nodes = @($all | ForEach-Object { @{
     name = [string]$_.Name
     host_id = [int]$_.HostPriority
     state = [string]$_.State

@@ -147,3 +147,11 @@ def test_quorum_reads_the_witness_resource_and_its_type():
     assert "[int]$c.WitnessDynamicWeight" in body
     # DynamicWeight only where the cluster reports it (null otherwise, never a made-up 0)
     assert "if ($null -ne $_.DynamicWeight) { $n.dynamic_weight = [int]$_.DynamicWeight }" in body
+
+
+def test_nlb_node_list_failure_names_the_transport_fix():
+    body = scripts.NLB_INFO
+    assert "try { $all = @(Get-NlbClusterNode) } catch { throw" in body
+    assert "transport=credssp" in body and "kerberos_delegation=true" in body
+    # the host's own state comes from its driver, which only reads this machine
+    assert "$d = Get-NlbClusterDriverInfo" in scripts.NLB_NODE
