@@ -47,8 +47,13 @@ if ($svc -and [string]$svc.Status -eq 'Running') {
   # Server 2016+ says QuorumType Majority whatever the witness: the witness is QuorumResource and its
   # ResourceType.DisplayName (Physical Disk, File Share Quorum Witness, Cloud Witness); FailoverClusterDsc.
   $w = $q.QuorumResource
-  $r.cluster = @{ name = [string]$c.Name; quorum_type = [string]$q.QuorumType; quorum_resource = $null; witness_type = $null; witness_state = $null; witness_dynamic_weight = $null; dynamic_quorum = $null }
-  if ($w) { $r.cluster.quorum_resource = [string]$w.Name; $r.cluster.witness_type = [string]$w.ResourceType.DisplayName; $r.cluster.witness_state = [string]$w.State }
+  $r.cluster = @{ name = [string]$c.Name; quorum_type = [string]$q.QuorumType; quorum_resource = $null; witness_type = $null
+    witness_state = $null; witness_dynamic_weight = $null; dynamic_quorum = $null }
+  if ($w) {
+    $r.cluster.quorum_resource = [string]$w.Name
+    $r.cluster.witness_type = [string]$w.ResourceType.DisplayName
+    $r.cluster.witness_state = [string]$w.State
+  }
   if ($null -ne $c.WitnessDynamicWeight) { $r.cluster.witness_dynamic_weight = [int]$c.WitnessDynamicWeight }
   if ($null -ne $c.DynamicQuorum) { $r.cluster.dynamic_quorum = [int]$c.DynamicQuorum }
   $r.nodes = @(Get-ClusterNode | ForEach-Object { $n = @{
@@ -147,7 +152,10 @@ if ($c) {
   }
   # The list carries every host's own settings (interface, priority), so the cmdlet may ask each host: a
   # second hop that NTLM cannot make. Fail with the fix; never plan without the other hosts' states.
-  try { $all = @(Get-NlbClusterNode) } catch { throw "Get-NlbClusterNode could not read the other hosts of the cluster ($($_.Exception.Message)); the node may need to pass your credentials on: use transport=credssp, or kerberos with kerberos_delegation=true (docs/windows.md)" }
+  try { $all = @(Get-NlbClusterNode) } catch {
+    throw ("Get-NlbClusterNode could not read the other hosts of the cluster ($($_.Exception.Message)); the node may " +
+      "need to pass your credentials on: use transport=credssp, or kerberos with kerberos_delegation=true (docs/windows.md)")
+  }
   $r.nodes = @($all | ForEach-Object { @{
     name = [string]$_.Name
     host_id = [int]$_.HostPriority

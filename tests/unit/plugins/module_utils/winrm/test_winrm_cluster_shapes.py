@@ -145,9 +145,11 @@ def test_started_host_state_is_not_reported_as_converged():
     assert nlb.plan_nlb(facts, "drainstopped")["action"] == "drainstop"
 
 
-@pytest.mark.parametrize("host_state, state, action", [("Stopped", "started", "start"),
-                                                        ("Suspended", "resumed", "resume"),
-                                                        ("Stopped", "drainstopped", None)])
+@pytest.mark.parametrize("host_state, state, action", [
+    ("Stopped", "started", "start"),
+    ("Suspended", "resumed", "resume"),
+    ("Stopped", "drainstopped", None),
+])
 def test_host_state_fallback_plans(host_state, state, action):
     assert nlb.plan_nlb(host_state_only(host_state), state)["action"] == action
 

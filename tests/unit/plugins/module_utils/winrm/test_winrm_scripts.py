@@ -151,7 +151,7 @@ def test_quorum_reads_the_witness_resource_and_its_type():
 
 def test_nlb_node_list_failure_names_the_transport_fix():
     body = scripts.NLB_INFO
-    assert "try { $all = @(Get-NlbClusterNode) } catch { throw" in body
+    assert "try { $all = @(Get-NlbClusterNode) } catch {\n    throw (" in body
     assert "transport=credssp" in body and "kerberos_delegation=true" in body
     # the host's own state comes from its driver, which only reads this machine
     assert "$d = Get-NlbClusterDriverInfo" in scripts.NLB_NODE
