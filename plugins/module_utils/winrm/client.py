@@ -332,8 +332,20 @@ class WinRMClient(object):
         details = dict(host=self.host, endpoint=self.endpoint, stage=stage)
         if script:
             details["script"] = script
+        if type(error).__name__ in ("KerberosExchangeError", "MutualAuthenticationError"):
+            # pywinrm's vendored requests_kerberos: no ticket, an unknown service principal, or the node
+            # could not prove who it is
+            return WinRMAuthError(
+                "Kerberos authentication with %s failed (%s); check that the controller has a ticket (klist; get "
+                "one with kinit or a keytab, see docs/windows.md) and that hostname is the node's DNS name"
+                % (where, _short(error)), **details)
         if isinstance(error, winrm.exceptions.InvalidCredentialsError) or \
                 isinstance(error, winrm.exceptions.AuthenticationError):
+            if self.params.get("transport") == "kerberos":
+                return WinRMAuthError(
+                    "%s rejected the Kerberos ticket of %s; check the ticket (klist), that the account may use WinRM "
+                    "on the node, and that hostname is the node's DNS name"
+                    % (where, self.params.get("username") or "the default principal"), **details)
             return WinRMAuthError(
                 "%s rejected the credentials of user %r with transport %s; check username/password "
                 "(WINRM_USER/WINRM_PASSWORD) and that the listener allows this transport"

@@ -246,3 +246,18 @@ def test_oversized_script_is_refused():
 
 def test_clixml_plain_text_passthrough():
     assert c.clixml_to_text(b"plain error\r\n") == "plain error"
+
+
+class KerberosExchangeError(requests.exceptions.RequestException):
+    """Stands in for pywinrm's vendored requests_kerberos error of that name (matched by name)."""
+
+
+def test_kerberos_failures_point_at_the_ticket():
+    with pytest.raises(c.WinRMAuthError) as error:
+        make(FakeProtocol(fail=KerberosExchangeError("authGSSClientStep() failed: No credentials cache found")),
+             transport="kerberos", password=None).run("demo", "", {})
+    assert "klist" in error.value.message and "kinit" in error.value.message
+    with pytest.raises(c.WinRMAuthError) as error:
+        make(FakeProtocol(fail=winrm.exceptions.InvalidCredentialsError("rejected")),
+             transport="kerberos", username=None, password=None).run("demo", "", {})
+    assert "Kerberos ticket of the default principal" in error.value.message
