@@ -19,26 +19,33 @@ options:
   username:
     description:
       - User for WinRM, for example V(DOMAIN\\admin) or V(admin@domain.example).
-      - Required unless O(transport=certificate).
+      - Required unless O(transport=certificate) or O(transport=kerberos).
+      - With O(transport=kerberos) it names the principal whose ticket to use (V(admin@DOMAIN.EXAMPLE));
+        without it the default principal of the credential cache is used.
       - If not set, the value of the E(WINRM_USER) environment variable is used.
     type: str
     aliases: [user]
   password:
     description:
       - Password of O(username). Never shown in output.
+      - Required for V(ntlm), V(credssp) and V(basic). Not used by O(transport=kerberos), which takes its
+        ticket from the credential cache (C(kinit), or a keytab through C(kinit -k -t) or E(KRB5_CLIENT_KTNAME)).
       - If not set, the value of the E(WINRM_PASSWORD) environment variable is used.
     type: str
     aliases: [pass, pwd]
   port:
     description:
-      - WinRM listener port.
+      - WinRM listener port, 1 to 65535.
       - Defaults to V(5986) with O(scheme=https) and V(5985) with O(scheme=http).
       - If not set, the value of the E(WINRM_PORT) environment variable is used.
     type: int
   transport:
     description:
       - Authentication of the WinRM session.
-      - V(credssp) delegates credentials (a double hop), needed only by tasks that reach a third machine.
+      - V(kerberos) needs pywinrm's Kerberos extra (C(pywinrm[kerberos])) and a ticket from C(kinit) on the
+        controller; V(credssp) needs C(pywinrm[credssp]), O(scheme=https), O(username) and O(password).
+      - V(credssp) delegates credentials (a double hop), needed only by tasks that reach a third machine;
+        O(kerberos_delegation) does the same for V(kerberos).
       - V(certificate) uses O(cert_pem) and O(cert_key_pem) and needs O(scheme=https).
       - If not set, the value of the E(WINRM_TRANSPORT) environment variable is used.
     type: str
@@ -47,8 +54,10 @@ options:
   scheme:
     description:
       - V(https) (port 5986) or V(http) (port 5985).
-      - V(http) is only accepted with a transport that encrypts messages (V(ntlm), V(kerberos), V(credssp))
-        and O(message_encryption) not V(never), or with O(allow_unencrypted_http=true).
+      - V(http) is accepted without O(allow_unencrypted_http=true) only with O(transport=kerberos) and
+        O(message_encryption) not V(never), because Kerberos encrypts the messages and authenticates the node.
+        NTLM message encryption does not authenticate the node, so V(ntlm) over V(http) needs
+        O(allow_unencrypted_http=true) like V(basic); V(credssp) is refused over V(http).
     type: str
     choices: [https, http]
     default: https
@@ -81,8 +90,17 @@ options:
     default: auto
   allow_unencrypted_http:
     description:
-      - Accept O(scheme=http) without message encryption (for example O(transport=basic)).
-      - Credentials and data then cross the network in clear text; only for isolated test networks.
+      - Accept O(scheme=http) without a transport that both encrypts and authenticates the node, that is
+        with O(transport=basic) (clear text) or O(transport=ntlm) (encrypted, but the node is not
+        authenticated, so a machine in the middle can pose as it).
+      - Only for isolated test networks.
+    type: bool
+    default: false
+  kerberos_delegation:
+    description:
+      - With O(transport=kerberos), forward the Kerberos ticket to the node so that it can reach a third
+        machine in the user's name (a double hop), as CredSSP does with the password.
+      - The account and the node must be trusted for delegation in Active Directory.
     type: bool
     default: false
   operation_timeout:
@@ -110,7 +128,7 @@ notes:
     C(ansible_winrm_transport).
   - Each call costs one WinRM shell on the node (create, command, receive, delete) per script run.
 requirements:
-  - pywinrm >= 0.4.3
-  - requests-ntlm (for O(transport=ntlm)), pykerberos or requests-kerberos (for O(transport=kerberos)),
-    requests-credssp (for O(transport=credssp))
+  - pywinrm >= 0.4.3 (it brings requests-ntlm for O(transport=ntlm))
+  - pywinrm[kerberos] for O(transport=kerberos) (pykerberos, built against the system's Kerberos libraries)
+  - pywinrm[credssp] for O(transport=credssp) (requests-credssp)
 """

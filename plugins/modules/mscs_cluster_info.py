@@ -61,12 +61,20 @@ member:
   returned: always
   type: bool
 cluster:
-  description: Cluster name and quorum; null when the connected node's cluster service is stopped.
+  description:
+    - Cluster name and quorum; null when the connected node's cluster service is stopped.
+    - C(quorum_type) as C(Get-ClusterQuorum) reports it (C(Majority) on Windows Server 2016 and later whatever
+      the witness); C(quorum_resource), C(witness_type) (the resource type, for example
+      C(File Share Quorum Witness)) and C(witness_state) describe the witness, null without one.
+    - C(witness) is V(disk), V(file_share), V(cloud), V(other) or null; C(witness_dynamic_weight) and
+      C(dynamic_quorum) are null where the cluster does not report them.
   returned: always
   type: dict
-  sample: {"name": "SQLCLU01", "quorum_type": "NodeAndFileShareMajority", "quorum_resource": "File Share Witness"}
+  sample: {"name": "SQLCLU01", "quorum_type": "Majority", "quorum_resource": "File Share Witness",
+           "witness_type": "File Share Quorum Witness", "witness_state": "Online", "witness": "file_share",
+           "witness_dynamic_weight": 0, "dynamic_quorum": 1}
 nodes:
-  description: Cluster nodes.
+  description: Cluster nodes; C(dynamic_weight) is null where the cluster does not report C(DynamicWeight).
   returned: always
   type: list
   elements: dict

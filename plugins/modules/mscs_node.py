@@ -20,8 +20,12 @@ description:
   - V(started) starts the cluster service and waits until the node has rejoined (Up, or Paused if it was
     paused before).
   - V(resumed) resumes a paused node, with the failback chosen by O(failback).
-  - Refuses to drain or stop when another node is not Up, a role is not Online, no other node can take
-    the roles, or stopping would lose quorum; O(force=true) overrides the first three.
+  - Refuses to drain or stop when another node is not Up, a role is not Online, no other node is Up to
+    take the roles, or stopping would lose quorum. O(force=true) lifts the first two and the quorum refusal;
+    it never lifts the refusal when no other node is Up.
+  - Quorum is counted the way the cluster reports it; node votes are C(DynamicWeight) where every node reports
+    one (else C(NodeWeight)), plus the witness (Windows Server 2016 and later name it only in
+    C(QuorumResource)) when its resource is Online.
   - Every wait is bounded by O(timeout); on timeout the module fails and reports the node's state.
 author:
   - clustersafe maintainers (@clustersafe)
@@ -37,8 +41,19 @@ options:
     type: str
   force:
     description:
-      - Drain or stop even though the cluster is degraded (another node not Up, a role not Online) or
-        quorum would be lost.
+      - Lifts exactly these refusals of the module, before anything is changed - another node is not Up,
+        a role is not Online, or stopping the node would lose quorum.
+      - It does not lift the refusal when no other node is Up to take the roles, does not skip the check
+        after a drain that every role is Online on another node, and does not pass C(-ForceDrain) to
+        C(Suspend-ClusterNode) (that is O(force_drain)).
+    type: bool
+    default: false
+  force_drain:
+    description:
+      - Drain with C(Suspend-ClusterNode -Drain -ForceDrain). Roles that cannot be moved safely are stopped
+        and moved to another node as failed roles, and the node is paused regardless.
+      - Only for a node that must be emptied even at the cost of failed roles; the module still fails
+        afterwards if a role is not Online.
     type: bool
     default: false
   failback:
@@ -117,6 +132,7 @@ def main():
         state=dict(type="str", required=True, choices=["drained", "stopped", "started", "resumed"]),
         name=dict(type="str"),
         force=dict(type="bool", default=False),
+        force_drain=dict(type="bool", default=False),
         failback=dict(type="str", default="none", choices=["none", "immediate", "policy"]),
         timeout=dict(type="int", default=300),
     )
@@ -128,7 +144,7 @@ def main():
         module.fail_json(msg="timeout must be a positive number of seconds (got %d)" % p["timeout"])
     run_module(module, lambda: service.mscs_node(WinRMClient(p), p["state"], name=p["name"], force=p["force"],
                                                  failback=p["failback"], timeout=p["timeout"],
-                                                 check_mode=module.check_mode))
+                                                 force_drain=p["force_drain"], check_mode=module.check_mode))
 
 
 if __name__ == "__main__":

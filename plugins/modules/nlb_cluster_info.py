@@ -41,11 +41,17 @@ computer:
   type: str
   sample: WEB1
 cluster:
-  description: The NLB cluster; C(local_state) is the connected host's driver state.
+  description:
+    - The NLB cluster.
+    - C(host_state) is the connected host's driver state, C(CurrentHostState) of C(Get-NlbClusterDriverInfo), one of
+      C(Started), C(Stopped) or C(Suspended). It is not a convergence state. C(local_state) is the same value
+      under its former name.
+    - C(mode) is the cluster's operation mode; when the cluster object does not report it, it is derived from
+      the cluster MAC address.
   returned: always
   type: dict
   sample: {"name": "WEBFARM", "ip_address": "192.0.2.80", "subnet_mask": "255.255.255.0", "mode": "Unicast",
-           "mac_address": "02-bf-c0-00-02-50", "local_state": "Converged"}
+           "mac_address": "02-bf-c0-00-02-50", "host_state": "Started", "local_state": "Started"}
 nodes:
   description: Hosts of the cluster.
   returned: always
@@ -53,7 +59,9 @@ nodes:
   elements: dict
   sample: [{"name": "WEB1", "host_id": 1, "state": "Converged", "priority": 1, "interface": "Ethernet0", "initial_state": "Started"}]
 port_rules:
-  description: Port rules of the cluster.
+  description:
+    - Port rules of the cluster; C(mode) is the rule's C(FilteringMode) and C(ip_address) its
+      C(VirtualIPAddress) (C(All) or 255.255.255.255 for every cluster address).
   returned: always
   type: list
   elements: dict

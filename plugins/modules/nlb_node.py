@@ -14,7 +14,7 @@ version_added: 0.1.0
 description:
   - Acts on the NLB host the WinRM connection reaches.
   - V(drainstopped) lets existing connections finish (up to O(drain_timeout) minutes) and then stops the
-    host; V(stopped) stops it at once, dropping connections.
+    host, dropping the connections still open; V(stopped) stops it at once, dropping connections.
   - V(started) starts the host (it converges back into the cluster); a V(Suspended) host must be resumed
     first.
   - V(suspended) suspends all cluster operations on the host; V(resumed) resumes them (the host is then
@@ -30,7 +30,11 @@ options:
     required: true
     choices: [drainstopped, stopped, started, suspended, resumed]
   drain_timeout:
-    description: Minutes to let existing connections finish with O(state=drainstopped).
+    description:
+      - Minutes to let existing connections finish with O(state=drainstopped); connections still open
+        after that are dropped.
+      - The module passes it to C(Stop-NlbClusterNode -Drain -Timeout) converted to seconds (that cmdlet
+        takes seconds), so the default drains for up to 600 seconds.
     type: int
     default: 10
   force:
@@ -74,6 +78,13 @@ node:
   returned: always
   type: dict
   sample: {"name": "WEB1", "state": "Stopped"}
+  contains:
+    state:
+      description:
+        - The host's convergence state from C(Get-NlbClusterNode), for example C(Converged) or C(Stopped).
+        - When that list cannot be read, the NLB driver's host state (C(Started), C(Stopped), C(Suspended));
+          C(Started) then means in the cluster, convergence unknown.
+      type: str
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib

@@ -209,3 +209,51 @@ def test_state_survives_a_restart(fresh):
     svc.mscs_node(client(fresh), "drained")
     reloaded = lab_model.WindowsModel(fresh["world"])
     assert reloaded.status()["clusters"]["SQLCLU01"]["nodes"]["SQL-NODE1"]["state"] == "Paused"
+
+
+# --- cluster and NLB answers as the documented cmdlets give them -----------------------------------
+
+def test_quorum_answers_in_the_2016_shape_and_counts_the_witness(fresh):
+    from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import wsfc
+
+    info = svc.mscs_cluster_info(client(fresh))
+    assert info["cluster"]["quorum_type"] == "Majority"
+    assert info["cluster"]["witness"] == "file_share" and info["cluster"]["witness_type"] == "File Share Quorum Witness"
+    # three node votes: the dynamic witness has none
+    assert info["cluster"]["witness_dynamic_weight"] == 0
+    assert wsfc.quorum_after_stop(info, "SQL-NODE1") == (True, 2, 3)
+    svc.mscs_node(client(fresh), "stopped")
+    info = svc.mscs_cluster_info(client(fresh, "127.0.0.22"))
+    # two node votes left: the witness votes again, so one more node could stop without losing quorum
+    assert info["cluster"]["witness_dynamic_weight"] == 1
+    assert wsfc.quorum_after_stop(info, "SQL-NODE2") == (True, 2, 3)
+
+
+def test_force_does_not_force_the_drain(fresh):
+    with fresh["world"].lock:
+        fresh["part"].model.blip("SQL-NODE3", "test")  # SQL-NODE3 goes Down: only force lets SQL-NODE1 drain
+    svc.mscs_node(client(fresh), "drained", force=True)
+    drains = [event for event in status(fresh)["events"] if event["event"] == "wsfc.drain"]
+    assert drains == [{"event": "wsfc.drain", "host_name": "SQL-NODE1", "force_drain": False}]
+
+
+def test_drain_timeout_minutes_reach_the_node_as_seconds(fresh):
+    web1 = client(fresh, "127.0.0.31")
+    svc.nlb_node(web1, "drainstopped", drain_timeout=1)
+    drain = [event for event in status(fresh)["events"] if event["event"] == "nlb.drainstop"][-1]
+    assert drain["drain_seconds"] == 60 and drain["dropped_connections"] is False
+
+
+def test_a_drain_shorter_than_the_open_connections_drops_them(fresh):
+    web1 = client(fresh, "127.0.0.31")
+    web1.run("nlb_node", "", {"action": "drainstop", "drain_seconds": 10})
+    drain = [event for event in status(fresh)["events"] if event["event"] == "nlb.drainstop"][-1]
+    assert drain["dropped_connections"] is True
+
+
+def test_nlb_driver_state_is_a_host_state(fresh):
+    web1 = client(fresh, "127.0.0.31")
+    assert svc.nlb_cluster_info(web1)["cluster"]["host_state"] == "Started"
+    outcome = svc.nlb_node(web1, "suspended")
+    assert outcome["node"]["state"] == "Suspended"
+    assert svc.nlb_cluster_info(web1)["cluster"]["host_state"] == "Suspended"

@@ -25,6 +25,7 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors i
     CollectionError,
     ParameterError,
 )
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.scripts import PREAMBLE
 
 WINRM_IMPORT_ERROR = None
 try:
@@ -42,8 +43,12 @@ COMMAND_LINE_LIMIT = 8191
 COMMAND_PREFIX = "powershell -NoProfile -NonInteractive -EncodedCommand "
 MARKER_PREFIX = "# clustersafe:"
 TRANSPORTS = ["ntlm", "kerberos", "credssp", "certificate", "basic"]
-# Transports whose pywinrm implementation can encrypt messages over plain HTTP.
-ENCRYPTING_TRANSPORTS = ("ntlm", "kerberos", "credssp")
+# Over plain HTTP only Kerberos both encrypts the messages and authenticates the server (mutual
+# authentication through the KDC). NTLM message encryption does not prove who the server is, so NTLM over
+# HTTP needs the same explicit opt-in as basic; CredSSP is refused over HTTP (see validate_connection).
+HTTP_SAFE_TRANSPORTS = ("kerberos",)
+# pywinrm extras a transport needs (pywinrm's setup: extras_require kerberos and credssp).
+TRANSPORT_EXTRAS = {"kerberos": "pywinrm[kerberos]", "credssp": "pywinrm[credssp]"}
 
 
 class WinRMError(CollectionError):
@@ -88,6 +93,7 @@ def winrm_argument_spec():
         cert_pem=dict(type="path"),
         cert_key_pem=dict(type="path", no_log=False),
         message_encryption=dict(type="str", choices=["auto", "always", "never"], default="auto"),
+        kerberos_delegation=dict(type="bool", default=False),
         allow_unencrypted_http=dict(type="bool", default=False),
         operation_timeout=dict(type="int", default=20),
         read_timeout=dict(type="int", default=30),
@@ -104,20 +110,33 @@ def validate_connection(params):
     scheme = params.get("scheme") or "https"
     if not params.get("hostname"):
         raise ParameterError("hostname is required (the node's address); set it or WINRM_HOST")
+    port = params.get("port")
+    if port is not None and not 1 <= int(port) <= 65535:
+        raise ParameterError("port must be between 1 and 65535 (got %s); WinRM listens on 5986 (https) or 5985 "
+                             "(http), or leave port unset" % port)
     if transport == "certificate":
         if scheme != "https":
             raise ParameterError("transport=certificate needs scheme=https")
         if not params.get("cert_pem") or not params.get("cert_key_pem"):
             raise ParameterError("transport=certificate needs both cert_pem and cert_key_pem")
+    elif transport == "kerberos":
+        # pywinrm takes the ticket from the credential cache and never uses a password (its README:
+        # "a Kerberos ticket needs to be initialized outside of pywinrm using the kinit command").
+        pass
+    elif transport == "credssp" and scheme != "https":
+        # pywinrm's README: CredSSP "only works over a HTTPS endpoint and not HTTP".
+        raise ParameterError("transport=credssp needs scheme=https (CredSSP delegates the password to the node; "
+                             "pywinrm supports it only over HTTPS)")
     elif not params.get("username") or params.get("password") is None:
         raise ParameterError("transport=%s needs username and password (or WINRM_USER and WINRM_PASSWORD)" % transport)
     if scheme == "http" and not params.get("allow_unencrypted_http"):
-        encrypted = transport in ENCRYPTING_TRANSPORTS and params.get("message_encryption") != "never"
-        if not encrypted:
+        if transport not in HTTP_SAFE_TRANSPORTS or params.get("message_encryption") == "never":
             raise ParameterError(
-                "scheme=http with transport=%s would send credentials and data unencrypted; use scheme=https, "
-                "or a transport with message encryption (ntlm, kerberos, credssp), or set "
-                "allow_unencrypted_http=true if this network is trusted" % transport)
+                "scheme=http with transport=%s does not protect the credentials and data from a machine that "
+                "pretends to be the node (%s); use scheme=https, or transport=kerberos with message "
+                "encryption, or set allow_unencrypted_http=true if this network is trusted"
+                % (transport, "NTLM message encryption does not authenticate the server"
+                   if transport == "ntlm" else "nothing is encrypted"))
     operation_timeout = params.get("operation_timeout") or 20
     read_timeout = params.get("read_timeout") or 30
     if operation_timeout < 1 or read_timeout <= operation_timeout:
@@ -128,13 +147,16 @@ def validate_connection(params):
 
 
 def build_script(name, body, params=None):
-    """The text sent to the node: marker line, parameters as a JSON here-string, then the body.
+    """The text sent to the node: marker line, the shared preamble, parameters as a JSON here-string, then
+    the body.
 
     Comment lines and indentation are dropped (the marker stays) so the encoded command stays far
     below the command-line limit.
     """
     document = json.dumps(params or {}, sort_keys=True, separators=(",", ":"))
-    lines = [MARKER_PREFIX + name, "$P = @'", document, "'@ | ConvertFrom-Json"]
+    lines = [MARKER_PREFIX + name]
+    lines.extend(line for line in PREAMBLE.splitlines() if line.strip())
+    lines.extend(["$P = @'", document, "'@ | ConvertFrom-Json"])
     for line in body.splitlines():
         stripped = line.strip()
         if stripped and not stripped.startswith("#"):
@@ -229,6 +251,8 @@ class WinRMClient(object):
         )
         if transport == "certificate":
             kwargs.update(cert_pem=p.get("cert_pem"), cert_key_pem=p.get("cert_key_pem"))
+        elif transport == "kerberos":
+            kwargs.update(kerberos_delegation=bool(p.get("kerberos_delegation")))
         return winrm.protocol.Protocol(self.endpoint, **kwargs)
 
     def protocol(self):
@@ -238,6 +262,9 @@ class WinRMClient(object):
             except CollectionError:
                 raise
             except Exception as error:  # pywinrm validates its arguments eagerly
+                missing = missing_transport_library(self.params.get("transport"), error)
+                if missing:
+                    raise missing
                 raise self._translate(error, "connect")
         return self._protocol
 
@@ -305,8 +332,20 @@ class WinRMClient(object):
         details = dict(host=self.host, endpoint=self.endpoint, stage=stage)
         if script:
             details["script"] = script
+        if type(error).__name__ in ("KerberosExchangeError", "MutualAuthenticationError"):
+            # pywinrm's vendored requests_kerberos: no ticket, an unknown service principal, or the node
+            # could not prove who it is
+            return WinRMAuthError(
+                "Kerberos authentication with %s failed (%s); check that the controller has a ticket (klist; get "
+                "one with kinit or a keytab, see docs/windows.md) and that hostname is the node's DNS name"
+                % (where, _short(error)), **details)
         if isinstance(error, winrm.exceptions.InvalidCredentialsError) or \
                 isinstance(error, winrm.exceptions.AuthenticationError):
+            if self.params.get("transport") == "kerberos":
+                return WinRMAuthError(
+                    "%s rejected the Kerberos ticket of %s; check the ticket (klist), that the account may use WinRM "
+                    "on the node, and that hostname is the node's DNS name"
+                    % (where, self.params.get("username") or "the default principal"), **details)
             return WinRMAuthError(
                 "%s rejected the credentials of user %r with transport %s; check username/password "
                 "(WINRM_USER/WINRM_PASSWORD) and that the listener allows this transport"
@@ -332,6 +371,19 @@ class WinRMClient(object):
             return WinRMError("%s answered HTTP %s while trying to %s" % (where, error.code, stage), **details)
         return WinRMError("WinRM exchange with %s failed while trying to %s: %s: %s"
                           % (where, stage, type(error).__name__, _short(error)), **details)
+
+
+def missing_transport_library(transport, error):
+    """pywinrm says "requested auth method is kerberos, but pykerberos is not installed" (its transport.py);
+    name the extra to install instead."""
+    extra = TRANSPORT_EXTRAS.get(transport or "")
+    text = str(error)
+    if not extra or "not installed" not in text:
+        return None
+    return ParameterError(
+        "transport=%s needs pywinrm's %s extra on the controller (pip install '%s'; it also needs the system "
+        "libraries listed in docs/windows.md): %s" % (transport, transport, extra, text[:200]),
+        transport=transport)
 
 
 def _short(error):

@@ -17,6 +17,14 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.ws
 ACTIONS = {"drainstopped": "drainstop", "stopped": "stop", "started": "start",
            "suspended": "suspend", "resumed": "resume"}
 IN_SERVICE = ("Converged", "Converging")
+# Get-NlbClusterDriverInfo's CurrentHostState is the driver's host state (Started, Stopped, Suspended in the
+# cmdlet's example), not a convergence state: Started says the host is in the cluster, not that it converged.
+HOST_STARTED = "Started"
+# The cluster MAC tells the operation mode (unicast 02-BF-<VIP>, multicast 03-BF-<VIP>, IGMP multicast
+# 01-00-5E-7F-...); used when the cluster object's mode property comes back empty.
+MAC_MODES = (("02-BF-", "Unicast"), ("03-BF-", "Multicast"), ("01-00-5E-", "IgmpMulticast"))
+# Seconds in one minute of ``drain_timeout``: the module takes minutes, Stop-NlbClusterNode -Timeout seconds.
+DRAIN_UNIT_SECONDS = 60
 
 
 def base_state(state):
@@ -42,15 +50,45 @@ def nlb_facts(document):
                   protocol=str(rule.get("protocol")), mode=str(rule.get("mode")), affinity=str(rule.get("affinity")),
                   ip_address=rule.get("ip_address"))
              for rule in as_list(document.get("port_rules"))]
-    return dict(computer=computer, cluster=dict(cluster), nodes=nodes, port_rules=rules)
+    cluster = dict(cluster)
+    if not cluster.get("mode"):
+        cluster["mode"] = mode_from_mac(cluster.get("mac_address"))
+    # older documents called the driver's host state local_state; both names carry the same value
+    host_state = cluster.get("host_state") or cluster.get("local_state")
+    cluster.update(host_state=host_state, local_state=host_state)
+    return dict(computer=computer, cluster=cluster, nodes=nodes, port_rules=rules)
+
+
+def mode_from_mac(mac):
+    text = str(mac or "").upper().replace(":", "-")
+    for prefix, mode in MAC_MODES:
+        if text.startswith(prefix):
+            return mode
+    return None
+
+
+def drain_seconds(drain_timeout_minutes):
+    """What Stop-NlbClusterNode -Drain -Timeout gets: seconds (its cmdlet page; the module's unit is minutes)."""
+    return int(drain_timeout_minutes) * DRAIN_UNIT_SECONDS
 
 
 def local_state(facts):
+    """The connected host's convergence state from the node list; failing that, its driver host state
+    (Stopped, Suspended, or Started, which is kept as Started: in the cluster, convergence unknown)."""
     computer = (facts.get("computer") or "").lower()
     for node in facts["nodes"]:
         if (node["name"] or "").lower() == computer:
             return base_state(node["state"])
-    return base_state(facts["cluster"].get("local_state"))
+    return base_state(facts["cluster"].get("host_state"))
+
+
+def reached(state, expected):
+    """Whether ``state`` (a convergence state, or the driver's host state) is the one an action aimed at."""
+    if state == expected:
+        return True
+    if expected == "Converged":
+        return state in ("Converging", HOST_STARTED)
+    return False
 
 
 def plan_nlb(facts, state, force=False):
@@ -77,7 +115,7 @@ def plan_nlb(facts, state, force=False):
     elif state == "started":
         if current == "Suspended":
             raise ParameterError("%s is Suspended; resume it first (state=resumed), then start it" % me)
-        if current not in IN_SERVICE:
+        if current not in IN_SERVICE + (HOST_STARTED,):
             action, expected = "start", "Converged"
     elif state == "suspended":
         if current != "Suspended":

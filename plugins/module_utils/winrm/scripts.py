@@ -4,7 +4,7 @@
 """The PowerShell the Windows modules run, one script per round trip.
 
 Contract shared by every script (``client.build_script`` adds the first lines):
-- line 1 is the marker ``# clustersafe:<name>``; the parameters arrive as JSON in ``$P``;
+- line 1 is the marker ``# clustersafe:<name>``, then ``PREAMBLE``; the parameters arrive as JSON in ``$P``;
 - the script prints exactly one JSON object (``ConvertTo-Json -Compress -Depth 5``) and nothing else;
 - enums are cast with ``[string]`` because Windows PowerShell 5.1 serialises them as numbers;
 - a failure is a terminating error (non-zero exit, error text on stderr).
@@ -16,14 +16,19 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-# Where the agent lives and how we find it; repeated in the scripts that need it because each
-# script must stand alone on the node.
-AGENT_DIR = r"C:\Program Files\Trend Micro\Deep Security Agent"
-RECORD_KEY = r"HKLM:\SOFTWARE\clustersafe\deep_security"
+# Prepended once to every script by ``client.build_script`` (the bodies below do not repeat it).
+# - Stop: any cmdlet error ends the script with a non-zero exit and the error on stderr.
+# - SilentlyContinue progress: in Windows PowerShell 5.1 the progress bar makes Invoke-WebRequest very
+#   slow and writes CLIXML progress records to stderr over WinRM.
+# - The output encoding is set for non-ASCII names, but [Console]::OutputEncoding can throw "The handle is
+#   invalid" in a process without a console; under Stop that would fail every script, so it is guarded.
+PREAMBLE = r"""
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+try { [Console]::OutputEncoding = [Text.Encoding]::UTF8 } catch { $null = $_ }
+"""
 
 MSCS_INFO = r"""
-$ErrorActionPreference = 'Stop'
-[Console]::OutputEncoding = [Text.Encoding]::UTF8
 $r = [ordered]@{ computer = $env:COMPUTERNAME; cluster = $null; nodes = @(); groups = @(); networks = @() }
 $svc = Get-Service -Name ClusSvc -ErrorAction SilentlyContinue
 $r.cluster_service = $null
@@ -39,15 +44,26 @@ if ($svc -and [string]$svc.Status -eq 'Running') {
   Import-Module FailoverClusters
   $c = Get-Cluster
   $q = Get-ClusterQuorum
-  $r.cluster = @{ name = [string]$c.Name; quorum_type = [string]$q.QuorumType; quorum_resource = [string]$q.QuorumResource.Name }
-  $r.nodes = @(Get-ClusterNode | ForEach-Object { @{
+  # Server 2016+ says QuorumType Majority whatever the witness: the witness is QuorumResource and its
+  # ResourceType.DisplayName (Physical Disk, File Share Quorum Witness, Cloud Witness); FailoverClusterDsc.
+  $w = $q.QuorumResource
+  $r.cluster = @{ name = [string]$c.Name; quorum_type = [string]$q.QuorumType; quorum_resource = $null; witness_type = $null
+    witness_state = $null; witness_dynamic_weight = $null; dynamic_quorum = $null }
+  if ($w) {
+    $r.cluster.quorum_resource = [string]$w.Name
+    $r.cluster.witness_type = [string]$w.ResourceType.DisplayName
+    $r.cluster.witness_state = [string]$w.State
+  }
+  if ($null -ne $c.WitnessDynamicWeight) { $r.cluster.witness_dynamic_weight = [int]$c.WitnessDynamicWeight }
+  if ($null -ne $c.DynamicQuorum) { $r.cluster.dynamic_quorum = [int]$c.DynamicQuorum }
+  $r.nodes = @(Get-ClusterNode | ForEach-Object { $n = @{
     name = [string]$_.Name
     id = [string]$_.Id
     state = [string]$_.State
     drain_status = [string]$_.DrainStatus
     node_weight = [int]$_.NodeWeight
-    dynamic_weight = [int]$_.DynamicWeight
-  } })
+    dynamic_weight = $null
+  }; if ($null -ne $_.DynamicWeight) { $n.dynamic_weight = [int]$_.DynamicWeight }; $n })
   $r.groups = @(Get-ClusterGroup | ForEach-Object { @{
     name = [string]$_.Name
     owner_node = [string]$_.OwnerNode.Name
@@ -64,11 +80,13 @@ if ($svc -and [string]$svc.Status -eq 'Running') {
 $r | ConvertTo-Json -Compress -Depth 5
 """
 
-# Parameters: action (drain|stop|start|resume), force (bool), failback (NoFailback|Immediate|Policy),
+# Parameters: action (drain|stop|start|resume), force_drain (bool), failback (NoFailback|Immediate|Policy),
 # timeout (seconds). Waits are bounded by $P.timeout; the JSON says whether the wait completed.
+# Suspend-ClusterNode -Drain without -Wait returns at once (its -Wait is unbounded), so the first poll could
+# read a Failed or Completed left by an earlier drain: a final DrainStatus counts only once this drain was
+# seen InProgress or the status differs from the one read before the call.
+# -ForceDrain stops roles that cannot move and moves them "as a failed role": only on explicit request.
 MSCS_NODE = r"""
-$ErrorActionPreference = 'Stop'
-[Console]::OutputEncoding = [Text.Encoding]::UTF8
 $n = $env:COMPUTERNAME
 $end = (Get-Date).AddSeconds([int]$P.timeout)
 function Wait-Until([scriptblock]$test) {
@@ -82,8 +100,14 @@ $ok = $true
 switch ([string]$P.action) {
   'drain' {
     Import-Module FailoverClusters
-    Suspend-ClusterNode -Name $n -Drain -ForceDrain:([bool]$P.force) | Out-Null
-    $ok = Wait-Until { @('Completed', 'Failed') -contains [string](Get-ClusterNode -Name $n).DrainStatus }
+    $was = [string](Get-ClusterNode -Name $n).DrainStatus
+    $script:seen = $false
+    Suspend-ClusterNode -Name $n -Drain -ForceDrain:([bool]$P.force_drain) | Out-Null
+    $ok = Wait-Until {
+      $d = [string](Get-ClusterNode -Name $n).DrainStatus
+      if ($d -eq 'InProgress' -or $d -ne $was) { $script:seen = $true }
+      $script:seen -and @('Completed', 'Failed') -contains $d
+    }
   }
   'stop' {
     # Stop-ClusterNode refuses remotely in some setups; stopping the service on the node itself does not.
@@ -106,8 +130,6 @@ $s = Get-Service -Name ClusSvc
 """
 
 NLB_INFO = r"""
-$ErrorActionPreference = 'Stop'
-[Console]::OutputEncoding = [Text.Encoding]::UTF8
 $r = [ordered]@{ computer = $env:COMPUTERNAME; installed = $false; cluster = $null; nodes = @(); port_rules = @() }
 if (-not (Get-Module -ListAvailable -Name NetworkLoadBalancingClusters)) { $r | ConvertTo-Json -Compress -Depth 5; exit 0 }
 Import-Module NetworkLoadBalancingClusters
@@ -116,15 +138,25 @@ $c = $null
 try { $c = Get-NlbCluster } catch { $c = $null }
 if ($c) {
   $d = Get-NlbClusterDriverInfo
+  # Microsoft's docs show the cluster's mode only as the table column Mode; the property may be
+  # OperationMode (the New-/Set-NlbCluster parameter). Python falls back to the documented cluster MAC.
+  $m = [string]$c.OperationMode
+  if (-not $m) { $m = [string]$c.Mode }
   $r.cluster = @{
     name = [string]$c.Name
     ip_address = [string]$c.IPAddress
     subnet_mask = [string]$c.SubnetMask
-    mode = [string]$c.Mode
+    mode = $m
     mac_address = [string]$d.ClusterMacAddress
-    local_state = [string]$d.CurrentHostState
+    host_state = [string]$d.CurrentHostState
   }
-  $r.nodes = @(Get-NlbClusterNode | ForEach-Object { @{
+  # The list carries every host's own settings (interface, priority), so the cmdlet may ask each host: a
+  # second hop that NTLM cannot make. Fail with the fix; never plan without the other hosts' states.
+  try { $all = @(Get-NlbClusterNode) } catch {
+    throw ("Get-NlbClusterNode could not read the other hosts of the cluster ($($_.Exception.Message)); the node may " +
+      "need to pass your credentials on: use transport=credssp, or kerberos with kerberos_delegation=true (docs/windows.md)")
+  }
+  $r.nodes = @($all | ForEach-Object { @{
     name = [string]$_.Name
     host_id = [int]$_.HostPriority
     state = [string]$_.State
@@ -132,39 +164,43 @@ if ($c) {
     interface = [string]$_.InterfaceName
     initial_state = [string]$_.InitialHostState
   } })
+  # Property names from the docs' Format-List * output; IPAddress and Mode are only table column labels.
   $r.port_rules = @(Get-NlbClusterPortRule | ForEach-Object { @{
     start_port = [int]$_.StartPort
     end_port = [int]$_.EndPort
     protocol = [string]$_.Protocol
-    mode = [string]$_.Mode
+    mode = [string]$_.FilteringMode
     affinity = [string]$_.Affinity
-    ip_address = [string]$_.IPAddress
+    ip_address = [string]$_.VirtualIPAddress
   } })
 }
 $r | ConvertTo-Json -Compress -Depth 5
 """
 
-# Parameters: action (drainstop|stop|start|suspend|resume), drain_timeout (minutes, as the cmdlet wants).
+# Parameters: action (drainstop|stop|start|suspend|resume), drain_seconds. Stop-NlbClusterNode -Timeout is
+# "the number of seconds to wait for the drain operation" (its cmdlet page; the Stop-NlbCluster page still
+# says minutes), after which the remaining connections are dropped.
+# The host's own state also comes from Get-NlbClusterDriverInfo (this machine's driver, no other host asked).
 NLB_NODE = r"""
-$ErrorActionPreference = 'Stop'
-[Console]::OutputEncoding = [Text.Encoding]::UTF8
 Import-Module NetworkLoadBalancingClusters
 $h = $env:COMPUTERNAME
 switch ([string]$P.action) {
-  'drainstop' { Stop-NlbClusterNode -HostName $h -Drain -Timeout ([int]$P.drain_timeout) | Out-Null }
+  'drainstop' { Stop-NlbClusterNode -HostName $h -Drain -Timeout ([uint32]$P.drain_seconds) | Out-Null }
   'stop' { Stop-NlbClusterNode -HostName $h | Out-Null }
   'start' { Start-NlbClusterNode -HostName $h | Out-Null }
   'suspend' { Suspend-NlbClusterNode -HostName $h | Out-Null }
   'resume' { Resume-NlbClusterNode -HostName $h | Out-Null }
   default { throw "unknown action $($P.action)" }
 }
-$s = Get-NlbClusterNode | Where-Object { [string]$_.Name -eq $h } | Select-Object -First 1
-@{ computer = $h; action = [string]$P.action; state = [string]$s.State } | ConvertTo-Json -Compress -Depth 5
+$s = $null
+try { $s = Get-NlbClusterNode -NodeName $h | Select-Object -First 1 } catch { $s = $null }
+$d = Get-NlbClusterDriverInfo
+$r = @{ computer = $h; action = [string]$P.action; state = $null; host_state = [string]$d.CurrentHostState }
+if ($s) { $r.state = [string]$s.State }
+$r | ConvertTo-Json -Compress -Depth 5
 """
 
 AGENT_INFO = r"""
-$ErrorActionPreference = 'Stop'
-[Console]::OutputEncoding = [Text.Encoding]::UTF8
 $u = 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall\*'
 $a = Get-ItemProperty $u -ErrorAction SilentlyContinue | Where-Object { $_.DisplayName -like 'Trend Micro Deep Security Agent*' } | Select-Object -First 1
 $s = Get-Service -Name ds_agent -ErrorAction SilentlyContinue
@@ -197,8 +233,6 @@ $r | ConvertTo-Json -Compress -Depth 5
 
 # Parameters: url or path, sha256 (optional). Prints the MSI exit code and, on failure, the log tail.
 AGENT_INSTALL = r"""
-$ErrorActionPreference = 'Stop'
-[Console]::OutputEncoding = [Text.Encoding]::UTF8
 $f = [string]$P.path
 if ($P.url) {
   [Net.ServicePointManager]::SecurityProtocol = [Net.SecurityProtocolType]::Tls12
@@ -228,8 +262,6 @@ $r | ConvertTo-Json -Compress -Depth 5
 """
 
 AGENT_REMOVE = r"""
-$ErrorActionPreference = 'Stop'
-[Console]::OutputEncoding = [Text.Encoding]::UTF8
 $u = 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall\*'
 $a = Get-ItemProperty $u -ErrorAction SilentlyContinue | Where-Object { $_.DisplayName -like 'Trend Micro Deep Security Agent*' } | Select-Object -First 1
 $r = @{ exit_code = 0; log_tail = @(); removed = $false }
@@ -247,8 +279,6 @@ $r | ConvertTo-Json -Compress -Depth 5
 
 # Parameters: dsm_url, policy_id, tenant_id, token (secret: never echoed back).
 AGENT_ACTIVATE = r"""
-$ErrorActionPreference = 'Stop'
-[Console]::OutputEncoding = [Text.Encoding]::UTF8
 $dc = 'C:\Program Files\Trend Micro\Deep Security Agent\dsa_control.cmd'
 if (-not (Test-Path $dc)) { throw "dsa_control not found at $dc; install the agent first" }
 & $dc -r | Out-Null
@@ -272,9 +302,10 @@ if ($code -eq 0) {
 # name -> (body, parameters the Python side sends, keys the Python side reads from the document)
 SCRIPTS = {
     "mscs_cluster_info": (MSCS_INFO, (), ("computer", "cluster", "nodes", "groups", "networks", "cluster_service", "agent")),
-    "mscs_node": (MSCS_NODE, ("action", "force", "failback", "timeout"), ("computer", "action", "completed", "cluster_service")),
+    "mscs_node": (MSCS_NODE, ("action", "force_drain", "failback", "timeout"),
+                  ("computer", "action", "completed", "cluster_service")),
     "nlb_cluster_info": (NLB_INFO, (), ("computer", "installed", "cluster", "nodes", "port_rules")),
-    "nlb_node": (NLB_NODE, ("action", "drain_timeout"), ("computer", "action", "state")),
+    "nlb_node": (NLB_NODE, ("action", "drain_seconds"), ("computer", "action", "state", "host_state")),
     "agent_info": (AGENT_INFO, (), ("computer", "cluster_service", "agent", "reboot_pending")),
     "agent_install": (AGENT_INSTALL, ("url", "path", "sha256"), ("exit_code", "log_tail", "version", "service_status")),
     "agent_remove": (AGENT_REMOVE, (), ("exit_code", "log_tail", "removed")),

@@ -32,7 +32,8 @@ def mscs_cluster_info(client, name=None):
     return dict(changed=False, **facts)
 
 
-def mscs_node(client, state, name=None, force=False, failback="none", timeout=300, check_mode=False):
+def mscs_node(client, state, name=None, force=False, failback="none", timeout=300, check_mode=False,
+              force_drain=False):
     facts = wsfc.cluster_facts(_run(client, "mscs_cluster_info"))
     wsfc.require_member(facts)
     if name:
@@ -44,7 +45,10 @@ def mscs_node(client, state, name=None, force=False, failback="none", timeout=30
         return result
     me = plan["before"]["name"]
     for action in plan["actions"]:
-        params = dict(action=action, force=bool(force), failback=wsfc.FAILBACK[failback], timeout=int(timeout))
+        # force only lifts the collection's own refusals; -ForceDrain (roles that cannot move are stopped
+        # and failed over) is sent only when force_drain asks for it
+        params = dict(action=action, force_drain=bool(force_drain), failback=wsfc.FAILBACK[failback],
+                      timeout=int(timeout))
         # the script bounds its own wait by `timeout`; give the transport a little more
         outcome = _run(client, "mscs_node", params, timeout=int(timeout) + 60)
         if not outcome.get("completed"):
@@ -80,13 +84,13 @@ def nlb_node(client, state, drain_timeout=10, force=False, check_mode=False):
                   diff=dict(before=plan["before"], after=plan["after"]))
     if plan["action"] is None or check_mode:
         return result
-    # Stop-NlbClusterNode -Drain waits up to drain_timeout minutes on the node; bound the transport to match.
-    outcome = _run(client, "nlb_node", dict(action=plan["action"], drain_timeout=int(drain_timeout)),
-                   timeout=int(drain_timeout) * 60 + 120)
-    state_now = nlb.base_state(outcome.get("state"))
+    # drain_timeout is in minutes; Stop-NlbClusterNode -Timeout takes seconds. Bound the transport to match.
+    seconds = nlb.drain_seconds(drain_timeout)
+    outcome = _run(client, "nlb_node", dict(action=plan["action"], drain_seconds=seconds), timeout=seconds + 120)
+    state_now = nlb.base_state(outcome.get("state") or outcome.get("host_state"))
     after = dict(name=plan["before"]["name"], state=state_now)
     result.update(node=after, diff=dict(before=plan["before"], after=after))
-    if state_now != plan["after"]["state"] and not (plan["after"]["state"] == "Converged" and state_now == "Converging"):
+    if not nlb.reached(state_now, plan["after"]["state"]):
         raise WaitTimeoutError("%s of %s left it %s, expected %s; check it with nlb_cluster_info"
                                % (plan["action"], plan["before"]["name"], state_now, plan["after"]["state"]),
                                node=plan["before"]["name"], state=state_now)

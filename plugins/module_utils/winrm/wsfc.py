@@ -34,10 +34,11 @@ def cluster_facts(document):
     nodes = []
     for node in as_list(document.get("nodes")):
         state = NODE_STATES.get(str(node.get("state")), str(node.get("state")))
+        dynamic = node.get("dynamic_weight")
         nodes.append(dict(name=node.get("name"), id=str(node.get("id")), state=state,
                           drain_status=str(node.get("drain_status") or "NotInitiated"),
                           node_weight=int(node.get("node_weight", 1) or 0),
-                          dynamic_weight=int(node.get("dynamic_weight", 1) or 0)))
+                          dynamic_weight=None if dynamic in (None, "") else int(dynamic)))
     groups = [dict(name=group.get("name"), owner_node=group.get("owner_node"), state=str(group.get("state")),
                    is_core=bool(group.get("is_core")))
               for group in as_list(document.get("groups"))]
@@ -50,6 +51,11 @@ def cluster_facts(document):
                              cluster_only=role == "Cluster"))
     service = document.get("cluster_service")
     cluster = document.get("cluster")
+    if cluster is not None:
+        cluster = dict(cluster)
+        for key in ("quorum_resource", "witness_type", "witness_state", "witness_dynamic_weight", "dynamic_quorum"):
+            cluster.setdefault(key, None)
+        cluster["witness"] = witness_kind(cluster)
     return dict(
         computer=document.get("computer"),
         member=bool(service) and (service.get("start_mode") != "Disabled" or cluster is not None),
@@ -104,12 +110,54 @@ def node_summary(facts):
                 cluster_service=service.get("status"))
 
 
+# QuorumResource.ResourceType.DisplayName of each witness kind (FailoverClusterDsc DSC_ClusterQuorum.psm1).
+WITNESS_TYPES = {"Physical Disk": "disk", "File Share Quorum Witness": "file_share", "Cloud Witness": "cloud"}
+# Quorum types that name their witness (Windows Server 2012 R2 and earlier; DiskOnly on every version).
+LEGACY_WITNESS = {"NodeAndDiskMajority": "disk", "NodeAndFileShareMajority": "file_share", "DiskOnly": "disk"}
+
+
+def witness_kind(cluster):
+    """disk, file_share, cloud, other or None, from the quorum as Get-ClusterQuorum reports it.
+
+    From Windows Server 2016 QuorumType is ``Majority`` whatever the witness; the witness is
+    QuorumResource and its resource type (FailoverClusterDsc's DSC_ClusterQuorum.psm1 reads it so).
+    """
+    witness_type = cluster.get("witness_type")
+    if witness_type:
+        return WITNESS_TYPES.get(witness_type, "other")
+    legacy = LEGACY_WITNESS.get(str(cluster.get("quorum_type") or ""))
+    if legacy:
+        return legacy
+    return "other" if cluster.get("quorum_resource") else None
+
+
+def witness_vote(cluster):
+    """The witness's vote now: none without a witness or when its resource is not Online; its dynamic weight
+    where the cluster reports one (dynamic witness: a vote only while the node votes are even, Microsoft's
+    failover-clustering quorum docs); otherwise one."""
+    if not witness_kind(cluster):
+        return 0
+    if cluster.get("witness_state") not in (None, "", "Online"):
+        return 0
+    if cluster.get("witness_dynamic_weight") is not None:
+        return int(cluster["witness_dynamic_weight"])
+    return 1
+
+
 def quorum_after_stop(facts, node_name):
-    """(holds, votes_left, votes_total) if ``node_name`` stops, counting a witness as one vote."""
-    quorum_type = str((facts.get("cluster") or {}).get("quorum_type") or "")
-    witness = 1 if ("FileShare" in quorum_type or "Disk" in quorum_type or "Witness" in quorum_type) else 0
-    total = sum(node["node_weight"] for node in facts["nodes"]) + witness
-    left = witness + sum(node["node_weight"] for node in facts["nodes"]
+    """(holds, votes_left, votes_total) if ``node_name`` stops.
+
+    Votes are each node's DynamicWeight where every node reports one (dynamic quorum, Server 2012 and
+    later), otherwise its NodeWeight; a node that is not Up or Paused keeps no vote for the count left.
+    The witness counts as ``witness_vote``.
+    """
+    cluster = facts.get("cluster") or {}
+    witness = witness_vote(cluster)
+    nodes = facts["nodes"]
+    dynamic = bool(nodes) and all(node.get("dynamic_weight") is not None for node in nodes)
+    key = "dynamic_weight" if dynamic else "node_weight"
+    total = sum(node[key] for node in nodes) + witness
+    left = witness + sum(node[key] for node in nodes
                          if node["name"].lower() != node_name.lower() and node["state"] in ("Up", "Paused"))
     return left * 2 > total, left, total
 

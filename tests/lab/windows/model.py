@@ -58,7 +58,8 @@ def initial_state(topology):
     for farm in windows.get("nlb_clusters", []):
         entry = {"name": farm["name"], "ip_address": farm["ip_address"],
                  "subnet_mask": farm.get("subnet_mask", "255.255.255.0"), "mode": farm.get("mode", "Unicast"),
-                 "order": [], "port_rules": copy.deepcopy(farm.get("port_rules", []))}
+                 "order": [], "port_rules": copy.deepcopy(farm.get("port_rules", [])),
+                 "open_connection_seconds": int(farm.get("open_connection_seconds", 45))}
         for node in farm["nodes"]:
             entry["order"].append(node["name"])
             record = state["nodes"].setdefault(node["name"], _node(node))
@@ -76,6 +77,15 @@ def _node(node, wsfc=None, node_id=None):
             "nlb": None, "nlb_state": None,
             "agent": {"version": None, "activated": False, "dsm_url": None, "policy_id": None, "tenant_id": None,
                       "reboot_required": False, "driver_loaded": False}}
+
+
+# Get-ClusterQuorum on Windows Server 2016 and later: QuorumType Majority whatever the witness; the witness
+# is QuorumResource with its ResourceType.DisplayName (FailoverClusterDsc DSC_ClusterQuorum.psm1).
+WITNESS_BY_QUORUM = {"NodeAndFileShareMajority": ("File Share Witness", "File Share Quorum Witness"),
+                     "NodeAndDiskMajority": ("Cluster Disk 1", "Physical Disk"),
+                     "NodeAndCloudMajority": ("Cloud Witness", "Cloud Witness")}
+# Get-NlbClusterDriverInfo CurrentHostState: the driver's host state, not the convergence state.
+NLB_HOST_STATES = {"Stopped": "Stopped", "Suspended": "Suspended"}
 
 
 def nlb_mac(mode, address):
@@ -269,8 +279,17 @@ class WindowsModel(object):
                "cluster_service": self._service(node), "agent": self._agent_doc(node)}
         cluster = self._cluster(node)
         if cluster and node["clussvc"] == "Running":
-            doc["cluster"] = {"name": cluster["name"], "quorum_type": cluster["quorum"],
-                              "quorum_resource": "File Share Witness" if "FileShare" in cluster["quorum"] else ""}
+            witness = WITNESS_BY_QUORUM.get(cluster["quorum"])
+            voting = len([member for member in cluster["order"]
+                          if self.state["nodes"][member]["clussvc"] == "Running"])
+            # dynamic quorum: a node's vote goes with its cluster service; dynamic witness: the witness votes
+            # only while the node votes are even (Microsoft's failover-clustering quorum documentation)
+            doc["cluster"] = {"name": cluster["name"], "quorum_type": "Majority",
+                              "quorum_resource": witness[0] if witness else None,
+                              "witness_type": witness[1] if witness else None,
+                              "witness_state": "Online" if witness else None,
+                              "witness_dynamic_weight": (1 if voting % 2 == 0 else 0) if witness else None,
+                              "dynamic_quorum": 1}
             for member in cluster["order"]:
                 record = self.state["nodes"][member]
                 doc["nodes"].append({"name": member, "id": str(record["node_id"]), "state": self._node_state(record),
@@ -298,10 +317,15 @@ class WindowsModel(object):
                 if group["owner"] == name and not group["core"]:
                     if takers:
                         self._move(cluster, group, takers[0], True, "drain")
+                    elif params.get("force_drain"):
+                        # -ForceDrain: a role that cannot move is stopped and failed over as a failed role
+                        group["state"] = "Failed"
                     else:
                         failed = True
             node["paused"] = True
             node["drain_status"] = "Failed" if failed else "Completed"
+            self.state["events"].append({"event": "wsfc.drain", "host_name": name,
+                                         "force_drain": bool(params.get("force_drain"))})
         elif action == "stop":
             if node["clussvc"] == "Running":
                 takers = self._takers(cluster, name)
@@ -340,7 +364,7 @@ class WindowsModel(object):
         farm = self.state["nlb"][node["nlb"]]
         doc["cluster"] = {"name": farm["name"], "ip_address": farm["ip_address"], "subnet_mask": farm["subnet_mask"],
                           "mode": farm["mode"], "mac_address": nlb_mac(farm["mode"], farm["ip_address"]),
-                          "local_state": node["nlb_state"]}
+                          "host_state": self._nlb_host_state(node)}
         for member in farm["order"]:
             record = self.state["nodes"][member]
             doc["nodes"].append({"name": member, "host_id": record["nlb_priority"], "state": record["nlb_state"],
@@ -352,13 +376,29 @@ class WindowsModel(object):
                              for rule in farm["port_rules"]]
         return doc
 
+    @staticmethod
+    def _nlb_host_state(node):
+        return NLB_HOST_STATES.get(node["nlb_state"], "Started")
+
     def script_nlb_node(self, node, params):
         if not node["nlb"]:
             raise ScriptFailure("The specified module 'NetworkLoadBalancingClusters' was not loaded because no "
                                 "valid module file was found in any module directory.")
         action = params.get("action")
         current = node["nlb_state"]
-        if action in ("drainstop", "stop"):
+        record = {"event": "nlb." + action, "host_name": node["name"]}
+        if action == "drainstop":
+            # Stop-NlbClusterNode -Drain -Timeout <seconds>: connections still open when the time runs out
+            # are dropped. The farm's open connections need open_connection_seconds to finish. A missing
+            # parameter is $null on the node, and [uint32]$null is 0: no drain at all.
+            seconds = int(params.get("drain_seconds") or 0)
+            farm = self.state["nlb"][node["nlb"]]
+            record.update(drain_seconds=seconds,
+                          dropped_connections=current in ("Converged", "Converging")
+                          and seconds < farm["open_connection_seconds"])
+            node["nlb_state"] = "Stopped"
+        elif action == "stop":
+            record["dropped_connections"] = current in ("Converged", "Converging")
             node["nlb_state"] = "Stopped"
         elif action == "start":
             if current == "Suspended":
@@ -371,8 +411,10 @@ class WindowsModel(object):
                 node["nlb_state"] = "Stopped"
         else:
             raise ScriptFailure("unknown action %s" % action)
-        self.state["events"].append({"event": "nlb." + action, "host_name": node["name"], "state": node["nlb_state"]})
-        return {"computer": node["name"], "action": action, "state": node["nlb_state"]}
+        record["state"] = node["nlb_state"]
+        self.state["events"].append(record)
+        return {"computer": node["name"], "action": action, "state": node["nlb_state"],
+                "host_state": self._nlb_host_state(node)}
 
     def script_agent_info(self, node, params):
         agent = node["agent"]

@@ -82,14 +82,93 @@ def test_bad_connection_settings_are_refused_before_connecting(overrides, words)
     assert "S3cret" not in error.value.message
 
 
-def test_http_allowed_with_encryption_or_opt_in():
-    c.validate_connection(dict(BASE, scheme="http", transport="ntlm"))
+def test_http_allowed_with_kerberos_or_opt_in():
+    c.validate_connection(dict(BASE, scheme="http", transport="kerberos"))
     c.validate_connection(dict(BASE, scheme="http", transport="basic", allow_unencrypted_http=True))
+    c.validate_connection(dict(BASE, scheme="http", transport="ntlm", allow_unencrypted_http=True))
+
+
+def test_ntlm_over_http_needs_the_same_opt_in_as_basic():
+    # NTLM message encryption does not authenticate the server: a machine in the middle can answer as the node
+    with pytest.raises(ParameterError) as error:
+        c.validate_connection(dict(BASE, scheme="http", transport="ntlm"))
+    assert "allow_unencrypted_http" in error.value.message and "authenticate the server" in error.value.message
+
+
+def test_credssp_is_refused_over_http_even_with_the_opt_in():
+    with pytest.raises(ParameterError) as error:
+        c.validate_connection(dict(BASE, scheme="http", transport="credssp", allow_unencrypted_http=True))
+    assert "scheme=https" in error.value.message
+
+
+@pytest.mark.parametrize("port", [-1, 0, 65536, 70000])
+def test_port_out_of_range_is_refused_naming_the_parameter(port):
+    with pytest.raises(ParameterError) as error:
+        c.validate_connection(dict(BASE, port=port))
+    assert error.value.message.startswith("port must be between 1 and 65535") and str(port) in error.value.message
+
+
+def test_port_in_range_is_accepted():
+    for port in (1, 5985, 65535):
+        c.validate_connection(dict(BASE, port=port))
+
+
+def test_kerberos_needs_no_password_and_no_username():
+    # a ticket from kinit, or a client keytab (KRB5_CLIENT_KTNAME), is all pywinrm's Kerberos uses
+    c.validate_connection(dict(BASE, transport="kerberos", username=None, password=None))
+    c.validate_connection(dict(BASE, transport="kerberos", username="admin@LAB.EXAMPLE", password=None))
+
+
+def test_credssp_still_needs_username_and_password():
+    # CredSSP delegates the password itself to the node; there is nothing to delegate without one
+    with pytest.raises(ParameterError) as error:
+        c.validate_connection(dict(BASE, transport="credssp", password=None))
+    assert "username and password" in error.value.message
+
+
+class CapturingProtocol(object):
+    seen = []
+
+    def __init__(self, endpoint, **kwargs):
+        CapturingProtocol.seen.append((endpoint, kwargs))
+
+
+def test_kerberos_client_passes_no_password_and_the_delegation_choice(monkeypatch):
+    CapturingProtocol.seen = []
+    monkeypatch.setattr(c.winrm.protocol, "Protocol", CapturingProtocol)
+    client = c.WinRMClient(dict(BASE, transport="kerberos", username=None, password=None, kerberos_delegation=True))
+    client.protocol()
+    endpoint, kwargs = CapturingProtocol.seen[0]
+    assert endpoint == "https://node1:5986/wsman"
+    assert kwargs["transport"] == "kerberos" and kwargs["username"] is None and kwargs["password"] is None
+    assert kwargs["kerberos_delegation"] is True
+
+
+def test_ntlm_client_does_not_send_kerberos_options(monkeypatch):
+    CapturingProtocol.seen = []
+    monkeypatch.setattr(c.winrm.protocol, "Protocol", CapturingProtocol)
+    c.WinRMClient(dict(BASE, kerberos_delegation=True)).protocol()
+    assert "kerberos_delegation" not in CapturingProtocol.seen[0][1]
+
+
+@pytest.mark.parametrize("transport, text, extra", [
+    ("kerberos", "requested auth method is kerberos, but pykerberos is not installed", "pywinrm[kerberos]"),
+    ("credssp", "requests auth method is credssp, but requests-credssp is not installed", "pywinrm[credssp]"),
+])
+def test_missing_transport_extra_names_what_to_install(monkeypatch, transport, text, extra):
+    def refuse(endpoint, **kwargs):
+        raise winrm.exceptions.WinRMError(text)
+
+    monkeypatch.setattr(c.winrm.protocol, "Protocol", refuse)
+    with pytest.raises(ParameterError) as error:
+        c.WinRMClient(dict(BASE, transport=transport)).protocol()
+    assert extra in error.value.message and "docs/windows.md" in error.value.message
+    assert "S3cret" not in error.value.message
 
 
 def test_endpoint_defaults_port_by_scheme():
     assert make(FakeProtocol()).endpoint == "https://node1:5986/wsman"
-    assert make(FakeProtocol(), scheme="http").endpoint == "http://node1:5985/wsman"
+    assert make(FakeProtocol(), scheme="http", transport="kerberos").endpoint == "http://node1:5985/wsman"
     assert make(FakeProtocol(), port=15986).endpoint == "https://node1:15986/wsman"
 
 
@@ -97,7 +176,7 @@ def test_build_script_marker_params_and_compaction():
     text = c.build_script("demo", "  # a comment\n  $x = 1\n\n", {"b": 1, "a": "it's"})
     lines = text.splitlines()
     assert lines[0] == "# clustersafe:demo"
-    assert json.loads(lines[2]) == {"a": "it's", "b": 1}
+    assert json.loads(lines[lines.index("$P = @'") + 1]) == {"a": "it's", "b": 1}
     assert lines[-1] == "$x = 1" and "a comment" not in text
 
 
@@ -167,3 +246,18 @@ def test_oversized_script_is_refused():
 
 def test_clixml_plain_text_passthrough():
     assert c.clixml_to_text(b"plain error\r\n") == "plain error"
+
+
+class KerberosExchangeError(requests.exceptions.RequestException):
+    """Stands in for pywinrm's vendored requests_kerberos error of that name (matched by name)."""
+
+
+def test_kerberos_failures_point_at_the_ticket():
+    with pytest.raises(c.WinRMAuthError) as error:
+        make(FakeProtocol(fail=KerberosExchangeError("authGSSClientStep() failed: No credentials cache found")),
+             transport="kerberos", password=None).run("demo", "", {})
+    assert "klist" in error.value.message and "kinit" in error.value.message
+    with pytest.raises(c.WinRMAuthError) as error:
+        make(FakeProtocol(fail=winrm.exceptions.InvalidCredentialsError("rejected")),
+             transport="kerberos", username=None, password=None).run("demo", "", {})
+    assert "Kerberos ticket of the default principal" in error.value.message

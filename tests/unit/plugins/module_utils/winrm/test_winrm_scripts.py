@@ -48,7 +48,6 @@ def test_json_contract(name):
     body, keys = scripts.SCRIPTS[name][0], scripts.SCRIPTS[name][2]
     assert body.count("ConvertTo-Json -Compress -Depth 5") >= 1
     assert "ConvertTo-Json" not in body.replace("ConvertTo-Json -Compress -Depth 5", "")
-    assert "$ErrorActionPreference = 'Stop'" in body
     for key in keys:
         assert re.search(r"\b%s\s*=" % re.escape(key), body) or ".%s =" % key in body, key
     assert "Write-Host" not in body and "Write-Output" not in body
@@ -68,3 +67,91 @@ def test_size_fits_the_command_line(name):
     assert len(scripts.SCRIPTS[name][0]) < 3000
     command = client.encode_command(built(name, "y" * 80))
     assert len(command) < client.COMMAND_LINE_LIMIT
+
+
+# --- the shared preamble: written once, carried by every script -------------------------------------
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_built_script_carries_the_preamble_right_after_its_marker(name):
+    lines = built(name).splitlines()
+    preamble = [line for line in scripts.PREAMBLE.splitlines() if line.strip()]
+    assert lines[1:1 + len(preamble)] == preamble
+    assert lines[1 + len(preamble)] == "$P = @'"
+    text = "\n".join(lines)
+    assert "$ErrorActionPreference = 'Stop'" in text and "$ProgressPreference = 'SilentlyContinue'" in text
+    tree = PARSER.parse(built(name).encode("utf-8"))
+    assert problems(tree.root_node, []) == []
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_bodies_do_not_repeat_the_preamble(name):
+    body = scripts.SCRIPTS[name][0]
+    for word in ("$ErrorActionPreference", "$ProgressPreference", "OutputEncoding"):
+        assert word not in body, "%s repeats %s; build_script adds it" % (name, word)
+
+
+def test_output_encoding_is_guarded():
+    # [Console]::OutputEncoding can throw "The handle is invalid" without a console; under Stop that
+    # would end every script
+    line = [item for item in scripts.PREAMBLE.splitlines() if "OutputEncoding" in item][0]
+    assert line.startswith("try {") and "catch" in line
+    assert scripts.PREAMBLE.index("$ErrorActionPreference") < scripts.PREAMBLE.index("OutputEncoding")
+
+
+def test_no_unused_module_constants():
+    constants = [name for name in vars(scripts) if name.isupper() and not name.startswith("_")]
+    bodies = set(id(item[0]) for item in scripts.SCRIPTS.values())
+    for name in constants:
+        value = getattr(scripts, name)
+        assert name in ("SCRIPTS", "PREAMBLE") or id(value) in bodies, "%s is not used by any script" % name
+
+
+# --- what each cluster and NLB script asks the node for -----------------------------------------------
+
+def test_nlb_drain_timeout_goes_to_the_cmdlet_in_seconds():
+    body = scripts.NLB_NODE
+    assert "-Drain -Timeout ([uint32]$P.drain_seconds)" in body
+    assert "drain_timeout" not in body
+
+
+def test_nlb_port_rules_read_the_documented_property_names():
+    body = scripts.NLB_INFO
+    assert "[string]$_.VirtualIPAddress" in body and "[string]$_.FilteringMode" in body
+    assert "$_.IPAddress" not in body and "$_.Mode" not in body
+
+
+def test_nlb_host_state_is_not_passed_off_as_a_convergence_state():
+    assert "host_state = [string]$d.CurrentHostState" in scripts.NLB_INFO
+    assert "local_state" not in scripts.NLB_INFO
+    assert "host_state = [string]$d.CurrentHostState" in scripts.NLB_NODE
+
+
+def test_force_drain_is_its_own_parameter():
+    body = scripts.MSCS_NODE
+    assert "-ForceDrain:([bool]$P.force_drain)" in body
+    assert "$P.force)" not in body and "$P.force " not in body
+
+
+def test_drain_wait_ignores_a_status_left_by_an_earlier_drain():
+    body = scripts.MSCS_NODE
+    before = body.index("$was = [string](Get-ClusterNode -Name $n).DrainStatus")
+    assert before < body.index("Suspend-ClusterNode")
+    assert "$d -eq 'InProgress' -or $d -ne $was" in body
+    assert "$script:seen -and @('Completed', 'Failed') -contains $d" in body
+
+
+def test_quorum_reads_the_witness_resource_and_its_type():
+    body = scripts.MSCS_INFO
+    assert "$w = $q.QuorumResource" in body
+    assert "witness_type = [string]$w.ResourceType.DisplayName" in body
+    assert "[int]$c.WitnessDynamicWeight" in body
+    # DynamicWeight only where the cluster reports it (null otherwise, never a made-up 0)
+    assert "if ($null -ne $_.DynamicWeight) { $n.dynamic_weight = [int]$_.DynamicWeight }" in body
+
+
+def test_nlb_node_list_failure_names_the_transport_fix():
+    body = scripts.NLB_INFO
+    assert "try { $all = @(Get-NlbClusterNode) } catch {\n    throw (" in body
+    assert "transport=credssp" in body and "kerberos_delegation=true" in body
+    # the host's own state comes from its driver, which only reads this machine
+    assert "$d = Get-NlbClusterDriverInfo" in scripts.NLB_NODE

@@ -61,7 +61,8 @@ def test_nlb_node_runs_and_checks_the_state():
     client = FakeClient({"nlb_cluster_info": nlb_document(), "nlb_node": {"state": "Stopped"}})
     result = service.nlb_node(client, "drainstopped", drain_timeout=2)
     assert result["node"]["state"] == "Stopped"
-    assert client.calls[1] == ("nlb_node", {"action": "drainstop", "drain_timeout": 2})
+    # two minutes reach Stop-NlbClusterNode -Timeout as 120 seconds
+    assert client.calls[1] == ("nlb_node", {"action": "drainstop", "drain_seconds": 120})
     client = FakeClient({"nlb_cluster_info": nlb_document(), "nlb_node": {"state": "Converged"}})
     with pytest.raises(WaitTimeoutError):
         service.nlb_node(client, "stopped")
