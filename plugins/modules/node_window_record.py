@@ -48,7 +48,7 @@ options:
     description:
       - 'Small facts C(recover) needs to undo the change, for example V({"failback": "none"}) or
         V({"previous_mode": "Inline"}).'
-      - At most 512 characters as compact JSON (the command line to the node is the limit).
+      - At most 384 characters as compact JSON (the command line to the node is the limit).
     type: dict
     default: {}
   state:

@@ -46,7 +46,7 @@ STATES = ("present", "absent")
 # Microsoft advises values over 2,048 bytes go to a file ("Registry Element Size Limits"). The command line
 # is the tighter bound: the data travels JSON-escaped inside the parameters, UTF-16 and base64 encoded
 # (up to ~5.3 characters of command line per character of data), within 8,191 characters with the script.
-DATA_MAX_CHARS = 512
+DATA_MAX_CHARS = 384
 FIELDS = ("window", "change", "since", "controller", "data")
 
 

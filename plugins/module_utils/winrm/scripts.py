@@ -327,7 +327,7 @@ def body(name):
 # -LiteralPath everywhere a window id is part of the path, so nothing in it is read as a wildcard.
 # Both scripts end with the same read of every record; $only limits it to one window (-eq has no case,
 # as registry key names).
-WINDOW_RECORDS_READ = r"""
+_WINDOW_RECORDS_READ = r"""
 $r = [ordered]@{ computer = $env:COMPUTERNAME; records = @() }
 $ws = @()
 if (Test-Path -LiteralPath $root) { $ws = @(Get-ChildItem -LiteralPath $root) }
@@ -343,17 +343,13 @@ $r | ConvertTo-Json -Compress -Depth 5
 
 # Parameters: window (optional filter).
 NODE_WINDOW_RECORD_INFO = r"""
-$ErrorActionPreference = 'Stop'
-[Console]::OutputEncoding = [Text.Encoding]::UTF8
 $root = 'HKLM:\SOFTWARE\clustersafe\maintenance_windows'
 $only = [string]$P.window
-""" + WINDOW_RECORDS_READ
+""" + _WINDOW_RECORDS_READ
 
 # Parameters: action (set|remove), window, change (set), changes (remove), data (JSON text), controller.
 # Python has decided; this only writes, then reads every record back.
 NODE_WINDOW_RECORD = r"""
-$ErrorActionPreference = 'Stop'
-[Console]::OutputEncoding = [Text.Encoding]::UTF8
 $root = 'HKLM:\SOFTWARE\clustersafe\maintenance_windows'
 $w = $root + '\' + [string]$P.window
 if ([string]$P.action -eq 'set') {
@@ -374,7 +370,7 @@ if ([string]$P.action -eq 'set') {
   throw "unknown action $($P.action)"
 }
 $only = ''
-""" + WINDOW_RECORDS_READ
+""" + _WINDOW_RECORDS_READ
 
 SCRIPTS.update({
     "node_window_record_info": (NODE_WINDOW_RECORD_INFO, ("window",), ("computer", "records")),

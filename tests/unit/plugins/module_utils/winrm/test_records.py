@@ -40,7 +40,7 @@ def test_data_is_stored_as_compact_sorted_ascii_json():
     ([1], "must be a dictionary"),
     ({"when": object()}, "only JSON values"),
     ({"x": float("nan")}, "only JSON values"),
-    ({"x": "y" * 600}, "over the limit of 512"),
+    ({"x": "y" * 600}, "over the limit of 384"),
 ])
 def test_bad_data_is_refused_naming_the_parameter(data, words):
     with pytest.raises(ParameterError) as error:
