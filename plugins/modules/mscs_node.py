@@ -67,6 +67,16 @@ options:
     description: Seconds to wait for a drain, a service stop or a rejoin.
     type: int
     default: 300
+  window:
+    description:
+      - Id of the maintenance window this change belongs to (letters, digits, C(.), C(_), C(-); up to 64).
+      - Before a drain the module writes the record C(node_drained) (with O(failback)) on the node, before a
+        stop the record C(cluster_service_stopped), as M(clustersafe.deep_security.node_window_record) does;
+        after a start it removes C(cluster_service_stopped), after a resume C(node_drained). With O(state=started)
+        or O(state=resumed) and nothing to do, a record this window left for that state is removed.
+      - So a window that dies between two steps leaves on the node what it changed, and
+        C(clustersafe.deep_security.recover) or a re-run of the window puts it back from any controller.
+    type: str
 extends_documentation_fragment:
   - clustersafe.deep_security.winrm
 attributes:
@@ -93,6 +103,13 @@ EXAMPLES = r"""
     failback: none
   loop: [started, resumed]
   delegate_to: localhost
+
+- name: Drain and stop within window CHG0012345, recorded on the node first so recover can undo it
+  clustersafe.deep_security.mscs_node:
+    hostname: "{{ ansible_host }}"
+    state: stopped
+    window: CHG0012345
+  delegate_to: localhost
 """
 
 RETURN = r"""
@@ -112,7 +129,13 @@ groups:
   returned: when changed and not in check mode
   type: list
   elements: dict
+record_removed:
+  description: With O(window), whether a stale record of the window was removed although the node was already in O(state).
+  returned: when the node was already in O(state) and O(window) is set
+  type: bool
 """
+
+import socket
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
@@ -135,6 +158,7 @@ def main():
         force_drain=dict(type="bool", default=False),
         failback=dict(type="str", default="none", choices=["none", "immediate", "policy"]),
         timeout=dict(type="int", default=300),
+        window=dict(type="str"),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     if not HAS_WINRM:
@@ -144,7 +168,8 @@ def main():
         module.fail_json(msg="timeout must be a positive number of seconds (got %d)" % p["timeout"])
     run_module(module, lambda: service.mscs_node(WinRMClient(p), p["state"], name=p["name"], force=p["force"],
                                                  failback=p["failback"], timeout=p["timeout"],
-                                                 force_drain=p["force_drain"], check_mode=module.check_mode))
+                                                 force_drain=p["force_drain"], window=p["window"],
+                                                 controller=socket.gethostname(), check_mode=module.check_mode))
 
 
 if __name__ == "__main__":

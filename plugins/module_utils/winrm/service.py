@@ -14,7 +14,8 @@ __metaclass__ = type
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import (
     WaitTimeoutError,
 )
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import agent, nlb, scripts, wsfc
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.window_id import validate_window_id
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import agent, nlb, records, scripts, wsfc
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.client import ScriptError
 
 
@@ -32,19 +33,45 @@ def mscs_cluster_info(client, name=None):
     return dict(changed=False, **facts)
 
 
+# The window record each action leaves on the node (invariant 7): written before the action takes the
+# node out of service, removed once the action that puts it back has run.
+RECORD_BEFORE = {"drain": "node_drained", "stop": "cluster_service_stopped"}
+RECORD_AFTER = {"start": "cluster_service_stopped", "resume": "node_drained"}
+RECORD_OF_STATE = {"started": "cluster_service_stopped", "resumed": "node_drained"}
+
+
+def _record(client, state, window, change, data=None, controller="", check_mode=False):
+    outcome = records.node_window_record(client, state, window, change=change, data=data or {},
+                                         controller=controller, check_mode=check_mode)
+    return bool(outcome["changed"]), outcome.get("warnings") or []
+
+
 def mscs_node(client, state, name=None, force=False, failback="none", timeout=300, check_mode=False,
-              force_drain=False):
+              force_drain=False, window=None, controller=""):
+    """Bring the connected node to ``state``. With ``window``, the change is recorded on the node first
+    (node_drained, cluster_service_stopped) and the record removed once the node is put back."""
+    if window is not None:
+        validate_window_id(window)
     facts = wsfc.cluster_facts(_run(client, "mscs_cluster_info"))
     wsfc.require_member(facts)
     if name:
         wsfc.local_node(facts, name)
     plan = wsfc.plan_node(facts, state, force=force)
     result = dict(changed=bool(plan["actions"]), actions=plan["actions"], node=plan["before"],
-                  diff=dict(before=plan["before"], after=plan["after"]))
-    if not plan["actions"] or check_mode:
+                  diff=dict(before=plan["before"], after=plan["after"]), warnings=[])
+    if not plan["actions"]:
+        # already there: a record this window left for this state is stale, remove it
+        if window is not None and state in RECORD_OF_STATE:
+            removed, warnings = _record(client, "absent", window, RECORD_OF_STATE[state], check_mode=check_mode)
+            result.update(changed=removed, record_removed=removed, warnings=warnings)
+        return result
+    if check_mode:
         return result
     me = plan["before"]["name"]
     for action in plan["actions"]:
+        if window is not None and action in RECORD_BEFORE:
+            _record(client, "present", window, RECORD_BEFORE[action],
+                    data={"failback": failback} if action == "drain" else None, controller=controller)
         # force only lifts the collection's own refusals; -ForceDrain (roles that cannot move are stopped
         # and failed over) is sent only when force_drain asks for it
         params = dict(action=action, force_drain=bool(force_drain), failback=wsfc.FAILBACK[failback],
@@ -64,6 +91,8 @@ def mscs_node(client, state, name=None, force=False, failback="none", timeout=30
                 raise WaitTimeoutError(
                     "drain of %s finished but %s; the node is paused: fix the roles, then re-run or resume it "
                     "(state=resumed)" % (me, "; ".join(problems)), node=me, problems=problems)
+        if window is not None and action in RECORD_AFTER:
+            _record(client, "absent", window, RECORD_AFTER[action])
     final = wsfc.cluster_facts(_run(client, "mscs_cluster_info"))
     after = wsfc.node_summary(final)
     result.update(node=after, diff=dict(before=plan["before"], after=after), groups=final["groups"])

@@ -110,3 +110,73 @@ def test_ds_agent_wrong_build_from_the_installer_fails():
     with pytest.raises(ScriptError) as error:
         service.ds_agent(client, desired(dsm_url=None, policy_id=None))
     assert "installed agent version 20.0.1-3180, not the requested 20.0.1-690" in error.value.message
+
+
+# --- mscs_node with a window: the change recorded on the node first, removed once undone -------------------
+
+def record_document(*changes, window="CHG1"):
+    return {"computer": "SQL-NODE1", "records": [
+        {"window": window, "change": change, "since": "2026-11-26T10:00:00Z", "controller": "ctl01",
+         "data": '{"failback":"none"}' if change == "node_drained" else "{}"} for change in changes]}
+
+
+def test_mscs_node_with_a_window_records_each_change_before_it_is_made():
+    client = FakeClient({
+        "mscs_cluster_info": [mscs_document(), DRAINED, mscs_document(service="Stopped")],
+        "mscs_node": {"completed": True, "cluster_service": "Running"},
+        "node_window_record_info": [record_document(), record_document("node_drained")],
+        "node_window_record": [record_document("node_drained"), record_document("node_drained", "cluster_service_stopped")],
+    })
+    service.mscs_node(client, "stopped", window="CHG1", controller="ctl01")
+    order = [(name, (params or {}).get("action"), (params or {}).get("change")) for name, params in client.calls
+             if name != "mscs_cluster_info"]
+    assert order == [("node_window_record_info", None, None), ("node_window_record", "set", "node_drained"),
+                     ("mscs_node", "drain", None),
+                     ("node_window_record_info", None, None), ("node_window_record", "set", "cluster_service_stopped"),
+                     ("mscs_node", "stop", None)]
+
+
+def test_mscs_node_with_a_window_removes_the_record_after_the_start():
+    client = FakeClient({
+        "mscs_cluster_info": [mscs_document(service="Stopped"), mscs_document(states={"SQL-NODE1": "Paused"})],
+        "mscs_node": {"completed": True, "cluster_service": "Running"},
+        "node_window_record_info": record_document("node_drained", "cluster_service_stopped"),
+        "node_window_record": record_document("node_drained"),
+    })
+    service.mscs_node(client, "started", window="CHG1")
+    names = [name for name, params in client.calls if name != "mscs_cluster_info"]
+    assert names == ["mscs_node", "node_window_record_info", "node_window_record"]
+    removal = [params for name, params in client.calls if name == "node_window_record"][0]
+    assert removal["action"] == "remove" and removal["changes"] == ["cluster_service_stopped"]
+
+
+def test_mscs_node_already_there_removes_a_stale_record_of_its_window():
+    client = FakeClient({
+        "mscs_cluster_info": mscs_document(),
+        "node_window_record_info": record_document("node_drained"),
+        "node_window_record": record_document(),
+    })
+    result = service.mscs_node(client, "resumed", window="CHG1")
+    assert result["changed"] and result["record_removed"]
+    assert "mscs_node" not in [name for name, params in client.calls]
+
+
+def test_mscs_node_already_there_without_a_record_changes_nothing():
+    client = FakeClient({"mscs_cluster_info": mscs_document(), "node_window_record_info": record_document()})
+    result = service.mscs_node(client, "started", window="CHG1")
+    assert result["changed"] is False
+    assert [name for name, params in client.calls] == ["mscs_cluster_info", "node_window_record_info"]
+
+
+def test_mscs_node_check_mode_with_a_window_writes_no_record():
+    client = FakeClient({"mscs_cluster_info": mscs_document(), "node_window_record_info": record_document()})
+    result = service.mscs_node(client, "stopped", window="CHG1", check_mode=True)
+    assert result["changed"] and [name for name, params in client.calls] == ["mscs_cluster_info"]
+
+
+def test_mscs_node_refuses_a_bad_window_before_any_call():
+    from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import ParameterError
+    client = FakeClient({})
+    with pytest.raises(ParameterError) as error:
+        service.mscs_node(client, "stopped", window="CHG 1")
+    assert "not a valid window id" in error.value.message and client.calls == []
