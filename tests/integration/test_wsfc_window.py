@@ -345,3 +345,44 @@ def test_vcenter_session_lost_between_hold_and_restore(fresh_lab, tmp_path):
     assert process.wait(timeout=900) == 0, "".join(lines)[-20000:]
     assert dropped
     assert_invariants(lab)
+
+
+INVENTORY_WITH_CREDENTIALS = """
+all:
+  children:
+    windows:
+      vars:
+        ansible_connection: winrm
+        ansible_port: 5986
+        ansible_winrm_transport: ntlm
+        ansible_winrm_server_cert_validation: validate
+        ansible_winrm_ca_trust_path: "{{ lookup('ansible.builtin.env', 'CLUSTERSAFE_LAB_CA') }}"
+        ansible_user: "{{ lookup('ansible.builtin.env', 'LAB_WINDOWS_USER') }}"
+        ansible_password: "{{ lookup('ansible.builtin.env', 'LAB_WINDOWS_PASSWORD') }}"
+      children:
+        sql_cluster:
+          hosts:
+            SQL-NODE1: {ansible_host: 127.0.0.21}
+            SQL-NODE2: {ansible_host: 127.0.0.22}
+            SQL-NODE3: {ansible_host: 127.0.0.23}
+"""
+
+
+@pytest.mark.lab
+def test_credentials_come_from_the_inventory_the_ansible_windows_way(lab, tmp_path):
+    """As an AWX Machine credential sets them: ansible_user / ansible_password, no WINRM_* environment."""
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text(INVENTORY_WITH_CREDENTIALS)
+    environment = dict((key, value) for key, value in lab.items() if not key.startswith("WINRM_"))
+    environment.update(LAB_WINDOWS_USER=lab["WINRM_USER"], LAB_WINDOWS_PASSWORD=lab["WINRM_PASSWORD"])
+    saved = dict((key, os.environ.pop(key)) for key in list(os.environ) if key.startswith("WINRM_"))
+    try:
+        args = rollout_args(lab, "CHG-CREDS", tmp_path, "--check")
+        args[args.index(INVENTORY)] = str(inventory)
+        result = run_playbook(environment, ROLLOUT, *args)
+    finally:
+        os.environ.update(saved)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-20000:]
+    assert "node(s) to maintain" in output
+    assert lab["WINRM_PASSWORD"] not in output
