@@ -200,7 +200,8 @@ $r | ConvertTo-Json -Compress -Depth 5
 
 # Parameters (standard input): url or path, sha256, insecure_download, password. The MSI is downloaded or
 # copied into a new folder whose ACL (set at creation) lets only Administrators and SYSTEM write, hashed
-# there, installed from there and removed. /norestart: without it msiexec /qn restarts the node whenever it
+# there, installed from there and removed. The module's registry key is created only when missing: New-Item
+# -Force on an existing key would drop the activation record beside it. /norestart: without it msiexec /qn restarts the node whenever it
 # needs to (Windows Installer command-line options).
 AGENT_INSTALL = r"""
 $ErrorActionPreference = 'Stop'
@@ -247,8 +248,9 @@ try {
   if (@(0, 3010, 1641) -notcontains $r.exit_code -and (Test-Path $log)) { $r.log_tail = @(Get-Content -LiteralPath $log -Tail 20 | ForEach-Object { [string]$_ }) }
 } finally { Remove-Item -LiteralPath $d -Recurse -Force -ErrorAction SilentlyContinue }
 if (@(3010, 1641) -contains $r.exit_code) {
-  $k = New-Item -Path 'HKLM:\SOFTWARE\clustersafe\deep_security' -Force
-  $k | Set-ItemProperty -Name RebootPendingBoot -Value ([string](Get-CimInstance Win32_OperatingSystem).LastBootUpTime.Ticks)
+  $k = 'HKLM:\SOFTWARE\clustersafe\deep_security'
+  if (-not (Test-Path $k)) { New-Item -Path $k -Force | Out-Null }
+  Set-ItemProperty -Path $k -Name RebootPendingBoot -Value ([string](Get-CimInstance Win32_OperatingSystem).LastBootUpTime.Ticks)
 }
 if ($r.self_protection -eq 'off' -and (Test-Path $dc)) { $r.self_protection = if ((Invoke-Native $dc @('-m')).code -eq 0) { 'heartbeat' } else { 'off' } }
 $r | ConvertTo-Json -Compress -Depth 5
@@ -335,7 +337,7 @@ if ($r.service_status -eq 'Running') {
 foreach ($x in $av) { if ($x -like 'token:*') { $r.output = $r.output.Replace($x.Substring(6), '********') } }
 if ($r.exit_code -eq 0) {
   $k = 'HKLM:\SOFTWARE\clustersafe\deep_security'
-  New-Item -Path $k -Force | Out-Null
+  if (-not (Test-Path $k)) { New-Item -Path $k -Force | Out-Null }
   Set-ItemProperty -Path $k -Name DsmUrl -Value ([string]$P.url)
   Set-ItemProperty -Path $k -Name PolicyId -Value ([string]$P.policy_id)
 }

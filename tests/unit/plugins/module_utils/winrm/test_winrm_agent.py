@@ -445,3 +445,11 @@ def test_the_module_sends_agent_steps_on_standard_input():
                                             "service_status": "Running"}})
     service.ds_agent(client_, desired(version="20.0.1-690", installer_url=URL, installer_sha256=SHA,
                                       activation_url="dsm://dsm:4120/", token="T0KEN-secret"))
+
+
+@pytest.mark.parametrize("name", ["agent_install", "agent_activate"])
+def test_the_registry_record_is_never_recreated(name):
+    """New-Item -Force on an existing key would drop the values beside the one being written."""
+    for line in script(name).splitlines():
+        if "New-Item" in line:
+            assert line.strip().startswith("if (-not (Test-Path $k)) { New-Item"), line
