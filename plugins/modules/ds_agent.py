@@ -16,7 +16,7 @@ description:
     the node. The node downloads or copies the MSI into a new folder only Administrators and SYSTEM can
     write, checks its SHA-256 against O(installer_sha256), installs that same copy and deletes it.
     Upgrades when O(version) is newer than the installed build; uninstalls with O(state=absent).
-  - Never restarts the node. Exit codes V(3010) and V(1641) are success with a reboot pending: the task
+  - Never restarts the node. Exit codes V(3010) and V(1641) are success with a reboot pending; the task
     reports RV(reboot_required=true) and a warning, and the caller decides when to reboot.
   - Activates the agent against a Deep Security Manager (C(dsa_control -a)) when O(activation_url) is given
     and the agent is not activated there yet (no C(dsmUrl) in C(dsa_query -c GetAgentStatus)), or always
@@ -172,8 +172,8 @@ msi_exit_code:
   sample: 0
 reboot_required:
   description:
-    - Whether the node needs a reboot: msiexec returned 3010 or 1641 (the node was not restarted), or
-      Windows or an earlier agent change has a reboot pending.
+    - Whether the node needs a reboot, because msiexec returned 3010 or 1641 (the node was not restarted),
+      or Windows or an earlier agent change has a reboot pending.
   returned: always
   type: bool
 self_protection:
@@ -184,7 +184,7 @@ self_protection:
   returned: always
   type: str
 msg:
-  description: One line for the run's report, for example C(SQL-NODE1 agent none -> 20.0.1-690, reboot pending).
+  description: "One line for the run's report, for example C(SQL-NODE1: agent none -> 20.0.1-690, reboot pending)."
   returned: when something changed
   type: str
 agent:

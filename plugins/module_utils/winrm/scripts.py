@@ -187,7 +187,8 @@ if ($a -and (Test-Path $dq)) {
 }
 $r = [ordered]@{ computer = $env:COMPUTERNAME; cluster_service = $null }
 if ($c) { $r.cluster_service = @{ status = [string]$c.Status; start_mode = [string]$c.StartType } }
-$r.agent = @{ installed = [bool]$a; version = $null; product_code = $null; service_status = $null; status_lines = $lines; recorded_url = $null; recorded_policy_id = $null }
+$r.agent = @{ installed = [bool]$a; version = $null; product_code = $null; service_status = $null
+  status_lines = $lines; recorded_url = $null; recorded_policy_id = $null }
 if ($a) { $r.agent.version = [string]$a.DisplayVersion; $r.agent.product_code = [string]$a.PSChildName }
 if ($s) { $r.agent.service_status = [string]$s.Status }
 if ($m) { $r.agent.recorded_url = [string]$m.DsmUrl; $r.agent.recorded_policy_id = [string]$m.PolicyId }
@@ -200,8 +201,9 @@ $r | ConvertTo-Json -Compress -Depth 5
 
 # Parameters (standard input): url or path, sha256, insecure_download, password. The MSI is downloaded or
 # copied into a new folder whose ACL (set at creation) lets only Administrators and SYSTEM write, hashed
-# there, installed from there and removed. The module's registry key is created only when missing: New-Item
-# -Force on an existing key would drop the activation record beside it. /norestart: without it msiexec /qn restarts the node whenever it
+# there, installed from there and removed (inheritance 3 = ContainerInherit, ObjectInherit; propagation 0 =
+# None). The module's registry key is created only when missing: New-Item -Force on an existing key would
+# drop the activation record beside it. /norestart: without it msiexec /qn restarts the node whenever it
 # needs to (Windows Installer command-line options).
 AGENT_INSTALL = r"""
 $ErrorActionPreference = 'Stop'
@@ -227,7 +229,8 @@ if (Test-Path $dc) {
 $acl = New-Object Security.AccessControl.DirectorySecurity
 $acl.SetAccessRuleProtection($true, $false)
 foreach ($sid in 'S-1-5-32-544', 'S-1-5-18') {
-  $acl.AddAccessRule((New-Object Security.AccessControl.FileSystemAccessRule((New-Object Security.Principal.SecurityIdentifier $sid), 'FullControl', 'ContainerInherit,ObjectInherit', 'None', 'Allow')))
+  $id = New-Object Security.Principal.SecurityIdentifier $sid
+  $acl.AddAccessRule((New-Object Security.AccessControl.FileSystemAccessRule($id, 'FullControl', 3, 0, 'Allow')))
 }
 $d = Join-Path $env:SystemRoot ('Temp\clustersafe-' + [guid]::NewGuid().ToString('N'))
 [IO.Directory]::CreateDirectory($d, $acl) | Out-Null
@@ -243,9 +246,12 @@ try {
   $h = (Get-FileHash -LiteralPath $f -Algorithm SHA256).Hash
   if ($P.sha256 -and $h -ne [string]$P.sha256) { throw "SHA-256 of the installer is $h, expected $($P.sha256); nothing was installed" }
   $log = Join-Path $d 'msi.log'
-  $p = Start-Process -FilePath msiexec.exe -ArgumentList @('/i', "`"$f`"", '/qn', '/norestart', 'ADDLOCAL=ALL', '/l*v', "`"$log`"") -Wait -PassThru
+  $p = Start-Process -Wait -PassThru -FilePath msiexec.exe -ArgumentList @('/i', "`"$f`"", '/qn', '/norestart',
+    'ADDLOCAL=ALL', '/l*v', "`"$log`"")
   $r.exit_code = [int]$p.ExitCode
-  if (@(0, 3010, 1641) -notcontains $r.exit_code -and (Test-Path $log)) { $r.log_tail = @(Get-Content -LiteralPath $log -Tail 20 | ForEach-Object { [string]$_ }) }
+  if (@(0, 3010, 1641) -notcontains $r.exit_code -and (Test-Path $log)) {
+    $r.log_tail = @(Get-Content -LiteralPath $log -Tail 20 | ForEach-Object { [string]$_ })
+  }
 } finally { Remove-Item -LiteralPath $d -Recurse -Force -ErrorAction SilentlyContinue }
 if (@(3010, 1641) -contains $r.exit_code) {
   $k = 'HKLM:\SOFTWARE\clustersafe\deep_security'

@@ -6,7 +6,8 @@ Command, Send, Receive, Signal and Delete. A Command must be ``powershell ... -E
 UTF-16-LE>``; the script's first line is the marker ``# clustersafe:<name>`` and its parameters are the
 JSON here-string assigned to ``$P`` or, for a script that reads ``$input``, the JSON document sent on
 standard input (``Send``, stream ``stdin``): such a script blocks, as powershell.exe does, until its
-standard input is closed (``End="true"``), and Receive answers operation-timeout faults until then. The model answers; the reply carries the JSON on stdout, or a
+standard input is closed (``End="true"``), and Receive answers operation-timeout faults until then.
+The model answers; the reply carries the JSON on stdout, or a
 CLIXML error on stderr with exit code 1, as Windows PowerShell does.
 """
 import base64
