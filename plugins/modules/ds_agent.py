@@ -199,6 +199,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.runner import run_module
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import service
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.agent import url_secrets
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.client import (
     HAS_WINRM,
     WINRM_IMPORT_ERROR,
@@ -237,6 +238,10 @@ def main():
     if not HAS_WINRM:
         module.fail_json(msg=missing_required_lib("pywinrm"), exception=WINRM_IMPORT_ERROR)
     p = module.params
+    # user info and query strings of URLs (signed URLs) are secrets too: Ansible masks them in the
+    # invocation it echoes and in anything the module returns
+    for url in (p["installer_url"], p["activation_url"]):
+        module.no_log_values.update(url_secrets(url))
     desired = dict((key, p[key]) for key in DESIRED)
     run_module(module, lambda: service.ds_agent(WinRMClient(p), desired, check_mode=module.check_mode,
                                                 install_timeout=p["install_timeout"]))

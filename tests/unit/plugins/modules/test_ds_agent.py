@@ -46,3 +46,12 @@ def test_reboot_pending_and_bad_timeout(monkeypatch, capsys):
                                                                     installer_url=URL, installer_sha256=SHA,
                                                                     install_timeout=0), client)
     assert failed and "install_timeout" in result["msg"] and client.calls == []
+
+
+def test_url_credentials_and_signatures_never_come_back(monkeypatch, capsys):
+    url = "https://svc:Pa55-word@dsm:4119/software/agent/Windows/x86_64/20.0.1-690/agent.msi?sig=S1GNATURE"
+    client = FakeClient({"agent_info": agent_document(None, service="Running")})
+    result, failed = run_module(monkeypatch, capsys, ds_agent, dict(CONNECTION, version="20.0.1-690",
+                                                                    installer_url=url, installer_sha256=SHA), client)
+    assert failed and "MS-02" in result["msg"]
+    assert "Pa55-word" not in repr(result) and "S1GNATURE" not in repr(result)
