@@ -93,7 +93,7 @@ options:
     description:
       - Password of agent self-protection ("Local override requires password" in the manager's policy),
         passed to C(dsa_control -p) to turn self-protection off for an upgrade or uninstall.
-      - Letters, digits and C(_ . : / @ # + ~ [ ] -) only, since C(dsa_control) is a C(cmd.exe) script.
+      - "Letters, digits and C(_ . : / @ # + ~ [ ] -) only, since C(dsa_control) is a C(cmd.exe) script."
     type: str
   reactivate:
     description: Activate again even when the agent is already activated against O(activation_url).
