@@ -184,7 +184,7 @@ self_protection:
   returned: always
   type: str
 msg:
-  description: "One line for the run's report, for example C(SQL-NODE1: agent none -> 20.0.1-690, reboot pending)."
+  description: "One line for the run's report, for example C(SQL-NODE1: Deep Security Agent none -> 20.0.1-690, reboot pending)."
   returned: when something changed
   type: str
 agent:

@@ -220,6 +220,6 @@ def ds_agent(client, desired, check_mode=False, install_timeout=1800):
         warnings.append("%s has a reboot pending" % host)
     result.update(agent=after, version=after["version"], diff=dict(before=plan["before"], after=after),
                   reboot_required=reboot)
-    result["msg"] = "%s: agent %s -> %s%s" % (host, plan["before"]["version"] or "none", after["version"] or "none",
-                                              ", reboot pending" if reboot else "")
+    result["msg"] = "%s: Deep Security Agent %s -> %s%s" % (
+        host, plan["before"]["version"] or "none", after["version"] or "none", ", reboot pending" if reboot else "")
     return result

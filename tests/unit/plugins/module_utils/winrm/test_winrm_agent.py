@@ -308,7 +308,7 @@ def test_install_with_3010_reports_a_pending_reboot():
                                                activation_url="dsm://dsm:4120/", policy_id=3, token="T0KEN-secret"))
     assert [call[0] for call in client_.calls] == ["agent_info", "agent_install", "agent_activate", "agent_info"]
     assert result["reboot_required"] is True and result["msi_exit_code"] == 3010
-    assert result["msg"] == "SQL-NODE1: agent none -> 20.0.1-690, reboot pending"
+    assert result["msg"] == "SQL-NODE1: Deep Security Agent none -> 20.0.1-690, reboot pending"
     assert any("ERROR_SUCCESS_REBOOT_REQUIRED" in item and "/norestart" in item for item in result["warnings"])
     assert result["agent"]["activated"] is True
     assert "T0KEN-secret" not in repr(result)
