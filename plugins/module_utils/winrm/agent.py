@@ -53,6 +53,8 @@ ACTIVATION_URL = re.compile(r"dsm://(?P<host>%s(?:\.%s)*|\[[0-9A-Fa-f:.]+\]):(?P
 # and hyphens are accepted, nothing else.
 TENANT_OR_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,127}\Z")
 SHA256 = re.compile(r"[0-9A-Fa-f]{64}\Z")
+# dsa_control -p <password> goes through cmd.exe as well: none of its metacharacters
+SELF_PROTECTION_PASSWORD = re.compile(r"[A-Za-z0-9_.:/@#+~\[\]-]{1,128}\Z")
 VERSION = re.compile(r"([0-9]{1,5})\.([0-9]{1,5})\.([0-9]{1,6})(?:[.-]([0-9]{1,6}))?\Z")
 STATUS_LINE = re.compile(r"\s*([A-Za-z0-9_.]+)\s*:\s?(.*)\Z")
 # The DSM serves the agent packages (REFERENCE.md section 2; the retired Ansible role's install-win.yml).
@@ -240,6 +242,11 @@ def validate(desired, install_timeout=1800):
         if value is not None and not TENANT_OR_TOKEN.match(value):
             raise ParameterError("%s may hold only letters, digits and hyphens (Trend's tenant IDs and activation "
                                  "tokens are GUIDs such as 8B8E2E64-1F6C-4C8B-9D0A-2E0C6A7B1D3F)" % name)
+    password = desired.get("self_protection_password")
+    if password is not None and not SELF_PROTECTION_PASSWORD.match(password):
+        raise ParameterError("self_protection_password may hold only letters, digits and _ . : / @ # + ~ [ ] - "
+                             "(dsa_control is a cmd.exe script); set a password of those characters in the "
+                             "manager's policy")
     policy = desired.get("policy_id")
     if policy is not None and int(policy) < 1:
         raise ParameterError("policy_id must be a positive policy ID (got %s)" % policy)

@@ -80,6 +80,8 @@ def test_plan_compares_a_three_part_display_version():
     (dict(policy_id=3), "give activation_url"),
     (dict(token="abc"), "give activation_url"),
     (dict(version="latest"), "version"),
+    (dict(self_protection_password="pa ss&x"), "self_protection_password"),
+    (dict(self_protection_password="pass%PATH%"), "self_protection_password"),
 ])
 def test_bad_input_is_refused_naming_the_parameter(want, words):
     with pytest.raises(ParameterError) as error:
