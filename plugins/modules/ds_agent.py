@@ -12,13 +12,20 @@ module: ds_agent
 short_description: Install, upgrade, activate or remove the Trend Micro Deep Security Agent on a Windows node
 version_added: 0.1.0
 description:
-  - Installs the agent MSI (C(msiexec /i ... /qn ADDLOCAL=ALL)) from an HTTPS URL, checked against
-    O(installer_sha256), or from a path on the node; upgrades when O(version) is newer than the installed
-    build; uninstalls with O(state=absent).
-  - Activates the agent against a Deep Security Manager (C(dsa_control -r), then C(dsa_control -a)) when
-    O(dsm_url) is given and the agent is not activated there yet, or always with O(reactivate=true).
-  - Reports the previous and new version and the MSI exit code; V(3010) is success with a reboot
-    required, any other failure code fails the task with the tail of the MSI log.
+  - Installs the agent MSI (C(msiexec /i ... /qn /norestart ADDLOCAL=ALL)) from an HTTPS URL or a path on
+    the node. The node downloads or copies the MSI into a new folder only Administrators and SYSTEM can
+    write, checks its SHA-256 against O(installer_sha256), installs that same copy and deletes it.
+    Upgrades when O(version) is newer than the installed build; uninstalls with O(state=absent).
+  - Never restarts the node. Exit codes V(3010) and V(1641) are success with a reboot pending; the task
+    reports RV(reboot_required=true) and a warning, and the caller decides when to reboot.
+  - Activates the agent against a Deep Security Manager (C(dsa_control -a)) when O(activation_url) is given
+    and the agent is not activated there yet (no C(dsmUrl) in C(dsa_query -c GetAgentStatus)), or always
+    with O(reactivate=true). It resets the agent (C(dsa_control -r)) only when it is activated to another
+    manager, and waits (up to 120 s) for the C(ds_agent) service to run before activating.
+  - Parameters reach the node on the standard input of PowerShell, never on its command line.
+  - Agent self-protection is turned off (C(dsa_control -s 0), with O(self_protection_password) when set)
+    before an upgrade or uninstall; after an upgrade a heartbeat (C(dsa_control -m)) lets the manager
+    send its policy, self-protection included, again.
   - B(Interlock, rule MS-02.) Installing, upgrading, uninstalling or activating the agent loads or unloads
     a network driver that blips the node's network. On a failover-cluster node whose cluster service runs,
     that fails the cluster's roles over and can stop SQL Server, so the module refuses unless
@@ -41,28 +48,55 @@ options:
     description:
       - HTTPS URL the node downloads the MSI from, for example the manager's
         C(https://<dsm>:4119/software/agent/Windows/x86_64/<version>/agent.msi).
+      - Without it and without O(installer_path), that manager URL is derived from the host of
+        O(activation_url) (port 4119) and O(version).
+      - User info and query strings are never shown in messages or results.
     type: str
   installer_sha256:
     description:
       - SHA-256 of the MSI; the node refuses to install a file with another digest.
+      - Required to install or upgrade unless O(allow_unverified_installer=true).
     type: str
+  allow_unverified_installer:
+    description: Install an MSI without checking its SHA-256 (a warning says so).
+    type: bool
+    default: false
+  installer_validate_certs:
+    description:
+      - Whether the node validates the TLS certificate of O(installer_url).
+      - V(false) is for a manager with its out-of-the-box self-signed certificate; it requires
+        O(installer_sha256), which then authenticates the download.
+    type: bool
+    default: true
   installer_path:
     description: Path of the MSI on the node, instead of O(installer_url).
     type: str
-  dsm_url:
-    description: Manager to activate against, C(dsm://<manager>:4120/).
+  activation_url:
+    description:
+      - Manager to activate against, C(dsm://<manager host or address>:<port>/), for example
+        C(dsm://dsm.example.com:4120/). Nothing else is accepted (the value reaches C(cmd.exe)).
+      - The alias O(dsm_url) is deprecated; it is not the C(https://.../api) address the C(dsm_*) modules use.
     type: str
+    aliases: [dsm_url]
   policy_id:
-    description: Policy to assign at activation.
+    description: Policy to assign at activation (a positive ID).
     type: int
   tenant_id:
-    description: Tenant ID (multi-tenant managers and Deep Security as a Service).
+    description: Tenant ID (multi-tenant managers and Deep Security as a Service); letters, digits and hyphens.
     type: str
   token:
-    description: Activation token (multi-tenant managers and Deep Security as a Service). Never shown in output.
+    description:
+      - Activation token (multi-tenant managers and Deep Security as a Service); letters, digits and hyphens.
+      - Never shown in output; sent to the node on standard input, not on a command line.
+    type: str
+  self_protection_password:
+    description:
+      - Password of agent self-protection ("Local override requires password" in the manager's policy),
+        passed to C(dsa_control -p) to turn self-protection off for an upgrade or uninstall.
+      - "Letters, digits and C(_ . : / @ # + ~ [ ] -) only, since C(dsa_control) is a C(cmd.exe) script."
     type: str
   reactivate:
-    description: Activate again even when the agent is already activated against O(dsm_url).
+    description: Activate again even when the agent is already activated against O(activation_url).
     type: bool
     default: false
   allow_running_cluster_service:
@@ -72,7 +106,7 @@ options:
     type: bool
     default: false
   install_timeout:
-    description: Seconds to allow the download plus msiexec.
+    description: Seconds to allow the download plus msiexec; a positive number.
     type: int
     default: 1800
 extends_documentation_fragment:
@@ -93,12 +127,12 @@ EXAMPLES = r"""
     version: 20.0.1-690
     installer_url: https://dsm.example.com:4119/software/agent/Windows/x86_64/20.0.1-690/agent.msi
     installer_sha256: "{{ agent_sha256 }}"
-    dsm_url: dsm://dsm.example.com:4120/
+    activation_url: dsm://dsm.example.com:4120/
     policy_id: 3
   delegate_to: localhost
   register: agent
 
-- name: Reboot later if msiexec asked for it
+- name: Reboot later if msiexec asked for it (the module never reboots)
   ansible.builtin.debug:
     msg: "{{ inventory_hostname }} needs a reboot"
   when: agent.reboot_required
@@ -137,11 +171,24 @@ msi_exit_code:
   type: int
   sample: 0
 reboot_required:
-  description: Whether the node needs a reboot (msiexec returned 3010 or a reboot is pending).
+  description:
+    - Whether the node needs a reboot, because msiexec returned 3010 or 1641 (the node was not restarted),
+      or Windows or an earlier agent change has a reboot pending.
   returned: always
   type: bool
+self_protection:
+  description:
+    - What happened to agent self-protection around msiexec; V(untouched) (no agent yet), V(off) (turned
+      off; the manager turns it on again with its next policy), V(heartbeat) (turned off, then a heartbeat
+      asked the manager for the policy), V(failed) (could not be turned off); null when msiexec did not run.
+  returned: always
+  type: str
+msg:
+  description: "One line for the run's report, for example C(SQL-NODE1: Deep Security Agent none -> 20.0.1-690, reboot pending)."
+  returned: when something changed
+  type: str
 agent:
-  description: Agent state after the run (before it, in check mode).
+  description: Agent state after the run (before it, in check mode); C(dsm_url) comes from C(dsa_query).
   returned: always
   type: dict
   sample: {"installed": true, "version": "20.0.1-690", "service_status": "Running", "activated": true,
@@ -152,6 +199,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.runner import run_module
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import service
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.agent import url_secrets
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.client import (
     HAS_WINRM,
     WINRM_IMPORT_ERROR,
@@ -159,8 +207,9 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.cl
     winrm_argument_spec,
 )
 
-DESIRED = ("state", "version", "installer_url", "installer_sha256", "installer_path", "dsm_url", "policy_id",
-           "tenant_id", "token", "reactivate", "allow_running_cluster_service")
+DESIRED = ("state", "version", "installer_url", "installer_sha256", "installer_path", "activation_url", "policy_id",
+           "tenant_id", "token", "reactivate", "allow_running_cluster_service", "allow_unverified_installer",
+           "installer_validate_certs", "self_protection_password")
 
 
 def main():
@@ -170,11 +219,16 @@ def main():
         version=dict(type="str"),
         installer_url=dict(type="str"),
         installer_sha256=dict(type="str"),
+        allow_unverified_installer=dict(type="bool", default=False),
+        installer_validate_certs=dict(type="bool", default=True),
         installer_path=dict(type="str"),
-        dsm_url=dict(type="str"),
+        activation_url=dict(type="str", aliases=["dsm_url"],
+                            deprecated_aliases=[dict(name="dsm_url", version="2.0.0",
+                                                     collection_name="clustersafe.deep_security")]),
         policy_id=dict(type="int"),
         tenant_id=dict(type="str"),
         token=dict(type="str", no_log=True),
+        self_protection_password=dict(type="str", no_log=True),
         reactivate=dict(type="bool", default=False),
         allow_running_cluster_service=dict(type="bool", default=False),
         install_timeout=dict(type="int", default=1800),
@@ -184,6 +238,10 @@ def main():
     if not HAS_WINRM:
         module.fail_json(msg=missing_required_lib("pywinrm"), exception=WINRM_IMPORT_ERROR)
     p = module.params
+    # user info and query strings of URLs (signed URLs) are secrets too: Ansible masks them in the
+    # invocation it echoes and in anything the module returns
+    for url in (p["installer_url"], p["activation_url"]):
+        module.no_log_values.update(url_secrets(url))
     desired = dict((key, p[key]) for key in DESIRED)
     run_module(module, lambda: service.ds_agent(WinRMClient(p), desired, check_mode=module.check_mode,
                                                 install_timeout=p["install_timeout"]))

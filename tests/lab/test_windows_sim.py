@@ -164,7 +164,7 @@ def test_right_sequence_has_no_unplanned_failover(fresh):
 def test_interlock_refuses_and_the_override_causes_an_unplanned_failover(fresh):
     node1 = client(fresh)
     agent = dict(state="present", version="20.0.1-690", installer_url="https://127.0.0.1:14119/software/agent/"
-                 "Windows/x86_64/20.0.1-690/agent.msi")
+                 "Windows/x86_64/20.0.1-690/agent.msi", installer_sha256=lab_model.lab_msi_sha256("20.0.1-690"))
     with pytest.raises(InterlockError) as error:
         svc.ds_agent(node1, agent)
     assert "MS-02" in error.value.message and "mscs_node state=stopped" in error.value.message
@@ -200,7 +200,8 @@ def test_nlb_node_cycle_and_msi_failure(fresh):
         svc.nlb_node(client(fresh, "127.0.0.32"), "stopped")
     fresh["part"].set_faults({"msi_exit_next": 1603})
     with pytest.raises(Exception) as error:
-        svc.ds_agent(web1, dict(state="present", version="20.0.1-690", installer_path="C:\\agent-20.0.1-690.msi"))
+        svc.ds_agent(web1, dict(state="present", version="20.0.1-690", installer_path="C:\\agent-20.0.1-690.msi",
+                                installer_sha256=lab_model.lab_msi_sha256("20.0.1-690")))
     assert "1603" in str(error.value) and "Installation success or error status: 1603" in str(error.value)
     assert svc.nlb_node(web1, "started")["node"]["state"] == "Converged"
 

@@ -1,7 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to clustersafe.deep_security
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Deep Security Agent lifecycle decisions and the MS-02 interlock. No I/O here."""
+"""Deep Security Agent lifecycle decisions, input checks, parsers of the node's answers and the MS-02
+interlock. No I/O here.
+
+Vendor sources (see docs/windows.md, "The Deep Security Agent"): Trend Micro's retired Ansible role
+(deep-security/ansible, tasks/install-win.yml and activate-win.yml), its Chef cookbook
+(deep-security/chef-agent, libraries/dsa.rb), its Puppet module (deep-security/puppet), the Windows
+deployment script the DSM generates (trendmicro/cloudone-community, CFAutomationDSADeploy.template), and
+Microsoft's Windows Installer documentation (msiexec command-line options, MsiExec.exe error codes).
+"""
 
 from __future__ import absolute_import, division, print_function
 
@@ -9,93 +17,396 @@ __metaclass__ = type
 
 import re
 
+try:
+    from urllib.parse import urlsplit, urlunsplit
+except ImportError:  # Python 2
+    from urlparse import urlsplit, urlunsplit  # type: ignore
+
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import (
     CollectionError,
     InterlockError,
     ParameterError,
 )
 
+# Windows Installer error codes (Microsoft: "MsiExec.exe and InstMsi.exe error messages"):
+# 3010 ERROR_SUCCESS_REBOOT_REQUIRED, 1641 ERROR_SUCCESS_REBOOT_INITIATED. Both are successes with a
+# reboot outstanding; with /norestart the installer does not restart the node itself, so both are
+# reported alike as reboot_required and the caller (the rollout roles) decides when to reboot.
 MSI_SUCCESS = {0: False, 3010: True, 1641: True}  # exit code -> reboot required
 MSI_MEANING = {
+    1602: "the user cancelled the installation",
     1603: "fatal error during installation",
     1618: "another installation is already in progress",
     1619: "the installation package could not be opened",
+    1625: "the installation is forbidden by system policy",
     1638: "another version of this product is already installed",
 }
-INACTIVE_STATES = ("", "inactive", "not activated", "deactivated", "unknown", "none")
-DSM_URL = re.compile(r"^dsm://[^/:\s]+:\d+/?$")
-SHA256 = re.compile(r"^[0-9A-Fa-f]{64}$")
+# What dsa_control is handed goes through cmd.exe (dsa_control is a .cmd): only these characters may
+# appear in any of its arguments. Trend's own scripts pass dsm://host:port/, policyid:N, groupid:N,
+# tenantID:<GUID> and token:<GUID> (the generated deployment script), so letters, digits and -:/.[]
+# cover every documented argument and none of cmd.exe's metacharacters (& | < > ^ % ! " ( ) , ; space).
+SAFE_ARGUMENT = re.compile(r"[A-Za-z0-9:/.\[\]-]+\Z")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+ACTIVATION_URL = re.compile(r"dsm://(?P<host>%s(?:\.%s)*|\[[0-9A-Fa-f:.]+\]):(?P<port>[0-9]{1,5})/?\Z"
+                            % (_LABEL, _LABEL))
+# Tenant IDs and tokens are GUIDs in Trend's deployment scripts (tenantID:D2F9...-...); letters, digits
+# and hyphens are accepted, nothing else.
+TENANT_OR_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,127}\Z")
+SHA256 = re.compile(r"[0-9A-Fa-f]{64}\Z")
+# dsa_control -p <password> goes through cmd.exe as well: none of its metacharacters
+SELF_PROTECTION_PASSWORD = re.compile(r"[A-Za-z0-9_.:/@#+~\[\]-]{1,128}\Z")
+VERSION = re.compile(r"([0-9]{1,5})\.([0-9]{1,5})\.([0-9]{1,6})(?:[.-]([0-9]{1,6}))?\Z")
+STATUS_LINE = re.compile(r"\s*([A-Za-z0-9_.]+)\s*:\s?(.*)\Z")
+# The DSM serves the agent packages (REFERENCE.md section 2; the retired Ansible role's install-win.yml).
+INSTALLER_PATH = "/software/agent/Windows/x86_64/%s/agent.msi"
+DSM_CONSOLE_PORT = 4119
+ACTIVATION_WAIT = 120  # seconds to wait for ds_agent to be Running before dsa_control (point 14)
 
 
 class MsiError(CollectionError):
     """msiexec reported a failure; details carry the exit code and the tail of the MSI log."""
 
 
-def parse_version(text):
-    """``20.0.1-690`` and ``20.0.1.690`` (how MSI reports it) compare equal."""
+class ActivationError(CollectionError):
+    """dsa_control -a failed; details carry its exit code and the agent state it left."""
+
+
+class AgentOutputError(CollectionError):
+    """A script's answer about the agent did not have the documented shape; the message names the source."""
+
+
+# --- versions -------------------------------------------------------------------------------------
+
+def normalise_version(text, source="version"):
+    """One parser for every spelling of an agent build.
+
+    Trend writes builds as ``20.0.0-8438`` (major.minor.update-build); Windows Installer's
+    ProductVersion, which the uninstall key's DisplayVersion carries, has at most four dot-separated
+    fields (``20.0.0.8438``) and some packages show three (``20.0.8438``: major.minor.build, the update
+    left out). Returns ``(major, minor, update, build)`` with ``update`` None when the spelling omits it,
+    or None for an empty value.
+    """
     if text is None or text == "":
         return None
-    numbers = re.findall(r"\d+", str(text))
-    if not numbers:
-        raise ParameterError("version %r is not a Deep Security Agent version such as 20.0.1-690" % (text,))
-    return tuple(int(item) for item in numbers)
+    match = VERSION.match(str(text))
+    if not match:
+        raise ParameterError("%s %r is not a Deep Security Agent build such as 20.0.1-690 (major.minor.update-build)"
+                             % (source, text))
+    major, minor, third, fourth = match.groups()
+    if fourth is None:
+        return (int(major), int(minor), None, int(third))
+    return (int(major), int(minor), int(third), int(fourth))
 
 
-def display_version(text):
-    parts = parse_version(text)
+def compare_versions(left, right):
+    """-1, 0 or 1. When either side lacks the update field, builds are compared within major.minor."""
+    if left[2] is None or right[2] is None:
+        a, b = (left[0], left[1], left[3]), (right[0], right[1], right[3])
+    else:
+        a, b = left, right
+    return (a > b) - (a < b)
+
+
+def same_version(left, right):
+    if left is None or right is None:
+        return left is right
+    return compare_versions(left, right) == 0
+
+
+def display_version(value):
+    """``20.0.1-690`` for four fields, ``20.0.8438`` for three; accepts text or a normalised tuple."""
+    parts = value if isinstance(value, tuple) or value is None else normalise_version(value)
     if parts is None:
         return None
-    if len(parts) == 4:
-        return "%d.%d.%d-%d" % parts
-    return ".".join(str(item) for item in parts)
+    if parts[2] is None:
+        return "%d.%d.%d" % (parts[0], parts[1], parts[3])
+    return "%d.%d.%d-%d" % parts
 
 
-def validate(desired):
-    """Bad input is refused before any connection; each message names the parameter and the fix."""
-    if desired.get("state") == "present":
-        if desired.get("installer_url") and desired.get("installer_path"):
-            raise ParameterError("installer_url and installer_path are mutually exclusive; give one")
-        url = desired.get("installer_url")
-        if url and not url.lower().startswith("https://"):
+# --- URLs and secrets -----------------------------------------------------------------------------
+
+def redact_url(url):
+    """The URL without user info, query string or fragment (signed URLs carry secrets there)."""
+    if url is None:
+        return None
+    text = str(url)
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return "(unparsable URL)"
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = "***@" + netloc.rsplit("@", 1)[1]
+    if not parts.scheme and not netloc:
+        return "(unparsable URL)" if ("@" in text or "?" in text) else text
+    return urlunsplit((parts.scheme, netloc, parts.path, "***" if parts.query else "", ""))
+
+
+def url_secrets(url):
+    """The parts of ``url`` that must never be printed: user info and query string."""
+    if not url:
+        return []
+    found = []
+    try:
+        parts = urlsplit(str(url))
+    except ValueError:
+        return [str(url)]
+    if "@" in parts.netloc:
+        found.append(parts.netloc.rsplit("@", 1)[0])
+    if parts.query:
+        found.append(parts.query)
+    if parts.fragment:
+        found.append(parts.fragment)
+    if found:
+        found.append(str(url))
+    return found
+
+
+def scrub(text, secrets):
+    """``text`` with every secret replaced; longest first so a secret inside another goes too."""
+    text = "" if text is None else str(text)
+    for secret in sorted((item for item in secrets if item), key=len, reverse=True):
+        text = text.replace(secret, "********")
+    return text
+
+
+def desired_secrets(desired):
+    secrets = [desired.get("token"), desired.get("self_protection_password")]
+    secrets += url_secrets(desired.get("installer_url"))
+    secrets += url_secrets(desired.get("activation_url"))
+    return [item for item in secrets if item]
+
+
+def manager_address(url):
+    """(host, port) of a manager URL of any scheme, for comparing dsa_query's dsmUrl with ours."""
+    try:
+        parts = urlsplit(str(url).strip())
+        return ((parts.hostname or "").lower(), parts.port)
+    except ValueError:
+        return (str(url).strip().lower(), None)
+
+
+def installer_url_for(activation_url, version):
+    """The DSM serves each agent build at https://<dsm>:4119/software/agent/Windows/x86_64/<version>/agent.msi."""
+    match = ACTIVATION_URL.match(activation_url or "")
+    if not match or not version:
+        return None
+    return "https://%s:%d%s" % (match.group("host"), DSM_CONSOLE_PORT, INSTALLER_PATH % display_version(version))
+
+
+# --- input ----------------------------------------------------------------------------------------
+
+def validate(desired, install_timeout=1800):
+    """Bad input is refused before any connection; each message names the parameter and the fix.
+
+    Every pattern is a full match (``\\Z``): ``$`` would accept a trailing newline.
+    """
+    if install_timeout is not None and int(install_timeout) < 1:
+        raise ParameterError("install_timeout must be a positive number of seconds (got %s)" % install_timeout)
+    for name in ("installer_url", "installer_sha256", "installer_path", "activation_url", "tenant_id", "token",
+                 "version", "self_protection_password"):
+        value = desired.get(name)
+        if value is not None and re.search(r"[\x00-\x1f\x7f]", str(value)):
+            raise ParameterError("%s contains a line break or another control character; remove it (a YAML "
+                                 "'|' block adds a trailing newline: use '>-' or a plain scalar)" % name)
+    if desired.get("installer_url") and desired.get("installer_path"):
+        raise ParameterError("installer_url and installer_path are mutually exclusive; give one")
+    url = desired.get("installer_url")
+    if url:
+        try:
+            parts = urlsplit(url)
+            host = parts.hostname
+            parts.port  # noqa: B018  # raises ValueError on a port out of range
+        except ValueError:
+            raise ParameterError("installer_url %s is not a valid URL" % redact_url(url))
+        if parts.scheme.lower() != "https":
             raise ParameterError("installer_url must be an https:// URL (got %s); the node downloads it and "
-                                 "the download must be authenticated" % url.split("?")[0])
-        if desired.get("installer_sha256") and not SHA256.match(desired["installer_sha256"]):
-            raise ParameterError("installer_sha256 must be 64 hexadecimal characters (a SHA-256 digest)")
-        if desired.get("version") is not None:
-            parse_version(desired["version"])
-        if desired.get("dsm_url") and not DSM_URL.match(desired["dsm_url"]):
-            raise ParameterError("dsm_url must look like dsm://<manager>:4120/ (got %s)" % desired["dsm_url"])
-        if desired.get("reactivate") and not desired.get("dsm_url"):
-            raise ParameterError("reactivate=true needs dsm_url (the manager to activate against)")
-        if (desired.get("policy_id") is not None or desired.get("tenant_id")) and not desired.get("dsm_url"):
-            raise ParameterError("policy_id and tenant_id are used for activation; give dsm_url too")
+                                 "the download must be authenticated" % redact_url(url))
+        if not host or re.search(r"\s", url):
+            raise ParameterError("installer_url %s has no host name; give the full URL of agent.msi, for example "
+                                 "https://<dsm>:4119%s" % (redact_url(url), INSTALLER_PATH % "<version>"))
+    sha = desired.get("installer_sha256")
+    if sha is not None and not SHA256.match(sha):
+        raise ParameterError("installer_sha256 must be 64 hexadecimal characters (a SHA-256 digest)")
+    if desired.get("version") is not None:
+        normalise_version(desired["version"], "version")
+    activation = desired.get("activation_url")
+    if activation:
+        match = ACTIVATION_URL.match(activation)
+        if not match or not 1 <= int(match.group("port")) <= 65535:
+            raise ParameterError("activation_url (dsm_url) must be dsm://<manager host name or address>:<port 1-65535>/ "
+                                 "such as dsm://dsm.example.com:4120/, with nothing else (got %s)"
+                                 % redact_url(activation))
+    for name in ("tenant_id", "token"):
+        value = desired.get(name)
+        if value is not None and not TENANT_OR_TOKEN.match(value):
+            raise ParameterError("%s may hold only letters, digits and hyphens (Trend's tenant IDs and activation "
+                                 "tokens are GUIDs such as 8B8E2E64-1F6C-4C8B-9D0A-2E0C6A7B1D3F)" % name)
+    password = desired.get("self_protection_password")
+    if password is not None and not SELF_PROTECTION_PASSWORD.match(password):
+        raise ParameterError("self_protection_password may hold only letters, digits and _ . : / @ # + ~ [ ] - "
+                             "(dsa_control is a cmd.exe script); set a password of those characters in the "
+                             "manager's policy")
+    policy = desired.get("policy_id")
+    if policy is not None and int(policy) < 1:
+        raise ParameterError("policy_id must be a positive policy ID (got %s)" % policy)
+    if desired.get("state") == "present":
+        if desired.get("reactivate") and not activation:
+            raise ParameterError("reactivate=true needs activation_url (the manager to activate against)")
+        if (policy is not None or desired.get("tenant_id") or desired.get("token")) and not activation:
+            raise ParameterError("policy_id, tenant_id and token are used for activation; give activation_url too")
+
+
+def activation_arguments(desired):
+    """The arguments of ``dsa_control -a``, each checked again against the cmd.exe-safe alphabet."""
+    arguments = [desired["activation_url"]]
+    if desired.get("policy_id") is not None:
+        arguments.append("policyid:%d" % int(desired["policy_id"]))
+    if desired.get("tenant_id"):
+        arguments.append("tenantID:%s" % desired["tenant_id"])
+    if desired.get("token"):
+        arguments.append("token:%s" % desired["token"])
+    for argument in arguments:
+        if not SAFE_ARGUMENT.match(argument):
+            raise ParameterError("an activation argument holds a character cmd.exe would interpret; only letters, "
+                                 "digits and - : / . [ ] are passed to dsa_control")
+    return arguments
+
+
+# --- parsers of the node's answers ----------------------------------------------------------------
+
+def _fail(source, host, what):
+    return AgentOutputError("the answer of %s on %s is not what the collection expects: %s; the node may run a "
+                            "profile or wrapper that changes output, or an agent build this module does not know"
+                            % (source, host, what), host=host, script=source)
+
+
+def _text(value, source, host, field):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise _fail(source, host, "%s is %s, expected text" % (field, type(value).__name__))
+    return str(value)
+
+
+def log_lines(value, source="agent_install", host=None):
+    """The MSI log tail as plain strings.
+
+    Windows PowerShell 5.1 attaches PSPath, PSParentPath, PSChildName, PSDrive, PSProvider and ReadCount
+    to every line ``Get-Content`` returns, and ``ConvertTo-Json`` then writes each line as an object
+    ``{"value": "...", "PSPath": ...}`` (PowerShell issues 6458 and 6388). The script unwraps them; this
+    accepts that shape as well so an MSI error is never lost.
+    """
+    if value is None:
+        return []
+    if isinstance(value, (str, dict)):
+        value = [value]
+    if not isinstance(value, list):
+        raise _fail(source, host, "log_tail is %s, expected a list of lines" % type(value).__name__)
+    lines = []
+    for item in value:
+        if isinstance(item, dict):
+            item = item.get("value", item.get("Value"))
+        if item is None:
+            continue
+        if isinstance(item, bool) or not isinstance(item, (str, int, float)):
+            raise _fail(source, host, "a log_tail line is %s, expected text" % type(item).__name__)
+        lines.append(str(item))
+    return lines
+
+
+def parse_agent_status(lines, host=None, source="dsa_query -c GetAgentStatus"):
+    """``dsa_query -c GetAgentStatus`` prints ``AgentStatus.<field>: <value>`` lines; returns field -> value.
+
+    Lines of another shape are ignored (the tool prints banners); a value that is not text is refused.
+    """
+    status = {}
+    for line in log_lines(lines, source, host):
+        match = STATUS_LINE.match(line.rstrip("\r"))
+        if not match:
+            continue
+        key = match.group(1)
+        if key.startswith("AgentStatus."):
+            key = key[len("AgentStatus."):]
+        status[key] = match.group(2).strip()
+    return status
+
+
+def _record_int(value):
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
+
+
+def agent_facts(document, host=None):
+    """The ``agent_info`` document, checked and normalised; AgentOutputError on a foreign shape."""
+    source = "agent_info"
+    if not isinstance(document, dict):
+        raise _fail(source, host, "not a JSON object")
+    host = _text(document.get("computer"), source, host, "computer") or host
+    agent = document.get("agent")
+    if agent is None:
+        agent = {}
+    if not isinstance(agent, dict):
+        raise _fail(source, host, "agent is %s, expected an object" % type(agent).__name__)
+    service = document.get("cluster_service")
+    if service is not None and not isinstance(service, dict):
+        raise _fail(source, host, "cluster_service is %s, expected an object" % type(service).__name__)
+    status = parse_agent_status(agent.get("status_lines"), host)
+    version_text = _text(agent.get("version"), source, host, "agent.version")
+    try:
+        version = normalise_version(version_text, "DisplayVersion of the installed agent")
+    except ParameterError as error:
+        raise _fail(source, host, error.message)
+    # Trend's scripts tell an activated agent by dsmUrl being present in GetAgentStatus.
+    dsm_url = status.get("dsmUrl") or None
+    recorded = _text(agent.get("recorded_url"), source, host, "agent.recorded_url") or None
+    policy = None
+    if dsm_url and recorded and manager_address(recorded) == manager_address(dsm_url):
+        policy = _record_int(_text(agent.get("recorded_policy_id"), source, host, "agent.recorded_policy_id"))
+    installed = bool(agent.get("installed"))
+    return dict(
+        computer=host,
+        cluster_service=dict(status=_text((service or {}).get("status"), source, host, "cluster_service.status"))
+        if service else None,
+        reboot_pending=bool(document.get("reboot_pending")),
+        agent=dict(installed=installed, version=version if installed else None,
+                   service_status=_text(agent.get("service_status"), source, host, "agent.service_status"),
+                   activated=bool(installed and dsm_url), dsm_url=dsm_url if installed else None,
+                   policy_id=policy if installed else None, status=status),
+    )
 
 
 def agent_summary(facts):
-    agent = facts.get("agent") or {}
-    return dict(installed=bool(agent.get("installed")), version=display_version(agent.get("version")),
-                service_status=agent.get("service_status"), activated=is_activated(agent),
-                dsm_url=agent.get("dsm_url") or None, policy_id=_int_or_none(agent.get("policy_id")))
+    agent = facts["agent"]
+    return dict(installed=agent["installed"], version=display_version(agent["version"]),
+                service_status=agent["service_status"], activated=agent["activated"],
+                dsm_url=redact_url(agent["dsm_url"]) if agent["dsm_url"] else None, policy_id=agent["policy_id"])
 
 
-def is_activated(agent):
-    if not agent.get("installed"):
-        return False
-    if agent.get("dsm_url"):
-        return True
-    return str(agent.get("agent_state") or "").strip().lower() not in INACTIVE_STATES
+def outcome(document, source, host, keys):
+    """A step's answer: an object holding ``keys``; exit codes are integers."""
+    if not isinstance(document, dict):
+        raise _fail(source, host, "not a JSON object")
+    for key in keys:
+        if key not in document:
+            raise _fail(source, host, "%s is missing" % key)
+    if "exit_code" in document:
+        code = document["exit_code"]
+        if isinstance(code, bool) or not isinstance(code, int):
+            raise _fail(source, host, "exit_code is %r, expected an integer" % (code,))
+    return document
 
 
-def _int_or_none(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
+# --- plans ----------------------------------------------------------------------------------------
 
 def plan_agent(facts, desired):
-    """Actions (``install``/``upgrade``/``uninstall``/``activate``) that bring the agent to ``desired``."""
+    """Actions (``install``/``upgrade``/``uninstall``/``activate``) that bring the agent to ``desired``,
+    and whether activation must reset the agent first (only when it is activated to another manager)."""
     before = agent_summary(facts)
+    have = facts["agent"]["version"]
     after = dict(before)
     actions = []
     if desired["state"] == "absent":
@@ -103,34 +414,39 @@ def plan_agent(facts, desired):
             actions.append("uninstall")
             after = dict(installed=False, version=None, service_status=None, activated=False,
                          dsm_url=None, policy_id=None)
-        return dict(actions=actions, before=before, after=after)
-    wanted = parse_version(desired.get("version"))
-    have = parse_version(before["version"])
-    if not before["installed"] or (wanted is not None and have != wanted):
+        return dict(actions=actions, before=before, after=after, reset=False)
+    wanted = normalise_version(desired.get("version"))
+    computer = facts.get("computer")
+    if not before["installed"] or (wanted is not None and not same_version(have, wanted)):
         if wanted is None:
             raise ParameterError("the agent is not installed on %s; give version (and installer_url or "
-                                 "installer_path) to install it" % facts.get("computer"))
-        if before["installed"] and have is not None and have > wanted:
+                                 "installer_path) to install it" % computer)
+        if before["installed"] and have is not None and compare_versions(have, wanted) > 0:
             raise ParameterError("%s has agent %s, newer than version=%s; downgrades are not supported: "
                                  "uninstall first (state=absent) if you really want the older build"
-                                 % (facts.get("computer"), before["version"], desired["version"]))
+                                 % (computer, before["version"], desired["version"]))
         if not desired.get("installer_url") and not desired.get("installer_path"):
             raise ParameterError("installing agent %s on %s needs installer_url (for example the manager's "
-                                 "https://<dsm>:4119/software/agent/Windows/x86_64/%s/agent.msi) or installer_path"
-                                 % (desired["version"], facts.get("computer"), desired["version"]))
+                                 "https://<dsm>:4119%s), installer_path, or activation_url to derive it from"
+                                 % (desired["version"], computer, INSTALLER_PATH % display_version(wanted)))
         actions.append("upgrade" if before["installed"] else "install")
-        after.update(installed=True, version=display_version(desired["version"]), service_status="Running")
+        after.update(installed=True, version=display_version(wanted), service_status="Running")
         if not before["installed"]:
             after.update(activated=False, dsm_url=None, policy_id=None)
-    dsm_url = desired.get("dsm_url")
-    if dsm_url:
+    reset = False
+    activation = desired.get("activation_url")
+    if activation:
         policy = desired.get("policy_id")
-        differs = after["dsm_url"] is not None and (
-            after["dsm_url"].rstrip("/") != dsm_url.rstrip("/") or (policy is not None and after["policy_id"] != policy))
-        if desired.get("reactivate") or not after["activated"] or differs:
+        current = facts["agent"]["dsm_url"] if facts["agent"]["installed"] else None
+        elsewhere = bool(current) and manager_address(current) != manager_address(activation)
+        other_policy = bool(current) and policy is not None and before["policy_id"] != policy
+        if desired.get("reactivate") or not current or elsewhere or other_policy:
             actions.append("activate")
-            after.update(activated=True, dsm_url=dsm_url, policy_id=policy)
-    return dict(actions=actions, before=before, after=after)
+            # dsa_control -r only when the agent belongs to another manager: a reset followed by a
+            # failed activation would leave the node unprotected for nothing.
+            reset = elsewhere
+            after.update(activated=True, dsm_url=redact_url(activation), policy_id=policy)
+    return dict(actions=actions, before=before, after=after, reset=reset)
 
 
 def check_interlock(facts, actions, allow_running_cluster_service=False):
@@ -149,11 +465,18 @@ def check_interlock(facts, actions, allow_running_cluster_service=False):
 
 def interpret_msi(result, action, host):
     """Exit code -> reboot_required, or MsiError with the tail of the MSI log."""
-    code = int(result.get("exit_code", -1))
+    code = result.get("exit_code")
     if code in MSI_SUCCESS:
         return MSI_SUCCESS[code]
-    tail = [line for line in (result.get("log_tail") or []) if line][-20:]
+    tail = [line for line in log_lines(result.get("log_tail"), "agent_" + action, host) if line][-20:]
     meaning = MSI_MEANING.get(code, "see the MSI log")
-    raise MsiError("msiexec %s of the Deep Security Agent on %s failed with exit code %d (%s); last lines of "
+    raise MsiError("msiexec %s of the Deep Security Agent on %s failed with exit code %s (%s); last lines of "
                    "the MSI log:\n%s" % (action, host, code, meaning, "\n".join(tail) or "(no log)"),
                    msi_exit_code=code, msi_log_tail=tail)
+
+
+def reboot_warning(host, code):
+    return ("%s needs a reboot to finish the agent change (msiexec exit code %s: %s). The collection passes "
+            "/norestart, so the node was not restarted; reboot it in the node's maintenance window (drained, "
+            "cluster service stopped) before the next node" % (
+                host, code, "ERROR_SUCCESS_REBOOT_INITIATED" if code == 1641 else "ERROR_SUCCESS_REBOOT_REQUIRED"))

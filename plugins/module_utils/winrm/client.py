@@ -268,8 +268,12 @@ class WinRMClient(object):
                 raise self._translate(error, "connect")
         return self._protocol
 
-    def run(self, name, body, params=None, timeout=None):
-        """Run script ``name`` with ``params``; return its JSON document."""
+    def run(self, name, body, params=None, timeout=None, stdin_params=None):
+        """Run script ``name`` with ``params``; return its JSON document.
+
+        ``stdin_params`` (a dict) is sent as one JSON line on the command's standard input and never
+        appears on the command line; the script reads it from ``$input``.
+        """
         command = encode_command(build_script(name, body, params))
         if len(command) > COMMAND_LINE_LIMIT:
             raise ParameterError("script %s is %d characters encoded, over the Windows command-line limit of %d"
@@ -281,7 +285,10 @@ class WinRMClient(object):
         try:
             shell_id = protocol.open_shell()
             stage = "start the script"
-            command_id = protocol.run_command(shell_id, command)
+            if stdin_params is None:
+                command_id = protocol.run_command(shell_id, command)
+            else:
+                command_id = self._run_with_input(protocol, shell_id, command, stdin_params)
             stage = "read the script's output"
             stdout, stderr, exit_code = self._receive(protocol, shell_id, command_id, name, timeout)
         except CollectionError:
@@ -296,6 +303,19 @@ class WinRMClient(object):
             raise ScriptError("script %s failed on %s (exit code %s): %s" % (name, self.host, exit_code, text),
                               host=self.host, script=name, exit_code=exit_code, stderr=text[-2000:])
         return parse_document(stdout, name, self.host)
+
+    @staticmethod
+    def _run_with_input(protocol, shell_id, command, stdin_params):
+        """Start the command with a pipe for stdin, send the parameters, close stdin.
+
+        As ansible-core's winrm connection plugin does for its module payload: ``console_mode_stdin``
+        off, then WS-Man ``Send`` with ``End="true"`` (pywinrm ``Protocol.send_command_input``). ASCII
+        JSON, so the node's input code page cannot change it.
+        """
+        command_id = protocol.run_command(shell_id, command, console_mode_stdin=False)
+        document = json.dumps(stdin_params, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+        protocol.send_command_input(shell_id, command_id, (document + "\r\n").encode("ascii"), end=True)
+        return command_id
 
     def _receive(self, protocol, shell_id, command_id, name, timeout):
         deadline = self._clock() + timeout

@@ -200,104 +200,189 @@ if ($s) { $r.state = [string]$s.State }
 $r | ConvertTo-Json -Compress -Depth 5
 """
 
+# Native commands (dsa_query.cmd, dsa_control.cmd, msiexec) run where $ErrorActionPreference is 'Continue':
+# in Windows PowerShell 5.1 a line a native command writes to a redirected stderr becomes an error record,
+# which 'Stop' turns into a terminating error before the exit code can be read (PowerShell issue 14273;
+# "Differences between Windows PowerShell 5.1 and PowerShell 7.x"). A function or script block is a scope
+# of its own (about_Scopes), so the preference changes there only; success is judged by exit code and output.
+# Get-Content lines are cast to [string]: in 5.1 they carry PSPath & co., which ConvertTo-Json would write
+# out as objects (PowerShell issues 6458, 6388).
+# Parameters arrive as one JSON document on standard input ($input), as ansible-core's own bootstrap_wrapper.ps1
+# reads its payload, so no secret appears on the powershell.exe command line (process auditing, event 4688).
+
 AGENT_INFO = r"""
 $u = 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall\*'
 $a = Get-ItemProperty $u -ErrorAction SilentlyContinue | Where-Object { $_.DisplayName -like 'Trend Micro Deep Security Agent*' } | Select-Object -First 1
 $s = Get-Service -Name ds_agent -ErrorAction SilentlyContinue
 $c = Get-Service -Name ClusSvc -ErrorAction SilentlyContinue
 $m = Get-ItemProperty 'HKLM:\SOFTWARE\clustersafe\deep_security' -ErrorAction SilentlyContinue
-$q = @{}
 $dq = 'C:\Program Files\Trend Micro\Deep Security Agent\dsa_query.cmd'
+$lines = @()
 if ($a -and (Test-Path $dq)) {
-  & $dq -c GetAgentStatus 2>$null | ForEach-Object { if ($_ -match '^\s*([\w.]+)\s*:\s*(.*)$') { $q[$matches[1]] = $matches[2].Trim() } }
+  $lines = @(& { $ErrorActionPreference = 'Continue'; & $dq -c GetAgentStatus 2>&1 | ForEach-Object { [string]$_ } })
 }
 $r = [ordered]@{ computer = $env:COMPUTERNAME; cluster_service = $null }
 if ($c) { $r.cluster_service = @{ status = [string]$c.Status; start_mode = [string]$c.StartType } }
-$r.agent = @{
-  installed = [bool]$a
-  version = $null
-  product_code = $null
-  service_status = $null
-  agent_state = [string]$q['AgentStatus.agentState']
-  dsm_url = $null
-  policy_id = $null
-  tenant_id = $null
-}
+$r.agent = @{ installed = [bool]$a; version = $null; product_code = $null; service_status = $null
+  status_lines = $lines; recorded_url = $null; recorded_policy_id = $null }
 if ($a) { $r.agent.version = [string]$a.DisplayVersion; $r.agent.product_code = [string]$a.PSChildName }
 if ($s) { $r.agent.service_status = [string]$s.Status }
-if ($m) { $r.agent.dsm_url = [string]$m.DsmUrl; $r.agent.policy_id = [string]$m.PolicyId; $r.agent.tenant_id = [string]$m.TenantId }
+if ($m) { $r.agent.recorded_url = [string]$m.DsmUrl; $r.agent.recorded_policy_id = [string]$m.PolicyId }
+# A reboot the agent's MSI asked for is pending until the boot after the one it was recorded in.
+$boot = [string](Get-CimInstance Win32_OperatingSystem).LastBootUpTime.Ticks
 $cbs = 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\RebootPending'
-$r.reboot_pending = [bool]((Test-Path $cbs) -or ($m -and $m.RebootRequired))
+$r.reboot_pending = [bool]((Test-Path $cbs) -or ($m -and [string]$m.RebootPendingBoot -eq $boot))
 $r | ConvertTo-Json -Compress -Depth 5
 """
 
-# Parameters: url or path, sha256 (optional). Prints the MSI exit code and, on failure, the log tail.
+# Parameters (standard input): url or path, sha256, insecure_download, password. The MSI is downloaded or
+# copied into a new folder whose ACL (set at creation) lets only Administrators and SYSTEM write, hashed
+# there, installed from there and removed (inheritance 3 = ContainerInherit, ObjectInherit; propagation 0 =
+# None). The module's registry key is created only when missing: New-Item -Force on an existing key would
+# drop the activation record beside it. /norestart: without it msiexec /qn restarts the node whenever it
+# needs to (Windows Installer command-line options).
 AGENT_INSTALL = r"""
-$f = [string]$P.path
-if ($P.url) {
-  [Net.ServicePointManager]::SecurityProtocol = [Net.SecurityProtocolType]::Tls12
-  $f = Join-Path $env:TEMP 'clustersafe-agent.msi'
-  Invoke-WebRequest -Uri ([string]$P.url) -OutFile $f -UseBasicParsing
+$P = ConvertFrom-Json -InputObject (@($input) -join "`n")
+$dc = 'C:\Program Files\Trend Micro\Deep Security Agent\dsa_control.cmd'
+function Invoke-Native([string]$exe, [string[]]$av) {
+  $ErrorActionPreference = 'Continue'
+  $o = @(& $exe @av 2>&1 | ForEach-Object { [string]$_ })
+  @{ code = [int]$LASTEXITCODE; out = ($o -join "`n") }
 }
-if (-not (Test-Path -LiteralPath $f)) { throw "installer not found on the node: $f" }
-if ($P.sha256) {
+$pw = @()
+if ($P.password) {
+  if ([string]$P.password -notmatch '^[A-Za-z0-9_.:/@#+~\[\]-]+\z') { throw 'the self-protection password holds a character cmd.exe would interpret' }
+  $pw = @('-p', [string]$P.password)
+}
+$r = @{ exit_code = -1; log_tail = @(); self_protection = 'untouched' }
+if (Test-Path $dc) {
+  $x = Invoke-Native $dc (@('-s', '0') + $pw)
+  $r.self_protection = if ($x.code -eq 0) { 'off' } else { 'failed' }
+  $r.self_protection_output = $x.out
+}
+$acl = New-Object Security.AccessControl.DirectorySecurity
+$acl.SetAccessRuleProtection($true, $false)
+foreach ($sid in 'S-1-5-32-544', 'S-1-5-18') {
+  $id = New-Object Security.Principal.SecurityIdentifier $sid
+  $acl.AddAccessRule((New-Object Security.AccessControl.FileSystemAccessRule($id, 'FullControl', 3, 0, 'Allow')))
+}
+$d = Join-Path $env:SystemRoot ('Temp\clustersafe-' + [guid]::NewGuid().ToString('N'))
+[IO.Directory]::CreateDirectory($d, $acl) | Out-Null
+try {
+  $f = Join-Path $d 'agent.msi'
+  if ($P.url) {
+    [Net.ServicePointManager]::SecurityProtocol = [Net.SecurityProtocolType]::Tls12
+    if ($P.insecure_download) { [Net.ServicePointManager]::ServerCertificateValidationCallback = { $true } }
+    Invoke-WebRequest -Uri ([string]$P.url) -OutFile $f -UseBasicParsing
+  } else {
+    Copy-Item -LiteralPath ([string]$P.path) -Destination $f
+  }
   $h = (Get-FileHash -LiteralPath $f -Algorithm SHA256).Hash
-  if ($h -ne [string]$P.sha256) { throw "SHA-256 of the installer is $h, expected $($P.sha256); nothing was installed" }
-}
-$log = Join-Path $env:TEMP 'clustersafe-agent-msi.log'
-$p = Start-Process -FilePath msiexec.exe -ArgumentList @('/i', "`"$f`"", '/qn', 'ADDLOCAL=ALL', '/l*v', "`"$log`"") -Wait -PassThru
-$tail = @()
-if (@(0, 3010) -notcontains $p.ExitCode -and (Test-Path $log)) { $tail = @(Get-Content -Path $log -Tail 20) }
-if ($p.ExitCode -eq 3010) {
-  New-Item -Path 'HKLM:\SOFTWARE\clustersafe\deep_security' -Force | Out-Null
-  Set-ItemProperty -Path 'HKLM:\SOFTWARE\clustersafe\deep_security' -Name RebootRequired -Value 1
-}
-$u = 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall\*'
-$a = Get-ItemProperty $u -ErrorAction SilentlyContinue | Where-Object { $_.DisplayName -like 'Trend Micro Deep Security Agent*' } | Select-Object -First 1
-$s = Get-Service -Name ds_agent -ErrorAction SilentlyContinue
-$r = @{ exit_code = [int]$p.ExitCode; log_tail = $tail; version = $null; service_status = $null }
-if ($a) { $r.version = [string]$a.DisplayVersion }
-if ($s) { $r.service_status = [string]$s.Status }
-$r | ConvertTo-Json -Compress -Depth 5
-"""
-
-AGENT_REMOVE = r"""
-$u = 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall\*'
-$a = Get-ItemProperty $u -ErrorAction SilentlyContinue | Where-Object { $_.DisplayName -like 'Trend Micro Deep Security Agent*' } | Select-Object -First 1
-$r = @{ exit_code = 0; log_tail = @(); removed = $false }
-if ($a) {
-  $log = Join-Path $env:TEMP 'clustersafe-agent-msi.log'
-  $p = Start-Process -FilePath msiexec.exe -ArgumentList @('/x', [string]$a.PSChildName, '/qn', '/l*v', "`"$log`"") -Wait -PassThru
+  if ($P.sha256 -and $h -ne [string]$P.sha256) { throw "SHA-256 of the installer is $h, expected $($P.sha256); nothing was installed" }
+  $log = Join-Path $d 'msi.log'
+  $p = Start-Process -Wait -PassThru -FilePath msiexec.exe -ArgumentList @('/i', "`"$f`"", '/qn', '/norestart',
+    'ADDLOCAL=ALL', '/l*v', "`"$log`"")
   $r.exit_code = [int]$p.ExitCode
-  if (@(0, 3010) -contains $p.ExitCode) {
+  if (@(0, 3010, 1641) -notcontains $r.exit_code -and (Test-Path $log)) {
+    $r.log_tail = @(Get-Content -LiteralPath $log -Tail 20 | ForEach-Object { [string]$_ })
+  }
+} finally { Remove-Item -LiteralPath $d -Recurse -Force -ErrorAction SilentlyContinue }
+if (@(3010, 1641) -contains $r.exit_code) {
+  $k = 'HKLM:\SOFTWARE\clustersafe\deep_security'
+  if (-not (Test-Path $k)) { New-Item -Path $k -Force | Out-Null }
+  Set-ItemProperty -Path $k -Name RebootPendingBoot -Value ([string](Get-CimInstance Win32_OperatingSystem).LastBootUpTime.Ticks)
+}
+if ($r.self_protection -eq 'off' -and (Test-Path $dc)) { $r.self_protection = if ((Invoke-Native $dc @('-m')).code -eq 0) { 'heartbeat' } else { 'off' } }
+$r | ConvertTo-Json -Compress -Depth 5
+"""
+# Parameters (standard input): password. Exit codes 0, 3010 and 1641 all mean removed (3010/1641 with a
+# reboot pending); /norestart keeps msiexec from restarting the node itself.
+AGENT_REMOVE = r"""
+$P = ConvertFrom-Json -InputObject (@($input) -join "`n")
+$dc = 'C:\Program Files\Trend Micro\Deep Security Agent\dsa_control.cmd'
+$u = 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall\*'
+$a = Get-ItemProperty $u -ErrorAction SilentlyContinue | Where-Object { $_.DisplayName -like 'Trend Micro Deep Security Agent*' } | Select-Object -First 1
+$r = @{ exit_code = 0; log_tail = @(); removed = $false; self_protection = 'untouched'; self_protection_output = '' }
+if ($a) {
+  if (Test-Path $dc) {
+    $av = @('-s', '0')
+    if ($P.password) {
+      if ([string]$P.password -notmatch '^[A-Za-z0-9_.:/@#+~\[\]-]+\z') { throw 'the self-protection password holds a character cmd.exe would interpret' }
+      $av += @('-p', [string]$P.password)
+    }
+    $o = @(& { $ErrorActionPreference = 'Continue'; & $dc @av 2>&1 | ForEach-Object { [string]$_ }; "exit:$LASTEXITCODE" })
+    $r.self_protection = if ($o[-1] -eq 'exit:0') { 'off' } else { 'failed' }
+    $r.self_protection_output = ($o -join "`n")
+  }
+  $log = Join-Path $env:SystemRoot ('Temp\clustersafe-agent-remove-' + [guid]::NewGuid().ToString('N') + '.log')
+  $p = Start-Process -FilePath msiexec.exe -ArgumentList @('/x', [string]$a.PSChildName, '/qn', '/norestart', '/l*v', "`"$log`"") -Wait -PassThru
+  $r.exit_code = [int]$p.ExitCode
+  if (@(0, 3010, 1641) -contains $r.exit_code) {
     $r.removed = $true
-    Remove-Item -Path 'HKLM:\SOFTWARE\clustersafe\deep_security' -Recurse -ErrorAction SilentlyContinue
-  } elseif (Test-Path $log) { $r.log_tail = @(Get-Content -Path $log -Tail 20) }
+    $k = 'HKLM:\SOFTWARE\clustersafe\deep_security'
+    Remove-Item -Path $k -Recurse -ErrorAction SilentlyContinue
+    if ($r.exit_code -ne 0) {
+      New-Item -Path $k -Force | Out-Null
+      Set-ItemProperty -Path $k -Name RebootPendingBoot -Value ([string](Get-CimInstance Win32_OperatingSystem).LastBootUpTime.Ticks)
+    }
+  } elseif (Test-Path $log) { $r.log_tail = @(Get-Content -LiteralPath $log -Tail 20 | ForEach-Object { [string]$_ }) }
+  Remove-Item -LiteralPath $log -ErrorAction SilentlyContinue
 }
 $r | ConvertTo-Json -Compress -Depth 5
 """
 
-# Parameters: dsm_url, policy_id, tenant_id, token (secret: never echoed back).
+# Parameters (standard input): arguments (dsa_control -a's, built and checked by agent.activation_arguments),
+# url and policy_id (recorded), reset, wait (seconds), password. Trend's scripts wait for the agent before
+# activating; this waits, bounded, for ds_agent to be Running. dsa_control -r runs only when the Python side
+# found the agent activated to another manager.
 AGENT_ACTIVATE = r"""
+$P = ConvertFrom-Json -InputObject (@($input) -join "`n")
 $dc = 'C:\Program Files\Trend Micro\Deep Security Agent\dsa_control.cmd'
 if (-not (Test-Path $dc)) { throw "dsa_control not found at $dc; install the agent first" }
-& $dc -r | Out-Null
-$av = @('-a', [string]$P.dsm_url)
-if ($P.policy_id) { $av += "policyid:$($P.policy_id)" }
-if ($P.tenant_id) { $av += "tenantID:$($P.tenant_id)" }
-if ($P.token) { $av += "token:$($P.token)" }
-$out = (& $dc @av 2>&1 | Out-String)
-$code = $LASTEXITCODE
-if ($P.token) { $out = $out.Replace([string]$P.token, '********') }
-if ($code -eq 0) {
-  $k = 'HKLM:\SOFTWARE\clustersafe\deep_security'
-  New-Item -Path $k -Force | Out-Null
-  Set-ItemProperty -Path $k -Name DsmUrl -Value ([string]$P.dsm_url)
-  Set-ItemProperty -Path $k -Name PolicyId -Value ([string]$P.policy_id)
-  Set-ItemProperty -Path $k -Name TenantId -Value ([string]$P.tenant_id)
+$av = @($P.arguments | ForEach-Object { [string]$_ })
+$pw = @()
+if ($P.password) { $pw = @('-p', [string]$P.password) }
+foreach ($x in ($av + $pw)) {
+  if ($x -notmatch '^[A-Za-z0-9_.:/@#+~\[\]-]+\z') { throw 'an argument for dsa_control holds a character cmd.exe would interpret; nothing was run' }
 }
-@{ exit_code = [int]$code; output = $out.Trim() } | ConvertTo-Json -Compress -Depth 5
+function Invoke-Native([string[]]$v) {
+  $ErrorActionPreference = 'Continue'
+  $o = @(& $dc @v 2>&1 | ForEach-Object { [string]$_ })
+  @{ code = [int]$LASTEXITCODE; out = ($o -join "`n") }
+}
+$end = (Get-Date).AddSeconds([int]$P.wait)
+$s = Get-Service -Name ds_agent -ErrorAction SilentlyContinue
+if ($s -and [string]$s.Status -eq 'Stopped') { Start-Service -Name ds_agent -ErrorAction SilentlyContinue }
+while (-not $s -or [string]$s.Status -ne 'Running') {
+  if ((Get-Date) -gt $end) { break }
+  Start-Sleep -Seconds 2
+  $s = Get-Service -Name ds_agent -ErrorAction SilentlyContinue
+}
+$r = @{ exit_code = -1; output = ''; reset = $false; service_status = $null }
+if ($s) { $r.service_status = [string]$s.Status }
+if ($r.service_status -eq 'Running') {
+  if ($P.reset) {
+    $x = Invoke-Native (@('-r') + $pw)
+    $r.reset = $x.code -eq 0
+    $r.output = $x.out + "`n"
+  }
+  $x = Invoke-Native (@('-a') + $av + $pw)
+  $r.exit_code = $x.code
+  $r.output = ($r.output + $x.out).Trim()
+}
+foreach ($x in $av) { if ($x -like 'token:*') { $r.output = $r.output.Replace($x.Substring(6), '********') } }
+if ($r.exit_code -eq 0) {
+  $k = 'HKLM:\SOFTWARE\clustersafe\deep_security'
+  if (-not (Test-Path $k)) { New-Item -Path $k -Force | Out-Null }
+  Set-ItemProperty -Path $k -Name DsmUrl -Value ([string]$P.url)
+  Set-ItemProperty -Path $k -Name PolicyId -Value ([string]$P.policy_id)
+}
+$r | ConvertTo-Json -Compress -Depth 5
 """
+
+# The agent scripts read their parameters from standard input (client.run(..., stdin_params=...)), not
+# from the command line; only the script text travels in the encoded command.
+AGENT_STDIN_SCRIPTS = ("agent_install", "agent_remove", "agent_activate")
 
 # name -> (body, parameters the Python side sends, keys the Python side reads from the document)
 SCRIPTS = {
@@ -307,9 +392,11 @@ SCRIPTS = {
     "nlb_cluster_info": (NLB_INFO, (), ("computer", "installed", "cluster", "nodes", "port_rules")),
     "nlb_node": (NLB_NODE, ("action", "drain_seconds"), ("computer", "action", "state", "host_state")),
     "agent_info": (AGENT_INFO, (), ("computer", "cluster_service", "agent", "reboot_pending")),
-    "agent_install": (AGENT_INSTALL, ("url", "path", "sha256"), ("exit_code", "log_tail", "version", "service_status")),
-    "agent_remove": (AGENT_REMOVE, (), ("exit_code", "log_tail", "removed")),
-    "agent_activate": (AGENT_ACTIVATE, ("dsm_url", "policy_id", "tenant_id", "token"), ("exit_code", "output")),
+    "agent_install": (AGENT_INSTALL, ("url", "path", "sha256", "insecure_download", "password"),
+                      ("exit_code", "log_tail", "self_protection")),
+    "agent_remove": (AGENT_REMOVE, ("password",), ("exit_code", "log_tail", "removed", "self_protection")),
+    "agent_activate": (AGENT_ACTIVATE, ("arguments", "url", "policy_id", "reset", "wait", "password"),
+                       ("exit_code", "output", "reset", "service_status")),
 }
 
 

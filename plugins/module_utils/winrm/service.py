@@ -12,6 +12,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import (
+    CollectionError,
+    ParameterError,
     WaitTimeoutError,
 )
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.window_id import validate_window_id
@@ -128,47 +130,129 @@ def nlb_node(client, state, drain_timeout=10, force=False, check_mode=False):
 
 # --- Deep Security Agent ------------------------------------------------------------------------
 
+def _agent_step(client, name, params, desired, host, timeout=None):
+    """Run an agent script with its parameters on standard input; every message it can raise is
+    scrubbed of the token, the self-protection password and URL user info / query strings."""
+    try:
+        document = client.run(name, scripts.body(name), {}, timeout=timeout, stdin_params=params)
+    except CollectionError as error:
+        secrets = agent.desired_secrets(desired)
+        error.message = agent.scrub(error.message, secrets)
+        error.args = (error.message,)
+        error.details = dict((key, agent.scrub(value, secrets) if isinstance(value, str) else value)
+                             for key, value in error.details.items())
+        raise
+    return document
+
+
+def _agent_info(client, host=None):
+    return agent.agent_facts(_run(client, "agent_info"), host)
+
+
 def ds_agent(client, desired, check_mode=False, install_timeout=1800):
-    agent.validate(desired)
-    facts = _run(client, "agent_info")
+    desired = dict(desired)
+    if desired.get("activation_url") is None and desired.get("dsm_url") is not None:
+        desired["activation_url"] = desired["dsm_url"]
+    agent.validate(desired, install_timeout)
+    warnings = []
+    if desired.get("state") == "present" and desired.get("version") and not desired.get("installer_url") \
+            and not desired.get("installer_path") and desired.get("activation_url"):
+        desired["installer_url"] = agent.installer_url_for(desired["activation_url"], desired["version"])
+    facts = _agent_info(client)
     plan = agent.plan_agent(facts, desired)
     agent.check_interlock(facts, plan["actions"], desired.get("allow_running_cluster_service"))
     host = facts.get("computer")
+    installing = [action for action in plan["actions"] if action in ("install", "upgrade")]
+    if installing and not desired.get("installer_sha256"):
+        if not desired.get("allow_unverified_installer"):
+            raise ParameterError("installer_sha256 is required to %s the agent on %s: the node installs only an MSI "
+                                 "with that SHA-256 (see docs/windows.md for how to get it), or set "
+                                 "allow_unverified_installer=true to accept an unchecked installer"
+                                 % (installing[0], host))
+        warnings.append("installing the agent on %s without installer_sha256: the MSI is not checked "
+                        "(allow_unverified_installer=true)" % host)
+    if desired.get("installer_validate_certs") is False and installing and not desired.get("installer_sha256"):
+        raise ParameterError("installer_validate_certs=false needs installer_sha256: the digest is then what "
+                             "authenticates the download")
     result = dict(changed=bool(plan["actions"]), actions=plan["actions"], computer=host,
                   previous_version=plan["before"]["version"], version=plan["after"]["version"],
-                  reboot_required=bool(facts.get("reboot_pending")), msi_exit_code=None,
-                  agent=plan["before"], diff=dict(before=plan["before"], after=plan["after"]))
+                  reboot_required=facts["reboot_pending"], msi_exit_code=None, self_protection=None,
+                  agent=plan["before"], diff=dict(before=plan["before"], after=plan["after"]), warnings=warnings)
     if not plan["actions"] or check_mode:
+        if result["reboot_required"]:
+            warnings.append("%s has a reboot pending" % host)
         return result
+    password = desired.get("self_protection_password")
+    reboot_codes = []
     for action in plan["actions"]:
         if action in ("install", "upgrade"):
-            outcome = _run(client, "agent_install", dict(url=desired.get("installer_url"),
-                                                         path=desired.get("installer_path"),
-                                                         sha256=desired.get("installer_sha256")),
-                           timeout=install_timeout)
-            result["msi_exit_code"] = outcome.get("exit_code")
-            result["reboot_required"] = agent.interpret_msi(outcome, action, host) or result["reboot_required"]
-            installed = agent.parse_version(outcome.get("version"))
-            if installed != agent.parse_version(desired["version"]):
-                raise ScriptError(
-                    "the installer given for %s installed agent version %s, not the requested %s; check that "
-                    "installer_url/installer_path points at build %s" % (
-                        host, agent.display_version(outcome.get("version")), desired["version"], desired["version"]),
-                    host=host, installed_version=agent.display_version(outcome.get("version")))
+            params = dict(url=desired.get("installer_url"), path=desired.get("installer_path"),
+                          sha256=desired.get("installer_sha256"), password=password,
+                          insecure_download=desired.get("installer_validate_certs") is False)
+            done = agent.outcome(_agent_step(client, "agent_install", params, desired, host, install_timeout),
+                                 "agent_install", host, ("exit_code", "log_tail"))
         elif action == "uninstall":
-            outcome = _run(client, "agent_remove", timeout=install_timeout)
-            result["msi_exit_code"] = outcome.get("exit_code")
-            result["reboot_required"] = agent.interpret_msi(outcome, action, host) or result["reboot_required"]
-        elif action == "activate":
-            outcome = _run(client, "agent_activate", dict(dsm_url=desired["dsm_url"], policy_id=desired.get("policy_id"),
-                                                          tenant_id=desired.get("tenant_id"),
-                                                          token=desired.get("token")))
-            if int(outcome.get("exit_code", -1)) != 0:
-                raise ScriptError("activation of the agent on %s against %s failed (dsa_control exit code %s): %s"
-                                  % (host, desired["dsm_url"], outcome.get("exit_code"), outcome.get("output")),
-                                  host=host, exit_code=outcome.get("exit_code"))
-    final = _run(client, "agent_info")
+            done = agent.outcome(_agent_step(client, "agent_remove", dict(password=password), desired, host,
+                                             install_timeout), "agent_remove", host, ("exit_code", "log_tail"))
+        else:
+            continue
+        result["msi_exit_code"] = done["exit_code"]
+        result["self_protection"] = done.get("self_protection")
+        try:
+            if agent.interpret_msi(done, action, host):
+                reboot_codes.append(done["exit_code"])
+        except agent.MsiError as error:
+            if done.get("self_protection") == "failed":
+                error.message += ("\nAgent self-protection could not be turned off before msiexec (dsa_control -s 0: "
+                                  "%s); give self_protection_password, or turn self-protection off in the manager's "
+                                  "policy" % agent.scrub(done.get("self_protection_output"), agent.desired_secrets(desired)))
+                error.args = (error.message,)
+            raise
+        if done.get("self_protection") == "failed":
+            warnings.append("agent self-protection on %s could not be turned off (wrong or missing "
+                            "self_protection_password?); msiexec succeeded anyway" % host)
+    if "activate" in plan["actions"]:
+        params = dict(arguments=agent.activation_arguments(desired), url=desired["activation_url"],
+                      policy_id=desired.get("policy_id"), reset=plan["reset"], wait=agent.ACTIVATION_WAIT,
+                      password=password)
+        done = agent.outcome(_agent_step(client, "agent_activate", params, desired, host,
+                                         agent.ACTIVATION_WAIT + 300), "agent_activate", host, ("exit_code", "output"))
+        if done["exit_code"] != 0:
+            left = agent.agent_summary(_agent_info(client, host))
+            if done.get("service_status") != "Running":
+                why = ("the ds_agent service was %s after %ss, so dsa_control was not run"
+                       % (done.get("service_status") or "missing", agent.ACTIVATION_WAIT))
+            else:
+                why = "dsa_control -a exit code %s: %s" % (done["exit_code"], agent.scrub(
+                    done.get("output"), agent.desired_secrets(desired)))
+            raise agent.ActivationError(
+                "activation of the agent on %s against %s failed (%s); the agent was left %s%s. Check that the node "
+                "reaches the manager on that port and that agent-initiated activation is allowed, then run again"
+                % (host, agent.redact_url(desired["activation_url"]), why,
+                   "activated to %s" % left["dsm_url"] if left["activated"] else "not activated",
+                   " (it was reset from its previous manager)" if done.get("reset") else ""),
+                host=host, exit_code=done["exit_code"], agent=left, reset=bool(done.get("reset")),
+                actions_done=[action for action in plan["actions"] if action != "activate"])
+    final = _agent_info(client, host)
     after = agent.agent_summary(final)
+    if installing and not agent.same_version(final["agent"]["version"], agent.normalise_version(desired["version"])):
+        raise ScriptError(
+            "the installer given for %s installed agent version %s, not the requested %s; check that "
+            "installer_url/installer_path points at build %s" % (
+                host, after["version"], desired["version"], desired["version"]),
+            host=host, installed_version=after["version"])
+    if "activate" in plan["actions"] and not after["activated"]:
+        raise agent.ActivationError(
+            "dsa_control -a reported success on %s, but dsa_query -c GetAgentStatus shows no manager (dsmUrl); the "
+            "agent is not activated: check the manager's Computers page and the agent's connectivity" % host,
+            host=host, agent=after)
+    reboot = bool(reboot_codes) or final["reboot_pending"]
+    if reboot_codes:
+        warnings.append(agent.reboot_warning(host, reboot_codes[-1]))
+    elif reboot:
+        warnings.append("%s has a reboot pending" % host)
     result.update(agent=after, version=after["version"], diff=dict(before=plan["before"], after=after),
-                  reboot_required=result["reboot_required"] or bool(final.get("reboot_pending")))
+                  reboot_required=reboot)
+    result["msg"] = "%s: Deep Security Agent %s -> %s%s" % (
+        host, plan["before"]["version"] or "none", after["version"] or "none", ", reboot pending" if reboot else "")
     return result

@@ -75,8 +75,13 @@ def _node(node, wsfc=None, node_id=None):
     return {"name": node["name"], "address": node["address"], "wsfc": wsfc, "node_id": node_id,
             "clussvc": "Running" if wsfc else None, "paused": False, "drain_status": "NotInitiated",
             "nlb": None, "nlb_state": None,
-            "agent": {"version": None, "activated": False, "dsm_url": None, "policy_id": None, "tenant_id": None,
-                      "reboot_required": False, "driver_loaded": False}}
+            "agent": _no_agent()}
+
+
+def _no_agent(reboot_required=False):
+    return {"version": None, "activated": False, "dsm_url": None, "policy_id": None, "tenant_id": None,
+            "reboot_required": reboot_required, "driver_loaded": False, "self_protection": False,
+            "self_protection_password": None, "recorded_url": None, "recorded_policy_id": None}
 
 
 # Get-ClusterQuorum on Windows Server 2016 and later: QuorumType Majority whatever the witness; the witness
@@ -102,6 +107,8 @@ class WindowsModel(object):
         self.path = os.path.join(world.state_dir, "windows-state.json")
         self.faults = {}
         self.counters = {}
+        self.command_lines = {}
+        self.script_text = ""
         self.state = None
         if os.path.exists(self.path):
             try:
@@ -132,9 +139,15 @@ class WindowsModel(object):
         if faults.get("clear"):
             self.faults = {}
         for key in ("timeout_next", "malformed_next", "slow_ms", "msi_exit_next", "script_error_next",
-                    "no_rejoin_next", "node", "marker"):
+                    "no_rejoin_next", "node", "marker", "activation_fail_next"):
             if key in faults:
                 self.faults[key] = faults[key]
+        # {"self_protection": {"WEB3": "password"}}: turn agent self-protection on for a node, with the
+        # password "Local override requires password" sets in the manager's policy ("" for none)
+        for node_name, password in (faults.get("self_protection") or {}).items():
+            agent = self.state["nodes"][node_name]["agent"]
+            agent.update(self_protection=True, self_protection_password=password or None)
+            self.save()
         return {"faults": dict(self.faults)}
 
     def _fault_applies(self, node=None, marker=None):
@@ -171,7 +184,8 @@ class WindowsModel(object):
                for name, farm in self.state["nlb"].items()}
         agents = {name: {"version": dash_version(node["agent"]["version"]) if node["agent"]["version"] else None,
                          "activated": node["agent"]["activated"], "policy_id": node["agent"]["policy_id"],
-                         "reboot_required": node["agent"]["reboot_required"]}
+                         "reboot_required": node["agent"]["reboot_required"],
+                         "self_protection": node["agent"].get("self_protection", False)}
                   for name, node in self.state["nodes"].items()}
         failovers = self.state["failovers"]
         return {"clusters": clusters, "nlb": nlb, "agents": agents, "failovers": failovers,
@@ -254,15 +268,23 @@ class WindowsModel(object):
 
     # --- scripts ---------------------------------------------------------------------------------
 
-    def execute(self, name, marker, params):
-        """Run script ``marker`` on node ``name``; return its JSON document."""
+    def execute(self, name, marker, params, script=None):
+        """Run script ``marker`` on node ``name``; return its JSON document. ``script`` is the text the
+        node received: the agent model reads the msiexec and dsa_control arguments it would run."""
         handler = getattr(self, "script_" + marker, None)
         if handler is None:
             raise ScriptFailure("The term '%s' is not recognized as the name of a cmdlet, function, script file, "
                                 "or operable program." % marker)
+        self.script_text = script or ""
         result = handler(self.node(name), params or {})
         self.save()
         return result
+
+    def record_command_line(self, node, command_line):
+        """The last command lines a node was given (in memory): tests check that no secret is on them."""
+        lines = self.command_lines.setdefault(node, [])
+        lines.append(command_line)
+        del lines[:-50]
 
     def _service(self, node):
         if not node["wsfc"]:
@@ -416,20 +438,33 @@ class WindowsModel(object):
         return {"computer": node["name"], "action": action, "state": node["nlb_state"],
                 "host_state": self._nlb_host_state(node)}
 
+    # --- the agent -------------------------------------------------------------------------------
+    # What the real node would answer, from Trend's tools and Windows Installer as documented (see
+    # docs/windows.md, "The Deep Security Agent"): GetAgentStatus lines carry dsmUrl once activated;
+    # msiexec /qn without /norestart restarts the node itself when it needs to; self-protection blocks
+    # msiexec until dsa_control -s 0 (with -p <password> when one is set) turns it off.
+
+    CMD_METACHARACTERS = re.compile(r"[&|<>^%!\"(),;\s]")
+
+    def _agent_status_lines(self, agent):
+        if not agent["version"]:
+            return []
+        lines = ["", "AgentStatus.agentState: %s" % ("green" if agent["activated"] else "inactive")]
+        if agent["activated"]:
+            lines.append("AgentStatus.dsmUrl: %s" % agent["dsm_url"])
+        return lines
+
     def script_agent_info(self, node, params):
         agent = node["agent"]
         doc = {"computer": node["name"], "cluster_service": self._service(node),
                "reboot_pending": agent["reboot_required"]}
         info = {"installed": bool(agent["version"]), "version": None, "product_code": None, "service_status": None,
-                "agent_state": "", "dsm_url": None, "policy_id": None, "tenant_id": None}
+                "status_lines": self._agent_status_lines(agent), "recorded_url": agent.get("recorded_url"),
+                "recorded_policy_id": agent.get("recorded_policy_id")}
         if agent["version"]:
             info.update(version=msi_version(agent["version"]),
                         product_code="{6D8A3A5C-%s}" % hashlib.md5(agent["version"].encode()).hexdigest()[:12].upper(),
                         service_status="Running")
-            if agent["activated"]:
-                info.update(agent_state="green", dsm_url=agent["dsm_url"],
-                            policy_id=str(agent["policy_id"]) if agent["policy_id"] is not None else "",
-                            tenant_id=agent["tenant_id"] or "")
         doc["agent"] = info
         return doc
 
@@ -440,6 +475,39 @@ class WindowsModel(object):
             return int(code)
         return 0
 
+    def _msiexec_line(self):
+        for line in self.script_text.splitlines():
+            if "msiexec.exe" in line and "-ArgumentList" in line:
+                return line
+        return ""
+
+    def _turn_self_protection_off(self, agent, params):
+        """dsa_control -s 0 [-p password], if the script runs it; returns the state it reports."""
+        if not agent["version"]:
+            return "untouched"
+        if "@('-s', '0')" not in self.script_text:
+            return "not run"
+        wanted = agent.get("self_protection_password")
+        if wanted and params.get("password") != wanted:
+            return "failed"
+        agent["self_protection"] = False
+        return "off"
+
+    def _msi_outcome(self, node, code, action):
+        """Exit code as msiexec would give it, and a reboot when the command line lets it reboot."""
+        agent = node["agent"]
+        if code in (3010, 1641):
+            agent["reboot_required"] = True
+            if "'/norestart'" not in self._msiexec_line():
+                # "If no reboot options are specified, the installer restarts the computer whenever
+                # necessary without displaying any prompt" (Windows Installer command-line options)
+                self.state["events"].append({"event": "node.rebooted", "host_name": node["name"],
+                                             "cause": "msiexec %s without /norestart" % action})
+                self.blip(node["name"], "reboot by msiexec")
+                agent["reboot_required"] = False
+                return 1641
+        return code
+
     def script_agent_install(self, node, params):
         source = params.get("url") or params.get("path") or ""
         # the last version-looking part of the URL or path (an IP address in the host looks like one too)
@@ -448,61 +516,89 @@ class WindowsModel(object):
         if not found or dash_version(found[-1]) not in known:
             if params.get("url"):
                 raise ScriptFailure("The remote server returned an error: (404) Not Found.")
-            raise ScriptFailure("installer not found on the node: %s" % source)
+            raise ScriptFailure("Cannot find path '%s' because it does not exist." % source)
         version = dash_version(found[-1])
         digest = lab_msi_sha256(version)
         if params.get("sha256") and params["sha256"].upper() != digest:
             raise ScriptFailure("SHA-256 of the installer is %s, expected %s; nothing was installed"
                                 % (digest, params["sha256"]))
-        code = self._msi_exit(node["name"])
         agent = node["agent"]
-        if code not in (0, 3010):
+        protection = self._turn_self_protection_off(agent, params)
+        code = self._msi_exit(node["name"])
+        if agent.get("self_protection") and code == 0:
+            code = 1603
+        if code not in (0, 3010, 1641):
             tail = ["MSI (s) (A4:B8) [10:21:07:115]: Product: Trend Micro Deep Security Agent -- Installation failed.",
                     "MSI (s) (A4:B8) [10:21:07:116]: Windows Installer installed the product. Product Name: Trend "
                     "Micro Deep Security Agent. Product Version: %s. Installation success or error status: %d."
                     % (msi_version(version), code)]
-            return {"exit_code": code, "log_tail": tail, "version": msi_version(agent["version"]) if agent["version"] else None,
-                    "service_status": "Running" if agent["version"] else None}
+            if agent.get("self_protection"):
+                tail.insert(0, "CustomAction returned: Removal or modification of this application is prohibited "
+                               "by its security settings.")
+            return {"exit_code": code, "log_tail": tail, "self_protection": protection,
+                    "self_protection_output": "Error: password required" if protection == "failed" else ""}
         upgrade = bool(agent["version"])
         agent["version"] = version
-        if code == 3010:
-            agent["reboot_required"] = True
+        code = self._msi_outcome(node, code, "upgrade" if upgrade else "install")
         self.blip(node["name"], "agent upgrade" if upgrade else "agent install")
-        return {"exit_code": code, "log_tail": [], "version": msi_version(version), "service_status": "Running"}
+        if protection == "off" and "@('-m')" in self.script_text:
+            # the heartbeat lets the manager send its policy again, self-protection included
+            protection = "heartbeat"
+            if agent["activated"]:
+                agent["self_protection"] = True
+        return {"exit_code": code, "log_tail": [], "self_protection": protection, "self_protection_output": ""}
 
     def script_agent_remove(self, node, params):
         agent = node["agent"]
         if not agent["version"]:
-            return {"exit_code": 0, "log_tail": [], "removed": False}
+            return {"exit_code": 0, "log_tail": [], "removed": False, "self_protection": "untouched"}
+        protection = self._turn_self_protection_off(agent, params)
         code = self._msi_exit()
-        if code not in (0, 3010):
+        if agent.get("self_protection") and code == 0:
+            code = 1603
+        if code not in (0, 3010, 1641):
             return {"exit_code": code, "log_tail": ["MSI (s): Removal failed, error status: %d." % code],
-                    "removed": False}
-        node["agent"] = {"version": None, "activated": False, "dsm_url": None, "policy_id": None, "tenant_id": None,
-                         "reboot_required": code == 3010, "driver_loaded": False}
+                    "removed": False, "self_protection": protection}
+        node["agent"] = _no_agent()
+        code = self._msi_outcome(node, code, "uninstall")
         self.blip(node["name"], "agent uninstall")
         self.state["events"].append({"event": "agent.removed", "host_name": node["name"]})
         self.world.publish("agent.removed", host_name=node["name"])
-        return {"exit_code": code, "log_tail": [], "removed": True}
+        return {"exit_code": code, "log_tail": [], "removed": True, "self_protection": protection}
 
     def script_agent_activate(self, node, params):
         agent = node["agent"]
         if not agent["version"]:
             raise ScriptFailure("dsa_control not found at C:\\Program Files\\Trend Micro\\Deep Security Agent"
                                 "\\dsa_control.cmd; install the agent first")
-        url = params.get("dsm_url") or ""
-        if not re.match(r"^dsm://[^/:\s]+:\d+/?$", url):
-            return {"exit_code": 1, "output": "Invalid manager URL"}
-        policy = params.get("policy_id")
-        agent.update(activated=True, dsm_url=url, policy_id=int(policy) if policy not in (None, "") else None,
-                     tenant_id=params.get("tenant_id") or None)
+        arguments = [str(item) for item in params.get("arguments") or []]
+        if any(self.CMD_METACHARACTERS.search(item) for item in arguments):
+            # what the script refuses; were it passed on, cmd.exe would run whatever follows an '&'
+            raise ScriptFailure("an argument for dsa_control holds a character cmd.exe would interpret; nothing "
+                                "was run")
+        output = []
+        reset = False
+        if params.get("reset"):
+            agent.update(activated=False, dsm_url=None, policy_id=None, tenant_id=None)
+            self.state["events"].append({"event": "agent.reset", "host_name": node["name"]})
+            output.append("Agent reset.")
+            reset = True
+        url = arguments[0] if arguments else ""
+        options = dict(item.split(":", 1) for item in arguments[1:] if ":" in item)
+        if self.take_fault("activation_fail_next") or not re.match(r"^dsm://[^/:\s]+:\d+/?$", url):
+            output.append("Attempting to connect to %s\nUnable to connect to the manager." % url)
+            return {"exit_code": 2, "output": "\n".join(output), "reset": reset, "service_status": "Running"}
+        policy = options.get("policyid")
+        agent.update(activated=True, dsm_url=url, policy_id=int(policy) if policy else None,
+                     tenant_id=options.get("tenantID"), recorded_url=params.get("url"),
+                     recorded_policy_id=str(params.get("policy_id")) if params.get("policy_id") else "")
         self.blip(node["name"], "agent activation")
         self.state["events"].append({"event": "agent.activated", "host_name": node["name"],
-                                     "policy_id": agent["policy_id"]})
+                                     "policy_id": agent["policy_id"], "reset": reset})
         self.world.publish("agent.activated", host_name=node["name"], agent_version=dash_version(agent["version"]),
                            policy_id=agent["policy_id"], dsm_url=url)
-        return {"exit_code": 0, "output": "HTTP Status: 200 - OK\nResponse:\nAttempting to connect to %s\n"
-                                          "Command session completed." % url}
+        output.append("HTTP Status: 200 - OK\nResponse:\nAttempting to connect to %s\nCommand session completed." % url)
+        return {"exit_code": 0, "output": "\n".join(output), "reset": reset, "service_status": "Running"}
 
     # --- window records in the node's registry (scripts node_window_record[_info]) -----------------
     # The part of HKLM\SOFTWARE\clustersafe\maintenance_windows the scripts touch, per node:

@@ -2,9 +2,12 @@
 
 One listener per node and port; HTTP with Basic auth, HTTPS with Basic or NTLM (pyspnego acceptor).
 Every request is ``POST /wsman`` with a SOAP envelope; the actions handled are shell Create,
-Command, Receive, Signal and Delete. A Command must be ``powershell ... -EncodedCommand <base64 of
+Command, Send, Receive, Signal and Delete. A Command must be ``powershell ... -EncodedCommand <base64 of
 UTF-16-LE>``; the script's first line is the marker ``# clustersafe:<name>`` and its parameters are the
-JSON here-string assigned to ``$P``. The model answers; the reply carries the JSON on stdout, or a
+JSON here-string assigned to ``$P`` or, for a script that reads ``$input``, the JSON document sent on
+standard input (``Send``, stream ``stdin``): such a script blocks, as powershell.exe does, until its
+standard input is closed (``End="true"``), and Receive answers operation-timeout faults until then.
+The model answers; the reply carries the JSON on stdout, or a
 CLIXML error on stderr with exit code 1, as Windows PowerShell does.
 """
 import base64
@@ -35,6 +38,7 @@ OPERATION_TIMEOUT_FAULT = 2150858793
 ENCODED = re.compile(r"-e(?:ncodedcommand|nc|c)?\s+([A-Za-z0-9+/=]+)", re.IGNORECASE)
 MARKER = re.compile(r"^# clustersafe:([a-z_]+)")
 PARAMS = re.compile(r"^\$P = @'\n(.*?)\n'@", re.MULTILINE | re.DOTALL)
+STDIN_READER = re.compile(r"^\$P = ConvertFrom-Json -InputObject \(@\(\$input\)", re.MULTILINE)
 
 
 def clixml_error(text):
@@ -200,10 +204,23 @@ def make_handler(node_name, model, world, credentials, shells, tls):
                 arguments = body.findtext("rsp:CommandLine/rsp:Arguments", "", NS) or ""
                 command_id = str(uuid.uuid4()).upper()
                 commands[command_id] = self._run(("%s %s" % (command, arguments)).strip())
+                model.record_command_line(node_name, ("%s %s" % (command, arguments)).strip())
                 model.count(node_name, "command", commands[command_id].get("marker"))
                 return 200, envelope(SHELL + "CommandResponse", message_id,
                                      "<rsp:CommandResponse><rsp:CommandId>%s</rsp:CommandId></rsp:CommandResponse>"
                                      % command_id)
+            if action == SHELL + "Send":
+                stream = body.find("rsp:Send/rsp:Stream", NS)
+                command_id = stream.get("CommandId") if stream is not None else None
+                result = commands.get(command_id)
+                if result is None or stream.get("Name") != "stdin":
+                    return 500, fault(message_id, "Sender", "unknown CommandId %s" % command_id, 2150858843)
+                if result.get("awaiting_input"):
+                    result["input"] += base64.b64decode(stream.text or "")
+                    if (stream.get("End") or "").lower() == "true":
+                        commands[command_id] = self._execute(result["marker"], result["script"],
+                                                             result["input"].decode("utf-8", "replace"))
+                return 200, envelope(SHELL + "SendResponse", message_id, "<rsp:SendResponse/>")
             if action == SHELL + "Receive":
                 model.count(node_name, "receive")
                 stream = body.find("rsp:Receive/rsp:DesiredStream", NS)
@@ -211,7 +228,7 @@ def make_handler(node_name, model, world, credentials, shells, tls):
                 result = commands.get(command_id)
                 if result is None:
                     return 500, fault(message_id, "Sender", "unknown CommandId %s" % command_id, 2150858843)
-                if result.get("hang"):
+                if result.get("hang") or result.get("awaiting_input"):
                     time.sleep(0.3)
                     return 500, fault(message_id, "Receiver", "The WS-Management service cannot complete the "
                                       "operation within the time specified in OperationTimeout.",
@@ -258,11 +275,17 @@ def make_handler(node_name, model, world, credentials, shells, tls):
                         "stderr": clixml_error("This simulated node only runs the clustersafe.deep_security "
                                                "scripts (no '# clustersafe:<name>' marker on the first line).")}
             name = marker.group(1)
+            if STDIN_READER.search(script):
+                # the script reads its parameters from standard input: it runs once that is closed
+                return {"awaiting_input": True, "marker": name, "script": script, "input": b""}
             params_match = PARAMS.search(script)
+            return self._execute(name, script, params_match.group(1) if params_match else "{}")
+
+        def _execute(self, name, script, document):
             try:
-                params = json.loads(params_match.group(1)) if params_match else {}
+                params = json.loads(document) if document.strip() else {}
             except ValueError:
-                return {"stdout": b"", "exit_code": 1, "marker": name,
+                return {"stdout": b"", "exit_code": 1, "marker": name, "script": script,
                         "stderr": clixml_error("ConvertFrom-Json : Invalid JSON primitive.")}
             if model.take_fault("timeout_next", node_name, name):
                 return {"hang": True, "marker": name}
@@ -270,7 +293,7 @@ def make_handler(node_name, model, world, credentials, shells, tls):
                 return {"stdout": b"", "exit_code": 1, "marker": name,
                         "stderr": clixml_error("Access is denied. (simulated fault)")}
             try:
-                document = model.execute(node_name, name, params)
+                document = model.execute(node_name, name, params, script=script)
             except ScriptFailure as error:
                 return {"stdout": b"", "exit_code": 1, "marker": name, "stderr": clixml_error(str(error))}
             stdout = json.dumps(document, separators=(",", ":")).encode("utf-8") + b"\r\n"

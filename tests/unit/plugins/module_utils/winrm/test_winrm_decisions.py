@@ -1,4 +1,4 @@
-"""Pure decisions: WSFC node plans, NLB plans, agent plans and the MS-02 interlock."""
+"""Pure decisions: WSFC node plans and NLB plans (the agent's are in test_winrm_agent.py)."""
 import pytest
 
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import (
@@ -6,8 +6,8 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors i
     NotFoundError,
     ParameterError,
 )
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import agent, nlb, wsfc
-from winrm_fakes import agent_document, mscs_document, nlb_document
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import nlb, wsfc
+from winrm_fakes import mscs_document, nlb_document
 
 
 def facts(**kwargs):
@@ -134,89 +134,3 @@ def test_nlb_refusals():
         nlb.plan_nlb(nfacts(states={"WEB2": "Stopped"}), "drainstopped")
     assert "WEB2 (Stopped)" in error.value.message
     assert nlb.plan_nlb(nfacts(states={"WEB2": "Stopped"}), "drainstopped", force=True)["action"] == "drainstop"
-
-
-# --- agent --------------------------------------------------------------------------------------
-
-URL = "https://dsm:4119/software/agent/Windows/x86_64/20.0.1-690/agent.msi"
-
-
-def desired(**kwargs):
-    base = dict(state="present", version=None, installer_url=None, installer_sha256=None, installer_path=None,
-                dsm_url=None, policy_id=None, tenant_id=None, token=None, reactivate=False,
-                allow_running_cluster_service=False)
-    base.update(kwargs)
-    return base
-
-
-def test_versions_compare_across_spellings():
-    assert agent.parse_version("20.0.1.690") == agent.parse_version("20.0.1-690")
-    assert agent.parse_version("20.0.1-3180") > agent.parse_version("20.0.1-690")
-    assert agent.display_version("20.0.1.690") == "20.0.1-690"
-
-
-@pytest.mark.parametrize("have, want, actions", [
-    (None, dict(version="20.0.1-690", installer_url=URL), ["install"]),
-    (None, dict(version="20.0.1-690", installer_url=URL, dsm_url="dsm://dsm:4120/", policy_id=3), ["install", "activate"]),
-    ("20.0.1.690", dict(version="20.0.1-690", installer_url=URL), []),
-    ("20.0.1.690", dict(version="20.0.1-3180", installer_url=URL), ["upgrade"]),
-    ("20.0.1.690", dict(), []),
-    ("20.0.1.690", dict(dsm_url="dsm://dsm:4120/"), ["activate"]),
-    ("20.0.1.690", dict(state="absent"), ["uninstall"]),
-    (None, dict(state="absent"), []),
-])
-def test_plan_agent(have, want, actions):
-    assert agent.plan_agent(agent_document(have), desired(**want))["actions"] == actions
-
-
-def test_activation_is_idempotent_and_follows_policy_changes():
-    current = agent_document("20.0.1.690", activated=True, dsm_url="dsm://dsm:4120/", policy_id=3)
-    assert agent.plan_agent(current, desired(dsm_url="dsm://dsm:4120/", policy_id=3))["actions"] == []
-    assert agent.plan_agent(current, desired(dsm_url="dsm://dsm:4120/", policy_id=4))["actions"] == ["activate"]
-    assert agent.plan_agent(current, desired(dsm_url="dsm://dsm:4120/", reactivate=True))["actions"] == ["activate"]
-
-
-@pytest.mark.parametrize("have, want, words", [
-    (None, dict(), "give version"),
-    (None, dict(version="20.0.1-690"), "installer_url"),
-    ("20.0.1.3180", dict(version="20.0.1-690", installer_url=URL), "downgrades"),
-])
-def test_plan_agent_refusals(have, want, words):
-    with pytest.raises(ParameterError) as error:
-        agent.plan_agent(agent_document(have), desired(**want))
-    assert words in error.value.message
-
-
-@pytest.mark.parametrize("want, words", [
-    (dict(installer_url="http://dsm/agent.msi"), "https://"),
-    (dict(installer_sha256="abc"), "installer_sha256"),
-    (dict(dsm_url="https://dsm:4119/"), "dsm://"),
-    (dict(reactivate=True), "reactivate=true needs dsm_url"),
-    (dict(policy_id=3), "give dsm_url"),
-    (dict(version="latest"), "version"),
-])
-def test_validate(want, words):
-    with pytest.raises(ParameterError) as error:
-        agent.validate(desired(**want))
-    assert words in error.value.message
-
-
-def test_interlock_ms02():
-    running = agent_document(None)
-    with pytest.raises(InterlockError) as error:
-        agent.check_interlock(running, ["install"])
-    assert "MS-02" in error.value.message and "mscs_node state=stopped" in error.value.message
-    assert error.value.details["rule"] == "MS-02"
-    agent.check_interlock(running, ["install"], allow_running_cluster_service=True)
-    agent.check_interlock(running, [])
-    agent.check_interlock(agent_document(None, service="Stopped"), ["install"])
-    agent.check_interlock(agent_document(None, service=None), ["install"])
-
-
-def test_interpret_msi():
-    assert agent.interpret_msi({"exit_code": 0}, "install", "n") is False
-    assert agent.interpret_msi({"exit_code": 3010}, "install", "n") is True
-    with pytest.raises(agent.MsiError) as error:
-        agent.interpret_msi({"exit_code": 1603, "log_tail": ["line a", "line b"]}, "install", "n")
-    assert "1603 (fatal error during installation)" in error.value.message and "line b" in error.value.message
-    assert error.value.details["msi_exit_code"] == 1603

@@ -69,7 +69,7 @@ def test_nlb_node_runs_and_checks_the_state():
 
 
 def desired(**kwargs):
-    base = dict(state="present", version="20.0.1-690", installer_url=URL, installer_sha256=None, installer_path=None,
+    base = dict(state="present", version="20.0.1-690", installer_url=URL, installer_sha256="A" * 64, installer_path=None,
                 dsm_url="dsm://dsm:4120/", policy_id=3, tenant_id=None, token="T0KEN-secret", reactivate=False,
                 allow_running_cluster_service=False)
     base.update(kwargs)
@@ -104,11 +104,11 @@ def test_ds_agent_check_mode_and_install_flow():
 
 def test_ds_agent_wrong_build_from_the_installer_fails():
     client = FakeClient({
-        "agent_info": agent_document(None, service=None),
+        "agent_info": [agent_document(None, service=None), agent_document("20.0.1.3180", service=None)],
         "agent_install": {"exit_code": 0, "log_tail": [], "version": "20.0.1.3180", "service_status": "Running"},
     })
     with pytest.raises(ScriptError) as error:
-        service.ds_agent(client, desired(dsm_url=None, policy_id=None))
+        service.ds_agent(client, desired(dsm_url=None, policy_id=None, token=None))
     assert "installed agent version 20.0.1-3180, not the requested 20.0.1-690" in error.value.message
 
 

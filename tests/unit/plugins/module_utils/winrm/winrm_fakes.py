@@ -7,8 +7,8 @@ class FakeClient(object):
         self.answers = {name: list(items) if isinstance(items, list) else [items] for name, items in answers.items()}
         self.calls = []
 
-    def run(self, name, body, params=None, timeout=None):
-        self.calls.append((name, params))
+    def run(self, name, body, params=None, timeout=None, stdin_params=None):
+        self.calls.append((name, params if stdin_params is None else stdin_params))
         queue = self.answers[name]
         answer = queue.pop(0) if len(queue) > 1 else queue[0]
         if isinstance(answer, Exception):
@@ -38,12 +38,20 @@ def mscs_document(me="SQL-NODE1", states=None, owners=None, service="Running", g
     return document
 
 
-def agent_document(version=None, service="Running", activated=False, dsm_url=None, policy_id=None):
-    return {"computer": "SQL-NODE1", "reboot_pending": False,
+def agent_document(version=None, service="Running", activated=False, dsm_url=None, policy_id=None,
+                   reboot_pending=False):
+    """``agent_info`` as the script prints it: GetAgentStatus lines, and the module's own record."""
+    lines = []
+    if version:
+        lines = ["AgentStatus.agentState: %s" % ("green" if activated else "inactive")]
+        if activated:
+            lines.append("AgentStatus.dsmUrl: %s" % (dsm_url or "dsm://dsm:4120/"))
+    return {"computer": "SQL-NODE1", "reboot_pending": reboot_pending,
             "cluster_service": {"status": service, "start_mode": "Automatic"} if service else None,
             "agent": {"installed": bool(version), "version": version, "product_code": "{X}" if version else None,
-                      "service_status": "Running" if version else None, "agent_state": "green" if activated else "",
-                      "dsm_url": dsm_url, "policy_id": str(policy_id) if policy_id else None, "tenant_id": None}}
+                      "service_status": "Running" if version else None, "status_lines": lines,
+                      "recorded_url": dsm_url if activated else None,
+                      "recorded_policy_id": str(policy_id) if policy_id else None}}
 
 
 def nlb_document(me="WEB1", states=None, installed=True, clustered=True):
