@@ -9,7 +9,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import ParameterError
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.rules import general, nlb, vsphere, wsfc
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.rules import general, nlb, versions, vsphere, wsfc
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.rules.facts import SEVERITIES, gather, plan_of
 
 RULES = (
@@ -47,8 +47,33 @@ def summarize(findings, checked=RULE_IDS):
             "blocked": by_severity["blocker"] > 0}
 
 
+FACT_OPTIONS = ("vsphere_clusters", "failover_nodes", "nlb_nodes", "dsm_computers", "firewall_rules")
+
+
+def validate(raw_facts, raw_plan):
+    """Input that cannot be judged is refused with the parameter named, before any rule runs."""
+    for name in FACT_OPTIONS:
+        value = (raw_facts or {}).get(name)
+        if value is None:
+            continue
+        items = value.get("results", value) if isinstance(value, dict) else value
+        if not isinstance(items, (dict, list)) or (isinstance(items, list) and not all(isinstance(i, dict) for i in items)):
+            raise ParameterError("%s must be the registered result of the matching info module (a dict) or a list of "
+                                 "dicts; got %s" % (name, type(value).__name__), parameter=name)
+    plan = raw_plan or {}
+    target = plan.get("agent_version")
+    if target and versions.parse(target) is None:
+        raise ParameterError("agent_version %r is not a Deep Security Agent version such as 20.0.1-690" % (target,),
+                             parameter="agent_version")
+    for item in plan.get("other_clusters") or []:
+        if not isinstance(item, dict) or not item.get("name"):
+            raise ParameterError("every item of other_clusters needs a name (and optionally a kind), e.g. "
+                                 "{name: ORA-RAC1, kind: Oracle RAC}; got %r" % (item,), parameter="other_clusters")
+
+
 def assess(raw_facts, raw_plan=None, skip_rules=None):
-    """Facts (as ``cluster_assess`` takes them) + plan -> ``{findings, summary}``."""
+    """Facts (as ``cluster_assess`` takes them) + plan -> ``{findings, summary, facts}``."""
+    validate(raw_facts, raw_plan)
     skip = set()
     for rule_id in skip_rules or []:
         wanted = str(rule_id).strip().upper()
