@@ -128,9 +128,9 @@ def escape_html(value):
 def escape_md(value):
     """One Markdown table cell: no line breaks, no table or code syntax, no raw HTML."""
     text = _text(value).replace("\r", " ").replace("\n", " ")
-    for char in "\\`*_[]|<>#":
+    for char in "\\`*_[]|#":
         text = text.replace(char, "\\" + char)
-    return text
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _evidence_text(evidence):
