@@ -81,8 +81,9 @@ def failover_clusters(value):
     unplaced = []
     for raw in _results(value):
         item = _clean(raw)
-        computer = item.get("computer") or item.get("_host") or (raw.get("item") if isinstance(raw.get("item"), str) else None)
-        if _unreachable(item) or not computer:
+        computer = item.get("computer") or (raw.get("item") if isinstance(raw.get("item"), str) else None)
+        # A failed read (also one registered with failed_when: false) carries no computer of its own.
+        if _unreachable(item) or not item.get("computer"):
             unplaced.append(dict(computer=computer, error=item.get("msg") or "no result"))
             continue
         cluster = item.get("cluster") if isinstance(item.get("cluster"), dict) else None

@@ -68,17 +68,21 @@ def nlb_01(facts, plan):
 
 
 def _heartbeat_bypass(facts, computer):
-    """(incoming, outgoing) heartbeat bypass assigned to the computer, or None when rules are unknown."""
+    """((incoming, outgoing) heartbeat bypass assigned to the computer, IDs of assigned rules that were
+    not gathered), or None when the rules or the assignments are unknown altogether."""
     rules = facts["firewall_rules"]
     assigned = computer.get("firewall_rule_ids")
     if rules is None or assigned is None:
         return None
     directions = set()
+    unread = []
     for rule_id in assigned:
         rule = rules.get(rule_id)
-        if rule and is_heartbeat_exclusion(rule):
+        if rule is None:
+            unread.append(rule_id)
+        elif is_heartbeat_exclusion(rule):
             directions.add(rule.get("direction"))
-    return ("incoming" in directions, "outgoing" in directions)
+    return ("incoming" in directions, "outgoing" in directions), unread
 
 
 def nlb_02(facts, plan):
@@ -103,10 +107,17 @@ def nlb_02(facts, plan):
                                "the firewall rules of NLB node %s were not gathered, so the heartbeat bypass cannot be "
                                "confirmed" % name, evidence, fix))
             continue
-        if all(bypass):
+        directions, unread = bypass
+        if all(directions):
             continue
-        missing = [d for d, present in zip(("incoming", "outgoing"), bypass) if not present]
-        evidence["missing_directions"] = missing
+        missing = [d for d, present in zip(("incoming", "outgoing"), directions) if not present]
+        evidence.update(missing_directions=missing, unread_rule_ids=unread)
+        if unread:
+            out.append(finding("NLB-02", "warning", subject,
+                               "no gathered rule bypasses the NLB heartbeat (%s) on NLB node %s, and %d assigned rule(s) "
+                               "were not read (name them in assess_firewall_rule_names)" % (", ".join(missing), name, len(unread)),
+                               evidence, fix))
+            continue
         severity = "warning" if mode == "Tap" else "blocker"
         out.append(finding("NLB-02", severity, subject,
                            "the Firewall is %s on NLB node %s (%s) without the NLB heartbeat bypass (%s): the farm's "

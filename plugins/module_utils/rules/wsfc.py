@@ -214,9 +214,15 @@ def ms_04(facts, plan):
                 out.append(finding("MS-04", "blocker", subject, "firewall rule(s) %s on %s deny the cluster heartbeat (UDP %d)"
                                    % (", ".join(str(r.get("name")) for r in denies), name, HEARTBEAT_PORT), evidence, fix))
             elif not passes:
+                unread = [i for i in assigned if i not in rules]
+                evidence.update(unread_rule_ids=unread)
                 out.append(finding("MS-04", "warning", subject,
-                                   "the Deep Security firewall is %s on %s and no assigned rule lets the cluster heartbeat "
-                                   "(UDP %d) through" % (state or "of unknown state", name, HEARTBEAT_PORT), evidence, fix))
+                                   "the Deep Security firewall is %s on %s and no %sassigned rule lets the cluster heartbeat "
+                                   "(UDP %d) through%s" % (state or "of unknown state", name, "gathered " if unread else "",
+                                                           HEARTBEAT_PORT,
+                                                           "; %d assigned rule(s) were not read (name them in "
+                                                           "assess_firewall_rule_names)" % len(unread) if unread else ""),
+                                   evidence, fix))
     return out
 
 

@@ -102,3 +102,10 @@ def test_gen01_failover_node_that_is_also_an_nlb_host():
 
 def test_gen01_nothing_declared():
     assert run(only="GEN-01") == []
+
+
+def test_nlb02_unread_assigned_rules_make_it_a_warning_not_a_blocker():
+    # rule 99 is assigned but was not gathered: it might be the user's own heartbeat bypass
+    facts = change(healthy(), WEB2 + ".firewall_rule_ids", [99])
+    [item] = run(facts, only="NLB-02")
+    assert item["severity"] == "warning" and item["evidence"]["unread_rule_ids"] == [99]

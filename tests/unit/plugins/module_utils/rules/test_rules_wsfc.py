@@ -131,3 +131,10 @@ def test_ms05_guest_that_is_no_cluster_node():
 def test_grouping_ignores_order_and_loop_wrappers():
     facts = change(healthy(), "failover_nodes", {"results": list(reversed(wsfc_nodes()["results"]))})
     assert run(facts) == []
+
+
+def test_ms04_unread_assigned_rule_is_named():
+    facts = change(healthy(), "dsm_computers.computers.1.firewall_rule_ids", [77])
+    [item] = run(facts, only="MS-04")
+    assert item["severity"] == "warning" and item["evidence"]["unread_rule_ids"] == [77]
+    assert "assess_firewall_rule_names" in item["message"]
