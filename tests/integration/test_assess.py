@@ -172,3 +172,14 @@ def test_report_loads_in_a_real_browser(default_report):
     screenshot = os.path.join(OUTPUT, "assessment.png")
     shot = _browse(page, "--screenshot=%s" % screenshot, "--window-size=1280,2200", "--hide-scrollbars")
     assert shot.returncode == 0 and os.path.getsize(screenshot) > 10000, shot.stderr[-3000:]
+
+
+def test_browser_check_sees_console_errors(tmp_path):
+    """The console check above can fail: a page that logs an error and throws is caught."""
+    if _chromium() is None:
+        pytest.skip("chromium is not installed (tools/install-deps.sh installs Debian's chromium)")
+    page = tmp_path / "broken.html"
+    page.write_text('<!DOCTYPE html><html><body><p>x</p><script>console.error("broken page");'
+                    "notDefinedAnywhere();</script></body></html>")
+    messages = console_messages(_browse(str(page), "--dump-dom").stderr)
+    assert any("broken page" in line for line in messages) and any("Uncaught" in line for line in messages)

@@ -139,6 +139,20 @@ def _evidence_text(evidence):
     return "; ".join("%s: %s" % (name, _text(evidence[name])) for name in sorted(evidence))
 
 
+def _quorum_text(quorum):
+    if not isinstance(quorum, dict) or not quorum:
+        return None
+    witness = quorum.get("quorum_resource")
+    return "%s%s" % (quorum.get("quorum_type") or "type unknown", " (witness: %s)" % witness if witness else "")
+
+
+def _dsm_cells(node, *fields):
+    """DSM columns of a node; "-" where the DSM has no such computer (no agent to judge)."""
+    if node["dsm"]["in_dsm"] is False:
+        return ["-" for _field in fields]
+    return [node["dsm"][field] for field in fields]
+
+
 # -- Markdown ----------------------------------------------------------------------------------------
 
 def markdown(doc):
@@ -180,19 +194,21 @@ def markdown(doc):
                     dsva.get("ha_restart_disabled"), host["dsm_vms"])))
     for cluster in view["failover_clusters"]:
         lines += ["", "## Failover cluster %s" % escape_md(cluster["name"]), "",
+                  "Quorum: %s; heartbeat networks: %s" % (escape_md(_quorum_text(cluster["quorum"])),
+                                                          escape_md(cluster["heartbeat_networks"])), "",
                   "| Node | State | Cluster service | Roles owned | Agent | In DSM | Firewall |", "|---|---|---|---|---|---|---|"]
         for node in cluster["nodes"]:
             lines.append("| %s |" % " | ".join(escape_md(v) for v in (
                 node["name"], node["state"], node["cluster_service"], node["roles"], node["agent_version"] or "none",
-                node["dsm"]["in_dsm"], node["dsm"]["firewall"])))
+                node["dsm"]["in_dsm"], _dsm_cells(node, "firewall")[0])))
     for cluster in view["nlb_clusters"]:
         lines += ["", "## NLB cluster %s (%s, %s)" % (escape_md(cluster["name"]), escape_md(cluster["ip_address"]),
                                                       escape_md(cluster["mode"])), "",
                   "| Node | State | Agent | Intrusion Prevention | Firewall | Engine mode |", "|---|---|---|---|---|---|"]
         for node in cluster["nodes"]:
-            lines.append("| %s |" % " | ".join(escape_md(v) for v in (
-                node["name"], node["state"], node["dsm"]["agent_version"] or "none", node["dsm"]["intrusion_prevention"],
-                node["dsm"]["firewall"], node["dsm"]["network_engine_mode"])))
+            lines.append("| %s |" % " | ".join(escape_md(v) for v in [node["name"], node["state"], node["dsm"]["agent_version"]
+                                                                       or "none"] + _dsm_cells(
+                node, "intrusion_prevention", "firewall", "network_engine_mode")))
     return "\n".join(lines) + "\n"
 
 
@@ -206,7 +222,7 @@ vertical-align:top}th{background:#f0f0f0}.counts span{display:inline-block;margi
 border-radius:4px;font-weight:bold}.blocker{background:#fdd;color:#900}.warning{background:#fff3cd;color:#7a5200}
 .info{background:#e7f1ff;color:#084298}.ok{background:#e6f4ea;color:#1e6b34}.bad{background:#fdd;color:#900}
 .grid td{text-align:center}.grid td.host{text-align:left;font-weight:bold}.muted{color:#777}
-td.sev{font-weight:bold;text-transform:uppercase;font-size:.85em}
+td.sev{font-weight:bold;text-transform:uppercase;font-size:.85em}td.rule{white-space:nowrap}
 """
 
 
@@ -222,7 +238,7 @@ def _findings_html(findings):
     for item in findings:
         rows.append('<tr class="finding" data-rule="%s" data-severity="%s">%s%s%s%s%s%s</tr>' % (
             escape_html(item["id"]), escape_html(item["severity"]),
-            _cell(item["severity"], "sev " + item["severity"]), _cell(item["id"]), _cell(item["subject"]),
+            _cell(item["severity"], "sev " + item["severity"]), _cell(item["id"], "rule"), _cell(item["subject"]),
             _cell(item["message"]), _cell(_evidence_text(item["evidence"])), _cell(item["remedy"])))
     rows.append("</tbody></table>")
     return "\n".join(rows)
@@ -268,13 +284,14 @@ def _vsphere_html(cluster):
 
 def _failover_html(cluster):
     out = ['<h2>Failover cluster %s</h2>' % escape_html(cluster["name"]),
-           '<p>Quorum: %s; heartbeat networks: %s</p>' % (escape_html(cluster["quorum"]), escape_html(cluster["heartbeat_networks"])),
+           '<p>Quorum: %s; heartbeat networks: %s</p>' % (escape_html(_quorum_text(cluster["quorum"])),
+                                                          escape_html(cluster["heartbeat_networks"])),
            '<table><thead><tr><th>Node</th><th>State</th><th>Cluster service</th><th>Roles owned</th><th>Agent</th>'
            '<th>In DSM</th><th>Firewall</th><th>Intrusion Prevention</th></tr></thead><tbody>']
     for node in cluster["nodes"]:
-        out.append("<tr>%s</tr>" % "".join(_cell(v) for v in (
+        out.append("<tr>%s</tr>" % "".join(_cell(v) for v in [
             node["name"], node["error"] or node["state"], node["cluster_service"], node["roles"] or "none (standby)",
-            node["agent_version"] or "none", node["dsm"]["in_dsm"], node["dsm"]["firewall"], node["dsm"]["intrusion_prevention"])))
+            node["agent_version"] or "none", node["dsm"]["in_dsm"]] + _dsm_cells(node, "firewall", "intrusion_prevention")))
     out.append("</tbody></table>")
     out.append("<p>Roles: %s</p>" % escape_html(["%s on %s (%s)" % (r["name"], r["owner_node"], r["state"]) for r in cluster["roles"]]))
     return "\n".join(out)
@@ -287,11 +304,11 @@ def _nlb_html(cluster):
            '<table><thead><tr><th>Node</th><th>State</th><th>Priority</th><th>Agent</th><th>Intrusion Prevention</th>'
            '<th>Firewall</th><th>Engine mode</th></tr></thead><tbody>']
     for node in cluster["nodes"]:
-        ips = node["dsm"]["intrusion_prevention"]
+        ips, firewall, mode = _dsm_cells(node, "intrusion_prevention", "firewall", "network_engine_mode")
         out.append("<tr>%s%s%s%s%s%s%s</tr>" % (
             _cell(node["name"]), _cell(node["error"] or node["state"]), _cell(node["priority"]),
-            _cell(node["dsm"]["agent_version"] or "none"), _cell(ips, "bad" if ips not in (None, "off") else None),
-            _cell(node["dsm"]["firewall"]), _cell(node["dsm"]["network_engine_mode"])))
+            _cell(node["dsm"]["agent_version"] or "none"), _cell(ips, "bad" if ips not in (None, "off", "-") else None),
+            _cell(firewall), _cell(mode)))
     out.append("</tbody></table>")
     return "\n".join(out)
 

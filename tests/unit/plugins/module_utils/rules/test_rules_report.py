@@ -40,6 +40,13 @@ def test_html_is_self_contained_and_lists_findings():
     assert page.count('class="finding"') == 1 and 'data-rule="NLB-01"' in page
     assert "Host \\ DSVA" in page and "dsva-esx-1" in page and "pinned" in page
     assert "Failover cluster SQLCLU01" in page and "NLB cluster WEBFARM" in page
+    assert "NodeAndFileShareMajority (witness: File Share Witness)" in page
+
+
+def test_nodes_without_a_dsm_computer_show_no_module_state():
+    facts = change(healthy(), "dsm_computers", {"computers": []})
+    text = report.render(_assessment(facts))[1]["markdown"]
+    assert "| WEB1 | Converged | none | - | - | - |" in text
 
 
 def test_html_escapes_every_gathered_value():
