@@ -36,7 +36,7 @@ def key(name):
     """Host names compare without case and without the domain (``SQL-NODE1.corp`` is ``sql-node1``)."""
     if name is None:
         return None
-    return str(name).strip().lower().split(".")[0]
+    return str(name).strip().lower().split(".", 1)[0]
 
 
 def as_list(value):

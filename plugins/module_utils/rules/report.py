@@ -168,8 +168,8 @@ def markdown(doc):
     if doc["findings"]:
         lines += ["| Severity | Rule | Subject | Finding | Remedy |", "|---|---|---|---|---|"]
         for item in doc["findings"]:
-            lines.append("| %s | %s | %s | %s | %s |" % tuple(escape_md(item[k]) for k in
-                                                            ("severity", "id", "subject", "message", "remedy")))
+            cells = [escape_md(item[k]) for k in ("severity", "id", "subject", "message", "remedy")]
+            lines.append("| %s |" % " | ".join(cells))
     else:
         lines.append("No findings.")
     lines += ["", "## Per rule", "", "| Rule | Blockers | Warnings | Info |", "|---|---|---|---|"]
@@ -206,9 +206,9 @@ def markdown(doc):
                                                       escape_md(cluster["mode"])), "",
                   "| Node | State | Agent | Intrusion Prevention | Firewall | Engine mode |", "|---|---|---|---|---|---|"]
         for node in cluster["nodes"]:
-            lines.append("| %s |" % " | ".join(escape_md(v) for v in [node["name"], node["state"], node["dsm"]["agent_version"]
-                                                                       or "none"] + _dsm_cells(
-                node, "intrusion_prevention", "firewall", "network_engine_mode")))
+            values = [node["name"], node["state"], node["dsm"]["agent_version"] or "none"]
+            values += _dsm_cells(node, "intrusion_prevention", "firewall", "network_engine_mode")
+            lines.append("| %s |" % " | ".join(escape_md(v) for v in values))
     return "\n".join(lines) + "\n"
 
 
@@ -299,8 +299,8 @@ def _failover_html(cluster):
 
 def _nlb_html(cluster):
     out = ['<h2>NLB cluster %s</h2>' % escape_html(cluster["name"]),
-           '<p>Virtual IP %s, mode %s, port rules %s</p>' % (escape_html(cluster["ip_address"]), escape_html(cluster["mode"]),
-                                                           escape_html(cluster["port_rules"])),
+           '<p>Virtual IP %s, mode %s, port rules %s</p>' % (
+               escape_html(cluster["ip_address"]), escape_html(cluster["mode"]), escape_html(cluster["port_rules"])),
            '<table><thead><tr><th>Node</th><th>State</th><th>Priority</th><th>Agent</th><th>Intrusion Prevention</th>'
            '<th>Firewall</th><th>Engine mode</th></tr></thead><tbody>']
     for node in cluster["nodes"]:

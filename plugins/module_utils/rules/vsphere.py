@@ -170,8 +170,8 @@ def vs_04(facts, plan):
             if _left_behind(record, plan):
                 out.append(finding("VS-04", "warning", "%s/%s" % (cluster.get("name"), host.get("name")),
                                    "host %s carries the evacuation record of window %s (since %s) and no such window is "
-                                   "running: its VMs may not be back" % (host.get("name"), record.get("window"),
-                                                                        record.get("since")),
+                                   "running: its VMs may not be back"
+                                   % (host.get("name"), record.get("window"), record.get("since")),
                                    {"evacuation": record}, RECOVER))
     return out
 

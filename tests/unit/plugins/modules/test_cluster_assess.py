@@ -42,7 +42,7 @@ def test_findings_and_summary(monkeypatch, capsys):
 
 
 def test_check_mode_is_the_same(monkeypatch, capsys):
-    normal, _ = run_module(monkeypatch, capsys, healthy())
+    normal, _failed = run_module(monkeypatch, capsys, healthy())
     checked, failed = run_module(monkeypatch, capsys, dict(healthy(), _ansible_check_mode=True))
     assert not failed and checked["findings"] == normal["findings"] and checked["changed"] is False
 
