@@ -183,3 +183,12 @@ def test_browser_check_sees_console_errors(tmp_path):
                     "notDefinedAnywhere();</script></body></html>")
     messages = console_messages(_browse(str(page), "--dump-dom").stderr)
     assert any("broken page" in line for line in messages) and any("Uncaught" in line for line in messages)
+
+
+@pytest.mark.lab
+def test_unknown_inventory_group_is_refused_before_anything_is_read(lab, tmp_path):
+    result = run_playbook(lab, ASSESS, "-i", LAB_INVENTORY, "-e", "assess_report_dir=%s" % tmp_path,
+                          "-e", '{"assess_failover_groups": ["sql_clustr"]}')
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 and "sql_clustr" in output and "known groups:" in output and "sql_cluster" in output
+    assert "Read the vSphere clusters" not in output and not os.listdir(str(tmp_path))

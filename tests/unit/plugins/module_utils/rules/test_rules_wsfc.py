@@ -138,3 +138,10 @@ def test_ms04_unread_assigned_rule_is_named():
     [item] = run(facts, only="MS-04")
     assert item["severity"] == "warning" and item["evidence"]["unread_rule_ids"] == [77]
     assert "assess_firewall_rule_names" in item["message"]
+
+
+def test_a_node_read_with_failed_when_false_keeps_its_error():
+    # the role registers node reads with failed_when: false: no computer of its own, the loop item and msg
+    facts = change(healthy(), NODE2, {"failed": False, "msg": "WinRM timed out", "item": "SQL-NODE2", "changed": False})
+    [item] = run(facts, only="MS-01")
+    assert item["subject"] == "SQLCLU01/SQL-NODE2" and "WinRM timed out" in item["message"]
