@@ -44,6 +44,13 @@ def nlb_01(facts, plan):
         out.append(finding("NLB-01", "blocker", "agent_version " + str(target),
                            "the planned agent version %s is older than 10.0 Update 5 (10.0.0-2548), the first to support "
                            "NLB" % target, {"target": target, "minimum": versions.display(versions.NLB01_MIN)}, ROLLOUT))
+    for cluster in facts["nlb_clusters"]:
+        for member in cluster["members"].values():
+            if member.get("error"):
+                out.append(finding("NLB-01", "warning", _subject(cluster, member.get("computer")),
+                                   "NLB host %s could not be read (%s), so its cluster and agent are unknown"
+                                   % (member.get("computer"), member["error"]), {"error": member["error"]},
+                                   remedy("module", "nlb_cluster_info", "check the host's WinRM access")))
     for cluster, name in nodes:
         computer = computer_for(facts, name)
         if not has_agent(computer):

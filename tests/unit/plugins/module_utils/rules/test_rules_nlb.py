@@ -109,3 +109,9 @@ def test_nlb02_unread_assigned_rules_make_it_a_warning_not_a_blocker():
     facts = change(healthy(), WEB2 + ".firewall_rule_ids", [99])
     [item] = run(facts, only="NLB-02")
     assert item["severity"] == "warning" and item["evidence"]["unread_rule_ids"] == [99]
+
+
+def test_nlb01_unreadable_host_is_a_finding():
+    facts = change(healthy(), "nlb_nodes.2", {"failed": True, "msg": "401 Unauthorized", "item": "WEB3"})
+    [item] = run(facts, only="NLB-01")
+    assert item["severity"] == "warning" and "401 Unauthorized" in item["message"] and "WEB3" in item["subject"]
