@@ -3,6 +3,7 @@ docs/lab.md, changing the lab makes the matching findings appear, and the HTML r
 browser (Debian's chromium, headless) without console errors and shows the findings."""
 import json
 import os
+import re
 import shutil
 import ssl
 import subprocess
@@ -101,6 +102,9 @@ def test_changing_the_lab_makes_the_matching_findings_appear(lab, default_report
         result, document = assess(lab, report_dir)
         assert result.returncode == 0, (result.stdout + result.stderr)[-5000:]   # no blocker: the run passes
         assert found(document) == [("warning", "VS-05", "Web-Cluster")]
+        # the same lab assessed again: the same report, so nothing changes
+        again, _document = assess(lab, report_dir)
+        assert again.returncode == 0 and re.search(r"localhost\s+: ok=\d+\s+changed=0 ", again.stdout), again.stdout[-3000:]
 
         # a pin undone, a DSVA moved onto another host's, Intrusion Prevention on for an NLB node
         undone = run_playbook(lab, os.path.join(HELPERS, "pin.yml"), "-e", '{"pin_clusters": ["Web-Cluster"]}',
