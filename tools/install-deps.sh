@@ -5,7 +5,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 need_apt=()
 # With ShellCheck installed, ansible-test's shellcheck sanity test runs instead of being skipped.
-for package in golang-go golang-github-vmware-govmomi-dev shellcheck; do
+# Chromium (headless) loads the assessment's HTML report in tests/integration/test_assess.py.
+for package in golang-go golang-github-vmware-govmomi-dev shellcheck chromium; do
   dpkg -s "$package" >/dev/null 2>&1 || need_apt+=("$package")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
