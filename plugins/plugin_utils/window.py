@@ -251,6 +251,7 @@ def window_report(kind, window, started, ended, plan, steps, before=None, after=
     before_nodes = dict((_lower(node.get("name")), node) for node in (before or {}).get("nodes") or [])
     after_nodes = dict((_lower(node.get("name")), node) for node in (after or {}).get("nodes") or [])
     agents_after = (after or {}).get("agents") or {}
+    reboots = (after or {}).get("reboots") or {}
     for entry in plan.get("nodes") or []:
         own_steps = [dict(step) for step in steps if step.get("node") == entry["host"]]
         # a step ends where the next one of the same node begins: one clock reading for both
@@ -274,6 +275,8 @@ def window_report(kind, window, started, ended, plan, steps, before=None, after=
             "state_after": (after_nodes.get(_lower(entry.get("computer"))) or {}).get("state"),
             "vm": entry.get("vm"), "vsphere_cluster": entry.get("vsphere_cluster"),
             "left": (failed_by_host.get(entry["host"]) or {}).get("left"),
+            # msiexec 3010/1641: the install succeeded, the node needs a reboot the window did not do
+            "reboot_required": bool(reboots.get(entry["host"])),
             "steps": [dict((key, step.get(key)) for key in ("step", "start", "end", "result", "message"))
                       for step in own_steps],
         })
@@ -302,6 +305,7 @@ def window_report(kind, window, started, ended, plan, steps, before=None, after=
         "groups_before": (before or {}).get("groups") or [], "groups_after": (after or {}).get("groups") or [],
         "nodes": nodes,
         "summary": {"result": result, "nodes": len(nodes), "changed": counts.get("changed", 0),
+                    "reboot_required": len([node for node in nodes if node["reboot_required"]]),
                     "skipped": counts.get("skipped", 0), "failed": counts.get("failed", 0),
                     "not_started": counts.get("not started", 0) + counts.get("incomplete", 0),
                     "blockers": len(plan.get("blockers") or [])},
@@ -347,6 +351,10 @@ def report_markdown(report):
         lines.append("| %s | %s | %s | %s | %s | %s |" % (
             _cell(node.get("host")), _cell(node.get("outcome")), _cell(node.get("agent_before") or "none"),
             _cell(node.get("agent_after") or "none"), _cell(node.get("state_before")), _cell(node.get("state_after"))))
+    pending = [node.get("host") for node in report.get("nodes") or [] if node.get("reboot_required")]
+    if pending:
+        lines += ["", "Reboot pending (msiexec 3010/1641; the window never reboots a cluster node): %s"
+                  % ", ".join(_cell(host) for host in pending)]
     for node in report.get("nodes") or []:
         if not node.get("steps"):
             continue
