@@ -50,4 +50,5 @@ class FilterModule(object):
             "window_drs_report": _filter(window.drs_report),
             "window_plan_line": _filter(window.plan_line),
             "window_blocker_line": _filter(window.blocker_line),
+            "window_finding_line": _filter(window.finding_line),
         }

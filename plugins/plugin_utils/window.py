@@ -123,7 +123,7 @@ def _drs_records(vsphere):
 
 
 def plan_wsfc_rollout(hosts, cluster, node_facts, window, vsphere=None, vm_names=None, order=None,
-                      require_all_nodes_online=True):
+                      require_all_nodes_online=True, findings=None):
     """The ordered plan of a failover-cluster agent window, and what blocks it before any change.
 
     hosts: the inventory hosts of the rollout, in inventory order.
@@ -133,6 +133,7 @@ def plan_wsfc_rollout(hosts, cluster, node_facts, window, vsphere=None, vm_names
     vsphere: ``vsphere_cluster_info`` (None when the nodes are not vSphere VMs);
     vm_names: inventory host -> VM name in vCenter (defaults to the host's computer name).
     order: an explicit node order (inventory host names) overriding the computed one.
+    findings: the assessment's findings (cluster_assess) for this window; blockers among them block it.
     """
     if not hosts:
         raise WindowPlanError("the rollout has no nodes: set wsfc_agent_rollout_nodes to the inventory hosts "
@@ -219,8 +220,14 @@ def plan_wsfc_rollout(hosts, cluster, node_facts, window, vsphere=None, vm_names
             blockers.append(_blocker(name, "DRS of %s is held by window %s since %s (%s)" % (
                 name, record.get("window"), record.get("since"), record.get("owner")),
                 "wait for that window, or run clustersafe.deep_security.recover if it is not running"))
+    for finding in findings or []:
+        if finding.get("severity") == "blocker":
+            blockers.append(_blocker(finding.get("subject"), "%s: %s" % (finding.get("id"), finding.get("message")),
+                                     finding.get("remedy")))
     return {"window": window, "cluster": cluster_name, "order": [entry["host"] for entry in entries if entry["maintain"]],
-            "nodes": entries, "drs_clusters": sorted(drs_clusters), "blockers": blockers}
+            "nodes": entries, "drs_clusters": sorted(drs_clusters), "blockers": blockers,
+            "findings": [dict((key, finding.get(key)) for key in ("id", "severity", "subject", "message", "remedy"))
+                         for finding in findings or [] if finding.get("severity") != "blocker"]}
 
 
 # --- what a window left behind -------------------------------------------------------------------------
@@ -298,7 +305,8 @@ def window_report(kind, window, started, ended, plan, steps, before=None, after=
     return {
         "schema": REPORT_SCHEMA, "kind": kind, "window": window, "result": result, "check_mode": bool(check_mode),
         "started": started, "ended": ended, "cluster": plan.get("cluster"), "order": plan.get("order") or [],
-        "blockers": plan.get("blockers") or [], "failure": failure, "stopped_early": stopped_early or None,
+        "blockers": plan.get("blockers") or [], "findings": plan.get("findings") or [],
+        "failure": failure, "stopped_early": stopped_early or None,
         "failed_nodes": [dict((key, item.get(key)) for key in ("node", "step", "message", "left", "put_back_error"))
                          for item in failed_nodes or []],
         "drs": list(drs or []),
@@ -338,6 +346,13 @@ def report_markdown(report):
         lines += ["## Blockers (nothing was changed)", "", "| Subject | Problem | Remedy |", "|---|---|---|"]
         lines += ["| %s | %s | %s |" % (_cell(item.get("subject")), _cell(item.get("message")), _cell(item.get("remedy")))
                   for item in report["blockers"]]
+        lines.append("")
+    if report.get("findings"):
+        lines += ["## Findings of the preflight assessment", "", "| Rule | Severity | Subject | Finding | Remedy |",
+                  "|---|---|---|---|---|"]
+        lines += ["| %s | %s | %s | %s | %s |" % (_cell(item.get("id")), _cell(item.get("severity")), _cell(item.get("subject")),
+                                                 _cell(item.get("message")), _cell(item.get("remedy")))
+                  for item in report["findings"]]
         lines.append("")
     if report.get("drs"):
         lines += ["## DRS", "", "| vSphere cluster | Before | During | After | Record left |", "|---|---|---|---|---|"]
@@ -411,3 +426,8 @@ def plan_line(entry):
 
 def blocker_line(blocker):
     return "BLOCKER %s: %s (remedy: %s)" % (blocker.get("subject"), blocker.get("message"), blocker.get("remedy"))
+
+
+def finding_line(finding):
+    return "%s %s %s: %s (remedy: %s)" % (str(finding.get("severity") or "").upper(), finding.get("id"),
+                                        finding.get("subject"), finding.get("message"), finding.get("remedy"))

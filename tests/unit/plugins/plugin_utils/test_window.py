@@ -211,3 +211,25 @@ def test_drs_report_before_during_after():
 def test_stats_summary_is_flat():
     stats = window.summary_for_stats(window.window_report("k", "CHG1", "a", "b", _plan(), [], check_mode=True))
     assert stats["window"] == "CHG1" and stats["result"] == "planned" and stats["nodes"] == 3
+
+
+def test_assessment_blockers_block_and_its_warnings_reach_the_report():
+    findings = [{"id": "MS-01", "severity": "blocker", "subject": "SQL-NODE2", "message": "agent 7.5 is older than 8.0 SP1",
+                 "remedy": "wsfc_agent_rollout", "evidence": {}},
+                {"id": "MS-04", "severity": "warning", "subject": "SQLCLU01", "message": "cannot confirm the heartbeat allow",
+                 "remedy": "dsm_firewall_rule", "evidence": {}}]
+    plan = window.plan_wsfc_rollout(HOSTS, cluster_facts(), node_facts(), "CHG1", findings=findings)
+    assert [b["message"] for b in plan["blockers"]] == ["MS-01: agent 7.5 is older than 8.0 SP1"]
+    assert [f["id"] for f in plan["findings"]] == ["MS-04"]
+    report = window.window_report("k", "CHG1", "a", "b", plan, [])
+    assert report["findings"][0]["id"] == "MS-04"
+    assert "| MS-04 | warning | SQLCLU01 |" in window.report_markdown(report)
+
+
+def test_a_pending_reboot_is_reported_per_node():
+    after = {"nodes": [], "agents": {"SQL-NODE2": "20.0.1-690"}, "reboots": {"SQL-NODE2": True}}
+    report = window.window_report("k", "CHG1", "a", "b", _plan(), [], after=after)
+    assert [node["reboot_required"] for node in report["nodes"]] == [True, False, False]
+    assert report["summary"]["reboot_required"] == 1
+    assert "Reboot pending (msiexec 3010/1641; the window never reboots a cluster node): SQL-NODE2" in \
+        window.report_markdown(report)
