@@ -257,6 +257,22 @@ class VsphereClient(object):
             raise VsphereTaskError("vCenter refused %s: %s" % (action, _fault_text(fault)))
         return self.wait_for_task(task, action, wait_seconds=wait_seconds)
 
+    def check_relocate(self, vm_ref, host_ref, action):
+        """vCenter's own verdict on moving ``vm_ref`` to ``host_ref`` (vim.vm.check.ProvisioningChecker.
+        CheckRelocate_Task, all tests: storage and networks reachable from the target, host state, DRS and
+        HA constraints). Returns the error texts; an empty list means vCenter sees no obstacle."""
+        checker = getattr(self.content, "vmProvisioningChecker", None)
+        if checker is None:
+            raise VsphereError("%s: this server offers no VM provisioning checker (vim.vm.check.ProvisioningChecker); "
+                               "connect to vCenter, not to an ESXi host" % action)
+        spec = vim.vm.RelocateSpec(host=host_ref)
+        results = self.run_task(action, checker.CheckRelocate_Task, vm=vm_ref, spec=spec) or []
+        errors = []
+        for result in results:
+            for fault in getattr(result, "error", None) or []:
+                errors.append(_fault_text(fault))
+        return errors
+
     # -- custom attributes ----------------------------------------------------------------------------
     def custom_field_key(self, name, managed_type, create=False, known=None):
         """Key of the custom attribute ``name`` defined for ``managed_type`` (or for every type); created

@@ -15,7 +15,11 @@ import traceback
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import CollectionError, HeldError
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import (
+    CollectionError,
+    HeldError,
+    ParameterError,
+)
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.runner import run_module
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere import client as vsphere_client
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.inventory import (
@@ -54,6 +58,18 @@ def gather(client, dsva_pattern="dsva-*", dsm_patterns=("dsm*",)):
             for field in objects.pop(moid).get("field") or []:
                 field_names[field.key] = (field.name, vsphere_client.type_name(field.managedObjectType))
     return Snapshot(objects, field_names, build_inventory(objects, field_names, dsva_pattern, dsm_patterns))
+
+
+def missing_dsva_message(cluster, pattern):
+    return ("no VM of cluster %s is recognised as a Deep Security Virtual Appliance (by vApp product, or by "
+            "name pattern %r, case-insensitive): set dsva_name_pattern to the appliances' names, or "
+            "dsvas_expected=false if the cluster is protected by agents only" % (cluster["name"], pattern))
+
+
+def require_dsvas(cluster, expected, pattern):
+    """A changing module must not treat DSVAs it failed to recognise as ordinary VMs (VS-01, VS-03)."""
+    if expected and not cluster["dsvas"]:
+        raise ParameterError(missing_dsva_message(cluster, pattern), cluster=cluster["name"])
 
 
 def now_iso():
@@ -148,15 +164,18 @@ def apply_window_plan(client, snapshot, cluster_ref, plan, current_record, attri
 
 
 def run_vsphere_module(module, body):
-    """Connect, run ``body(client)`` -> result dict, close, exit; errors go through ``run_module``."""
+    """Check the connection options, connect, run ``body(client)`` -> result dict, close, exit; errors go
+    through ``run_module``."""
     if not vsphere_client.HAS_PYVMOMI:
         module.fail_json(msg=missing_required_lib("pyvmomi"), exception=str(vsphere_client.PYVMOMI_IMPORT_ERROR))
-    client = vsphere_client.VsphereClient.from_module_params(module.params)
 
     def action():
+        client = vsphere_client.VsphereClient.from_module_params(module.params)
         try:
             client.connect()
-            return body(client)
+            result = body(client)
+            result["warnings"] = vsphere_client.connection_warnings(module.params) + result.get("warnings", [])
+            return result
         except CollectionError:
             raise
         except Exception as error:  # an unexpected fault still gets a readable message, not a bare traceback
