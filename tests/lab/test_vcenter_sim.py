@@ -291,6 +291,29 @@ def test_maintenance_with_full_drs_moves_movable_vms(si):
         _reconfigure(cluster, unpin)
 
 
+def test_vm_overrides_are_ignored_when_the_cluster_disables_them(si):
+    hosts = _objects(si, vim.HostSystem)
+    vms = _objects(si, vim.VirtualMachine)
+    cluster = _objects(si, vim.ClusterComputeResource)["Prod-Cluster"]
+    host, dsva = hosts["esx-02.lab.local"], vms["dsva-esx-02.lab.local"]
+    spec = vim.cluster.ConfigSpecEx(
+        drsConfig=vim.cluster.DrsConfigInfo(enableVmBehaviorOverrides=False),
+        drsVmConfigSpec=[vim.cluster.DrsVmConfigSpec(operation="add",
+                                                     info=vim.cluster.DrsVmConfigInfo(key=dsva, enabled=False))])
+    assert _reconfigure(cluster, spec).state == "success"
+    try:
+        assert _wait(host.EnterMaintenanceMode_Task(timeout=20)).state == "success"
+        assert dsva.runtime.host != host  # excluded from DRS, yet moved: the override did not count
+    finally:
+        if host.runtime.inMaintenanceMode:
+            _wait(host.ExitMaintenanceMode_Task(timeout=0))
+        for name in ("dsva-esx-02.lab.local", "SQL-NODE2", "app-02"):
+            _wait(vms[name].RelocateVM_Task(vim.vm.RelocateSpec(host=host)))
+        _reconfigure(cluster, vim.cluster.ConfigSpecEx(
+            drsConfig=vim.cluster.DrsConfigInfo(enableVmBehaviorOverrides=True),
+            drsVmConfigSpec=[vim.cluster.DrsVmConfigSpec(operation="remove", removeKey=dsva)]))
+
+
 def test_relocate_moves_vm(si):
     hosts = _objects(si, vim.HostSystem)
     vm = _objects(si, vim.VirtualMachine)["WEB1"]
