@@ -89,6 +89,8 @@ def write_record(client, snapshot, entity, attribute, managed_type, record):
     key = client.custom_field_key(attribute, managed_type, create=record is not None, known=snapshot.field_names)
     if key is None:
         return
+    # a definition created just now is not in the snapshot; later reads of this run need its key
+    snapshot.field_names.setdefault(key, (attribute, vsphere_client.type_name(managed_type)))
     client.set_custom_value(entity, key, encode_record(record) if record is not None else "")
 
 
