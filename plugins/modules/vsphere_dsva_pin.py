@@ -20,7 +20,7 @@ description:
   - With O(state=absent) the DSVAs' DRS and HA overrides are removed, so the cluster defaults apply again.
   - Per-VM DRS overrides count only while the cluster's DRS honours them (C(enableVmBehaviorOverrides), "VM
     overrides" in the vSphere client); when it does not, O(state=present) turns that setting on in the same
-    reconfigure task (with a warning: other VMs' own overrides then apply too), or fails when
+    reconfigure task (with a warning, since other VMs' own overrides then apply too), or fails when
     O(enable_vm_overrides=false).
   - DSVAs are recognised by their vApp product (Trend Micro Deep Security) or else by O(dsva_name_pattern),
     case-insensitively; when the cluster has none, the module fails instead of pinning nothing.

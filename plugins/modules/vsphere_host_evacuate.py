@@ -22,7 +22,7 @@ description:
     move, so O(state=restored) can move the VMs back and leave maintenance mode from any controller, even
     after a crash.
   - Everything is checked before the first move, including vCenter's own migration check
-    (C(CheckRelocate_Task): storage and networks reachable from the target, host state) for each planned move
+    (C(CheckRelocate_Task), which covers storage and networks reachable from the target and host state) for each planned move
     and the cluster's enabled VM-VM anti-affinity and VM-host rules ("must" and "should" alike); when a VM
     has no acceptable target nothing is changed and the error names each VM and why.
   - DSVAs (rule VS-03) and VMs deployed by the vSphere ESX Agent Manager are never moved; they are listed in
@@ -30,7 +30,7 @@ description:
     by O(dsva_name_pattern) (case-insensitive).
   - VMs are identified by managed-object id; names are accepted where they are unique in the cluster.
   - Failover-cluster nodes (named in O(failover_cluster_vms), or members of an enabled VM-VM anti-affinity rule)
-    are moved, but named in RV(drain_first) and a warning: drain their roles first.
+    are moved, but named in RV(drain_first) and in a warning that says to drain their roles first.
   - A host left out of maintenance mode in a fully automated DRS cluster gets a warning, since DRS can move
     VMs back onto it before the reboot.
 author:

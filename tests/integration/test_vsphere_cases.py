@@ -1,7 +1,6 @@
 """vSphere cases that need the lab's vCenter in a state no module sets up (an appliance powered off, a VM
 on local storage, a cluster that ignores per-VM overrides, two VMs of one name, DRS rules). Each test
 prepares the state with plain pyVmomi, runs the modules through ansible-playbook and puts the lab back."""
-import os
 import ssl
 import time
 

@@ -222,12 +222,12 @@ def build_inventory(objects, field_names, dsva_pattern="dsva-*", dsm_patterns=("
                                  or _enum(getattr(item, "restartPriority", None))})
         drs_by_vm = dict((item["moid"], item) for item in drs_overrides)
         ha_by_vm = dict((item["moid"], item) for item in ha_overrides)
-        cluster_host_names = [host["name"] for _, host in hosts_by_cluster.get(moid, [])]
+        cluster_host_names = [item[1]["name"] for item in hosts_by_cluster.get(moid, [])]
 
         hosts, dsvas, dsm_vms, vms = [], [], [], []
         for host_moid, host in sorted(hosts_by_cluster.get(moid, []), key=lambda item: item[1]["name"]):
             guests = sorted(vms_by_host.get(host_moid, []), key=lambda item: (item[1]["name"], item[0]))
-            powered_on = sorted(vm["name"] for _, vm in guests if _enum(vm.get("runtime.powerState")) == POWERED_ON)
+            powered_on = sorted(item[1]["name"] for item in guests if _enum(item[1].get("runtime.powerState")) == POWERED_ON)
             host_dsvas = []
             for vm_moid, vm in guests:
                 power = _enum(vm.get("runtime.powerState"))

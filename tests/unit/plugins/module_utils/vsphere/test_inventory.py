@@ -147,8 +147,8 @@ def test_agent_vms_and_rules_are_in_the_inventory():
     objects["vm-off1"]["summary.config.managedBy"] = vim.ext.ManagedByInfo(extensionKey="com.vmware.vim.eam",
                                                                            type="cluster-agent")
     config = objects["domain-c1"]["configurationEx"]
-    config.rule = [vim.cluster.AntiAffinityRuleSpec(name="apart", enabled=True, vm=[vim.VirtualMachine("vm-sql1"),
-                                                                                   vim.VirtualMachine("vm-dsm-01")])]
+    members = [vim.VirtualMachine("vm-sql1"), vim.VirtualMachine("vm-dsm-01")]
+    config.rule = [vim.cluster.AntiAffinityRuleSpec(name="apart", enabled=True, vm=members)]
     cluster = build_inventory(objects, FIELDS)["clusters"][0]
     agents = [vm["name"] for vm in cluster["vms"] if vm["eam_agent"]]
     assert agents == ["off1"]
