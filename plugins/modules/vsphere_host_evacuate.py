@@ -134,10 +134,10 @@ moves:
   type: list
   elements: dict
   sample: [{vm: dsm-01, moid: vm-44, from: esx-01.lab.local, to: esx-02.lab.local}]
-skipped:
+not_moved_back:
   description: >-
     Recorded VMs not moved back on restore, with the reason (powered off, no longer in this cluster, name not
-    unique in the cluster and no id recorded).
+    unique in the cluster and no id recorded, vCenter refuses the move).
   returned: always
   type: list
   elements: dict
@@ -245,7 +245,7 @@ def evacuate(module, client, snapshot, cluster, host):
         "changed": changed,
         "warnings": warnings,
         "moves": plan["moves"],
-        "skipped": [],
+        "not_moved_back": [],
         "left_alone": plan["left_alone"],
         "drain_first": plan["drain_first"],
         "maintenance_mode": host["maintenance_mode"] or enter_maintenance,
@@ -274,7 +274,7 @@ def restore(module, client, snapshot, cluster, host):
     params = module.params
     record = check_evacuation_record(host["evacuation"], "host %s" % host["name"])
     if record is None:
-        return {"changed": False, "moves": [], "skipped": [], "left_alone": [], "drain_first": [],
+        return {"changed": False, "moves": [], "not_moved_back": [], "left_alone": [], "drain_first": [],
                 "maintenance_mode": host["maintenance_mode"],
                 "record": None, "msg": "no evacuation record on %s; nothing to restore" % host["name"]}
     moves, skipped = plan_return(record, cluster["vms"], host["name"], cluster["name"])
@@ -282,7 +282,8 @@ def restore(module, client, snapshot, cluster, host):
     result = {
         "changed": True,
         "moves": moves,
-        "skipped": skipped,
+        # not "skipped": Ansible reads a true "skipped" in a result as "the task was skipped"
+        "not_moved_back": skipped,
         "left_alone": [],
         "drain_first": [],
         "maintenance_mode": host["maintenance_mode"] and not leave_maintenance,
@@ -297,8 +298,19 @@ def restore(module, client, snapshot, cluster, host):
         # vim.HostSystem.ExitMaintenanceMode requires ``timeout`` too.
         client.run_task("leaving maintenance mode on %s" % host["name"], host_ref.ExitMaintenanceMode_Task,
                         timeout=params["timeout"], wait_seconds=params["timeout"] + 30)
+    refused = set()
     for move in moves:
+        # Checked only now: a host still in maintenance mode fails every check. A VM vCenter will not move
+        # back (say, its disks moved to storage this host cannot reach) keeps running where it is and is
+        # reported, rather than stopping the restore half-way.
+        errors = client.check_relocate(snapshot.ref(move["moid"]), host_ref,
+                                       "checking the migration of %s back to %s" % (move["vm"], host["name"]))
+        if errors:
+            result["not_moved_back"].append({"vm": move["vm"], "reason": "vCenter refuses the move: %s" % "; ".join(errors)})
+            refused.add(move["moid"])
+            continue
         migrate(client, snapshot, dict(move, to_moid=host["moid"]), params["timeout"])
+    result["moves"] = [move for move in moves if move["moid"] not in refused]
     write_record(client, snapshot, host_ref, EVACUATION_ATTRIBUTE, type(host_ref), None)
     return result
 

@@ -246,3 +246,47 @@ def test_rules_and_overrides_shape_the_plan(lab, si, tmp_path):
                 rulesSpec=[vim.cluster.RuleSpec(operation="remove", removeKey=key[0])]), True))
         wait(web.ReconfigureComputeResource_Task(vim.cluster.ConfigSpecEx(drsVmConfigSpec=[
             vim.cluster.DrsVmConfigSpec(operation="remove", removeKey=vms["vdi-desktop-01"])]), True))
+
+
+@pytest.mark.lab
+def test_restore_reports_a_vm_vcenter_will_not_move_back(lab, si, tmp_path):
+    play(lab, tmp_path, """
+    - clustersafe.deep_security.vsphere_host_evacuate:
+        cluster: Web-Cluster
+        host: esx-12.lab.local
+        window: CHG-BACK
+""")
+    vms = objects(si, vim.VirtualMachine)
+    hosts = objects(si, vim.HostSystem)
+    web2 = vms["WEB2"]
+    away = web2.runtime.host
+    shared = web2.datastore[0]
+    local_dir = tmp_path / "local-ds"
+    local_dir.mkdir()
+    local = away.configManager.datastoreSystem.CreateLocalDatastore(
+        name="%s-local-%d" % (away.name, int(time.time() * 1000)), path=str(local_dir))
+    assert wait(web2.RelocateVM_Task(vim.vm.RelocateSpec(datastore=local))).state == "success"
+    try:
+        play(lab, tmp_path, """
+    - clustersafe.deep_security.vsphere_host_evacuate:
+        cluster: Web-Cluster
+        host: esx-12.lab.local
+        state: restored
+      register: restored
+    - clustersafe.deep_security.vsphere_cluster_info:
+        clusters: [Web-Cluster]
+      register: after
+    - ansible.builtin.assert:
+        fail_msg: "{{ restored | to_json }}"
+        that:
+          - restored is changed
+          - restored is not skipped
+          - restored.moves | map(attribute='vm') | list == ['vdi-desktop-02']
+          - restored.not_moved_back | map(attribute='vm') | list == ['WEB2']
+          - "'vCenter refuses the move' in restored.not_moved_back[0].reason"
+          - after.clusters[0].hosts[1].evacuation is none
+          - "'vdi-desktop-02' in after.clusters[0].hosts[1].powered_on_vms"
+""")
+    finally:
+        wait(web2.RelocateVM_Task(vim.vm.RelocateSpec(datastore=shared)))
+        wait(web2.RelocateVM_Task(vim.vm.RelocateSpec(host=hosts["esx-12.lab.local"])))
