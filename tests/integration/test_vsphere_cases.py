@@ -290,3 +290,25 @@ def test_restore_reports_a_vm_vcenter_will_not_move_back(lab, si, tmp_path):
     finally:
         wait(web2.RelocateVM_Task(vim.vm.RelocateSpec(datastore=shared)))
         wait(web2.RelocateVM_Task(vim.vm.RelocateSpec(host=hosts["esx-12.lab.local"])))
+
+
+@pytest.mark.lab
+def test_a_dsva_on_another_hosts_place_is_reported(lab, si, tmp_path):
+    vms = objects(si, vim.VirtualMachine)
+    hosts = objects(si, vim.HostSystem)
+    dsva = vms["dsva-esx-13.lab.local"]
+    # what HA's re-registration after a host failure leaves behind: esx-13's appliance running on esx-12
+    assert wait(dsva.RelocateVM_Task(vim.vm.RelocateSpec(host=hosts["esx-12.lab.local"]))).state == "success"
+    try:
+        play(lab, tmp_path, """
+    - clustersafe.deep_security.vsphere_cluster_info:
+        clusters: [Web-Cluster]
+      register: info
+    - ansible.builtin.assert:
+        that:
+          - info.clusters[0].dsvas | selectattr('on_foreign_host') | map(attribute='name') | list == ['dsva-esx-13.lab.local']
+          - info.clusters[0].dsvas | selectattr('on_foreign_host') | map(attribute='home_host') | list == ['esx-13.lab.local']
+          - info.warnings | select('search', 'dsva-esx-13.lab.local of cluster Web-Cluster runs on esx-12.lab.local') | list | length == 1
+""")
+    finally:
+        wait(dsva.RelocateVM_Task(vim.vm.RelocateSpec(host=hosts["esx-13.lab.local"])))
