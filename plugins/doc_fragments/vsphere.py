@@ -32,17 +32,23 @@ options:
     aliases: [pass, pwd]
   port:
     description:
-      - HTTPS port of the vCenter Server.
+      - HTTPS port of the vCenter Server, 1 to 65535.
       - If not set, the value of the E(VMWARE_PORT) environment variable is used.
     type: int
     default: 443
   validate_certs:
     description:
       - Whether to validate the vCenter Server's TLS certificate.
-      - Only set this to V(false) on a lab or a vCenter whose certificate you have checked by other means.
+      - Only set this to V(false) on a lab or a vCenter whose certificate you have checked by other means;
+        every run then warns.
       - If not set, the value of the E(VMWARE_VALIDATE_CERTS) environment variable is used.
     type: bool
     default: true
+  ca_path:
+    description:
+      - PEM file of the CA (or CAs) that signed the vCenter certificate, used instead of the controller's
+        trust store when O(validate_certs=true).
+    type: path
 notes:
   - 'Runs on the controller: use C(delegate_to: localhost) or a play on C(localhost).'
   - Set the connection options once for every vSphere module of the collection with

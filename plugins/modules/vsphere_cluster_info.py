@@ -20,6 +20,9 @@ description:
   - Everything comes from one property-collector pass over the inventory (paged when vCenter hands back
     a token), never object by object, so the number of requests does not grow with the number of VMs.
   - The result is plain data meant to be judged by the collection's rules (VS-01 to VS-05) without another call.
+  - Warnings name clusters without any recognised DSVA (see O(dsvas_expected)), DSVAs found on a host they
+    were not deployed for (for example re-registered there by HA after a host failure), and DSVAs whose DRS
+    override the cluster ignores because per-VM overrides are off.
 author:
   - clustersafe maintainers (@clustersafe)
 extends_documentation_fragment:
@@ -36,9 +39,17 @@ options:
     aliases: [cluster]
   dsva_name_pattern:
     description:
-      - Shell-style pattern (C(fnmatch)) that names the Deep Security Virtual Appliance VMs.
+      - Shell-style pattern (C(fnmatch)) that names the Deep Security Virtual Appliance VMs, matched
+        case-insensitively. VMs whose vApp product is Trend Micro's Deep Security appliance are DSVAs whatever
+        their name; the pattern is the fallback for appliances without that product information.
     type: str
     default: dsva-*
+  dsvas_expected:
+    description:
+      - Whether the clusters returned should have DSVAs. When true, every returned cluster with no recognised
+        DSVA gets a warning (a DSVA named otherwise would be treated as an ordinary VM by the other modules).
+    type: bool
+    default: true
   dsm_vm_patterns:
     description: Shell-style patterns that name the Deep Security Manager VMs.
     type: list
@@ -99,25 +110,43 @@ clusters:
       type: list
       elements: dict
       returned: always
+    vms:
+      description: >-
+        Every VM of the cluster with C(name), C(moid), C(host), C(power_state), C(guest_hostname) (as VMware
+        Tools reports it), C(memory_mb), C(eam_agent) (deployed by the ESX Agent Manager), C(dsva) and
+        C(name_unique) (no other VM of the vCenter carries the name).
+      type: list
+      elements: dict
+      returned: always
+    drs_rules:
+      description: >-
+        Enabled and disabled DRS VM-VM and VM-host rules with C(name), C(kind) (C(vm_anti_affinity),
+        C(vm_affinity), C(vm_host)), C(enabled), C(mandatory), C(vms) (moids), C(vm_names) and, for VM-host
+        rules, C(affine_hosts) / C(anti_affine_hosts).
+      type: list
+      elements: dict
+      returned: always
     drs_vm_overrides:
-      description: Per-VM DRS overrides (C(vm), C(enabled), C(behavior)); C(enabled=false) excludes the VM from DRS.
+      description: Per-VM DRS overrides (C(vm), C(moid), C(enabled), C(behavior)); C(enabled=false) excludes the VM from DRS.
       type: list
       elements: dict
       returned: always
     ha_vm_overrides:
-      description: Per-VM HA overrides (C(vm), C(restart_priority)).
+      description: Per-VM HA overrides (C(vm), C(moid), C(restart_priority)).
       type: list
       elements: dict
       returned: always
     dsvas:
       description: >-
-        DSVAs found by O(dsva_name_pattern) with C(name), C(host), C(power_state), C(drs_disabled),
-        C(ha_restart_disabled) and C(pinned) (both).
+        DSVAs with C(name), C(moid), C(host), C(power_state), C(recognised_by) (C(product) or C(name)),
+        C(drs_disabled), C(ha_restart_disabled), C(drs_override_ignored) (the cluster ignores per-VM DRS
+        overrides), C(pinned) (DRS override effective and HA restart disabled), C(on_foreign_host) and
+        C(home_host) (the host its name says it belongs to, when it runs elsewhere).
       type: list
       elements: dict
       returned: always
     dsm_vms:
-      description: Deep Security Manager VMs (C(name), C(host), C(power_state)).
+      description: Deep Security Manager VMs (C(name), C(moid), C(host), C(power_state)).
       type: list
       elements: dict
       returned: always
@@ -131,7 +160,30 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.client import vsphere_argument_spec
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.inventory import select_clusters
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.service import gather, run_vsphere_module
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.service import (
+    gather,
+    missing_dsva_message,
+    run_vsphere_module,
+)
+
+
+def dsva_warnings(clusters, expected, pattern):
+    warnings = []
+    for cluster in clusters:
+        if expected and not cluster["dsvas"]:
+            warnings.append("DSVA CHECK: " + missing_dsva_message(cluster, pattern))
+        for dsva in cluster["dsvas"]:
+            if dsva["on_foreign_host"]:
+                warnings.append("DSVA %s of cluster %s runs on %s%s; a DSVA must stay on its own host (VS-02, VS-03): "
+                                "HA can re-register it on a surviving host after a host failure even with restart "
+                                "priority disabled. Move it back when its host is up"
+                                % (dsva["name"], cluster["name"], dsva["host"],
+                                   ", not on %s" % dsva["home_host"] if dsva["home_host"] else " beside another DSVA"))
+            if dsva["drs_override_ignored"] and dsva["drs_disabled"]:
+                warnings.append("DSVA %s of cluster %s is excluded from DRS by an override the cluster ignores "
+                                "(per-VM overrides are off): DRS can still move it; run vsphere_dsva_pin"
+                                % (dsva["name"], cluster["name"]))
+    return warnings
 
 
 def main():
@@ -141,6 +193,7 @@ def main():
         clusters=dict(type="list", elements="str", default=[], aliases=["cluster"]),
         dsva_name_pattern=dict(type="str", default="dsva-*"),
         dsm_vm_patterns=dict(type="list", elements="str", default=["dsm*"]),
+        dsvas_expected=dict(type="bool", default=True),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
 
@@ -148,7 +201,8 @@ def main():
         snapshot = gather(client, module.params["dsva_name_pattern"], module.params["dsm_vm_patterns"])
         clusters = select_clusters(snapshot.inventory, module.params["clusters"], module.params["datacenter"],
                                    snapshot.datacenters)
-        return {"changed": False, "clusters": clusters}
+        return {"changed": False, "clusters": clusters,
+                "warnings": dsva_warnings(clusters, module.params["dsvas_expected"], module.params["dsva_name_pattern"])}
 
     run_vsphere_module(module, body)
 

@@ -21,8 +21,12 @@ description:
     rate and every other DRS and HA setting stay as they were.
   - A record from another window means the cluster is held; the module fails naming who holds it and since
     when, unless O(force=true), which takes the window over and keeps the I(original) saved level.
-  - If setting DRS fails right after a new record was written, the record is removed again and the
-    task's own error is reported.
+  - If the vCenter task that sets DRS fails right after a new record was written, the record is removed again
+    and the task's own error is reported. A wait that runs out keeps the record (the task may still finish).
+  - The record is read back after it is written and before it is cleared; when another run changed it in
+    between (another window or owner), this run stops without touching DRS or that record.
+  - VMs whose own DRS override is C(fullyAutomated) keep being moved by DRS while the cluster is at manual;
+    they are returned in RV(fully_automated_vms) and named in a warning (rule VS-05).
 author:
   - clustersafe maintainers (@clustersafe)
 extends_documentation_fragment:
@@ -109,6 +113,14 @@ record:
   type: dict
   sample: {window: CHG0012345, original_level: fullyAutomated, owner: "ops@ctl01 (vCenter user svc-ds)",
            since: "2026-11-26T07:30:00+00:00"}
+fully_automated_vms:
+  description:
+    - VMs (C(vm) name, C(moid)) whose own DRS override is C(fullyAutomated) in a cluster that honours per-VM
+      overrides; DRS keeps moving them during the window.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{vm: vdi-desktop-01, moid: vm-63}]
 message:
   description: What the run did or would do.
   returned: always
@@ -121,6 +133,7 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.drs_window import plan_window
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.inventory import (
     DRS_WINDOW_ATTRIBUTE,
+    overrides_honoured,
     select_clusters,
 )
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.service import (
@@ -130,6 +143,16 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.
     now_iso,
     run_vsphere_module,
 )
+
+
+def vms_still_automated(cluster):
+    """VMs whose own DRS override is fullyAutomated: DRS moves them whatever the cluster level, as long as
+    the cluster honours per-VM overrides (vim.cluster.DrsConfigInfo.enableVmBehaviorOverrides and
+    vim.cluster.DrsVmConfigInfo.behavior in the vSphere API reference)."""
+    if not overrides_honoured(cluster["drs"]) or not cluster["drs"]["enabled"]:
+        return []
+    return [{"vm": item["vm"], "moid": item["moid"]} for item in cluster["drs_vm_overrides"]
+            if item["enabled"] is not False and item["behavior"] == "fullyAutomated"]
 
 
 def public_record(record):
@@ -163,8 +186,17 @@ def main():
             after_record = plan.write_record
         else:
             after_record = public_record(record)
+        still_moving = vms_still_automated(cluster)
+        warnings = []
+        if params["state"] == "manual" and still_moving:
+            warnings.append(
+                "cluster %s: DRS stays fully automated for %s, whose own DRS override says fullyAutomated; DRS "
+                "keeps moving them while the cluster is at manual (rule VS-05). Remove or change those overrides "
+                "before the Horizon operation" % (cluster["name"], ", ".join(item["vm"] for item in still_moving)))
         result = {
             "changed": plan.changed,
+            "warnings": warnings,
+            "fully_automated_vms": still_moving,
             "automation_level": after_level,
             "previous_automation_level": current,
             "record": after_record,
@@ -175,8 +207,7 @@ def main():
         if not plan.changed or module.check_mode:
             return result
 
-        apply_window_plan(client, snapshot, snapshot.ref(cluster["moid"]), plan, record is not None,
-                          DRS_WINDOW_ATTRIBUTE)
+        apply_window_plan(client, snapshot, snapshot.ref(cluster["moid"]), plan, record, DRS_WINDOW_ATTRIBUTE)
         return result
 
     run_vsphere_module(module, body)

@@ -21,7 +21,18 @@ description:
   - What moved is recorded in the custom attribute C(clustersafe.evacuation) on the host I(before) the first
     move, so O(state=restored) can move the VMs back and leave maintenance mode from any controller, even
     after a crash.
-  - Everything is checked before the first move; when no host can take the VMs nothing is changed.
+  - Everything is checked before the first move, including vCenter's own migration check
+    (C(CheckRelocate_Task), which covers storage and networks reachable from the target and host state) for each planned move
+    and the cluster's enabled VM-VM anti-affinity and VM-host rules ("must" and "should" alike); when a VM
+    has no acceptable target nothing is changed and the error names each VM and why.
+  - DSVAs (rule VS-03) and VMs deployed by the vSphere ESX Agent Manager are never moved; they are listed in
+    RV(left_alone). DSVAs are recognised by their vApp product (Trend Micro Deep Security) or, failing that,
+    by O(dsva_name_pattern) (case-insensitive).
+  - VMs are identified by managed-object id; names are accepted where they are unique in the cluster.
+  - Failover-cluster nodes (named in O(failover_cluster_vms), or members of an enabled VM-VM anti-affinity rule)
+    are moved, but named in RV(drain_first) and in a warning that says to drain their roles first.
+  - A host left out of maintenance mode in a fully automated DRS cluster gets a warning, since DRS can move
+    VMs back onto it before the reboot.
 author:
   - clustersafe maintainers (@clustersafe)
 extends_documentation_fragment:
@@ -46,13 +57,31 @@ options:
     choices: [evacuated, restored]
     default: evacuated
   keep_vms:
-    description: VMs that stay on the host. Defaults to the DSVAs on the host (found by O(dsva_name_pattern)).
+    description:
+      - VMs that stay on the host, by name (when unique in the cluster) or managed-object id (C(vm-42)).
+      - Defaults to the DSVAs on the host. DSVAs and ESX Agent Manager agent VMs stay in any case.
     type: list
     elements: str
   dsva_name_pattern:
-    description: Shell-style pattern naming the DSVA VMs.
+    description:
+      - Shell-style pattern naming the DSVA VMs, matched case-insensitively; used for VMs whose vApp product
+        does not identify them as the Deep Security Virtual Appliance.
     type: str
     default: dsva-*
+  dsvas_expected:
+    description:
+      - Whether the cluster must have DSVAs (agentless protection). When true and no VM of the cluster is
+        recognised as a DSVA, the module fails before any change instead of treating the appliances as
+        ordinary VMs. Set V(false) for clusters protected by agents only.
+    type: bool
+    default: true
+  failover_cluster_vms:
+    description:
+      - VMs (names or managed-object ids) that are failover-cluster nodes; moving them is reported in
+        RV(drain_first) with a warning to drain them first. Members of enabled VM-VM anti-affinity rules count too.
+    type: list
+    elements: str
+    default: []
   maintenance_mode:
     description:
       - Enter maintenance mode once the host is empty. VMs that stay on the host must be powered off first.
@@ -61,8 +90,15 @@ options:
   window:
     description: Id of the maintenance window, kept in the record for whoever looks at the host.
     type: str
+  owner:
+    description:
+      - Who evacuated the host, kept in the record. Defaults to the local user, controller host and vCenter user.
+    type: str
   timeout:
-    description: Seconds to wait for each migration and for entering or leaving maintenance mode.
+    description:
+      - Seconds to wait for each migration and for entering or leaving maintenance mode.
+      - Also passed to vCenter as the C(timeout) of C(EnterMaintenanceMode_Task) and C(ExitMaintenanceMode_Task),
+        so vCenter ends a maintenance-mode change that does not complete instead of leaving it pending.
     type: int
     default: 600
 attributes:
@@ -93,124 +129,163 @@ EXAMPLES = r"""
 
 RETURN = r"""
 moves:
-  description: Migrations done (or, in check mode, planned), each with C(vm), C(from) and C(to).
+  description: Migrations done (or, in check mode, planned), each with C(vm), C(moid), C(from) and C(to).
   returned: always
   type: list
   elements: dict
-  sample: [{vm: dsm-01, from: esx-01.lab.local, to: esx-02.lab.local}]
-skipped:
-  description: Recorded VMs not moved back on restore, with the reason (powered off, no longer exists).
+  sample: [{vm: dsm-01, moid: vm-44, from: esx-01.lab.local, to: esx-02.lab.local}]
+not_moved_back:
+  description: >-
+    Recorded VMs not moved back on restore, with the reason (powered off, no longer in this cluster, name not
+    unique in the cluster and no id recorded, vCenter refuses the move).
   returned: always
   type: list
   elements: dict
+left_alone:
+  description: Powered-on VMs on the host that are never moved (DSVAs, ESX Agent Manager agent VMs), with the reason.
+  returned: always
+  type: list
+  elements: dict
+drain_first:
+  description: Names of moved VMs that are failover-cluster nodes and should be drained before they move.
+  returned: always
+  type: list
+  elements: str
 maintenance_mode:
   description: Whether the host is (or, in check mode, would be) in maintenance mode after the run.
   returned: always
   type: bool
 record:
-  description: The evacuation record on the host after the run, or null once restored.
+  description: >-
+    The evacuation record on the host after the run (C(window), C(cluster), C(owner), C(since), C(maintenance),
+    C(moved) with C(vm), C(moid), C(to)), or null once restored.
   returned: always
   type: dict
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import ParameterError, not_found
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere import client as vsphere_client
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.client import vsphere_argument_spec
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.evacuation import (
+    check_evacuation_record,
     plan_evacuation,
     plan_return,
 )
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.inventory import (
     EVACUATION_ATTRIBUTE,
     find_host,
+    resolve_vms,
     select_clusters,
 )
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.service import (
     default_owner,
     gather,
     now_iso,
+    require_dsvas,
     run_vsphere_module,
     write_record,
 )
 
 
-def trusted_record(host):
-    """The host's evacuation record (None when there is none); an unreadable one stops the run."""
-    record = host["evacuation"]
-    if record is not None and not record.get("valid", True):
-        raise ParameterError("host %s carries an unreadable evacuation record (%r); clear custom attribute "
-                             "clustersafe.evacuation by hand" % (host["name"], record.get("raw")))
-    return record
-
-
-def migrate(client, vm_ref, host_ref, move, timeout):
-    spec = vsphere_client.vim.vm.RelocateSpec(host=host_ref)
+def migrate(client, snapshot, move, wait_seconds):
+    spec = vsphere_client.vim.vm.RelocateSpec(host=snapshot.ref(move["to_moid"]))
     client.run_task("migrating %s from %s to %s" % (move["vm"], move["from"], move["to"]),
-                    vm_ref.RelocateVM_Task, spec=spec, timeout=timeout)
+                    snapshot.ref(move["moid"]).RelocateVM_Task, spec=spec, wait_seconds=wait_seconds)
+
+
+def host_moids(cluster):
+    return dict((host["name"], host["moid"]) for host in cluster["hosts"])
 
 
 def evacuate(module, client, snapshot, cluster, host):
     params = module.params
-    facts = snapshot.vm_facts()
-    record = trusted_record(host)
-    keep = params["keep_vms"] if params["keep_vms"] is not None else host["dsvas"]
-    for name in keep:
-        if name not in facts:
-            raise not_found("VM", name, facts, parameter="keep_vms")
-    plan = plan_evacuation(cluster, host["name"], set(keep),
-                           dict((name, item["memory_mb"]) for name, item in facts.items()),
-                           maintenance_mode=params["maintenance_mode"] and not host["maintenance_mode"])
+    record = check_evacuation_record(host["evacuation"], "host %s" % host["name"])
+    if params["keep_vms"] is not None:
+        keep = set(resolve_vms(cluster["vms"], params["keep_vms"], "keep_vms"))
+    else:
+        keep = set(vm["moid"] for vm in cluster["vms"] if vm["dsva"] and vm["host"] == host["name"])
+    failover_vms = resolve_vms(cluster["vms"], params["failover_cluster_vms"] or [], "failover_cluster_vms")
     enter_maintenance = params["maintenance_mode"] and not host["maintenance_mode"]
+    hosts = host_moids(cluster)
+
+    def can_move(vm, target):
+        # vCenter's own check (CheckRelocate_Task) before any move, so a VM on local storage or a network
+        # the target lacks stops the run before the first migration instead of half-way through it.
+        errors = client.check_relocate(snapshot.ref(vm["moid"]), snapshot.ref(hosts[target]),
+                                       "checking the migration of %s to %s" % (vm["name"], target))
+        return "; ".join(errors) if errors else None
+
+    plan = plan_evacuation(cluster, host["name"], keep, maintenance_mode=enter_maintenance,
+                           can_move=can_move, failover_vms=failover_vms)
     changed = bool(plan["moves"]) or enter_maintenance
+    warnings = []
+    if plan["drain_first"]:
+        warnings.append("%s %s failover-cluster nodes: drain their roles to another node before this run "
+                        "(vMotion of an active node can fail it over)" % (
+                            ", ".join(plan["drain_first"]), "is a" if len(plan["drain_first"]) == 1 else "are"))
+    if (not params["maintenance_mode"] and not host["maintenance_mode"] and cluster["drs"]["enabled"]
+            and cluster["drs"]["automation_level"] == "fullyAutomated"):
+        warnings.append("host %s stays out of maintenance mode in fully automated DRS cluster %s: DRS can move VMs "
+                        "back onto it before the reboot; use maintenance_mode=true or hold DRS at manual with "
+                        "vsphere_drs_window" % (host["name"], cluster["name"]))
     new_record = None
     if changed:
-        fresh = {"owner": default_owner(params["username"]), "since": now_iso(), "moved": [], "maintenance": False}
+        fresh = {"owner": params["owner"] or default_owner(params["username"]), "since": now_iso(), "moved": [],
+                 "maintenance": False}
         base = dict(record) if record else fresh
         base.pop("valid", None)
         base["window"] = params["window"] or base.get("window")
-        base["moved"] = base.get("moved", []) + [{"vm": m["vm"], "to": m["to"]} for m in plan["moves"]]
+        base["cluster"] = cluster["name"]
+        base["moved"] = base.get("moved", []) + [{"vm": m["vm"], "moid": m["moid"], "to": m["to"]}
+                                                 for m in plan["moves"]]
         base["maintenance"] = bool(base.get("maintenance") or enter_maintenance)
         new_record = base
     result = {
         "changed": changed,
+        "warnings": warnings,
         "moves": plan["moves"],
-        "skipped": [],
+        "not_moved_back": [],
+        "left_alone": plan["left_alone"],
+        "drain_first": plan["drain_first"],
         "maintenance_mode": host["maintenance_mode"] or enter_maintenance,
         "record": new_record or record,
         "diff": {"before": {"powered_on_vms": host["powered_on_vms"], "maintenance_mode": host["maintenance_mode"]},
-                 "after": {"powered_on_vms": sorted(plan["kept_powered_on"]),
+                 "after": {"powered_on_vms": plan["kept_powered_on"],
                            "maintenance_mode": host["maintenance_mode"] or enter_maintenance}},
     }
     if not changed or module.check_mode:
         return result
     host_ref = snapshot.ref(host["moid"])
     write_record(client, snapshot, host_ref, EVACUATION_ATTRIBUTE, type(host_ref), new_record)
-    vm_refs = snapshot.vm_refs_by_name()
-    host_refs = snapshot.host_refs_by_name()
     for move in plan["moves"]:
-        migrate(client, vm_refs[move["vm"]], host_refs[move["to"]], move, params["timeout"])
+        migrate(client, snapshot, dict(move, to_moid=hosts[move["to"]]), params["timeout"])
     if enter_maintenance:
+        # vCenter's own timeout ends the task with a Timedout fault (vim.HostSystem.EnterMaintenanceMode:
+        # "timeout <= 0 means no timeout"), so a host never stays "entering maintenance mode" after this
+        # run; the wait allows a little more than that so vCenter's verdict is the one reported.
         client.run_task("entering maintenance mode on %s" % host["name"], host_ref.EnterMaintenanceMode_Task,
-                        timeout=params["timeout"] + 30, evacuatePoweredOffVms=False)
+                        timeout=params["timeout"], evacuatePoweredOffVms=False,
+                        wait_seconds=params["timeout"] + 30)
     return result
 
 
 def restore(module, client, snapshot, cluster, host):
     params = module.params
-    record = trusted_record(host)
+    record = check_evacuation_record(host["evacuation"], "host %s" % host["name"])
     if record is None:
-        return {"changed": False, "moves": [], "skipped": [], "maintenance_mode": host["maintenance_mode"],
+        return {"changed": False, "moves": [], "not_moved_back": [], "left_alone": [], "drain_first": [],
+                "maintenance_mode": host["maintenance_mode"],
                 "record": None, "msg": "no evacuation record on %s; nothing to restore" % host["name"]}
-    facts = snapshot.vm_facts()
-    locations = dict((name, (item["host"], item["power_state"])) for name, item in facts.items())
-    moves, skipped = plan_return(record, locations, host["name"])
+    moves, skipped = plan_return(record, cluster["vms"], host["name"], cluster["name"])
     leave_maintenance = bool(record.get("maintenance")) and host["maintenance_mode"]
     result = {
         "changed": True,
         "moves": moves,
-        "skipped": skipped,
+        # not "skipped": Ansible reads a true "skipped" in a result as "the task was skipped"
+        "not_moved_back": skipped,
+        "left_alone": [],
+        "drain_first": [],
         "maintenance_mode": host["maintenance_mode"] and not leave_maintenance,
         "record": None,
         "diff": {"before": {"maintenance_mode": host["maintenance_mode"], "record": record},
@@ -220,11 +295,22 @@ def restore(module, client, snapshot, cluster, host):
         return result
     host_ref = snapshot.ref(host["moid"])
     if leave_maintenance:
+        # vim.HostSystem.ExitMaintenanceMode requires ``timeout`` too.
         client.run_task("leaving maintenance mode on %s" % host["name"], host_ref.ExitMaintenanceMode_Task,
-                        timeout=params["timeout"])
-    vm_refs = snapshot.vm_refs_by_name()
+                        timeout=params["timeout"], wait_seconds=params["timeout"] + 30)
+    refused = set()
     for move in moves:
-        migrate(client, vm_refs[move["vm"]], host_ref, move, params["timeout"])
+        # Checked only now: a host still in maintenance mode fails every check. A VM vCenter will not move
+        # back (say, its disks moved to storage this host cannot reach) keeps running where it is and is
+        # reported, rather than stopping the restore half-way.
+        errors = client.check_relocate(snapshot.ref(move["moid"]), host_ref,
+                                       "checking the migration of %s back to %s" % (move["vm"], host["name"]))
+        if errors:
+            result["not_moved_back"].append({"vm": move["vm"], "reason": "vCenter refuses the move: %s" % "; ".join(errors)})
+            refused.add(move["moid"])
+            continue
+        migrate(client, snapshot, dict(move, to_moid=host["moid"]), params["timeout"])
+    result["moves"] = [move for move in moves if move["moid"] not in refused]
     write_record(client, snapshot, host_ref, EVACUATION_ATTRIBUTE, type(host_ref), None)
     return result
 
@@ -238,8 +324,11 @@ def main():
         state=dict(type="str", choices=["evacuated", "restored"], default="evacuated"),
         keep_vms=dict(type="list", elements="str"),
         dsva_name_pattern=dict(type="str", default="dsva-*"),
+        dsvas_expected=dict(type="bool", default=True),
+        failover_cluster_vms=dict(type="list", elements="str", default=[]),
         maintenance_mode=dict(type="bool", default=False),
         window=dict(type="str"),
+        owner=dict(type="str"),
         timeout=dict(type="int", default=600),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
@@ -252,6 +341,7 @@ def main():
                                   snapshot.datacenters)[0]
         host = find_host(cluster, module.params["host"])
         if module.params["state"] == "evacuated":
+            require_dsvas(cluster, module.params["dsvas_expected"], module.params["dsva_name_pattern"])
             return evacuate(module, client, snapshot, cluster, host)
         return restore(module, client, snapshot, cluster, host)
 

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -290,6 +291,29 @@ def test_maintenance_with_full_drs_moves_movable_vms(si):
         _reconfigure(cluster, unpin)
 
 
+def test_vm_overrides_are_ignored_when_the_cluster_disables_them(si):
+    hosts = _objects(si, vim.HostSystem)
+    vms = _objects(si, vim.VirtualMachine)
+    cluster = _objects(si, vim.ClusterComputeResource)["Prod-Cluster"]
+    host, dsva = hosts["esx-02.lab.local"], vms["dsva-esx-02.lab.local"]
+    spec = vim.cluster.ConfigSpecEx(
+        drsConfig=vim.cluster.DrsConfigInfo(enableVmBehaviorOverrides=False),
+        drsVmConfigSpec=[vim.cluster.DrsVmConfigSpec(operation="add",
+                                                     info=vim.cluster.DrsVmConfigInfo(key=dsva, enabled=False))])
+    assert _reconfigure(cluster, spec).state == "success"
+    try:
+        assert _wait(host.EnterMaintenanceMode_Task(timeout=20)).state == "success"
+        assert dsva.runtime.host != host  # excluded from DRS, yet moved: the override did not count
+    finally:
+        if host.runtime.inMaintenanceMode:
+            _wait(host.ExitMaintenanceMode_Task(timeout=0))
+        for name in ("dsva-esx-02.lab.local", "SQL-NODE2", "app-02"):
+            _wait(vms[name].RelocateVM_Task(vim.vm.RelocateSpec(host=host)))
+        _reconfigure(cluster, vim.cluster.ConfigSpecEx(
+            drsConfig=vim.cluster.DrsConfigInfo(enableVmBehaviorOverrides=True),
+            drsVmConfigSpec=[vim.cluster.DrsVmConfigSpec(operation="remove", removeKey=dsva)]))
+
+
 def test_relocate_moves_vm(si):
     hosts = _objects(si, vim.HostSystem)
     vm = _objects(si, vim.VirtualMachine)["WEB1"]
@@ -402,11 +426,77 @@ def _retrieve_vm_names(si, max_objects=None):
     return names, pages
 
 
-def test_property_paging(si):
+def test_property_paging(si, topology):
+    # Like vCenter, the lab pages even when the client sets no maximum (at the topology's default size).
+    page_size = topology["vcenter"]["default_page_size"]
     everything, pages = _retrieve_vm_names(si)
-    assert pages == 1 and len(everything) == 18
+    assert len(everything) == 18 and page_size < 18
+    assert pages == -(-18 // page_size)
     paged, pages = _retrieve_vm_names(si, max_objects=5)
     assert pages == 4 and sorted(paged) == sorted(everything)
+    larger, pages = _retrieve_vm_names(si, max_objects=1000)  # a larger maximum does not lift the server's own
+    assert pages == -(-18 // page_size) and sorted(larger) == sorted(everything)
+
+
+def _raw_soap(lab, si, method, this_type, this_value, arguments=""):
+    """Send one SOAP call as a client without pyVmomi's checks would (returns status, body)."""
+    envelope = ('<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope '
+                'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
+                'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body>'
+                '<%s xmlns="urn:vim25"><_this type="%s">%s</_this>%s</%s></soapenv:Body></soapenv:Envelope>'
+                % (method, this_type, this_value, arguments, method))
+    request = urllib.request.Request("https://127.0.0.1:%d/sdk" % lab.port, data=envelope.encode(), method="POST",
+                                     headers={"Content-Type": "text/xml", "SOAPAction": "urn:vim25/8.0.0.0",
+                                              "Cookie": si._stub.cookie})
+    try:
+        with urllib.request.urlopen(request, context=ssl.create_default_context(cafile=lab.ca), timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_maintenance_mode_calls_require_vcenters_timeout(lab, si):
+    host = _objects(si, vim.HostSystem)["esx-12.lab.local"]
+    for method in ("EnterMaintenanceMode_Task", "ExitMaintenanceMode_Task"):
+        status, body = _raw_soap(lab, si, method, "HostSystem", host._moId)
+        assert status == 500 and "InvalidRequest" in body and "timeout" in body, body
+    # pyVmomi itself refuses the call without timeout, before any request (its type info marks it required)
+    with pytest.raises(TypeError):
+        host.EnterMaintenanceMode_Task()
+    status, body = _raw_soap(lab, si, "ExitMaintenanceMode_Task", "HostSystem", host._moId, "<timeout>30</timeout>")
+    assert status == 200 and "ExitMaintenanceMode_TaskResponse" in body
+
+
+def test_check_relocate_and_relocate_refuse_storage_the_target_cannot_reach(si):
+    content = si.RetrieveContent()
+    hosts = _objects(si, vim.HostSystem)
+    vm = _objects(si, vim.VirtualMachine)["WEB2"]
+    source, target = hosts["esx-12.lab.local"], hosts["esx-13.lab.local"]
+    checker = content.vmProvisioningChecker
+    assert _wait(checker.CheckRelocate_Task(vm=vm, spec=vim.vm.RelocateSpec(host=target))).result[0].error == []
+    shared = vm.datastore[0]
+    local_dir = tempfile.mkdtemp(prefix="lab-local-ds-")
+    local = source.configManager.datastoreSystem.CreateLocalDatastore(name="esx-12-local", path=local_dir)
+    try:
+        assert _wait(vm.RelocateVM_Task(vim.vm.RelocateSpec(datastore=local))).state == "success"
+        results = _wait(checker.CheckRelocate_Task(vm=vm, spec=vim.vm.RelocateSpec(host=target))).result
+        assert len(results) == 1 and results[0].vm == vm and results[0].host == target
+        # pyVmomi hands a LocalizedMethodFault over as the fault itself, its message in msg
+        assert [type(e) for e in results[0].error] == [vim.fault.DatastoreNotWritableOnHost]
+        assert "esx-12-local" in results[0].error[0].msg
+        info = _wait(vm.RelocateVM_Task(vim.vm.RelocateSpec(host=target)))
+        assert info.state == "error" and isinstance(info.error, vim.fault.DatastoreNotWritableOnHost)
+        assert vm.runtime.host == source
+    finally:
+        assert _wait(vm.RelocateVM_Task(vim.vm.RelocateSpec(datastore=shared))).state == "success"
+        shutil.rmtree(local_dir, ignore_errors=True)
+
+
+def test_ovf_deployed_dsvas_carry_their_product(si):
+    vms = _objects(si, vim.VirtualMachine)
+    product = vms["dsva-esx-11.lab.local"].summary.config.product
+    assert "Deep Security" in product.name and "Trend Micro" in product.vendor
+    assert vms["dsva-esx-01.lab.local"].summary.config.product is None
 
 
 def test_build_is_cached(lab):

@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
 import socket
 import ssl
 import time
@@ -20,6 +21,7 @@ from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import (
     CollectionError,
+    ParameterError,
     WaitTimeoutError,
 )
 
@@ -63,7 +65,31 @@ def vsphere_argument_spec():
                       fallback=(env_fallback, ["VMWARE_PASSWORD"])),
         port=dict(type="int", default=443, fallback=(env_fallback, ["VMWARE_PORT"])),
         validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["VMWARE_VALIDATE_CERTS"])),
+        ca_path=dict(type="path"),
     )
+
+
+def connection_warnings(params):
+    """Warnings every vSphere module gives about its connection settings."""
+    warnings = []
+    if not params.get("validate_certs", True):
+        warnings.append("validate_certs=false: the vCenter certificate is not checked, so anyone on the path can "
+                        "read the password and change what this module sees; give ca_path instead")
+        if params.get("ca_path"):
+            warnings.append("ca_path is ignored because validate_certs=false")
+    return warnings
+
+
+def check_connection_params(params):
+    """Refuse a port or CA file that cannot work, before anything is sent."""
+    port = params.get("port")
+    if port is None or not 1 <= int(port) <= 65535:
+        raise ParameterError("parameter port must be a TCP port between 1 and 65535, not %r "
+                             "(or set VMWARE_PORT)" % (port,))
+    ca_path = params.get("ca_path")
+    if ca_path and not os.path.isfile(ca_path):
+        raise ParameterError("parameter ca_path: %r is not a readable file; give the PEM file of the CA that "
+                             "signed the vCenter certificate" % ca_path)
 
 
 def _fault_text(fault):
@@ -89,8 +115,10 @@ class VsphereClient(object):
 
     TASK_POLL_SECONDS = 0.2
 
-    def __init__(self, hostname, username, password, port=443, validate_certs=True, connect_timeout=30):
+    def __init__(self, hostname, username, password, port=443, validate_certs=True, connect_timeout=30,
+                 ca_path=None):
         self.hostname = hostname
+        self.ca_path = ca_path
         self.port = port
         self.username = username
         self._password = password
@@ -101,14 +129,15 @@ class VsphereClient(object):
 
     @classmethod
     def from_module_params(cls, params):
+        check_connection_params(params)
         return cls(params["hostname"], params["username"], params["password"], params["port"],
-                   params["validate_certs"])
+                   params["validate_certs"], ca_path=params.get("ca_path"))
 
     # -- session -------------------------------------------------------------------------------
     def connect(self):
         where = "%s:%s" % (self.hostname, self.port)
         if self.validate_certs:
-            context = ssl.create_default_context()
+            context = ssl.create_default_context(cafile=self.ca_path or None)
         else:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
             context.check_hostname = False
@@ -130,8 +159,8 @@ class VsphereClient(object):
             if _is_tls_failure(error):
                 raise VsphereTLSError(
                     "TLS certificate of vCenter %s could not be verified (%s): install the vCenter's CA "
-                    "certificate on the controller (or point SSL_CERT_FILE at it); validate_certs=false "
-                    "only on a lab" % (where, error))
+                    "certificate on the controller, or give its PEM file in ca_path (or point SSL_CERT_FILE at it); "
+                    "validate_certs=false only on a lab" % (where, error))
             if isinstance(error, (socket.error, OSError)) or "Connection" in type(error).__name__:
                 raise VsphereUnreachableError(
                     "cannot reach vCenter %s: %s; check hostname, port and that the controller can reach it"
@@ -196,9 +225,12 @@ class VsphereClient(object):
                 pass
 
     # -- tasks ----------------------------------------------------------------------------------------
-    def wait_for_task(self, task, action, timeout=600):
-        """Wait (bounded) for ``task``; return its result or raise with the task's own error text."""
-        deadline = time.time() + timeout
+    def wait_for_task(self, task, action, wait_seconds=600):
+        """Wait (bounded) for ``task``; return its result or raise with the task's own error text.
+
+        A task that is still running after ``wait_seconds`` raises WaitTimeoutError: vCenter may still
+        finish it, so callers must not undo anything on that error (see apply_window_plan)."""
+        deadline = time.time() + wait_seconds
         while True:
             info = task.info
             if info.state == vim.TaskInfo.State.success:
@@ -208,39 +240,67 @@ class VsphereClient(object):
                                        task=task._moId)
             if time.time() > deadline:
                 raise WaitTimeoutError("vCenter task %s still running after %ss (task %s); it may still finish"
-                                       % (action, timeout, task._moId), task=task._moId)
+                                       % (action, wait_seconds, task._moId), task=task._moId)
             time.sleep(self.TASK_POLL_SECONDS)
 
     def run_task(self, action, method, *args, **kwargs):
-        timeout = kwargs.pop("timeout", 600)
+        """Start a vCenter task with ``method(*args, **kwargs)`` and wait for it.
+
+        The wait limit is ``wait_seconds``, never ``timeout``: several vCenter methods have an argument
+        of that name of their own (EnterMaintenanceMode_Task and ExitMaintenanceMode_Task require it,
+        pyVmomi type info: vim.HostSystem.EnterMaintenanceMode, param ``timeout`` without F_OPTIONAL),
+        and it must reach vCenter untouched."""
+        wait_seconds = kwargs.pop("wait_seconds", 600)
         try:
             task = method(*args, **kwargs)
         except vmodl.MethodFault as fault:
             raise VsphereTaskError("vCenter refused %s: %s" % (action, _fault_text(fault)))
-        return self.wait_for_task(task, action, timeout=timeout)
+        return self.wait_for_task(task, action, wait_seconds=wait_seconds)
+
+    def check_relocate(self, vm_ref, host_ref, action):
+        """vCenter's own verdict on moving ``vm_ref`` to ``host_ref`` (vim.vm.check.ProvisioningChecker.
+        CheckRelocate_Task, all tests: storage and networks reachable from the target, host state, DRS and
+        HA constraints). Returns the error texts; an empty list means vCenter sees no obstacle."""
+        checker = getattr(self.content, "vmProvisioningChecker", None)
+        if checker is None:
+            raise VsphereError("%s: this server offers no VM provisioning checker (vim.vm.check.ProvisioningChecker); "
+                               "connect to vCenter, not to an ESXi host" % action)
+        spec = vim.vm.RelocateSpec(host=host_ref)
+        results = self.run_task(action, checker.CheckRelocate_Task, vm=vm_ref, spec=spec) or []
+        errors = []
+        for result in results:
+            for fault in getattr(result, "error", None) or []:
+                errors.append(_fault_text(fault))
+        return errors
 
     # -- custom attributes ----------------------------------------------------------------------------
     def custom_field_key(self, name, managed_type, create=False, known=None):
-        """Key of the custom attribute ``name`` for ``managed_type``; created on request.
+        """Key of the custom attribute ``name`` defined for ``managed_type`` (or for every type); created
+        on request.
 
-        ``known`` ({key: name}, from a snapshot) spares a round trip when the attribute exists."""
+        Names are unique per managed-object type only (vim.CustomFieldsManager.AddCustomFieldDef takes
+        ``moType``), so a same-named attribute of another type is never taken: SetField on it fails.
+        ``known`` ({key: (name, type name or None)}, from a snapshot) spares a round trip."""
         manager = self.content.customFieldsManager
-        for key, known_name in (known or {}).items():
-            if known_name == name:
-                return key
-        for field in (manager.field or []) if known is None else []:
-            if field.name == name and field.managedObjectType in (managed_type, None):
-                return field.key
-        if not create:
-            return None
+        wanted = type_name(managed_type)
+        if known is not None:
+            candidates = [(key, item[0], item[1]) for key, item in known.items()]
+        else:
+            candidates = [(field.key, field.name, type_name(field.managedObjectType)) for field in manager.field or []]
+        key = _field_for(candidates, name, wanted)
+        if key is not None or not create:
+            return key
         try:
             return manager.AddCustomFieldDef(name=name, moType=managed_type).key
         except vim.fault.DuplicateName:
             # another controller created it between our read and our write
-            for field in manager.field or []:
-                if field.name == name:
-                    return field.key
-            raise
+            key = _field_for([(field.key, field.name, type_name(field.managedObjectType))
+                              for field in manager.field or []], name, wanted)
+            if key is None:
+                raise VsphereError("cannot create custom attribute %s for %s: vCenter reports the name as taken by "
+                                   "an attribute of another object type; rename or remove that attribute"
+                                   % (name, wanted))
+            return key
         except vmodl.MethodFault as fault:
             raise VsphereError("cannot create custom attribute %s: %s" % (name, _fault_text(fault)))
 
@@ -249,3 +309,30 @@ class VsphereClient(object):
             self.content.customFieldsManager.SetField(entity=entity, key=key, value=value)
         except vmodl.MethodFault as fault:
             raise VsphereError("cannot write custom attribute on %s: %s" % (entity.name, _fault_text(fault)))
+
+    def read_custom_value(self, entity, key):
+        """The entity's current value for ``key`` ("" when unset), read fresh from vCenter."""
+        try:
+            for item in entity.customValue or []:
+                if item.key == key:
+                    return getattr(item, "value", "") or ""
+        except vmodl.MethodFault as fault:
+            raise VsphereError("cannot read custom attributes of %s: %s" % (entity.name, _fault_text(fault)))
+        return ""
+
+
+def type_name(managed_type):
+    """'ClusterComputeResource' for vim.ClusterComputeResource, its name, or None (every type)."""
+    if managed_type is None or managed_type == "":
+        return None
+    name = getattr(managed_type, "_wsdlName", None) or getattr(managed_type, "__name__", None) or str(managed_type)
+    return name.split(".")[-1]
+
+
+def _field_for(candidates, name, wanted):
+    """The key of the attribute ``name`` of type ``wanted``; a global one (no type) only when none is typed."""
+    typed = [key for key, field_name, field_type in candidates if field_name == name and field_type == wanted]
+    if typed:
+        return typed[0]
+    untyped = [key for key, field_name, field_type in candidates if field_name == name and field_type is None]
+    return untyped[0] if untyped else None

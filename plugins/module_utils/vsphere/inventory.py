@@ -12,21 +12,41 @@ __metaclass__ = type
 import fnmatch
 import json
 
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import not_found
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import (
+    CollectionError,
+    ParameterError,
+    not_found,
+)
 
 DRS_WINDOW_ATTRIBUTE = "clustersafe.drs_window"
 EVACUATION_ATTRIBUTE = "clustersafe.evacuation"
 
 # What one pass fetches. configurationEx is fetched whole: vCenter 8 rejects nested paths below it.
+# summary.config.product is the vApp product of an appliance deployed from an OVF (vim.vApp.ProductInfo);
+# summary.config.managedBy names the extension that owns the VM (vim.ext.ManagedByInfo).
 SNAPSHOT_PROPERTIES = {
     "ClusterComputeResource": ["name", "parent", "configurationEx", "customValue"],
     "HostSystem": ["name", "parent", "runtime.connectionState", "runtime.inMaintenanceMode", "customValue"],
-    "VirtualMachine": ["name", "runtime.host", "runtime.powerState", "summary.config.memorySizeMB"],
+    "VirtualMachine": ["name", "runtime.host", "runtime.powerState", "summary.config.memorySizeMB",
+                       "summary.config.product", "summary.config.managedBy", "guest.hostName"],
     "Datacenter": ["name", "parent"],
     "Folder": ["name", "parent"],
 }
 
 POWERED_ON = "poweredOn"
+
+# vSphere ESX Agent Manager owns the agent VMs it deploys (solutions such as NSX guest introspection and
+# vSphere Cluster Services); vim.ext.ManagedByInfo.extensionKey of those VMs is EAM's extension key.
+EAM_EXTENSION_KEY = "com.vmware.vim.eam"
+# What the Deep Security Virtual Appliance's OVF declares as its product. Trend's deployment guides name
+# the appliance "Deep Security Virtual Appliance" from vendor Trend Micro; the exact product string of
+# each release could not be read here, so both are matched as case-insensitive substrings.
+DSVA_PRODUCT_WORDS = ("deep security",)
+DSVA_VENDOR_WORDS = ("trend micro",)
+
+
+class RecordError(CollectionError):
+    """A window or evacuation record in vCenter that cannot be trusted (bad JSON, wrong shape)."""
 
 
 def parse_record(value):
@@ -91,25 +111,95 @@ def _ha(config):
     }
 
 
+def overrides_honoured(drs):
+    """vim.cluster.DrsConfigInfo.enableVmBehaviorOverrides: when false, per-VM DRS overrides are ignored
+    and the cluster default applies (unset means true). Only an explicit true-or-unset counts."""
+    return drs.get("vm_overrides_allowed") is not False
+
+
+def _field_table(field_names):
+    """{key: (name, type name or None)} from {key: name} or {key: (name, type)}."""
+    table = {}
+    for key, value in (field_names or {}).items():
+        table[key] = (value, None) if isinstance(value, str) else (value[0], value[1])
+    return table
+
+
+def _is_eam_agent(vm):
+    managed_by = vm.get("summary.config.managedBy")
+    return getattr(managed_by, "extensionKey", None) == EAM_EXTENSION_KEY
+
+
+def dsva_evidence(vm, dsva_pattern):
+    """How a VM is known to be a DSVA: "product" (its vApp product is Trend Micro's Deep Security
+    appliance), "name" (``dsva_pattern``, case-insensitive), or None."""
+    product = vm.get("summary.config.product")
+    name = (getattr(product, "name", None) or "").lower()
+    vendor = (getattr(product, "vendor", None) or "").lower()
+    if any(word in name for word in DSVA_PRODUCT_WORDS) and (
+            not vendor or any(word in vendor for word in DSVA_VENDOR_WORDS)):
+        return "product"
+    if dsva_pattern and fnmatch.fnmatchcase((vm.get("name") or "").lower(), dsva_pattern.lower()):
+        return "name"
+    return None
+
+
+def _rules(config, vm_names, host_names):
+    """DRS rules the evacuation must respect, as plain data (vim.cluster.ConfigInfoEx.rule / group)."""
+    groups = {}
+    for group in getattr(config, "group", None) or []:
+        members = getattr(group, "vm", None)
+        if members is None:
+            members = getattr(group, "host", None) or []
+        groups[group.name] = [_moid(item) for item in members]
+    rules = []
+    for rule in getattr(config, "rule", None) or []:
+        kind = type(rule).__name__.split(".")[-1]
+        item = {"name": rule.name, "enabled": rule.enabled is not False, "mandatory": bool(rule.mandatory)}
+        if kind.endswith("AntiAffinityRuleSpec"):
+            item.update(kind="vm_anti_affinity", vms=[_moid(vm) for vm in rule.vm or []])
+        elif kind.endswith("AffinityRuleSpec"):
+            item.update(kind="vm_affinity", vms=[_moid(vm) for vm in rule.vm or []])
+        elif kind.endswith("VmHostRuleInfo"):
+            item.update(kind="vm_host", vms=groups.get(rule.vmGroupName, []),
+                        affine_hosts=[host_names.get(h, h) for h in groups.get(rule.affineHostGroupName, [])]
+                        if rule.affineHostGroupName else None,
+                        anti_affine_hosts=[host_names.get(h, h) for h in groups.get(rule.antiAffineHostGroupName, [])]
+                        if rule.antiAffineHostGroupName else None)
+        else:
+            continue
+        item["vm_names"] = [vm_names.get(moid, moid) for moid in item["vms"]]
+        rules.append(item)
+    return sorted(rules, key=lambda rule: rule["name"])
+
+
 def build_inventory(objects, field_names, dsva_pattern="dsva-*", dsm_patterns=("dsm*",)):
-    """Inventory document from a snapshot ({moid: {"_type", prop: value}}) and {field key: name}."""
+    """Inventory document from a snapshot ({moid: {"_type", prop: value}}) and the custom attribute
+    definitions ({key: name} or {key: (name, managed-object type name or None)})."""
+    fields = _field_table(field_names)
     by_type = {}
     for moid, record in objects.items():
         by_type.setdefault(record["_type"].split(".")[-1], []).append((moid, record))
 
     def values(record):
+        kind = record["_type"].split(".")[-1]
         result = {}
         for item in record.get("customValue") or []:
-            name = field_names.get(item.key)
-            if name is not None:
-                result[name] = getattr(item, "value", "")
+            name, field_type = fields.get(item.key, (None, None))
+            if name is not None and field_type in (None, kind):
+                # a typed attribute wins over a global one of the same name
+                if name not in result or field_type == kind:
+                    result[name] = getattr(item, "value", "")
         return result
 
     vms_by_host = {}
     vm_names = {}
+    name_count = {}
     for moid, vm in by_type.get("VirtualMachine", []):
         vm_names[moid] = vm.get("name")
-        vms_by_host.setdefault(_moid(vm.get("runtime.host")), []).append(vm)
+        name_count[vm.get("name")] = name_count.get(vm.get("name"), 0) + 1
+        vms_by_host.setdefault(_moid(vm.get("runtime.host")), []).append((moid, vm))
+    host_names = dict((moid, host.get("name")) for moid, host in by_type.get("HostSystem", []))
 
     hosts_by_cluster = {}
     for moid, host in by_type.get("HostSystem", []):
@@ -118,38 +208,56 @@ def build_inventory(objects, field_names, dsva_pattern="dsva-*", dsm_patterns=("
     clusters = []
     for moid, cluster in sorted(by_type.get("ClusterComputeResource", []), key=lambda item: item[1]["name"]):
         config = cluster.get("configurationEx")
+        drs_settings = _drs(config)
         drs_overrides = []
         for item in getattr(config, "drsVmConfig", None) or []:
-            drs_overrides.append({"vm": vm_names.get(_moid(item.key), _moid(item.key)),
+            drs_overrides.append({"vm": vm_names.get(_moid(item.key), _moid(item.key)), "moid": _moid(item.key),
                                   "enabled": item.enabled if item.enabled is not None else True,
                                   "behavior": _enum(item.behavior)})
         ha_overrides = []
         for item in getattr(config, "dasVmConfig", None) or []:
             settings = getattr(item, "dasSettings", None)
-            ha_overrides.append({"vm": vm_names.get(_moid(item.key), _moid(item.key)),
+            ha_overrides.append({"vm": vm_names.get(_moid(item.key), _moid(item.key)), "moid": _moid(item.key),
                                  "restart_priority": _enum(getattr(settings, "restartPriority", None))
                                  or _enum(getattr(item, "restartPriority", None))})
-        drs_by_vm = dict((item["vm"], item) for item in drs_overrides)
-        ha_by_vm = dict((item["vm"], item) for item in ha_overrides)
+        drs_by_vm = dict((item["moid"], item) for item in drs_overrides)
+        ha_by_vm = dict((item["moid"], item) for item in ha_overrides)
+        cluster_host_names = [item[1]["name"] for item in hosts_by_cluster.get(moid, [])]
 
-        hosts, dsvas, dsm_vms = [], [], []
+        hosts, dsvas, dsm_vms, vms = [], [], [], []
         for host_moid, host in sorted(hosts_by_cluster.get(moid, []), key=lambda item: item[1]["name"]):
-            guests = vms_by_host.get(host_moid, [])
-            powered_on = sorted(vm["name"] for vm in guests if _enum(vm.get("runtime.powerState")) == POWERED_ON)
+            guests = sorted(vms_by_host.get(host_moid, []), key=lambda item: (item[1]["name"], item[0]))
+            powered_on = sorted(item[1]["name"] for item in guests if _enum(item[1].get("runtime.powerState")) == POWERED_ON)
             host_dsvas = []
-            for vm in sorted(guests, key=lambda item: item["name"]):
+            for vm_moid, vm in guests:
                 power = _enum(vm.get("runtime.powerState"))
-                if fnmatch.fnmatchcase(vm["name"], dsva_pattern):
-                    drs = drs_by_vm.get(vm["name"])
-                    ha = ha_by_vm.get(vm["name"])
+                evidence = dsva_evidence(vm, dsva_pattern)
+                vms.append({"name": vm["name"], "moid": vm_moid, "host": host["name"], "power_state": power,
+                            "guest_hostname": vm.get("guest.hostName"),
+                            "memory_mb": vm.get("summary.config.memorySizeMB") or 0,
+                            "eam_agent": _is_eam_agent(vm), "dsva": evidence is not None,
+                            "name_unique": name_count.get(vm["name"], 0) == 1})
+                if evidence:
+                    drs = drs_by_vm.get(vm_moid)
+                    ha = ha_by_vm.get(vm_moid)
                     drs_disabled = bool(drs and drs["enabled"] is False)
                     ha_disabled = bool(ha and ha["restart_priority"] == "disabled")
+                    ignored = not overrides_honoured(drs_settings)
+                    # A DSVA deployed for another host (its name names another host of the cluster) has been
+                    # moved, e.g. re-registered by HA after a host failure (VS-03).
+                    named = [other for other in cluster_host_names if other.lower() in vm["name"].lower()]
+                    named_host = max(named, key=len) if named else None
+                    foreign = named_host is not None and named_host != host["name"]
                     host_dsvas.append(vm["name"])
-                    dsvas.append({"name": vm["name"], "host": host["name"], "power_state": power,
+                    dsvas.append({"name": vm["name"], "moid": vm_moid, "host": host["name"], "power_state": power,
+                                  "recognised_by": evidence,
                                   "drs_disabled": drs_disabled, "ha_restart_disabled": ha_disabled,
-                                  "pinned": drs_disabled and ha_disabled})
+                                  "drs_override_ignored": ignored,
+                                  "pinned": drs_disabled and ha_disabled and not ignored,
+                                  "on_foreign_host": foreign,
+                                  "home_host": named_host if foreign else None})
                 if any(fnmatch.fnmatchcase(vm["name"], pattern) for pattern in dsm_patterns):
-                    dsm_vms.append({"name": vm["name"], "host": host["name"], "power_state": power})
+                    dsm_vms.append({"name": vm["name"], "moid": vm_moid, "host": host["name"], "power_state": power})
             hosts.append({
                 "name": host["name"],
                 "moid": host_moid,
@@ -160,20 +268,52 @@ def build_inventory(objects, field_names, dsva_pattern="dsva-*", dsm_patterns=("
                 "dsvas": host_dsvas,
                 "evacuation": parse_record(values(host).get(EVACUATION_ATTRIBUTE)),
             })
+        for host in hosts:
+            # VS-02: a second DSVA on a host is one that does not belong there.
+            if len(host["dsvas"]) > 1:
+                for dsva in dsvas:
+                    if dsva["host"] == host["name"] and dsva["home_host"] is None and host["name"].lower() not in dsva["name"].lower():
+                        dsva["on_foreign_host"] = True
         clusters.append({
             "name": cluster["name"],
             "moid": moid,
             "datacenter": _datacenter_of(_moid(cluster.get("parent")), objects),
-            "drs": _drs(config),
+            "drs": drs_settings,
             "ha": _ha(config),
             "hosts": hosts,
-            "drs_vm_overrides": sorted(drs_overrides, key=lambda item: str(item["vm"])),
-            "ha_vm_overrides": sorted(ha_overrides, key=lambda item: str(item["vm"])),
+            "vms": vms,
+            "drs_vm_overrides": sorted(drs_overrides, key=lambda item: (str(item["vm"]), str(item["moid"]))),
+            "ha_vm_overrides": sorted(ha_overrides, key=lambda item: (str(item["vm"]), str(item["moid"]))),
+            "drs_rules": _rules(config, vm_names, host_names),
             "dsvas": dsvas,
             "dsm_vms": dsm_vms,
             "drs_window": parse_record(values(cluster).get(DRS_WINDOW_ATTRIBUTE)),
         })
     return {"clusters": clusters}
+
+
+def resolve_vms(vms, wanted, parameter):
+    """Managed-object ids of the VMs named in ``wanted`` (each a VM name or a managed-object id such as
+    ``vm-42``) among ``vms`` (inventory VM entries). VM names are unique only within a folder, so a name
+    that more than one VM carries is refused, naming the ids to use instead."""
+    by_moid = dict((vm["moid"], vm) for vm in vms)
+    by_name = {}
+    for vm in vms:
+        by_name.setdefault(vm["name"], []).append(vm["moid"])
+    resolved = []
+    for item in wanted:
+        if item in by_moid:
+            resolved.append(item)
+            continue
+        matches = by_name.get(item, [])
+        if len(matches) > 1:
+            raise ParameterError("parameter %s: VM name %r is not unique here (%s); give the managed-object "
+                                 "id instead" % (parameter, item, ", ".join(sorted(matches))),
+                                 ambiguous=item, candidates=sorted(matches))
+        if not matches:
+            raise not_found("VM", item, sorted(by_name), parameter=parameter)
+        resolved.append(matches[0])
+    return resolved
 
 
 def datacenter_names(objects):

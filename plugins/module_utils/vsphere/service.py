@@ -15,7 +15,11 @@ import traceback
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import CollectionError
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import (
+    CollectionError,
+    HeldError,
+    ParameterError,
+)
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.runner import run_module
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere import client as vsphere_client
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.inventory import (
@@ -23,6 +27,7 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.
     build_inventory,
     datacenter_names,
     encode_record,
+    parse_record,
 )
 
 
@@ -32,35 +37,14 @@ class Snapshot(object):
 
     def __init__(self, objects, field_names, inventory):
         self.objects = objects
-        self.field_names = field_names
+        # {key: (name, managed-object type name or None)}; a bare {key: name} means "every type"
+        self.field_names = dict((key, (value, None) if isinstance(value, str) else tuple(value))
+                                for key, value in (field_names or {}).items())
         self.inventory = inventory
         self.datacenters = datacenter_names(objects)
 
     def ref(self, moid):
         return self.objects[moid]["_ref"]
-
-    def vm_refs_by_name(self):
-        return dict((record["name"], record["_ref"]) for record in self.objects.values()
-                    if record["_type"].endswith("VirtualMachine"))
-
-    def vm_facts(self):
-        """{VM name: {"host": host name, "power_state": str, "memory_mb": int}} from the same pass."""
-        host_names = dict((moid, record["name"]) for moid, record in self.objects.items()
-                          if record["_type"].endswith("HostSystem"))
-        facts = {}
-        for record in self.objects.values():
-            if record["_type"].endswith("VirtualMachine"):
-                host = record.get("runtime.host")
-                facts[record["name"]] = {
-                    "host": host_names.get(getattr(host, "_moId", None)),
-                    "power_state": str(record.get("runtime.powerState")),
-                    "memory_mb": record.get("summary.config.memorySizeMB") or 0,
-                }
-        return facts
-
-    def host_refs_by_name(self):
-        return dict((record["name"], record["_ref"]) for record in self.objects.values()
-                    if record["_type"].endswith("HostSystem"))
 
 
 def gather(client, dsva_pattern="dsva-*", dsm_patterns=("dsm*",)):
@@ -72,8 +56,20 @@ def gather(client, dsva_pattern="dsva-*", dsm_patterns=("dsm*",)):
     for moid in list(objects):
         if objects[moid]["_type"].endswith("CustomFieldsManager"):
             for field in objects.pop(moid).get("field") or []:
-                field_names[field.key] = field.name
+                field_names[field.key] = (field.name, vsphere_client.type_name(field.managedObjectType))
     return Snapshot(objects, field_names, build_inventory(objects, field_names, dsva_pattern, dsm_patterns))
+
+
+def missing_dsva_message(cluster, pattern):
+    return ("no VM of cluster %s is recognised as a Deep Security Virtual Appliance (by vApp product, or by "
+            "name pattern %r, case-insensitive): set dsva_name_pattern to the appliances' names, or "
+            "dsvas_expected=false if the cluster is protected by agents only" % (cluster["name"], pattern))
+
+
+def require_dsvas(cluster, expected, pattern):
+    """A changing module must not treat DSVAs it failed to recognise as ordinary VMs (VS-01, VS-03)."""
+    if expected and not cluster["dsvas"]:
+        raise ParameterError(missing_dsva_message(cluster, pattern), cluster=cluster["name"])
 
 
 def now_iso():
@@ -93,7 +89,34 @@ def write_record(client, snapshot, entity, attribute, managed_type, record):
     key = client.custom_field_key(attribute, managed_type, create=record is not None, known=snapshot.field_names)
     if key is None:
         return
+    # a definition created just now is not in the snapshot; later reads of this run need its key
+    snapshot.field_names.setdefault(key, (attribute, vsphere_client.type_name(managed_type)))
     client.set_custom_value(entity, key, encode_record(record) if record is not None else "")
+
+
+def read_record(client, snapshot, entity, attribute, managed_type):
+    """The record on ``entity`` as vCenter holds it now (not as the snapshot saw it)."""
+    key = client.custom_field_key(attribute, managed_type, known=snapshot.field_names)
+    if key is None:
+        return None
+    return parse_record(client.read_custom_value(entity, key))
+
+
+def same_holder(record, expected):
+    """Does ``record`` belong to the same window and owner as ``expected``? (None matches None.)"""
+    if record is None or expected is None:
+        return record is None and expected is None
+    return record.get("window") == expected.get("window") and record.get("owner") == expected.get("owner")
+
+
+def _holder_changed(cluster_name, found, expected, doing):
+    found_text = "no record" if found is None else "window %r of %s" % (found.get("window"), found.get("owner"))
+    return HeldError("cluster %s: the DRS window record changed under this run (%s; expected window %r of %s), "
+                     "so %s was not done; another controller is working on this cluster: check "
+                     "vsphere_cluster_info and retry" % (cluster_name, found_text,
+                                                         (expected or {}).get("window"), (expected or {}).get("owner"),
+                                                         doing),
+                     held_by=(found or {}).get("window"), owner=(found or {}).get("owner"))
 
 
 def set_drs_level(client, cluster_ref, level):
@@ -104,36 +127,57 @@ def set_drs_level(client, cluster_ref, level):
                     cluster_ref.ReconfigureComputeResource_Task, spec=spec, modify=True)
 
 
-def apply_window_plan(client, snapshot, cluster_ref, plan, had_record, attribute):
+def apply_window_plan(client, snapshot, cluster_ref, plan, current_record, attribute):
     """Carry out a DRS window plan in the only safe order: record first, then DRS, then clear.
 
-    When setting DRS fails right after a *new* record was written, the record is removed again so no
-    record claims a window that never started; the vCenter error is raised either way.
+    vCenter's SetField has no expected value, so the record is compared after each write and before
+    each clear instead (window and owner): a run that finds another window's record changes nothing
+    more and raises HeldError. When setting DRS fails right after a *new* record was written, the record
+    is removed again so no record claims a window that never started; only a failed vCenter task counts,
+    never a wait that ran out (the task may still finish and leave DRS at manual).
     """
     managed_type = type(cluster_ref)
     if plan.write_record is not None:
         write_record(client, snapshot, cluster_ref, attribute, managed_type, plan.write_record)
+        found = read_record(client, snapshot, cluster_ref, attribute, managed_type)
+        if not same_holder(found, plan.write_record):
+            raise _holder_changed(cluster_ref.name, found, plan.write_record, "setting DRS")
+        expected = plan.write_record
+    else:
+        expected = current_record
+        if plan.set_level or plan.clear_record:
+            found = read_record(client, snapshot, cluster_ref, attribute, managed_type)
+            if not same_holder(found, expected):
+                raise _holder_changed(cluster_ref.name, found, expected, "setting DRS")
     if plan.set_level:
         try:
             set_drs_level(client, cluster_ref, plan.set_level)
-        except Exception:
-            if not had_record and plan.write_record is not None:
-                write_record(client, snapshot, cluster_ref, attribute, managed_type, None)
+        except vsphere_client.VsphereTaskError:
+            if current_record is None and plan.write_record is not None:
+                found = read_record(client, snapshot, cluster_ref, attribute, managed_type)
+                if same_holder(found, plan.write_record):
+                    write_record(client, snapshot, cluster_ref, attribute, managed_type, None)
             raise
     if plan.clear_record:
+        found = read_record(client, snapshot, cluster_ref, attribute, managed_type)
+        if not same_holder(found, expected):
+            raise _holder_changed(cluster_ref.name, found, expected, "clearing the record")
         write_record(client, snapshot, cluster_ref, attribute, managed_type, None)
 
 
 def run_vsphere_module(module, body):
-    """Connect, run ``body(client)`` -> result dict, close, exit; errors go through ``run_module``."""
+    """Check the connection options, connect, run ``body(client)`` -> result dict, close, exit; errors go
+    through ``run_module``."""
     if not vsphere_client.HAS_PYVMOMI:
         module.fail_json(msg=missing_required_lib("pyvmomi"), exception=str(vsphere_client.PYVMOMI_IMPORT_ERROR))
-    client = vsphere_client.VsphereClient.from_module_params(module.params)
 
     def action():
+        client = vsphere_client.VsphereClient.from_module_params(module.params)
         try:
             client.connect()
-            return body(client)
+            result = body(client)
+            result["warnings"] = vsphere_client.connection_warnings(module.params) + result.get("warnings", [])
+            return result
         except CollectionError:
             raise
         except Exception as error:  # an unexpected fault still gets a readable message, not a bare traceback

@@ -156,6 +156,8 @@ def command(binary, topology, topology_path, state_dir, port=None, scale=None):
         "password": vcenter["password"],
         "datacenter": vcenter.get("datacenter", "DC-Lab"),
         "dsva_name_pattern": vcenter.get("dsva_name_pattern", "dsva-{host}"),
+        # vCenter pages at 100 objects; the benchmark keeps that, the small lab topology may page sooner.
+        "default_page_size": 100 if scale else int(vcenter.get("default_page_size", 100)),
         "cert_file": cert,
         "key_file": key,
         "state_dir": state_dir,
@@ -178,6 +180,7 @@ def command(binary, topology, topology_path, state_dir, port=None, scale=None):
                 "ha_enabled": bool(ha.get("enabled", True)),
                 "host_monitoring": ha.get("host_monitoring", "enabled"),
                 "admission_control": bool(ha.get("admission_control", True)),
+                "dsva_product": bool(cluster.get("dsva_product", False)),
                 "vms": [{"name": vm["name"], "host": vm["host"],
                          "power_on": str(vm.get("power", "on")).lower() not in ("off", "false", "poweredoff")}
                         for vm in cluster.get("vms", [])],

@@ -94,14 +94,25 @@ func labNextPage(objects []types.ObjectContent, size int) *types.RetrieveResult 
 	return res
 }
 
-// RetrievePropertiesEx honours options.maxObjects by returning a token for the rest, as vCenter does.
+// LabDefaultPageSize is how many objects RetrievePropertiesEx returns when the client sets no
+// maxObjects. The API reference calls an unset maxObjects "no maximum" but lets the server page anyway;
+// vCenter does, at 100 objects (seen by ManageIQ, manageiq#8211, and vsphere-automation-sdk-java#217).
+// The lab's topology sets a smaller size so its small inventory still exercises the token loop.
+var LabDefaultPageSize = 100
+
+// RetrievePropertiesEx honours options.maxObjects by returning a token for the rest, as vCenter does,
+// and pages at LabDefaultPageSize when no maximum is given.
 func (pc *PropertyCollector) RetrievePropertiesEx(ctx *Context, r *types.RetrievePropertiesEx) soap.HasFault {
 	res := pc.simRetrievePropertiesEx(ctx, r)
 	body, ok := res.(*methods.RetrievePropertiesExBody)
 	if !ok || body.Res == nil || body.Res.Returnval == nil {
 		return res
 	}
-	body.Res.Returnval = labNextPage(body.Res.Returnval.Objects, int(r.Options.MaxObjects))
+	size := int(r.Options.MaxObjects)
+	if size <= 0 || size > LabDefaultPageSize {
+		size = LabDefaultPageSize
+	}
+	body.Res.Returnval = labNextPage(body.Res.Returnval.Objects, size)
 	return body
 }
 

@@ -46,17 +46,19 @@ func labHostUsable(h *HostSystem) bool {
 }
 
 // labDrsMovable: may DRS migrate this VM on its own? Not when its override excludes it from DRS or
-// asks for manual/partially automated behaviour (vCenter then only recommends).
+// asks for manual/partially automated behaviour (vCenter then only recommends). With
+// drsConfig.enableVmBehaviorOverrides false the per-VM overrides are ignored and the cluster default
+// applies (vim.cluster.DrsConfigInfo); the lab takes that on the strict side: every override is ignored.
 func labDrsMovable(cfg *types.ClusterConfigInfoEx, vm types.ManagedObjectReference) bool {
+	if cfg.DrsConfig.EnableVmBehaviorOverrides != nil && !*cfg.DrsConfig.EnableVmBehaviorOverrides {
+		return true
+	}
 	for _, o := range cfg.DrsVmConfig {
 		if o.Key != vm {
 			continue
 		}
 		if o.Enabled != nil && !*o.Enabled {
 			return false
-		}
-		if cfg.DrsConfig.EnableVmBehaviorOverrides != nil && !*cfg.DrsConfig.EnableVmBehaviorOverrides {
-			return true
 		}
 		return o.Behavior == "" || o.Behavior == types.DrsBehaviorFullyAutomated
 	}
@@ -131,8 +133,9 @@ func (vm *VirtualMachine) labRelocate(ctx *Context, req *types.RelocateVM_Task) 
 		if !ok {
 			return &types.ManagedObjectNotFound{Obj: *spec.Host}, "The object has already been deleted or has not been completely created"
 		}
-		if h.Runtime.ConnectionState != types.HostSystemConnectionStateConnected || h.Runtime.InMaintenanceMode {
-			return &types.InvalidHostState{Host: &h.Self}, "The operation is not allowed in the current state of the host."
+		// The checks CheckRelocate_Task reports (lab_checker.go); a real migration fails on the first.
+		if errs := labMigrationErrors(vm, h, spec.Datastore); len(errs) > 0 {
+			return errs[0].Fault, errs[0].LocalizedMessage
 		}
 		target = h
 	}

@@ -34,6 +34,7 @@ type LabCluster struct {
 	HaEnabled        bool     `json:"ha_enabled"`
 	HostMonitoring   string   `json:"host_monitoring"`
 	AdmissionControl bool     `json:"admission_control"`
+	DsvaProduct      bool     `json:"dsva_product"`
 	VMs              []LabVM  `json:"vms"`
 }
 
@@ -167,6 +168,7 @@ func LabBuild(inv *LabInventory, dsDir string) error {
 		dsDir:    dsDir,
 	}
 	hostFolder := Map.Get(dc.HostFolder).(*Folder)
+	labRegisterChecker()
 
 	clusters := make([]*ClusterComputeResource, len(inv.Clusters))
 	for i := range inv.Clusters {
@@ -211,6 +213,9 @@ func LabBuild(inv *LabInventory, dsDir string) error {
 				guest := string(types.VirtualMachineGuestOsIdentifierOtherLinux64Guest)
 				if err := b.addVM(cluster, b.hosts[name], dsva, guest, true); err != nil {
 					return err
+				}
+				if spec.DsvaProduct {
+					labMarkAppliance(Map.FindByName(dsva, b.vmFolder.ChildEntity).(*VirtualMachine))
 				}
 			}
 		}
@@ -384,3 +389,18 @@ func labRefreshClusterSummary(cluster *ClusterComputeResource) {
 }
 
 var _ mo.Entity = (*ClusterComputeResource)(nil)
+
+// labMarkAppliance gives a DSVA what an appliance deployed from Trend Micro's OVF carries: a vApp product
+// (vim.vApp.ProductInfo, shown by vCenter in summary.config.product).
+func labMarkAppliance(vm *VirtualMachine) {
+	product := &types.VAppProductInfo{Key: 0, Name: LabDsvaProductName, Vendor: LabDsvaProductVendor}
+	vm.Summary.Config.Product = product
+}
+
+// The product the lab's OVF-deployed DSVAs report. Trend's deployment guides call the appliance
+// "Deep Security Virtual Appliance" from Trend Micro; the exact OVF string of each release could not
+// be confirmed here, and the collection matches it by substring.
+const (
+	LabDsvaProductName   = "Trend Micro Deep Security Virtual Appliance"
+	LabDsvaProductVendor = "Trend Micro Inc."
+)

@@ -37,6 +37,7 @@ type config struct {
 	CertFile    string `json:"cert_file"`
 	KeyFile     string `json:"key_file"`
 	StateDir    string `json:"state_dir"`
+	PageSize    int    `json:"default_page_size"`
 	simulator.LabInventory
 }
 
@@ -115,6 +116,52 @@ func parseCall(body []byte) soapCall {
 			return call
 		}
 	}
+}
+
+// requiredArguments are method arguments the vSphere API declares required (pyVmomi's type info: no
+// F_OPTIONAL flag) where govmomi's decoder cannot tell a missing element from a zero value. vCenter
+// refuses such a request as a whole (InvalidRequest) instead of taking the zero value.
+var requiredArguments = map[string][]string{
+	"EnterMaintenanceMode_Task": {"timeout"},
+	"ExitMaintenanceMode_Task":  {"timeout"},
+	"CheckRelocate_Task":        {"vm", "spec"},
+}
+
+// methodArguments names the direct children of the SOAP body's method element.
+func methodArguments(body []byte) map[string]bool {
+	names := map[string]bool{}
+	dec := xml.NewDecoder(bytes.NewReader(body))
+	depth, methodDepth := 0, -1
+	inBody := false
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return names
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			depth++
+			switch {
+			case !inBody && t.Name.Local == "Body":
+				inBody = true
+			case inBody && methodDepth < 0:
+				methodDepth = depth
+			case methodDepth >= 0 && depth == methodDepth+1:
+				names[t.Name.Local] = true
+			}
+		case xml.EndElement:
+			depth--
+		}
+	}
+}
+
+func writeInvalidRequest(w http.ResponseWriter, method, argument string) {
+	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	w.WriteHeader(http.StatusInternalServerError)
+	fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?>
+<soapenv:Envelope xmlns:soapenc="http://schemas.xmlsoap.org/soap/encoding/" xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<soapenv:Body><soapenv:Fault><faultcode>ServerFaultCode</faultcode><faultstring>Required parameter %s is missing in call to %s</faultstring><detail><InvalidRequestFault xmlns="urn:vim25" xsi:type="InvalidRequest"></InvalidRequestFault></detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>`,
+		xmlEscape(argument), xmlEscape(method))
 }
 
 var anyTypeMoRef = regexp.MustCompile(`(:type=")ManagedObject(")`)
@@ -208,6 +255,15 @@ func (l *lab) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !valid {
 			writeNotAuthenticated(w, call)
 			return
+		}
+	}
+	if required, ok := requiredArguments[call.method]; ok {
+		present := methodArguments(body)
+		for _, name := range required {
+			if !present[name] {
+				writeInvalidRequest(w, call.method, name)
+				return
+			}
 		}
 	}
 	l.sdk.ServeHTTP(w, r)
@@ -352,6 +408,10 @@ func main() {
 	}
 	if cfg.ControlPort == 0 {
 		cfg.ControlPort = cfg.Port + 1
+	}
+
+	if cfg.PageSize > 0 {
+		simulator.LabDefaultPageSize = cfg.PageSize
 	}
 
 	started := time.Now()

@@ -2,64 +2,157 @@ import pytest
 
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import ParameterError
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.evacuation import (
+    EvacuationRecordError,
     NoTargetError,
+    check_evacuation_record,
     plan_evacuation,
     plan_return,
 )
 
-
-def host(name, vms, state="connected", maintenance=False):
-    return {"name": name, "connection_state": state, "maintenance_mode": maintenance, "powered_on_vms": vms}
-
-
-def cluster(hosts, dsvas=None):
-    return {"name": "C", "hosts": hosts, "dsvas": dsvas if dsvas is not None else
-            [{"name": "dsva-" + h["name"], "host": h["name"], "power_state": "poweredOn"} for h in hosts]}
-
-
 MEMORY = {"big": 8192, "mid": 4096, "small": 1024, "tiny": 512, "x": 2048}
 
 
+def host(name, state="connected", maintenance=False):
+    return {"name": name, "connection_state": state, "maintenance_mode": maintenance}
+
+
+def vm(name, where, power="poweredOn", moid=None, dsva=None, eam=False):
+    return {"name": name, "moid": moid or "vm-" + name, "host": where, "power_state": power,
+            "memory_mb": MEMORY.get(name, 1024), "dsva": name.startswith("dsva-") if dsva is None else dsva,
+            "eam_agent": eam}
+
+
+def cluster(hosts, vms, dsvas=None, rules=()):
+    if dsvas is None:
+        dsvas = [{"name": "dsva-" + h["name"], "host": h["name"], "power_state": "poweredOn"} for h in hosts]
+    return {"name": "C", "hosts": hosts, "vms": vms, "dsvas": dsvas, "drs_rules": list(rules)}
+
+
+def with_dsvas(hosts, vms):
+    return vms + [vm("dsva-" + h["name"], h["name"]) for h in hosts]
+
+
 def test_spreads_largest_first_onto_least_loaded_and_keeps_dsva():
-    c = cluster([host("h1", ["dsva-h1", "big", "mid", "small"]), host("h2", ["dsva-h2", "x"]), host("h3", ["dsva-h3"])])
-    plan = plan_evacuation(c, "h1", {"dsva-h1"}, MEMORY)
-    assert plan["moves"] == [{"vm": "big", "from": "h1", "to": "h3"},
-                             {"vm": "mid", "from": "h1", "to": "h2"},
-                             {"vm": "small", "from": "h1", "to": "h2"}]
+    hosts = [host("h1"), host("h2"), host("h3")]
+    c = cluster(hosts, with_dsvas(hosts, [vm("big", "h1"), vm("mid", "h1"), vm("small", "h1"), vm("x", "h2")]))
+    plan = plan_evacuation(c, "h1", {"vm-dsva-h1"})
+    assert [(m["vm"], m["to"]) for m in plan["moves"]] == [("big", "h3"), ("mid", "h2"), ("small", "h2")]
+    assert plan["moves"][0] == {"vm": "big", "moid": "vm-big", "from": "h1", "to": "h3"}
     assert plan["kept_powered_on"] == ["dsva-h1"]
 
 
 def test_never_targets_hosts_without_running_dsva_or_unusable():
-    c = cluster([host("h1", ["a"]), host("h2", []), host("h3", [], maintenance=True), host("h4", [], state="disconnected")],
+    hosts = [host("h1"), host("h2"), host("h3", maintenance=True), host("h4", state="disconnected")]
+    c = cluster(hosts, [vm("a", "h1")],
                 dsvas=[{"name": "dsva-h1", "host": "h1", "power_state": "poweredOn"},
                        {"name": "dsva-h2", "host": "h2", "power_state": "poweredOff"},
                        {"name": "dsva-h3", "host": "h3", "power_state": "poweredOn"}])
     with pytest.raises(NoTargetError) as caught:
-        plan_evacuation(c, "h1", set(), {})
+        plan_evacuation(c, "h1", set())
     reasons = caught.value.details["refused_hosts"]
     assert reasons == {"h2": "no running DSVA (rule VS-01)", "h3": "in maintenance mode", "h4": "not connected (disconnected)"}
 
 
 def test_cluster_without_dsva_may_use_any_connected_host():
-    c = cluster([host("h1", ["a"]), host("h2", [])], dsvas=[])
-    assert plan_evacuation(c, "h1", set(), {})["moves"] == [{"vm": "a", "from": "h1", "to": "h2"}]
+    c = cluster([host("h1"), host("h2")], [vm("a", "h1")], dsvas=[])
+    assert plan_evacuation(c, "h1", set())["moves"] == [{"vm": "a", "moid": "vm-a", "from": "h1", "to": "h2"}]
 
 
 def test_maintenance_with_powered_on_kept_vm_refused_before_change():
-    c = cluster([host("h1", ["dsva-h1", "a"]), host("h2", ["dsva-h2"])])
+    hosts = [host("h1"), host("h2")]
+    c = cluster(hosts, with_dsvas(hosts, [vm("a", "h1")]))
     with pytest.raises(ParameterError) as caught:
-        plan_evacuation(c, "h1", {"dsva-h1"}, {}, maintenance_mode=True)
+        plan_evacuation(c, "h1", {"vm-dsva-h1"}, maintenance_mode=True)
     assert "dsva-h1" in caught.value.message
 
 
 def test_empty_host_needs_no_target():
-    c = cluster([host("h1", ["dsva-h1"])])
-    assert plan_evacuation(c, "h1", {"dsva-h1"}, {})["moves"] == []
+    hosts = [host("h1")]
+    assert plan_evacuation(cluster(hosts, with_dsvas(hosts, [])), "h1", {"vm-dsva-h1"})["moves"] == []
 
 
-def test_return_moves_back_only_what_is_elsewhere_and_running():
-    record = {"moved": [{"vm": "a", "to": "h2"}, {"vm": "b", "to": "h2"}, {"vm": "c", "to": "h3"}, {"vm": "d", "to": "h3"}]}
-    where = {"a": ("h2", "poweredOn"), "b": ("h1", "poweredOn"), "c": ("h3", "poweredOff")}
-    moves, skipped = plan_return(record, where, "h1")
-    assert moves == [{"vm": "a", "from": "h2", "to": "h1"}]
-    assert skipped == [{"vm": "c", "reason": "powered off"}, {"vm": "d", "reason": "no longer exists"}]
+def test_dsva_and_agent_vms_never_move_even_when_not_kept():
+    hosts = [host("h1"), host("h2")]
+    c = cluster(hosts, with_dsvas(hosts, [vm("vCLS-1", "h1", eam=True), vm("a", "h1")]))
+    plan = plan_evacuation(c, "h1", set())
+    assert [m["vm"] for m in plan["moves"]] == ["a"]
+    assert sorted(item["vm"] for item in plan["left_alone"]) == ["dsva-h1", "vCLS-1"]
+
+
+def test_same_names_are_kept_apart_by_moid():
+    hosts = [host("h1"), host("h2")]
+    c = cluster(hosts, with_dsvas(hosts, [vm("app", "h1", moid="vm-10"), vm("app", "h1", moid="vm-11")]))
+    plan = plan_evacuation(c, "h1", {"vm-dsva-h1", "vm-10"})
+    assert [m["moid"] for m in plan["moves"]] == ["vm-11"]
+
+
+def test_anti_affinity_and_vm_host_rules_steer_targets():
+    hosts = [host("h1"), host("h2"), host("h3")]
+    vms = with_dsvas(hosts, [vm("SQL-NODE1", "h1"), vm("SQL-NODE2", "h2"), vm("pinned-app", "h1")])
+    rules = [{"name": "sql-apart", "kind": "vm_anti_affinity", "enabled": True, "mandatory": False,
+              "vms": ["vm-SQL-NODE1", "vm-SQL-NODE2"]},
+             {"name": "app-on-h2", "kind": "vm_host", "enabled": True, "mandatory": True,
+              "vms": ["vm-pinned-app"], "affine_hosts": ["h2"], "anti_affine_hosts": None}]
+    plan = plan_evacuation(cluster(hosts, vms, rules=rules), "h1", {"vm-dsva-h1"})
+    targets = dict((m["vm"], m["to"]) for m in plan["moves"])
+    assert targets == {"SQL-NODE1": "h3", "pinned-app": "h2"}
+    assert plan["drain_first"] == ["SQL-NODE1"]
+
+
+def test_no_target_allowed_by_rules_or_vcenter_check_changes_nothing():
+    hosts = [host("h1"), host("h2")]
+    vms = with_dsvas(hosts, [vm("SQL-NODE1", "h1"), vm("SQL-NODE2", "h2"), vm("local-disk", "h1")])
+    rules = [{"name": "sql-apart", "kind": "vm_anti_affinity", "enabled": True, "mandatory": True,
+              "vms": ["vm-SQL-NODE1", "vm-SQL-NODE2"]}]
+
+    def can_move(candidate, target):
+        return "datastore not accessible from %s" % target if candidate["name"] == "local-disk" else None
+
+    with pytest.raises(NoTargetError) as caught:
+        plan_evacuation(cluster(hosts, vms, rules=rules), "h1", {"vm-dsva-h1"}, can_move=can_move)
+    blocked = caught.value.details["blocked_vms"]
+    assert sorted(blocked) == ["SQL-NODE1", "local-disk"]
+    assert "sql-apart" in blocked["SQL-NODE1"][0] and "datastore" in blocked["local-disk"][0]
+
+
+def test_failover_nodes_named_by_the_caller_are_reported():
+    hosts = [host("h1"), host("h2")]
+    c = cluster(hosts, with_dsvas(hosts, [vm("SQL-NODE1", "h1")]))
+    assert plan_evacuation(c, "h1", {"vm-dsva-h1"}, failover_vms=["vm-SQL-NODE1"])["drain_first"] == ["SQL-NODE1"]
+
+
+def test_return_moves_back_only_what_is_in_the_cluster_elsewhere_and_running():
+    record = {"moved": [{"vm": "a", "moid": "vm-a", "to": "h2"}, {"vm": "b", "moid": "vm-b", "to": "h2"},
+                        {"vm": "c", "moid": "vm-c", "to": "h3"}, {"vm": "d", "moid": "vm-d", "to": "h3"}]}
+    vms = [vm("a", "h2"), vm("b", "h1"), vm("c", "h3", power="poweredOff")]
+    moves, skipped = plan_return(record, vms, "h1")
+    assert moves == [{"vm": "a", "moid": "vm-a", "from": "h2", "to": "h1"}]
+    assert skipped == [{"vm": "c", "reason": "powered off"}, {"vm": "d", "reason": "no longer in this cluster"}]
+
+
+def test_return_of_a_record_without_ids_matches_unique_names_only():
+    record = {"moved": [{"vm": "a", "to": "h2"}, {"vm": "dup", "to": "h2"}]}
+    vms = [vm("a", "h2"), vm("dup", "h2", moid="vm-1"), vm("dup", "h3", moid="vm-2")]
+    moves, skipped = plan_return(record, vms, "h1")
+    assert [m["moid"] for m in moves] == ["vm-a"]
+    assert skipped[0]["vm"] == "dup" and "not unique" in skipped[0]["reason"]
+
+
+def test_return_refuses_a_record_of_another_cluster():
+    with pytest.raises(EvacuationRecordError):
+        plan_return({"cluster": "Other", "moved": []}, [], "h1", "C")
+
+
+@pytest.mark.parametrize("record", [
+    {"moved": "a,b"},
+    {"moved": [["a", "h2"]]},
+    {"moved": [{"vm": "a"}]},
+    {"moved": [{"vm": 7, "to": "h2"}]},
+    {"moved": [], "maintenance": "yes"},
+    {"moved": [], "owner": ["x"]},
+    {"valid": False, "raw": "{oops"},
+])
+def test_bad_record_shapes_are_typed_errors_naming_the_host(record):
+    with pytest.raises(EvacuationRecordError) as caught:
+        check_evacuation_record(record, "host esx-01")
+    assert "host esx-01" in caught.value.message

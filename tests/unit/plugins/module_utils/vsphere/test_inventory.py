@@ -9,8 +9,10 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.
     datacenter_names,
     encode_record,
     parse_record,
+    resolve_vms,
     select_clusters,
 )
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import ParameterError
 
 FIELDS = {101: "clustersafe.drs_window", 102: "clustersafe.evacuation", 103: "owner-tag"}
 
@@ -68,13 +70,15 @@ def test_inventory_document():
     assert cluster["ha"] == {"enabled": True, "host_monitoring": "enabled", "admission_control": True,
                              "default_restart_priority": "medium", "isolation_response": "none"}
     assert [h["powered_on_vms"] for h in cluster["hosts"]] == [["dsm-01", "dsva-esx1", "sql1"], ["dsva-esx2"]]
-    assert cluster["dsvas"] == [
-        {"name": "dsva-esx1", "host": "esx1", "power_state": "poweredOn", "drs_disabled": True,
-         "ha_restart_disabled": True, "pinned": True},
-        {"name": "dsva-esx2", "host": "esx2", "power_state": "poweredOn", "drs_disabled": True,
-         "ha_restart_disabled": False, "pinned": False},
+    assert [dict((k, d[k]) for k in ("name", "moid", "host", "drs_disabled", "ha_restart_disabled", "pinned",
+                                     "recognised_by", "on_foreign_host"))
+            for d in cluster["dsvas"]] == [
+        {"name": "dsva-esx1", "moid": "vm-dsva-esx1", "host": "esx1", "drs_disabled": True,
+         "ha_restart_disabled": True, "pinned": True, "recognised_by": "name", "on_foreign_host": False},
+        {"name": "dsva-esx2", "moid": "vm-dsva-esx2", "host": "esx2", "drs_disabled": True,
+         "ha_restart_disabled": False, "pinned": False, "recognised_by": "name", "on_foreign_host": False},
     ]
-    assert cluster["dsm_vms"] == [{"name": "dsm-01", "host": "esx1", "power_state": "poweredOn"}]
+    assert cluster["dsm_vms"] == [{"name": "dsm-01", "moid": "vm-dsm-01", "host": "esx1", "power_state": "poweredOn"}]
     assert cluster["drs_window"]["window"] == "CHG1"
     assert cluster["hosts"][1]["evacuation"] == {"valid": False, "raw": "{not json"}
     assert cluster["hosts"][0]["dsvas"] == ["dsva-esx1"]
@@ -106,3 +110,65 @@ def test_record_round_trip():
     assert parse_record(encode_record(record)) == record
     assert parse_record("") is None
     assert parse_record("[1]") == {"valid": False, "raw": "[1]"}
+
+
+def test_pinned_needs_the_cluster_to_honour_vm_overrides():
+    objects = snapshot()
+    objects["domain-c1"]["configurationEx"].drsConfig.enableVmBehaviorOverrides = False
+    dsva = build_inventory(objects, FIELDS)["clusters"][0]["dsvas"][0]
+    assert dsva["drs_disabled"] and dsva["ha_restart_disabled"]
+    assert dsva["drs_override_ignored"] is True and dsva["pinned"] is False
+
+
+def test_dsvas_recognised_by_product_or_by_name_whatever_the_case():
+    objects = snapshot()
+    objects["vm-sql1"]["summary.config.product"] = vim.vApp.ProductInfo(
+        key=0, name="Deep Security Virtual Appliance", vendor="Trend Micro, Inc.")
+    objects["vm-dsva-esx2"]["name"] = "DSVA-ESX2"
+    dsvas = build_inventory(objects, FIELDS)["clusters"][0]["dsvas"]
+    assert [(d["name"], d["recognised_by"]) for d in dsvas] == [
+        ("dsva-esx1", "name"), ("sql1", "product"), ("DSVA-ESX2", "name")]
+    other_vendor = snapshot()
+    other_vendor["vm-sql1"]["summary.config.product"] = vim.vApp.ProductInfo(
+        key=0, name="Deep Security lookalike", vendor="Someone Else")
+    assert "sql1" not in [d["name"] for d in build_inventory(other_vendor, FIELDS)["clusters"][0]["dsvas"]]
+
+
+def test_dsva_on_the_host_of_another_is_reported_foreign():
+    objects = snapshot()
+    objects["vm-dsva-esx2"]["runtime.host"] = vim.HostSystem("host-1")  # re-registered on esx1 after a failure
+    dsvas = build_inventory(objects, FIELDS)["clusters"][0]["dsvas"]
+    moved = [d for d in dsvas if d["name"] == "dsva-esx2"][0]
+    assert moved["on_foreign_host"] is True and moved["home_host"] == "esx2" and moved["host"] == "esx1"
+
+
+def test_agent_vms_and_rules_are_in_the_inventory():
+    objects = snapshot()
+    objects["vm-off1"]["summary.config.managedBy"] = vim.ext.ManagedByInfo(extensionKey="com.vmware.vim.eam",
+                                                                           type="cluster-agent")
+    config = objects["domain-c1"]["configurationEx"]
+    members = [vim.VirtualMachine("vm-sql1"), vim.VirtualMachine("vm-dsm-01")]
+    config.rule = [vim.cluster.AntiAffinityRuleSpec(name="apart", enabled=True, vm=members)]
+    cluster = build_inventory(objects, FIELDS)["clusters"][0]
+    agents = [vm["name"] for vm in cluster["vms"] if vm["eam_agent"]]
+    assert agents == ["off1"]
+    assert cluster["drs_rules"] == [{"name": "apart", "kind": "vm_anti_affinity", "enabled": True, "mandatory": False,
+                                     "vms": ["vm-sql1", "vm-dsm-01"], "vm_names": ["sql1", "dsm-01"]}]
+
+
+def test_vm_names_resolve_only_when_unique():
+    vms = [{"name": "app", "moid": "vm-1"}, {"name": "app", "moid": "vm-2"}, {"name": "db", "moid": "vm-3"}]
+    assert resolve_vms(vms, ["db", "vm-2"], "keep_vms") == ["vm-3", "vm-2"]
+    with pytest.raises(ParameterError) as caught:
+        resolve_vms(vms, ["app"], "keep_vms")
+    assert "vm-1, vm-2" in caught.value.message and "keep_vms" in caught.value.message
+    with pytest.raises(NotFoundError):
+        resolve_vms(vms, ["ap"], "keep_vms")
+
+
+def test_record_attribute_of_another_object_type_is_not_read():
+    objects = snapshot()
+    typed = {101: ("clustersafe.drs_window", "VirtualMachine"), 102: ("clustersafe.evacuation", "HostSystem")}
+    assert build_inventory(objects, typed)["clusters"][0]["drs_window"] is None
+    typed[101] = ("clustersafe.drs_window", "ClusterComputeResource")
+    assert build_inventory(objects, typed)["clusters"][0]["drs_window"]["window"] == "CHG1"
