@@ -108,13 +108,25 @@ def _plan_refused_by_interlock(plan):
 
 
 def _vm_locations(vsphere):
-    """VM name (lower case) -> list of (cluster, host) from vsphere_cluster_info's clusters."""
+    """VM name, and guest host name, (lower case) -> list of (cluster, host, moid) of powered-on VMs, from
+    vsphere_cluster_info's clusters (its ``vms`` where returned, else each host's ``powered_on_vms``)."""
     locations = {}
     for cluster in (vsphere or {}).get("clusters") or []:
+        if cluster.get("vms") is not None:
+            for vm in cluster.get("vms") or []:
+                if vm.get("power_state") not in (None, "poweredOn"):
+                    continue
+                place = (cluster.get("name"), vm.get("host"), vm.get("moid"))
+                keys = set([_lower(vm.get("name"))])
+                if vm.get("guest_hostname"):
+                    keys.update([_lower(vm["guest_hostname"]), _short(vm["guest_hostname"])])
+                for key in keys:
+                    locations.setdefault(key, []).append(place)
+            continue
         for host in cluster.get("hosts") or []:
             for vm in host.get("powered_on_vms") or []:
                 name = vm.get("name") if isinstance(vm, dict) else vm
-                locations.setdefault(_lower(name), []).append((cluster.get("name"), host.get("name")))
+                locations.setdefault(_lower(name), []).append((cluster.get("name"), host.get("name"), None))
     return locations
 
 
@@ -191,7 +203,7 @@ def plan_wsfc_rollout(hosts, cluster, node_facts, window, vsphere=None, vm_names
             vm = (vm_names or {}).get(host) or member_name
             found = locations.get(_lower(vm)) or locations.get(_short(vm)) or []
             entry["vm"] = vm
-            if len(set(place[0] for place in found)) == 1:
+            if len(set(place[2] or place for place in found)) == 1:
                 entry["vsphere_cluster"] = found[0][0]
             elif needed:
                 blockers.append(_blocker(host, "%s VM %r of %s in vCenter" % (

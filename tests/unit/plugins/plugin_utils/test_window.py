@@ -233,3 +233,15 @@ def test_a_pending_reboot_is_reported_per_node():
     assert report["summary"]["reboot_required"] == 1
     assert "Reboot pending (msiexec 3010/1641; the window never reboots a cluster node): SQL-NODE2" in \
         window.report_markdown(report)
+
+
+def test_node_vms_are_found_by_guest_host_name_and_two_vms_of_one_name_block():
+    vsphere_vms = {"clusters": [{"name": "Prod-Cluster", "drs_window": None, "vms": [
+        {"name": "vm-sql-a", "moid": "vm-1", "host": "esx-01", "power_state": "poweredOn", "guest_hostname": "SQL-NODE1.corp.example"},
+        {"name": "SQL-NODE2", "moid": "vm-2", "host": "esx-01", "power_state": "poweredOn", "guest_hostname": None},
+        {"name": "SQL-NODE3", "moid": "vm-3", "host": "esx-02", "power_state": "poweredOn"},
+        {"name": "SQL-NODE3", "moid": "vm-9", "host": "esx-03", "power_state": "poweredOn"}]}]}
+    plan = window.plan_wsfc_rollout(HOSTS, cluster_facts(), node_facts(), "CHG1", vsphere=vsphere_vms)
+    assert [entry["vsphere_cluster"] for entry in plan["nodes"] if entry["host"] != "SQL-NODE3"] == ["Prod-Cluster"] * 2
+    assert [b["subject"] for b in plan["blockers"]] == ["SQL-NODE3"]
+    assert "more than one" in plan["blockers"][0]["message"]
