@@ -282,6 +282,9 @@ class DsmClient(object):
 
     # -- transport -------------------------------------------------------------------------------
 
+    def sleep(self, seconds):
+        self._sleep(seconds)
+
     @property
     def safe_url(self):
         return redact_url(self.base_url)

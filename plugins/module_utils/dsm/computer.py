@@ -95,7 +95,7 @@ def normalize_settings(settings):
     """Settings name -> value as the DSM stores it (strings; booleans as ``true``/``false``)."""
     out = {}
     for name, value in (settings or {}).items():
-        if not re.match(r"^[a-z][A-Za-z0-9]*$", str(name)):
+        if not re.match(r"[a-z][A-Za-z0-9]*\Z", str(name)):
             raise ParameterError("setting name %r is not a DSM setting name (camelCase, e.g. %s)"
                                  % (name, ENGINE_MODE_SETTING), parameter="settings")
         if isinstance(value, bool):
@@ -112,7 +112,8 @@ def normalize_settings(settings):
     return out
 
 
-def plan_changes(current_states, current_settings, desired_states, desired_settings):
+def plan_changes(current_states, current_settings, desired_states, desired_settings, effective_states=None,
+                 inherited_states=None):
     """Compare effective states/settings with the desired ones.
 
     Returns ``(module_changes, setting_changes, driver_modules)``: the module states and settings to
@@ -120,6 +121,11 @@ def plan_changes(current_states, current_settings, desired_states, desired_setti
     ``current_states`` holds effective states, except where ``inherited`` is desired: there the caller
     passes ``inherited`` when the object has no value of its own (the DSM's ``overrides`` view), so
     that a second identical run is no change.
+
+    ``effective_states``: the states in effect now (defaults to ``current_states``);
+    ``inherited_states``: the states the object's policy would give it. Going back to ``inherited``
+    under a policy that turns a module on loads the driver just as ``on`` does; when the policy's state
+    is unknown, the change is counted as one that may (the safe side).
     """
     module_changes = {}
     for field, wanted in desired_states.items():
@@ -131,9 +137,74 @@ def plan_changes(current_states, current_settings, desired_states, desired_setti
         have = current_settings.get(name)
         if (have or "") != wanted:
             setting_changes[name] = (have, wanted)
-    driver = sorted(field for field, (have, wanted) in module_changes.items()
-                    if field in NETWORK_DRIVER_MODULES and wanted not in ("off", "inherited") and have == "off")
-    return module_changes, setting_changes, driver
+    effective_states = current_states if effective_states is None else effective_states
+    inherited_states = inherited_states or {}
+    driver = []
+    for field, (_have, wanted) in module_changes.items():
+        if field not in NETWORK_DRIVER_MODULES or effective_states.get(field) != "off":
+            continue
+        after = inherited_states.get(field) if wanted == "inherited" else wanted
+        if after != "off":
+            driver.append(field)
+    return module_changes, setting_changes, sorted(driver)
+
+
+NO_AGENT_VERSION = "0.0.0.0"
+
+
+def agent_version_of(computer):
+    """The agent version, or None without an agent: the DSM reports ``0.0.0.0`` for a computer with no
+    agent installed or activated (SDK 20.0 ``Computer.agent_version``); older answers leave it empty."""
+    version = computer.get("agentVersion") if isinstance(computer, dict) else None
+    if version is None:
+        return None
+    text = str(version).strip()
+    if not text or text == NO_AGENT_VERSION:
+        return None
+    return text
+
+
+def _timestamp(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        return None
+    return int(value)
+
+
+def policy_state(computer, since_ms=None, after_success=None):
+    """Judge one computer (expanded with ``computerStatus`` and ``tasks``) for the bounded waits.
+
+    Returns a dict: ``active`` (agent status active and an agent present), ``policy_applied`` (active, no
+    agent task pending, ``lastSendPolicySuccess`` at or after the last policy request, at or after
+    ``since_ms`` when given and later than ``after_success`` when given) and ``reason`` saying what is
+    still missing. Fields: SDK 20.0 ``Computer.last_send_policy_request`` ("Timestamp of the last policy
+    request sent"), ``last_send_policy_success`` ("Timestamp of last successful policy sent"),
+    ``ComputerTasks.agent_tasks``.
+    """
+    status = computer.get("computerStatus") or {}
+    tasks = (computer.get("tasks") or {}).get("agentTasks") or []
+    agent_status = status.get("agentStatus")
+    request = _timestamp(computer.get("lastSendPolicyRequest"))
+    success = _timestamp(computer.get("lastSendPolicySuccess"))
+    reasons = []
+    if agent_version_of(computer) is None:
+        reasons.append("no agent is activated (agentVersion %s)" % (computer.get("agentVersion") or "empty"))
+    if agent_status != "active":
+        reasons.append("agent status is %s, not active (%s)"
+                       % (agent_status, ", ".join(str(m) for m in status.get("agentStatusMessages") or []) or "-"))
+    active = not reasons
+    if tasks:
+        reasons.append("agent tasks pending: %s" % ", ".join(str(task) for task in tasks))
+    if success is None:
+        reasons.append("no policy has been sent successfully yet")
+    else:
+        if request is not None and success < request:
+            reasons.append("the last policy request (%d) is newer than the last successful send (%d)" % (request, success))
+        if since_ms is not None and success < since_ms:
+            reasons.append("the last successful policy send (%d) is before %d" % (success, since_ms))
+        if after_success is not None and success <= after_success:
+            reasons.append("no policy has been sent successfully since the change")
+    return dict(active=active, policy_applied=not reasons, reason="; ".join(reasons) or "policy applied",
+                last_send_policy_request=request, last_send_policy_success=success, agent_tasks=list(tasks))
 
 
 def summarize_computer(computer, assigned_rule_ids=None):
@@ -157,7 +228,8 @@ def summarize_computer(computer, assigned_rule_ids=None):
         host_name=computer.get("hostName"),
         display_name=computer.get("displayName") or "",
         platform=computer.get("platform"),
-        agent_version=computer.get("agentVersion"),
+        agent_version=agent_version_of(computer) or "",
+        has_agent=agent_version_of(computer) is not None,
         policy_id=computer.get("policyID"),
         last_agent_communication=computer.get("lastAgentCommunication"),
         agent_status=status.get("agentStatus"),
@@ -166,6 +238,9 @@ def summarize_computer(computer, assigned_rule_ids=None):
         network_engine_mode=engine.get("value") if isinstance(engine, dict) else engine,
         firewall_rule_ids=sorted(assigned_rule_ids if assigned_rule_ids is not None
                                  else (firewall.get("ruleIDs") or [])),
+        last_send_policy_request=_timestamp(computer.get("lastSendPolicyRequest")),
+        last_send_policy_success=_timestamp(computer.get("lastSendPolicySuccess")),
+        agent_tasks=list((computer.get("tasks") or {}).get("agentTasks") or []),
     )
 
 

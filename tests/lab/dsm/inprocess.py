@@ -22,6 +22,21 @@ class _Response(object):
         return self._body
 
 
+class FakeClock(object):
+    """A clock shared by a model and a client: sleeping moves it forward, nothing really waits."""
+
+    def __init__(self, start=1700000000.0):
+        self.now = start
+        self.slept = []
+
+    def time(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.slept.append(seconds)
+        self.now += max(seconds, 0)
+
+
 def load_topology(path=TOPOLOGY):
     with open(path) as handle:
         return yaml.safe_load(handle)
