@@ -344,9 +344,17 @@ class DsmModel(object):
                 self._apply_policy(computer)
 
     def _apply_policy(self, computer):
+        """The agent receives its policy: from now on it filters with what the DSM held at this moment."""
         computer["lastSendPolicySuccess"] = self._ms()
         computer["agentTasks"] = []
         computer.pop("policyDueMs", None)
+        computer["applied"] = {
+            "firewall": self._effective_module(computer, "firewall"),
+            "engineMode": self._effective_setting(computer, "firewallSettingNetworkEngineMode"),
+            "rules": [copy.deepcopy(self.state["rules"][str(rule_id)])
+                      for rule_id in sorted(self._effective_rule_ids(computer))
+                      if str(rule_id) in self.state["rules"]],
+        }
         self._check_driver(computer)
 
     def _computers_affected(self, obj, is_policy):
@@ -448,14 +456,16 @@ class DsmModel(object):
                     # A stopped or suspended NLB host takes no cluster traffic, so nothing reaches its agent.
                     if str(info.get("state") or "").lower().startswith(("stopped", "suspended")):
                         continue
-                    if self._effective_module(computer, "firewall") != "on":
+                    # The agent filters with the policy it last received, not with what the DSM holds now.
+                    applied = computer.get("applied") or {}
+                    if applied.get("firewall") != "on":
                         continue
-                    uncovered = self._uncovered_vip_tcp_ports(computer, info)
+                    uncovered = self._uncovered_vip_tcp_ports(applied.get("rules") or [], info)
                     frames = max(int(info.get("size") or 1) - 1, 0) * len(uncovered)
                     if not frames:
                         continue
                     record["invalid_flags_events"] += frames
-                    if self._effective_setting(computer, "firewallSettingNetworkEngineMode") == "Inline":
+                    if applied.get("engineMode") == "Inline":
                         record["invalid_flags_blocked"] += frames
             self._save()
 
@@ -495,7 +505,7 @@ class DsmModel(object):
             return _covers_port(rule.get(side + "PortMultiple"), port)
         return False
 
-    def _uncovered_vip_tcp_ports(self, computer, info):
+    def _uncovered_vip_tcp_ports(self, rules, info):
         """TCP ports of the NLB port rules whose virtual-IP traffic is still judged by stateful inspection:
         not covered by a bypass rule in both directions (incoming to the VIP port, outgoing from it)."""
         ports = []
@@ -507,7 +517,7 @@ class DsmModel(object):
         if not ports:
             return []
         vip = info.get("ip_address")
-        bypass = [rule for rule in self._assigned_rules(computer)
+        bypass = [rule for rule in rules
                   if rule.get("action") == "bypass" and rule.get("protocol") in ("tcp", "tcp-udp", "any")
                   and not rule.get("protocolNot") and rule.get("frameType") in ("ip", "ipv4", "any")]
         uncovered = []
@@ -573,6 +583,9 @@ class DsmModel(object):
                     "network_driver_loaded": computer.get("networkDriverLoaded", False),
                     "firewall_rule_ids": sorted(computer.get("firewallRuleIDs") or []),
                     "heartbeat_exclusion": self._has_heartbeat_exclusion(computer),
+                    "vip_tcp_ports_judged": self._uncovered_vip_tcp_ports(
+                        (computer.get("applied") or {}).get("rules") or [],
+                        self._nlb_topology().get(computer["hostName"].lower()) or {}),
                     "agent_tasks": list(computer.get("agentTasks") or []),
                     "last_send_policy_request": computer.get("lastSendPolicyRequest"),
                     "last_send_policy_success": computer.get("lastSendPolicySuccess"),
