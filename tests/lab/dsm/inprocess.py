@@ -48,6 +48,12 @@ def model_opener(model, calls=None):
         parts = urlsplit(url)
         if calls is not None:
             calls.append((method, parts.path, parts.query, json.loads(data) if data else None))
+        fault = model.take_fault()
+        if fault == "down":
+            raise ConnectionRefusedError("connection refused")
+        if fault:
+            status, message, reply_headers = fault
+            raise HTTPError(url, status, "error", reply_headers, io.BytesIO(json.dumps({"message": message}).encode()))
         status, reply_headers, document = model.handle(method, parts.path, parse_qs(parts.query), headers, data)
         body = b"" if document is None else json.dumps(document).encode()
         if status >= 400:
