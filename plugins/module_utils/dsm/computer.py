@@ -8,9 +8,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import math
 import re
 
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import ParameterError
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.client import DsmError
 
 # DSM field -> (name printed to operators, snake_case key in our output, allowed states, input aliases).
 # Deep Packet Inspection (DPI) is the pre-9.0 name of Intrusion Prevention (IPS): both are accepted,
@@ -156,7 +158,7 @@ def agent_version_of(computer):
     """The agent version, or None without an agent: the DSM reports ``0.0.0.0`` for a computer with no
     agent installed or activated (SDK 20.0 ``Computer.agent_version``); older answers leave it empty."""
     version = computer.get("agentVersion") if isinstance(computer, dict) else None
-    if version is None:
+    if not isinstance(version, str):
         return None
     text = str(version).strip()
     if not text or text == NO_AGENT_VERSION:
@@ -164,8 +166,27 @@ def agent_version_of(computer):
     return text
 
 
+def _obj(value):
+    """A nested part of a DSM answer as a dict; anything else (absent, null, a wrong type) as empty."""
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value):
+    return value if isinstance(value, str) else None
+
+
+def _strings(value):
+    return [str(item) for item in value] if isinstance(value, list) else []
+
+
+def _document(computer, what="computer"):
+    if not isinstance(computer, dict):
+        raise DsmError("the DSM answered a %s that is not a JSON object (%s)" % (what, type(computer).__name__))
+    return computer
+
+
 def _timestamp(value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
         return None
     return int(value)
 
@@ -180,9 +201,10 @@ def policy_state(computer, since_ms=None, after_success=None):
     request sent"), ``last_send_policy_success`` ("Timestamp of last successful policy sent"),
     ``ComputerTasks.agent_tasks``.
     """
-    status = computer.get("computerStatus") or {}
-    tasks = (computer.get("tasks") or {}).get("agentTasks") or []
-    agent_status = status.get("agentStatus")
+    computer = _document(computer)
+    status = _obj(computer.get("computerStatus"))
+    tasks = _strings(_obj(computer.get("tasks")).get("agentTasks"))
+    agent_status = _text(status.get("agentStatus"))
     request = _timestamp(computer.get("lastSendPolicyRequest"))
     success = _timestamp(computer.get("lastSendPolicySuccess"))
     reasons = []
@@ -190,7 +212,7 @@ def policy_state(computer, since_ms=None, after_success=None):
         reasons.append("no agent is activated (agentVersion %s)" % (computer.get("agentVersion") or "empty"))
     if agent_status != "active":
         reasons.append("agent status is %s, not active (%s)"
-                       % (agent_status, ", ".join(str(m) for m in status.get("agentStatusMessages") or []) or "-"))
+                       % (agent_status, ", ".join(_strings(status.get("agentStatusMessages"))) or "-"))
     active = not reasons
     if tasks:
         reasons.append("agent tasks pending: %s" % ", ".join(str(task) for task in tasks))
@@ -208,45 +230,49 @@ def policy_state(computer, since_ms=None, after_success=None):
 
 
 def summarize_computer(computer, assigned_rule_ids=None):
-    """A DSM computer (expanded) -> the plain, stable document ``dsm_computer_info`` returns."""
-    status = computer.get("computerStatus") or {}
-    settings = computer.get("computerSettings") or {}
-    engine = settings.get(ENGINE_MODE_SETTING) or {}
+    """A DSM computer (expanded) -> the plain, stable document ``dsm_computer_info`` returns. Parts of the
+    wrong type are reported as absent; a computer that is not an object is a DsmError."""
+    computer = _document(computer)
+    status = _obj(computer.get("computerStatus"))
+    settings = _obj(computer.get("computerSettings"))
+    engine = settings.get(ENGINE_MODE_SETTING)
     modules = {}
     for field, label, snake, _states, _aliases in PROTECTION_MODULES:
-        extension = computer.get(field) or {}
-        module_status = extension.get("moduleStatus") or {}
+        extension = _obj(computer.get(field))
+        module_status = _obj(extension.get("moduleStatus"))
         modules[snake] = dict(
             name=label,
-            state=extension.get("state"),
-            status=module_status.get("agentStatus"),
-            status_message=module_status.get("agentStatusMessage"),
+            state=_text(extension.get("state")),
+            status=_text(module_status.get("agentStatus")),
+            status_message=_text(module_status.get("agentStatusMessage")),
         )
-    firewall = computer.get("firewall") or {}
+    firewall = _obj(computer.get("firewall"))
+    rule_ids = assigned_rule_ids if assigned_rule_ids is not None else firewall.get("ruleIDs")
     return dict(
-        id=computer.get("ID"),
-        host_name=computer.get("hostName"),
-        display_name=computer.get("displayName") or "",
-        platform=computer.get("platform"),
+        id=computer.get("ID") if isinstance(computer.get("ID"), int) else None,
+        host_name=_text(computer.get("hostName")),
+        display_name=_text(computer.get("displayName")) or "",
+        platform=_text(computer.get("platform")),
         agent_version=agent_version_of(computer) or "",
         has_agent=agent_version_of(computer) is not None,
-        policy_id=computer.get("policyID"),
-        last_agent_communication=computer.get("lastAgentCommunication"),
-        agent_status=status.get("agentStatus"),
-        agent_status_messages=list(status.get("agentStatusMessages") or []),
+        policy_id=computer.get("policyID") if isinstance(computer.get("policyID"), int) else None,
+        last_agent_communication=_timestamp(computer.get("lastAgentCommunication")),
+        agent_status=_text(status.get("agentStatus")),
+        agent_status_messages=_strings(status.get("agentStatusMessages")),
         modules=modules,
-        network_engine_mode=engine.get("value") if isinstance(engine, dict) else engine,
-        firewall_rule_ids=sorted(assigned_rule_ids if assigned_rule_ids is not None
-                                 else (firewall.get("ruleIDs") or [])),
+        network_engine_mode=_text(_obj(engine).get("value") if isinstance(engine, dict) else engine),
+        firewall_rule_ids=sorted(item for item in (rule_ids if isinstance(rule_ids, list) else [])
+                                 if isinstance(item, int) and not isinstance(item, bool)),
         last_send_policy_request=_timestamp(computer.get("lastSendPolicyRequest")),
         last_send_policy_success=_timestamp(computer.get("lastSendPolicySuccess")),
-        agent_tasks=list((computer.get("tasks") or {}).get("agentTasks") or []),
+        agent_tasks=_strings(_obj(computer.get("tasks")).get("agentTasks")),
     )
 
 
 def states_of(document):
     """Effective protection module states of a computer or policy document."""
-    return dict((field, (document.get(field) or {}).get("state")) for field, _l, _s, _st, _a in PROTECTION_MODULES)
+    document = _document(document, "computer or policy")
+    return dict((field, _text(_obj(document.get(field)).get("state"))) for field, _l, _s, _st, _a in PROTECTION_MODULES)
 
 
 def labelled(changes):
