@@ -364,6 +364,14 @@ def _wait_policy_applied(client, report, before_send, changed_at, wait_timeout, 
             if not state["policy_applied"]:
                 pending.append("%s: %s" % (entry["name"], state["reason"]))
         return not pending, dict(message="; ".join(pending), pending=pending)
-    _detail, waited = _poll_until(client, wait_timeout, look,
-                                  "the policy to reach %s" % ", ".join(entry["name"] for entry, _p in entries))
+    try:
+        _detail, waited = _poll_until(client, wait_timeout, look,
+                                      "the policy to reach %s" % ", ".join(entry["name"] for entry, _p in entries))
+    except WaitTimeoutError as error:
+        # The writes are done; say so, so the caller neither repeats them blindly nor starts the cluster
+        # service as if the policy had arrived.
+        raise WaitTimeoutError(error.message + ". The change is saved in the DSM (changed_at %d) but has not reached "
+                               "these agents: do not start the cluster service yet; rerun to wait again, or check "
+                               "the agents' communication with the DSM" % changed_at,
+                               changed_at=changed_at, targets=report, **error.details)
     return waited

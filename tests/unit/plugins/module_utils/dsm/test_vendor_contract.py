@@ -225,3 +225,14 @@ def test_no_agent_is_reported_as_0000_and_read_as_no_agent(client, model):
     assert services.computer_info(client, ["BARE1"])["computers"][0]["has_agent"] is True
     model.on_agent_removed(host_name="BARE1")
     assert client.find_computers(["BARE1"])[0]["agentVersion"] == "0.0.0.0"
+
+
+def test_a_change_whose_policy_never_arrives_fails_saying_it_is_saved(client, model):
+    activate(model, "APP1", policy_id=1)
+    model.policy_delay_ms = 10 ** 9
+    with pytest.raises(WaitTimeoutError) as caught:
+        services.computer_settings(client, computers=["APP1"], settings={"firewallSettingNetworkEngineMode": "Tap"},
+                                   wait_timeout=20)
+    assert "The change is saved in the DSM" in caught.value.message and "Sending Policy" in caught.value.message
+    assert caught.value.details["targets"][0]["policy_applied"] is False
+    assert model.state["computers"]["1"]["settings"]["firewallSettingNetworkEngineMode"] == "Tap"
