@@ -386,8 +386,8 @@ class DsmClient(object):
         if status == 429:
             return DsmUnavailableError(
                 "the DSM kept answering HTTP 429 to %s (%s) for %.0f s of backoff; its rate limit counts the last "
-                "60 s of calls: run fewer DSM tasks at once or raise the limit" % (where, message or "throttled",
-                                                                                    throttle_waited),
+                "60 s of calls: run fewer DSM tasks at once or raise the limit"
+                % (where, message or "throttled", throttle_waited),
                 status=status, attempts=attempt)
         if status in RETRY_STATUSES:
             return DsmUnavailableError(
@@ -534,8 +534,8 @@ class DsmClient(object):
                 if attempt > self.max_retries:
                     raise DsmUnavailableError(
                         "creating firewall rule %r got no answer from the DSM at %s after %d attempts (%s); it was "
-                        "looked up by name after each attempt and is not there" % (name, self.safe_url, attempt,
-                                                                                 error.message),
+                        "looked up by name after each attempt and is not there"
+                        % (name, self.safe_url, attempt, error.message),
                         attempts=attempt)
                 self._wait(attempt, None)
 
