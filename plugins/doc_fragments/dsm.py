@@ -32,8 +32,8 @@ options:
     required: true
   api_key_type:
     description:
-      - How the key is sent. V(legacy) as the C(api-secret-key) header (Deep Security Manager keys and legacy
-        Workload Security keys); V(cloud_one) as C(Authorization: ApiKey <key>) (Trend Cloud One API keys).
+      - "How the key is sent. V(legacy) as the C(api-secret-key) header (Deep Security Manager keys and legacy
+        Workload Security keys); V(cloud_one) as C(Authorization: ApiKey <key>) (Trend Cloud One API keys)."
       - V(auto) picks V(cloud_one) when O(dsm_url) is a Cloud One host (C(*.cloudone.trendmicro.com)) and
         V(legacy) otherwise; set V(legacy) for a legacy Workload Security key on Cloud One.
       - If not set, the value of the E(DSM_API_KEY_TYPE) environment variable is used.

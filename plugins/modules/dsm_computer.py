@@ -69,8 +69,8 @@ options:
     default: false
   wait:
     description:
-      - After changing computers, wait until each changed computer's agent has the new policy: agent status
-        active, no agent task pending, and a successful policy send (C(lastSendPolicySuccess)) at or after
+      - After changing computers, wait until each changed computer's agent has the new policy, that is agent
+        status active, no agent task pending, and a successful policy send (C(lastSendPolicySuccess)) at or after
         the change and later than the last one before it.
       - In agent-initiated communication the DSM sends the policy at the agent's next heartbeat, and the
         network driver loads when the policy arrives; the module returns only once that has happened, so
