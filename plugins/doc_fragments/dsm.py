@@ -71,10 +71,10 @@ options:
         connection fails. V(0) disables these retries.
       - Retries back off exponentially (see O(retry_backoff)), or wait as long as the DSM's C(Retry-After)
         header says, each wait capped at 30 seconds; then the module fails with the DSM's last answer.
-      - Throttling (HTTP 429) has its own budget, whatever this option says: the DSM counts calls over the
+      - Throttling (HTTP 429) has its own budget, whatever this option says; the DSM counts calls over the
         last 60 seconds, so a throttled call backs off exponentially from one second until at least 60
         seconds have been waited.
-      - A firewall rule create whose answer is lost is not simply sent again: the rule is looked up by name
+      - A firewall rule create whose answer is lost is not simply sent again; the rule is looked up by name
         first, so a retry never makes a duplicate.
     type: int
     default: 4
