@@ -13,9 +13,10 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors i
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.nlb import exclusion_rules
 
 
-def nlb_exclusion_rules(info, virtual_ip=False, protocols=None, name_prefix="clustersafe"):
+def nlb_exclusion_rules(info, virtual_ip=False, protocols=None, name_prefix="clustersafe", heartbeat_action="bypass"):
     try:
-        return exclusion_rules(info, virtual_ip=virtual_ip, protocols=protocols, name_prefix=name_prefix)
+        return exclusion_rules(info, virtual_ip=virtual_ip, protocols=protocols, name_prefix=name_prefix,
+                               heartbeat_action=heartbeat_action)
     except CollectionError as e:
         raise AnsibleFilterError(e.message)
 

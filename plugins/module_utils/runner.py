@@ -2,22 +2,81 @@
 # Copyright: contributors to clustersafe.deep_security
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The one place where a module's work meets Ansible: run it, turn a CollectionError into
-``fail_json`` with the error's message and details, pass warnings on, exit with the result."""
+``fail_json`` with the error's message and details, pass warnings on, exit with the result.
+
+Any other exception also ends in ``fail_json``, never in a traceback: its text is kept only after every
+secret the module was given (``no_log`` options) has been cut out in each spelling an exception may use
+(as is, stripped, escaped as in ``repr``), and URLs lose their user info and query strings."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import CollectionError
+
+MASK = "********"
+# The shortest secret fragment worth masking: shorter ones would blank out ordinary words.
+_MIN_SECRET = 3
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@'\"]*@")
+_URL_QUERY = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^\s?'\"]*)\?[^\s'\"]*")
+
+
+def _secret_spellings(values):
+    spellings = set()
+    for value in values or ():
+        text = value if isinstance(value, str) else str(value)
+        for candidate in (text, text.strip(), repr(text)[1:-1], repr(text.strip())[1:-1],
+                          repr(text.encode("utf-8", "replace"))[2:-1]):
+            if len(candidate) >= _MIN_SECRET:
+                spellings.add(candidate)
+        for line in re.split(r"[\r\n]+", text):
+            if len(line.strip()) >= _MIN_SECRET:
+                spellings.add(line.strip())
+    # Longest first, so a secret is masked whole before any part of it.
+    return sorted(spellings, key=len, reverse=True)
+
+
+def scrub(text, secrets=()):
+    """``text`` with every spelling of every secret masked, and URL user info / query strings removed."""
+    out = str(text)
+    for secret in _secret_spellings(secrets):
+        out = out.replace(secret, MASK)
+    out = _URL_USERINFO.sub(r"\1<redacted>@", out)
+    out = _URL_QUERY.sub(r"\1?<redacted>", out)
+    return out
+
+
+def unexpected_error_message(error, secrets=()):
+    """A failure message for an exception nobody raised on purpose: its type and scrubbed text."""
+    try:
+        text = str(error)
+    except Exception:  # an exception whose text itself fails
+        text = ""
+    detail = scrub(text, secrets)[:1000]
+    return ("unexpected %s%s; this is a bug of the collection or an answer it did not expect: please report "
+            "it with the task's options (never the secrets)" % (type(error).__name__, ": " + detail if detail else ""))
+
+
+def _no_log_values(module):
+    values = getattr(module, "no_log_values", None) or set()
+    return [value for value in values if value]
 
 
 def run_module(module, action):
     """Call ``action()`` -> result dict and exit the module with it; a ``warnings`` list in the
     result becomes Ansible warnings."""
+    secrets = _no_log_values(module)
     try:
         result = action()
     except CollectionError as error:
-        module.fail_json(msg=error.message, **error.details)
+        details = dict(error.details)
+        module.fail_json(msg=scrub(error.message, secrets), **details)
+        return
+    except Exception as error:  # the one place that turns anything else into a clean failure
+        module.fail_json(msg=unexpected_error_message(error, secrets), error_type=type(error).__name__)
+        return
     for warning in result.pop("warnings", []):
-        module.warn(warning)
+        module.warn(scrub(warning, secrets))
     module.exit_json(**result)

@@ -67,6 +67,27 @@ options:
         or for computers that are not cluster nodes.
     type: bool
     default: false
+  wait:
+    description:
+      - After changing computers, wait until each changed computer's agent has the new policy, that is agent
+        status active, no agent task pending, and a successful policy send (C(lastSendPolicySuccess)) at or after
+        the change and later than the last one before it.
+      - In agent-initiated communication the DSM sends the policy at the agent's next heartbeat, and the
+        network driver loads when the policy arrives; the module returns only once that has happened, so
+        the cluster service is not started before the blip (rule MS-02).
+      - Computers whose agent was not active before the change are not waited for (a warning names them).
+        Policy changes are not waited for; use M(clustersafe.deep_security.dsm_computer_info) with
+        O(clustersafe.deep_security.dsm_computer_info#module:wait_for=policy_applied) and
+        O(clustersafe.deep_security.dsm_computer_info#module:since) on the computers concerned.
+      - Check mode and runs that change nothing do not wait.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - Seconds to wait at most (see O(wait)); then the task fails and says which computers still wait for
+        what. Allow at least one heartbeat interval (C(platformSettingHeartbeatInterval), ten minutes by default).
+    type: int
+    default: 900
 author:
   - clustersafe maintainers (@clustersafe)
 """
@@ -79,6 +100,14 @@ EXAMPLES = r"""
       firewallSettingNetworkEngineMode: Tap
     modules:
       Intrusion Prevention: "off"
+
+- name: Firewall on for a cluster node whose cluster service is stopped; returns once the agent has the policy
+  clustersafe.deep_security.dsm_computer:
+    computers: [SQL-NODE1]
+    modules:
+      Firewall: "on"
+    allow_network_blip: true
+    wait_timeout: 900
 
 - name: Back to Inline once the exclusions are proven
   clustersafe.deep_security.dsm_computer:
@@ -115,9 +144,32 @@ targets:
       type: dict
       sample: {"firewallSettingNetworkEngineMode": {"before": "Inline", "after": "Tap"}}
     network_driver_modules:
-      description: Modules turned on from off, which load the agent's network driver the first time.
+      description:
+        - Modules turned on from off, which load the agent's network driver the first time. A module set
+          back to V(inherited) counts when its policy turns it on.
       type: list
       elements: str
+    policy_applied:
+      description:
+        - For a changed computer that was waited for, whether its agent has the new policy (always true on
+          success); null when not waited for (policy, unchanged, check mode, O(wait=false), no active agent).
+      type: bool
+    policy_sent_at:
+      description: The computer's C(lastSendPolicySuccess) after the wait, milliseconds since the epoch.
+      type: int
+      returned: when waited for
+changed_at:
+  description:
+    - Time of the first write, milliseconds since the epoch (controller clock); null when nothing was written.
+    - Pass it as O(clustersafe.deep_security.dsm_computer_info#module:since) to wait for the policy elsewhere.
+  returned: always
+  type: int
+  sample: 1764150000000
+waited_seconds:
+  description: Seconds spent waiting for the policy to reach the computers.
+  returned: always
+  type: int
+  sample: 12
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -138,6 +190,8 @@ def main():
         settings=dict(type="dict"),
         modules=dict(type="dict"),
         allow_network_blip=dict(type="bool", default=False),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=900),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            mutually_exclusive=[["computers", "policy"]],
@@ -146,7 +200,7 @@ def main():
     run_module(module, lambda: services.computer_settings(
         client_from_module(module), computers=params["computers"], policy=params["policy"],
         settings=params["settings"], modules=params["modules"], check_mode=module.check_mode,
-        allow_network_blip=params["allow_network_blip"]))
+        allow_network_blip=params["allow_network_blip"], wait=params["wait"], wait_timeout=params["wait_timeout"]))
 
 
 if __name__ == "__main__":

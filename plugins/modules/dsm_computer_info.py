@@ -33,6 +33,29 @@ options:
     type: list
     elements: str
     aliases: [host_names]
+  wait_for:
+    description:
+      - V(none) reads once.
+      - V(active) waits until each computer in O(computers) exists with an activated agent (agent version
+        not C(0.0.0.0)) whose status is active; a host name the DSM does not know yet is waited for too (an
+        agent-initiated activation creates the computer).
+      - V(policy_applied) waits, in addition, until no agent task is pending and the last successful policy
+        send (C(lastSendPolicySuccess)) is at or after the last policy request and, when given, O(since).
+      - The wait is bounded by O(wait_timeout); then the task fails naming what each computer still lacks.
+    type: str
+    choices: [none, active, policy_applied]
+    default: none
+  wait_timeout:
+    description:
+      - Seconds to wait at most for O(wait_for).
+    type: int
+    default: 900
+  since:
+    description:
+      - With O(wait_for=policy_applied), the policy must have been sent successfully at or after this time,
+        in milliseconds since the epoch as the DSM counts (for example RV(clustersafe.deep_security.dsm_computer#module:changed_at)).
+      - The DSM's clock decides; keep the controller and the DSM in time sync (NTP).
+    type: int
 author:
   - clustersafe maintainers (@clustersafe)
 """
@@ -49,6 +72,18 @@ EXAMPLES = r"""
   loop: "{{ dsm.computers }}"
   loop_control:
     label: "{{ item.host_name }}"
+
+- name: After activation, wait until the agent is active and has its policy (at most 15 minutes)
+  clustersafe.deep_security.dsm_computer_info:
+    computers: [SQL-NODE1]
+    wait_for: policy_applied
+    wait_timeout: 900
+
+- name: Wait until a policy change made earlier has reached the node
+  clustersafe.deep_security.dsm_computer_info:
+    computers: [SQL-NODE1]
+    wait_for: policy_applied
+    since: "{{ policy_change.changed_at }}"
 """
 
 RETURN = r"""
@@ -73,9 +108,27 @@ computers:
       description: Operating system as the DSM reports it.
       type: str
     agent_version:
-      description: Version of the Deep Security Agent (empty without an agent).
+      description: Version of the Deep Security Agent; empty without an agent (the DSM's C(0.0.0.0)).
       type: str
       sample: 20.0.1-690
+    has_agent:
+      description: Whether an agent is installed and activated (the DSM reports agent version C(0.0.0.0) otherwise).
+      type: bool
+    agent_tasks:
+      description: Agent tasks the DSM has pending, for example C(Sending Policy) (empty when none).
+      type: list
+      elements: str
+    last_send_policy_request:
+      description: Last policy send requested (C(lastSendPolicyRequest)), milliseconds since the epoch; null if never.
+      type: int
+    last_send_policy_success:
+      description: Last successful policy send (C(lastSendPolicySuccess)), milliseconds since the epoch; null if never.
+      type: int
+    policy_applied:
+      description:
+        - Agent active, no agent task pending, and the last successful policy send at or after the last
+          request (and at or after O(since) when given).
+      type: bool
     policy_id:
       description: ID of the assigned policy.
       type: int
@@ -100,7 +153,9 @@ computers:
       type: str
       sample: Inline
     firewall_rule_ids:
-      description: IDs of the firewall rules assigned to the computer itself.
+      description:
+        - IDs of the firewall rules in effect on the computer, those its policy assigns included (the DSM's
+          C(firewall.ruleIDs)); M(clustersafe.deep_security.dsm_firewall_assignment) reports them apart.
       type: list
       elements: int
     modules:
@@ -115,6 +170,10 @@ computers:
           state: "off"
           status: inactive
           status_message: Off, installed
+waited_seconds:
+  description: Seconds spent waiting for O(wait_for) (0 when not waiting).
+  returned: always
+  type: int
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -129,9 +188,17 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm impo
 
 def main():
     argument_spec = dsm_argument_spec()
-    argument_spec.update(computers=dict(type="list", elements="str", aliases=["host_names"]))
+    argument_spec.update(
+        computers=dict(type="list", elements="str", aliases=["host_names"]),
+        wait_for=dict(type="str", choices=list(services.WAIT_FOR), default="none"),
+        wait_timeout=dict(type="int", default=services.DEFAULT_WAIT_TIMEOUT),
+        since=dict(type="int"),
+    )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    run_module(module, lambda: services.computer_info(client_from_module(module), module.params["computers"]))
+    params = module.params
+    run_module(module, lambda: services.computer_info(
+        client_from_module(module), params["computers"], wait_for=params["wait_for"],
+        wait_timeout=params["wait_timeout"], since=params["since"]))
 
 
 if __name__ == "__main__":

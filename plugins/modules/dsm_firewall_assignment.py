@@ -14,6 +14,8 @@ version_added: 0.1.0
 description:
   - Makes sure the given firewall rules are assigned to (V(present)) or not assigned to (V(absent)) each
     computer named by host name, or one policy. Other assigned rules are left alone.
+  - Only the rules assigned to the computer or policy itself are compared and changed; rules its policy
+    assigns are reported in RV(assignments[].inherited) and never removed here.
   - Rules are given by name or by ID; an unknown one fails the task before anything changes and names
     the nearest existing rules.
 extends_documentation_fragment:
@@ -103,11 +105,17 @@ assignments:
       type: list
       elements: int
     before:
-      description: Assigned rule IDs before.
+      description: Rule IDs assigned to the computer or policy itself before (the DSM's C(overrides=true) view).
       type: list
       elements: int
     after:
-      description: Assigned rule IDs after.
+      description: Rule IDs assigned to the computer or policy itself after.
+      type: list
+      elements: int
+    inherited:
+      description:
+        - Rule IDs in effect through the policy (the computer's policy, or a policy's parents) and not assigned
+          to the object itself. They are never removed by this module; unassign them on the policy.
       type: list
       elements: int
 """

@@ -11,6 +11,8 @@ import socket
 import subprocess
 import sys
 import time
+import ssl
+import urllib.error
 import urllib.request
 
 import pytest
@@ -262,8 +264,19 @@ def test_world_events_and_invalid_flags(lab):
     before = lab.part.status()["nlb"]["WEB1"]
     assert before["invalid_flags_events"] > 0 and before["invalid_flags_blocked"] > 0
     assert "APP-9" not in lab.part.status()["nlb"]
-    ids = [services.firewall_rule(client, spec)["id"] for spec in exclusion_rules({"cluster": {"name": "WEBFARM"}})]
-    services.firewall_assignment(client, [str(i) for i in ids], computers=["WEB1"])
+    info = {"cluster": {"name": "WEBFARM", "ip_address": "192.0.2.80"},
+            "port_rules": [{"start_port": 80, "protocol": "Tcp"}, {"start_port": 443, "protocol": "Tcp"}]}
+    heartbeat = [services.firewall_rule(client, spec)["id"] for spec in exclusion_rules(info)]
+    services.firewall_assignment(client, [str(i) for i in heartbeat], computers=["WEB1"])
+    services.computer_info(client, ["WEB1"], wait_for="policy_applied", wait_timeout=30)
+    # Heartbeat frames carry no TCP flags: that pair alone leaves the events (Deep Security Help, event 101).
+    counted = lab.part.status()["nlb"]["WEB1"]["invalid_flags_events"]
+    assert lab.part.status()["nlb"]["WEB1"]["invalid_flags_events"] == counted + 4
+    vip = [services.firewall_rule(client, spec)["id"] for spec in exclusion_rules(info, virtual_ip=True)]
+    services.firewall_assignment(client, [str(i) for i in vip], computers=["WEB1"])
+    # Until the agent has the new policy it still judges the virtual IP's traffic.
+    assert lab.part.status()["computers"][0]["agent_tasks"] == ["Sending Policy"]
+    services.computer_info(client, ["WEB1"], wait_for="policy_applied", wait_timeout=30)
     settled = lab.part.status()["nlb"]["WEB1"]
     assert lab.part.status()["nlb"]["WEB1"] == settled
     lab.world.publish("agent.removed", host_name="WEB1")
@@ -316,9 +329,60 @@ def test_labd_serves_the_dsm_and_the_control_endpoint(tmp_path):
         assert client.find_computers(["WEB1"])[0]["policyID"] == 4
         with urllib.request.urlopen(control + "/status", timeout=10) as response:
             status = json.load(response)["dsm"]
-        assert status["computers"][0]["host_name"] == "WEB1" and status["nlb"]["WEB1"]["invalid_flags_events"] == 3
+        assert status["computers"][0]["host_name"] == "WEB1" and status["nlb"]["WEB1"]["invalid_flags_events"] == 4
         post("/reset", {})
         assert client.list_computers() == []
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_string_searches_use_wildcards_unless_told_not_to(lab):
+    rules = deepsecurity.FirewallRulesApi(lab.sdk())
+    rules.create_firewall_rule(deepsecurity.FirewallRule(name="webX1", action="deny"), V)
+    criteria = deepsecurity.SearchCriteria(field_name="name", string_test="equal", string_value="web_1")
+    found = rules.search_firewall_rules(V, search_filter=deepsecurity.SearchFilter(search_criteria=[criteria]))
+    assert [rule.name for rule in found.firewall_rules] == ["webX1"]
+    criteria.string_wildcards = False
+    found = rules.search_firewall_rules(V, search_filter=deepsecurity.SearchFilter(search_criteria=[criteria]))
+    assert found.firewall_rules == []
+
+
+def test_policy_reaches_the_agent_after_a_delay_and_the_sdk_reads_it(lab):
+    lab.activate("APP-9", policy_id=1)
+    computers = deepsecurity.ComputersApi(lab.sdk())
+    computer = computers.search_computers(V, expand=["computerStatus", "tasks"], search_filter=deepsecurity.SearchFilter(
+        search_criteria=[deepsecurity.SearchCriteria(field_name="hostName", string_value="APP-9",
+                                                     string_wildcards=False)])).computers[0]
+    first = computer.last_send_policy_success
+    assert first and computer.agent_version != "0.0.0.0"
+    client = lab.client()
+    result = services.computer_settings(client, computers=["APP-9"], modules={"Firewall": "on"}, allow_network_blip=True)
+    assert result["targets"][0]["policy_applied"] is True and result["waited_seconds"] >= 1
+    assert lab.events[-1] == {"host_name": "APP-9", "modules": ["Firewall"]}
+    computer = computers.describe_computer(computer.id, V, expand=["computerStatus", "tasks"])
+    assert computer.last_send_policy_success >= result["changed_at"] > first
+    assert not (computer.tasks and computer.tasks.agent_tasks)
+    lab.world.publish("agent.removed", host_name="APP-9")
+    assert computers.describe_computer(computer.id, V, expand=["none"]).agent_version == "0.0.0.0"
+
+
+def test_assignments_with_and_without_overrides_through_the_sdk(lab):
+    lab.activate("WEB1")
+    rules = deepsecurity.FirewallRulesApi(lab.sdk())
+    rule = rules.create_firewall_rule(deepsecurity.FirewallRule(name="policy rule", action="deny"), V)
+    deepsecurity.PolicyFirewallRuleAssignmentsApi(lab.sdk()).add_firewall_rule_ids_to_policy(
+        4, deepsecurity.RuleIDs(rule_ids=[rule.id]), V)
+    api = deepsecurity.ComputerFirewallRuleAssignmentsApi(lab.sdk())
+    assert api.list_firewall_rule_ids_on_computer(1, V).assigned_rule_ids == [rule.id]
+    assert not api.list_firewall_rule_ids_on_computer(1, V, overrides=True).assigned_rule_ids
+
+
+def test_throttled_answers_carry_no_retry_after(lab):
+    lab.part.set_faults({"throttle_next": 1})
+    request = urllib.request.Request(lab.url + "/policies", headers={"api-secret-key": lab.key, "api-version": "v1"})
+    context = ssl.create_default_context(cafile=lab.ca)
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request, context=context, timeout=10)
+    assert caught.value.code == 429 and caught.value.headers.get("Retry-After") is None
+    assert json.loads(caught.value.read())["message"] == "Too many API requests"

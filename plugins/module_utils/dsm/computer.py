@@ -8,9 +8,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import math
 import re
 
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import ParameterError
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.client import DsmError
 
 # DSM field -> (name printed to operators, snake_case key in our output, allowed states, input aliases).
 # Deep Packet Inspection (DPI) is the pre-9.0 name of Intrusion Prevention (IPS): both are accepted,
@@ -95,7 +97,7 @@ def normalize_settings(settings):
     """Settings name -> value as the DSM stores it (strings; booleans as ``true``/``false``)."""
     out = {}
     for name, value in (settings or {}).items():
-        if not re.match(r"^[a-z][A-Za-z0-9]*$", str(name)):
+        if not re.match(r"[a-z][A-Za-z0-9]*\Z", str(name)):
             raise ParameterError("setting name %r is not a DSM setting name (camelCase, e.g. %s)"
                                  % (name, ENGINE_MODE_SETTING), parameter="settings")
         if isinstance(value, bool):
@@ -112,7 +114,8 @@ def normalize_settings(settings):
     return out
 
 
-def plan_changes(current_states, current_settings, desired_states, desired_settings):
+def plan_changes(current_states, current_settings, desired_states, desired_settings, effective_states=None,
+                 inherited_states=None):
     """Compare effective states/settings with the desired ones.
 
     Returns ``(module_changes, setting_changes, driver_modules)``: the module states and settings to
@@ -120,6 +123,11 @@ def plan_changes(current_states, current_settings, desired_states, desired_setti
     ``current_states`` holds effective states, except where ``inherited`` is desired: there the caller
     passes ``inherited`` when the object has no value of its own (the DSM's ``overrides`` view), so
     that a second identical run is no change.
+
+    ``effective_states``: the states in effect now (defaults to ``current_states``);
+    ``inherited_states``: the states the object's policy would give it. Going back to ``inherited``
+    under a policy that turns a module on loads the driver just as ``on`` does; when the policy's state
+    is unknown, the change is counted as one that may (the safe side).
     """
     module_changes = {}
     for field, wanted in desired_states.items():
@@ -131,47 +139,140 @@ def plan_changes(current_states, current_settings, desired_states, desired_setti
         have = current_settings.get(name)
         if (have or "") != wanted:
             setting_changes[name] = (have, wanted)
-    driver = sorted(field for field, (have, wanted) in module_changes.items()
-                    if field in NETWORK_DRIVER_MODULES and wanted not in ("off", "inherited") and have == "off")
-    return module_changes, setting_changes, driver
+    effective_states = current_states if effective_states is None else effective_states
+    inherited_states = inherited_states or {}
+    driver = []
+    for field, (_have, wanted) in module_changes.items():
+        if field not in NETWORK_DRIVER_MODULES or effective_states.get(field) != "off":
+            continue
+        after = inherited_states.get(field) if wanted == "inherited" else wanted
+        if after != "off":
+            driver.append(field)
+    return module_changes, setting_changes, sorted(driver)
+
+
+NO_AGENT_VERSION = "0.0.0.0"
+
+
+def agent_version_of(computer):
+    """The agent version, or None without an agent: the DSM reports ``0.0.0.0`` for a computer with no
+    agent installed or activated (SDK 20.0 ``Computer.agent_version``); older answers leave it empty."""
+    version = computer.get("agentVersion") if isinstance(computer, dict) else None
+    if not isinstance(version, str):
+        return None
+    text = str(version).strip()
+    if not text or text == NO_AGENT_VERSION:
+        return None
+    return text
+
+
+def _obj(value):
+    """A nested part of a DSM answer as a dict; anything else (absent, null, a wrong type) as empty."""
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value):
+    return value if isinstance(value, str) else None
+
+
+def _strings(value):
+    return [str(item) for item in value] if isinstance(value, list) else []
+
+
+def _document(computer, what="computer"):
+    if not isinstance(computer, dict):
+        raise DsmError("the DSM answered a %s that is not a JSON object (%s)" % (what, type(computer).__name__))
+    return computer
+
+
+def _timestamp(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        return None
+    return int(value)
+
+
+def policy_state(computer, since_ms=None, after_success=None):
+    """Judge one computer (expanded with ``computerStatus`` and ``tasks``) for the bounded waits.
+
+    Returns a dict: ``active`` (agent status active and an agent present), ``policy_applied`` (active, no
+    agent task pending, ``lastSendPolicySuccess`` at or after the last policy request, at or after
+    ``since_ms`` when given and later than ``after_success`` when given) and ``reason`` saying what is
+    still missing. Fields: SDK 20.0 ``Computer.last_send_policy_request`` ("Timestamp of the last policy
+    request sent"), ``last_send_policy_success`` ("Timestamp of last successful policy sent"),
+    ``ComputerTasks.agent_tasks``.
+    """
+    computer = _document(computer)
+    status = _obj(computer.get("computerStatus"))
+    tasks = _strings(_obj(computer.get("tasks")).get("agentTasks"))
+    agent_status = _text(status.get("agentStatus"))
+    request = _timestamp(computer.get("lastSendPolicyRequest"))
+    success = _timestamp(computer.get("lastSendPolicySuccess"))
+    reasons = []
+    if agent_version_of(computer) is None:
+        reasons.append("no agent is activated (agentVersion %s)" % (computer.get("agentVersion") or "empty"))
+    if agent_status != "active":
+        reasons.append("agent status is %s, not active (%s)"
+                       % (agent_status, ", ".join(_strings(status.get("agentStatusMessages"))) or "-"))
+    active = not reasons
+    if tasks:
+        reasons.append("agent tasks pending: %s" % ", ".join(str(task) for task in tasks))
+    if success is None:
+        reasons.append("no policy has been sent successfully yet")
+    else:
+        if request is not None and success < request:
+            reasons.append("the last policy request (%d) is newer than the last successful send (%d)" % (request, success))
+        if since_ms is not None and success < since_ms:
+            reasons.append("the last successful policy send (%d) is before %d" % (success, since_ms))
+        if after_success is not None and success <= after_success:
+            reasons.append("no policy has been sent successfully since the change")
+    return dict(active=active, policy_applied=not reasons, reason="; ".join(reasons) or "policy applied",
+                last_send_policy_request=request, last_send_policy_success=success, agent_tasks=list(tasks))
 
 
 def summarize_computer(computer, assigned_rule_ids=None):
-    """A DSM computer (expanded) -> the plain, stable document ``dsm_computer_info`` returns."""
-    status = computer.get("computerStatus") or {}
-    settings = computer.get("computerSettings") or {}
-    engine = settings.get(ENGINE_MODE_SETTING) or {}
+    """A DSM computer (expanded) -> the plain, stable document ``dsm_computer_info`` returns. Parts of the
+    wrong type are reported as absent; a computer that is not an object is a DsmError."""
+    computer = _document(computer)
+    status = _obj(computer.get("computerStatus"))
+    settings = _obj(computer.get("computerSettings"))
+    engine = settings.get(ENGINE_MODE_SETTING)
     modules = {}
     for field, label, snake, _states, _aliases in PROTECTION_MODULES:
-        extension = computer.get(field) or {}
-        module_status = extension.get("moduleStatus") or {}
+        extension = _obj(computer.get(field))
+        module_status = _obj(extension.get("moduleStatus"))
         modules[snake] = dict(
             name=label,
-            state=extension.get("state"),
-            status=module_status.get("agentStatus"),
-            status_message=module_status.get("agentStatusMessage"),
+            state=_text(extension.get("state")),
+            status=_text(module_status.get("agentStatus")),
+            status_message=_text(module_status.get("agentStatusMessage")),
         )
-    firewall = computer.get("firewall") or {}
+    firewall = _obj(computer.get("firewall"))
+    rule_ids = assigned_rule_ids if assigned_rule_ids is not None else firewall.get("ruleIDs")
     return dict(
-        id=computer.get("ID"),
-        host_name=computer.get("hostName"),
-        display_name=computer.get("displayName") or "",
-        platform=computer.get("platform"),
-        agent_version=computer.get("agentVersion"),
-        policy_id=computer.get("policyID"),
-        last_agent_communication=computer.get("lastAgentCommunication"),
-        agent_status=status.get("agentStatus"),
-        agent_status_messages=list(status.get("agentStatusMessages") or []),
+        id=computer.get("ID") if isinstance(computer.get("ID"), int) else None,
+        host_name=_text(computer.get("hostName")),
+        display_name=_text(computer.get("displayName")) or "",
+        platform=_text(computer.get("platform")),
+        agent_version=agent_version_of(computer) or "",
+        has_agent=agent_version_of(computer) is not None,
+        policy_id=computer.get("policyID") if isinstance(computer.get("policyID"), int) else None,
+        last_agent_communication=_timestamp(computer.get("lastAgentCommunication")),
+        agent_status=_text(status.get("agentStatus")),
+        agent_status_messages=_strings(status.get("agentStatusMessages")),
         modules=modules,
-        network_engine_mode=engine.get("value") if isinstance(engine, dict) else engine,
-        firewall_rule_ids=sorted(assigned_rule_ids if assigned_rule_ids is not None
-                                 else (firewall.get("ruleIDs") or [])),
+        network_engine_mode=_text(_obj(engine).get("value") if isinstance(engine, dict) else engine),
+        firewall_rule_ids=sorted(item for item in (rule_ids if isinstance(rule_ids, list) else [])
+                                 if isinstance(item, int) and not isinstance(item, bool)),
+        last_send_policy_request=_timestamp(computer.get("lastSendPolicyRequest")),
+        last_send_policy_success=_timestamp(computer.get("lastSendPolicySuccess")),
+        agent_tasks=_strings(_obj(computer.get("tasks")).get("agentTasks")),
     )
 
 
 def states_of(document):
     """Effective protection module states of a computer or policy document."""
-    return dict((field, (document.get(field) or {}).get("state")) for field, _l, _s, _st, _a in PROTECTION_MODULES)
+    document = _document(document, "computer or policy")
+    return dict((field, _text(_obj(document.get(field)).get("state"))) for field, _l, _s, _st, _a in PROTECTION_MODULES)
 
 
 def labelled(changes):

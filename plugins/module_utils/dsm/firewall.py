@@ -79,6 +79,17 @@ FIELDS = {
     "schedule_id": ("scheduleID", "int", None),
     "context_id": ("contextID", "int", None),
 }
+# Numeric ranges checked before anything is sent: IP protocol numbers and ICMP type/code are 8-bit fields
+# (IANA protocol numbers, RFC 792), object IDs are positive.
+INT_RANGES = {
+    "protocol_number": (0, 255),
+    "icmp_type": (0, 255),
+    "icmp_code": (0, 255),
+    "frame_number": (0, 0xFFFF),
+}
+ID_FIELDS = ("source_ip_list_id", "source_mac_list_id", "source_port_list_id", "destination_ip_list_id",
+             "destination_mac_list_id", "destination_port_list_id", "schedule_id", "context_id")
+PORT_LISTS = ("source_port_multiple", "destination_port_multiple")
 CAMEL_TO_SNAKE = dict((camel, snake) for snake, (camel, _kind, _allowed) in FIELDS.items())
 CAMEL_TO_SNAKE["ID"] = "id"
 # Order-insensitive in the DSM's eyes: compared as sets so a reordered list is no change.
@@ -168,10 +179,36 @@ def normalize_rule(options):
             value = _to_bool(snake, value)
         elif kind == "int":
             value = _to_int(snake, value)
+            _check_range(snake, value)
         else:
             value = str(value)
+        if snake in PORT_LISTS:
+            value = [_check_port(snake, item) for item in value]
         rule[camel] = value
     return rule
+
+
+def _check_range(snake, value):
+    if snake in INT_RANGES:
+        low, high = INT_RANGES[snake]
+        if not low <= value <= high:
+            raise ParameterError("%s must be between %d and %d, got %d" % (snake, low, high, value), parameter=snake)
+    elif snake in ID_FIELDS and value < 1:
+        raise ParameterError("%s must be the positive ID of a DSM object, got %d" % (snake, value), parameter=snake)
+
+
+def _check_port(snake, text):
+    """``80`` or ``1000-2000``, each port 0-65535 and the range in order."""
+    low, sep, high = text.partition("-")
+    parts = [low, high] if sep else [low]
+    if not all(part.isdigit() and len(part) <= 5 for part in parts):
+        raise ParameterError("%s entry %r is not a port or port range such as 80 or 1000-2000" % (snake, text),
+                             parameter=snake)
+    numbers = [int(part) for part in parts]
+    if any(number > 65535 for number in numbers) or (sep and numbers[0] > numbers[1]):
+        raise ParameterError("%s entry %r: ports are 0-65535 and a range goes from low to high" % (snake, text),
+                             parameter=snake)
+    return text
 
 
 def _as_list(value):

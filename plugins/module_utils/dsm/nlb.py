@@ -2,7 +2,21 @@
 # Copyright: contributors to clustersafe.deep_security
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Firewall rule specs that keep Microsoft NLB traffic from being judged by the Deep Security
-firewall (rules NLB-02 and NLB-03), built from what ``nlb_cluster_info`` reports. Pure: no I/O."""
+firewall (rules NLB-02 and NLB-03), built from what ``nlb_cluster_info`` reports. Pure: no I/O.
+
+What is vendor-documented and what is inference (see docs/dsm.md, "NLB exclusion rules"):
+- documented: NLB delivers the cluster's traffic to every host (Microsoft NLB technical overview);
+  "Invalid Flags" (firewall event 101) means TCP flags that make no sense in the context of a connection,
+  assessed by stateful inspection (Deep Security Help, "Firewall events"); a bypass rule skips the
+  firewall, stateful inspection and Intrusion Prevention, force-allow is still inspected by Intrusion
+  Prevention; bypass rules come in pairs (Deep Security Help, "Firewall rule actions and priorities");
+  NLB heartbeats are Ethernet frames of EtherType 0x886F (Microsoft NLB docs).
+- inference: that the events come from the virtual IP's TCP traffic owned by another host, so the
+  virtual-IP bypass pairs are what stops them; that a rule of frame type "other" with EtherType 0x886F
+  matches the heartbeat frames (Trend's docs describe frame types but no source names the NLB heartbeat).
+  Heartbeat frames carry no TCP flags, so they cannot cause event 101; the heartbeat rule only keeps them
+  from any non-IP frame filtering, and its action is the caller's choice (``heartbeat_action``).
+"""
 
 from __future__ import absolute_import, division, print_function
 
@@ -12,6 +26,7 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors i
 
 NLB_HEARTBEAT_ETHERTYPE = 0x886F
 EXTRA_PROTOCOLS = ("dhcp", "dns", "arp")
+HEARTBEAT_ACTIONS = ("bypass", "force-allow", "none")
 PRIORITY = "4"
 _NLB_PROTOCOLS = {"tcp": "tcp", "udp": "udp", "both": "tcp-udp"}
 
@@ -72,14 +87,19 @@ def _pair(prefix, label, description, action, fields_in, fields_out):
     return rules
 
 
-def exclusion_rules(info, virtual_ip=False, protocols=None, name_prefix="clustersafe"):
+def exclusion_rules(info, virtual_ip=False, protocols=None, name_prefix="clustersafe", heartbeat_action="bypass"):
     """Rule specs (snake_case, as ``dsm_firewall_rule`` takes them) for every NLB cluster in ``info``.
 
-    Always: the NLB heartbeat (EtherType 0x886F, frame type ``other``) bypassed both ways.
+    ``heartbeat_action``: the NLB heartbeat (EtherType 0x886F, frame type ``other``) as a ``bypass`` or
+    ``force-allow`` pair, or ``none`` for no heartbeat rule.
     ``virtual_ip``: bypass pairs for the cluster IP, limited to the port rules' ports and protocols.
     ``protocols``: any of ``dhcp``, ``dns``, ``arp``: force-allow pairs (NLB-03).
     Names are deterministic so a rerun finds and keeps the same rules.
     """
+    action = str(heartbeat_action).strip().lower()
+    if action not in HEARTBEAT_ACTIONS:
+        raise ParameterError("nlb_exclusion_rules: invalid heartbeat_action %r; allowed values: %s"
+                             % (heartbeat_action, ", ".join(HEARTBEAT_ACTIONS)), parameter="heartbeat_action")
     protocols = [str(item).strip().lower() for item in (protocols or [])]
     for item in protocols:
         if item not in EXTRA_PROTOCOLS:
@@ -88,13 +108,15 @@ def exclusion_rules(info, virtual_ip=False, protocols=None, name_prefix="cluster
     rules = []
     for cluster in _clusters(info):
         prefix = "%s NLB %s" % (name_prefix, cluster["name"])
-        rules.extend(_pair(
-            prefix, "heartbeat bypass",
-            "NLB heartbeat frames (EtherType 0x886F) reach every host of cluster %s; bypass keeps them from "
-            "being judged (NLB-02)." % cluster["name"],
-            "bypass",
-            dict(frame_type="other", frame_number=NLB_HEARTBEAT_ETHERTYPE),
-            dict(frame_type="other", frame_number=NLB_HEARTBEAT_ETHERTYPE)))
+        if action != "none":
+            rules.extend(_pair(
+                prefix, "heartbeat %s" % action,
+                "NLB heartbeat frames (EtherType 0x886F) reach every host of cluster %s; %s keeps them from being "
+                "denied by the firewall (NLB-02). They carry no TCP flags, so they are not what logs Invalid Flags."
+                % (cluster["name"], action),
+                action,
+                dict(frame_type="other", frame_number=NLB_HEARTBEAT_ETHERTYPE),
+                dict(frame_type="other", frame_number=NLB_HEARTBEAT_ETHERTYPE)))
         if virtual_ip:
             vip = cluster["ip_address"]
             if not vip:
@@ -115,8 +137,9 @@ def exclusion_rules(info, virtual_ip=False, protocols=None, name_prefix="cluster
                 ports = sorted(set(by_protocol[protocol]), key=lambda text: int(text.split("-")[0]))
                 rules.extend(_pair(
                     prefix, "VIP %s %s bypass" % (vip, protocol),
-                    "Traffic for the NLB virtual IP %s on %s ports %s is delivered to every host; bypass skips "
-                    "firewall, stateful inspection and Intrusion Prevention for it." % (vip, protocol, ",".join(ports)),
+                    "Traffic for the NLB virtual IP %s on %s ports %s is delivered to every host, which judges the "
+                    "connections other hosts own (Invalid Flags); bypass skips firewall, stateful inspection and "
+                    "Intrusion Prevention for it." % (vip, protocol, ",".join(ports)),
                     "bypass",
                     dict(frame_type="ip", protocol=protocol, destination_ip_type="single", destination_ip_value=vip,
                          destination_port_type="multiple", destination_port_multiple=ports),

@@ -8,7 +8,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import InterlockError, ParameterError, not_found
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import (
+    InterlockError,
+    NotFoundError,
+    ParameterError,
+    WaitTimeoutError,
+    not_found,
+)
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.client import (
     DsmError,
     DsmNotFoundError,
@@ -16,12 +22,76 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.clie
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import computer as computer_model
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import firewall as firewall_model
 
-INFO_EXPAND = ("computerStatus", "computerSettings", "allSecurityModules")
+INFO_EXPAND = ("computerStatus", "computerSettings", "allSecurityModules", "tasks")
+WAIT_EXPAND = ("computerStatus", "tasks")
+WAIT_FOR = ("none", "active", "policy_applied")
+DEFAULT_WAIT_TIMEOUT = 900
+FIRST_POLL = 1.0
+MAX_POLL = 15.0
+
+
+def check_wait_options(wait_for="none", wait_timeout=DEFAULT_WAIT_TIMEOUT, since=None, host_names=None):
+    """Validate the wait options before anything is asked; returns ``since`` as milliseconds or None."""
+    if wait_for not in WAIT_FOR:
+        raise ParameterError("invalid value %r for wait_for; allowed values: %s" % (wait_for, ", ".join(WAIT_FOR)),
+                             parameter="wait_for")
+    if isinstance(wait_timeout, bool) or not isinstance(wait_timeout, int) or wait_timeout < 1:
+        raise ParameterError("wait_timeout must be a whole number of seconds, 1 or more (got %r)" % (wait_timeout,),
+                             parameter="wait_timeout")
+    if wait_for != "none" and not host_names:
+        raise ParameterError("wait_for=%s needs computers (the host names to wait for)" % wait_for,
+                             parameter="computers")
+    if since is None or since == "":
+        return None
+    text = str(since).strip()
+    if isinstance(since, bool) or not text.isdigit() or int(text) <= 0:
+        raise ParameterError("since must be a time in milliseconds since the epoch, as the DSM's timestamps are "
+                             "(for example the changed_at of dsm_computer); got %r" % (since,), parameter="since")
+    if wait_for != "policy_applied":
+        raise ParameterError("since only applies with wait_for=policy_applied", parameter="since")
+    return int(text)
+
+
+def _poll_until(client, timeout, look, what):
+    """Call ``look()`` -> (done, detail) until done or ``timeout`` seconds pass; waits grow from 1 s to
+    15 s. Returns (detail, seconds waited); raises WaitTimeoutError with the last detail."""
+    start = client.clock()
+    delay = FIRST_POLL
+    while True:
+        done, detail = look()
+        waited = client.clock() - start
+        if done:
+            return detail, waited
+        remaining = timeout - waited
+        if remaining <= 0:
+            raise WaitTimeoutError("timed out after %d s waiting for %s: %s" % (timeout, what, detail["message"]),
+                                   waited_seconds=int(waited), pending=detail.get("pending", []))
+        client.sleep(min(delay, remaining))
+        delay = min(delay * 2, MAX_POLL)
 
 
 # -- dsm_computer_info ---------------------------------------------------------------------------
 
-def computer_info(client, host_names=None):
+def computer_info(client, host_names=None, wait_for="none", wait_timeout=DEFAULT_WAIT_TIMEOUT, since=None):
+    """Computers by host name (or all). ``wait_for``: ``active`` waits (bounded by ``wait_timeout``
+    seconds) until each named computer exists with an activated agent whose status is active;
+    ``policy_applied`` also until no agent task is pending and the last successful policy send is at or
+    after the last request and, when given, ``since`` (ms since the epoch, the DSM's clock)."""
+    since_ms = check_wait_options(wait_for, wait_timeout, since, host_names)
+    waited = 0
+    if wait_for != "none":
+        def look():
+            try:
+                found = client.find_computers(host_names, expand=WAIT_EXPAND, parameter="computers")
+            except NotFoundError as error:
+                return False, dict(message=error.message, pending=list(host_names))
+            pending = []
+            for item in found:
+                state = computer_model.policy_state(item, since_ms=since_ms)
+                if not (state["active"] if wait_for == "active" else state["policy_applied"]):
+                    pending.append("%s: %s" % (item.get("hostName"), state["reason"]))
+            return not pending, dict(message="; ".join(pending), pending=pending)
+        _detail, waited = _poll_until(client, wait_timeout, look, "%s on %s" % (wait_for, ", ".join(host_names)))
     if host_names:
         computers = client.find_computers(host_names, expand=INFO_EXPAND, parameter="computers")
     else:
@@ -31,8 +101,10 @@ def computer_info(client, host_names=None):
     for item in computers:
         summary = computer_model.summarize_computer(item)
         summary["policy_name"] = policies.get(summary["policy_id"])
+        state = computer_model.policy_state(item, since_ms=since_ms)
+        summary["policy_applied"] = state["policy_applied"]
         out.append(summary)
-    return dict(changed=False, computers=out)
+    return dict(changed=False, computers=out, waited_seconds=int(waited))
 
 
 # -- dsm_firewall_rule ---------------------------------------------------------------------------
@@ -132,7 +204,11 @@ def firewall_assignment(client, rules, computers=None, policy=None, state="prese
     report = []
     before_diff, after_diff = {}, {}
     for kind, object_id, label in targets:
-        current = client.get_firewall_assignments(kind, object_id)
+        # Compare with the object's own assignments only: a plain GET also lists the rules its policy
+        # assigns, which this module neither adds nor may remove (SDK 20.0 ``overrides``).
+        current = client.get_firewall_assignments(kind, object_id, overrides=True)
+        in_effect = client.get_firewall_assignments(kind, object_id)
+        inherited = sorted(set(in_effect) - set(current))
         if state == "present":
             to_add = [rule_id for rule_id in wanted_ids if rule_id not in current]
             to_remove = []
@@ -148,7 +224,7 @@ def firewall_assignment(client, rules, computers=None, policy=None, state="prese
         if to_add or to_remove:
             changed = True
         entry = dict(kind="computer" if kind == "computers" else "policy", id=object_id, name=label,
-                     added=to_add, removed=to_remove, before=sorted(current), after=after)
+                     added=to_add, removed=to_remove, before=sorted(current), after=after, inherited=inherited)
         report.append(entry)
         before_diff[label] = sorted(current)
         after_diff[label] = after
@@ -159,13 +235,27 @@ def firewall_assignment(client, rules, computers=None, policy=None, state="prese
 
 # -- dsm_computer --------------------------------------------------------------------------------
 
+def _inherited_states(client, kind, document, cache):
+    """The module states the object would get from its policy (its parent, for a policy)."""
+    parent = document.get("policyID") if kind == "computers" else document.get("parentID")
+    if isinstance(parent, bool) or not isinstance(parent, int) or parent <= 0:
+        # No policy (or the base policy has no parent): "inherited" leaves the module off.
+        return dict((field, "off") for field in computer_model.NETWORK_DRIVER_MODULES)
+    if parent not in cache:
+        cache[parent] = computer_model.states_of(client.get_policy(parent) or {})
+    return cache[parent]
+
+
 def computer_settings(client, computers=None, policy=None, settings=None, modules=None, check_mode=False,
-                      allow_network_blip=False):
+                      allow_network_blip=False, wait=True, wait_timeout=DEFAULT_WAIT_TIMEOUT):
     desired_states = computer_model.normalize_modules(modules)
     desired_settings = computer_model.normalize_settings(settings)
     if not desired_states and not desired_settings:
         raise ParameterError("nothing to set: give settings and/or modules", parameter="settings")
+    check_wait_options("policy_applied" if wait else "none", wait_timeout, None, computers or [policy])
     targets = resolve_targets(client, computers, policy)
+    policy_cache = {}
+    before_send = {}
     changed = False
     report = []
     warnings = []
@@ -175,11 +265,17 @@ def computer_settings(client, computers=None, policy=None, settings=None, module
     for kind, object_id, label in targets:
         path = "/%s/%d" % (kind, object_id)
         current_states = {}
-        if desired_states:
-            query = {"expand": ["allSecurityModules"]} if kind == "computers" else None
+        effective_states = {}
+        inherited_states = {}
+        if desired_states or (kind == "computers" and wait):
+            query = {"expand": ["allSecurityModules"] + list(WAIT_EXPAND)} if kind == "computers" else None
             document = client.get(path, query=query) or {}
             current_states = computer_model.states_of(document)
+            effective_states = dict(current_states)
+            if kind == "computers":
+                before_send[object_id] = computer_model.policy_state(document)
             if "inherited" in desired_states.values():
+                inherited_states = _inherited_states(client, kind, document, policy_cache)
                 overrides_query = dict(query or {}, overrides="true")
                 own = computer_model.states_of(client.get(path, query=overrides_query) or {})
                 for field, wanted in desired_states.items():
@@ -187,7 +283,8 @@ def computer_settings(client, computers=None, policy=None, settings=None, module
                         current_states[field] = "inherited"
         current_settings = dict((name, client.get_setting(kind, object_id, name)) for name in desired_settings)
         module_changes, setting_changes, driver = computer_model.plan_changes(
-            current_states, current_settings, desired_states, desired_settings)
+            current_states, current_settings, desired_states, desired_settings, effective_states=effective_states,
+            inherited_states=inherited_states)
         if driver and kind == "computers":
             blips.append("%s (%s)" % (label, ", ".join(computer_model.module_label(field) for field in driver)))
         writes.append((path, kind, object_id, module_changes, setting_changes))
@@ -220,11 +317,61 @@ def computer_settings(client, computers=None, policy=None, settings=None, module
                 "then set allow_network_blip=true; set it too for computers that are not cluster nodes",
                 parameter="allow_network_blip", computers=blips)
         warnings.append(message)
+    changed_at = None
     if not check_mode:
         for path, kind, object_id, module_changes, setting_changes in writes:
+            if (module_changes or setting_changes) and changed_at is None:
+                changed_at = int(client.clock() * 1000)
             if module_changes:
-                client.post(path, dict((field, {"state": wanted}) for field, (_h, wanted) in module_changes.items()))
+                client.modify_object(kind, object_id,
+                                     dict((field, {"state": wanted}) for field, (_h, wanted) in module_changes.items()))
             for name, (_have, wanted) in sorted(setting_changes.items()):
                 client.set_setting(kind, object_id, name, wanted)
-    return dict(changed=changed, targets=report, warnings=warnings,
+    waited = 0
+    for entry in report:
+        entry["policy_applied"] = None
+    if wait and not check_mode and changed_at is not None:
+        waited = _wait_policy_applied(client, report, before_send, changed_at, wait_timeout, warnings)
+    return dict(changed=changed, targets=report, warnings=warnings, changed_at=changed_at, waited_seconds=int(waited),
                 diff=dict(before=before_diff, after=after_diff))
+
+
+def _wait_policy_applied(client, report, before_send, changed_at, wait_timeout, warnings):
+    """After its own change, wait (bounded) until each changed computer's agent has the policy: agent
+    active, no agent task pending, a successful send at or after the change and later than the last one
+    before it (so neither clock alone decides). Computers without an active agent get the policy when
+    their agent next connects; they are reported, not waited for."""
+    entries = []
+    for entry in report:
+        if entry["kind"] != "computer" or not entry["changed"]:
+            continue
+        before = before_send.get(entry["id"]) or {}
+        if not before.get("active"):
+            warnings.append("%s has no active agent (%s): the change reaches it when its agent next connects; "
+                            "not waited for" % (entry["name"], before.get("reason", "unknown")))
+            continue
+        entries.append((entry, before.get("last_send_policy_success")))
+    if not entries:
+        return 0
+
+    def look():
+        pending = []
+        for entry, previous in entries:
+            document = client.get_computer(entry["id"], expand=WAIT_EXPAND) or {}
+            state = computer_model.policy_state(document, since_ms=changed_at, after_success=previous)
+            entry["policy_applied"] = state["policy_applied"]
+            entry["policy_sent_at"] = state["last_send_policy_success"]
+            if not state["policy_applied"]:
+                pending.append("%s: %s" % (entry["name"], state["reason"]))
+        return not pending, dict(message="; ".join(pending), pending=pending)
+    try:
+        _detail, waited = _poll_until(client, wait_timeout, look,
+                                      "the policy to reach %s" % ", ".join(entry["name"] for entry, _p in entries))
+    except WaitTimeoutError as error:
+        # The writes are done; say so, so the caller neither repeats them blindly nor starts the cluster
+        # service as if the policy had arrived.
+        raise WaitTimeoutError(error.message + ". The change is saved in the DSM (changed_at %d) but has not reached "
+                               "these agents: do not start the cluster service yet; rerun to wait again, or check "
+                               "the agents' communication with the DSM" % changed_at,
+                               changed_at=changed_at, targets=report, **error.details)
+    return waited

@@ -22,6 +22,21 @@ class _Response(object):
         return self._body
 
 
+class FakeClock(object):
+    """A clock shared by a model and a client: sleeping moves it forward, nothing really waits."""
+
+    def __init__(self, start=1700000000.0):
+        self.now = start
+        self.slept = []
+
+    def time(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.slept.append(seconds)
+        self.now += max(seconds, 0)
+
+
 def load_topology(path=TOPOLOGY):
     with open(path) as handle:
         return yaml.safe_load(handle)
@@ -33,6 +48,12 @@ def model_opener(model, calls=None):
         parts = urlsplit(url)
         if calls is not None:
             calls.append((method, parts.path, parts.query, json.loads(data) if data else None))
+        fault = model.take_fault()
+        if fault == "down":
+            raise ConnectionRefusedError("connection refused")
+        if fault:
+            status, message, reply_headers = fault
+            raise HTTPError(url, status, "error", reply_headers, io.BytesIO(json.dumps({"message": message}).encode()))
         status, reply_headers, document = model.handle(method, parts.path, parse_qs(parts.query), headers, data)
         body = b"" if document is None else json.dumps(document).encode()
         if status >= 400:

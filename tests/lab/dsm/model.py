@@ -6,14 +6,28 @@ search semantics and error bodies (``{"message": ...}``).
 server and the unit tests' in-process opener both call it. State lives in one JSON file so a restart of
 the lab loses nothing.
 
+Policy delivery: in agent-initiated communication a change reaches the agent at its next heartbeat
+(Deep Security Help "Agent-manager communication"). A change to a computer, or to a policy, rule or
+assignment in effect for it, records ``lastSendPolicyRequest``, puts "Sending Policy" in
+``tasks.agentTasks`` and applies the policy ``policy_apply_delay_ms`` later (topology ``dsm`` key, default
+1500 ms; fault ``policy_delay_ms``), and only on a computer whose agent is active; then
+``lastSendPolicySuccess`` is set and the task list empties (SDK 20.0 ``Computer``, ``ComputerTasks``).
+Activation applies the policy at once.
+
 Hazard bookkeeping (REFERENCE section 1-2):
 - an agent's network driver is installed the first time Firewall, Intrusion Prevention or Web
-  Reputation is in effect for its computer; the model publishes ``agent.network_driver_loaded`` then;
-- "Invalid Flags" (firewall event 101) accrue per *tick* on each NLB node whose agent is active with
-  Firewall on and lacks an assigned heartbeat exclusion (EtherType 0x886F bypass, frame type other,
-  incoming and outgoing): one event per NLB host's heartbeat per tick. A tick is one read of the lab's
-  status document (or ``{"tick": N}`` through the fault endpoint), so a test sees exactly how many
-  events a configuration produces. In Tap mode the events are logged but nothing is blocked.
+  Reputation is in effect *when a policy is applied* to its computer; the model publishes
+  ``agent.network_driver_loaded`` then;
+- "Invalid Flags" (firewall event 101) is about TCP flags that make no sense in the context of a
+  connection, assessed by stateful inspection (Deep Security Help, "Firewall events": "Flag(s) set in a
+  packet were invalid ... 'Firewall Stateful Configuration' must be On for connection context"). NLB
+  delivers the cluster's TCP traffic to every host, so each host sees mid-connection packets of the
+  connections other hosts own. Per *tick*, each NLB node whose agent is active with Firewall on logs one
+  event per other host of the cluster for each TCP port rule not covered by an assigned bypass pair for
+  the virtual IP (bypass ignores stateful inspection; force-allow does not). Heartbeat frames (EtherType
+  0x886F) carry no TCP flags, so a heartbeat rule changes nothing here. A tick is one read of the lab's
+  status document (or ``{"tick": N}`` through the fault endpoint). In Tap mode the events are logged but
+  nothing is blocked.
 """
 import copy
 import json
@@ -23,7 +37,13 @@ import threading
 import time
 
 API_KEY_HEADER = "api-secret-key"
+CLOUD_ONE_HEADER = "authorization"
 HEARTBEAT_ETHERTYPE = 0x886F
+# SDK 20.0 Computer.agent_version: "When no agent software is installed or activated, the version is
+# '0.0.0.0'."
+NO_AGENT_VERSION = "0.0.0.0"
+POLICY_APPLY_DELAY_MS = 1500
+SENDING_POLICY_TASK = "Sending Policy"
 
 ENUMS = {
     "action": ["log-only", "allow", "deny", "force-allow", "bypass"],
@@ -120,6 +140,18 @@ def _now_ms():
     return int(time.time() * 1000)
 
 
+def _covers_port(port_specs, port):
+    for spec in port_specs or []:
+        text = str(spec)
+        low, _sep, high = text.partition("-")
+        try:
+            if int(low) <= port <= int(high or low):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
 def _wildcard(pattern):
     # The DSM's string wildcards are SQL-like: % any run of characters, _ one character.
     return re.compile("^" + "".join(".*" if ch == "%" else "." if ch == "_" else re.escape(ch)
@@ -133,6 +165,9 @@ class DsmModel(object):
         self.api_key = self.dsm.get("api_key", "")
         self.state_file = state_file
         self.world = world
+        self.clock = time.time
+        self.policy_delay_ms = int(self.dsm.get("policy_apply_delay_ms", POLICY_APPLY_DELAY_MS))
+        self._timers = []
         self.lock = threading.RLock()
         self.faults = {}
         self.counters = {"requests": 0, "unauthorized": 0, "throttled": 0, "unavailable": 0, "by_route": {}}
@@ -187,6 +222,10 @@ class DsmModel(object):
             faults = dict(faults or {})
             ticks = int(faults.pop("tick", 0) or 0)
             events = faults.pop("publish", None)
+            if "policy_delay_ms" in faults:
+                delay = faults.pop("policy_delay_ms")
+                self.policy_delay_ms = int(self.dsm.get("policy_apply_delay_ms", POLICY_APPLY_DELAY_MS)
+                                           if delay is None else delay)
             for key, value in faults.items():
                 if value in (None, 0, False):
                     self.faults.pop(key, None)
@@ -213,8 +252,10 @@ class DsmModel(object):
         with self.lock:
             if self.faults.get("down"):
                 return "down"
+            # A throttled DSM answers 429 "Too many API requests" and sends no Retry-After
+            # (Automation Center "API Rate Limits").
             for key, status, message, headers in (
-                    ("throttle_next", 429, "API rate limit exceeded. Try again later.", {"Retry-After": "0"}),
+                    ("throttle_next", 429, "Too many API requests", {}),
                     ("unavailable_next", 503, "Service Unavailable", {})):
                 remaining = int(self.faults.get(key) or 0)
                 if remaining > 0:
@@ -242,12 +283,15 @@ class DsmModel(object):
             if policy_id is not None and str(int(policy_id)) in self.state["policies"]:
                 computer["policyID"] = int(policy_id)
             computer.setdefault("policyID", 1)
-            computer["agentVersion"] = agent_version or computer.get("agentVersion") or ""
+            version = agent_version or computer.get("agentVersion")
+            computer["agentVersion"] = version if version and version != NO_AGENT_VERSION else "20.0.0-0"
             computer["agentStatus"] = "active"
             computer["agentStatusMessages"] = ["Managed (Online)"]
-            computer["lastAgentCommunication"] = _now_ms()
+            computer["lastAgentCommunication"] = self._ms()
             computer["activated"] = True
-            self._check_driver(computer)
+            # Activation sends the policy at once.
+            computer["lastSendPolicyRequest"] = self._ms()
+            self._apply_policy(computer)
             self._save()
         self._flush_events()
 
@@ -258,11 +302,79 @@ class DsmModel(object):
                 return
             computer["agentStatus"] = "inactive"
             computer["agentStatusMessages"] = ["Unmanaged (Unknown)"]
-            computer["agentVersion"] = ""
+            computer["agentVersion"] = NO_AGENT_VERSION
             computer["activated"] = False
+            computer["agentTasks"] = []
+            computer.pop("policyDueMs", None)
             computer["networkDriverLoaded"] = False
             computer["driverModules"] = []
             self._save()
+
+    # -- policy delivery -------------------------------------------------------------------------
+
+    def _ms(self):
+        return int(self.clock() * 1000)
+
+    def _mark_pending(self, computers):
+        """A change in effect for ``computers``: the DSM will send their policy at the next heartbeat."""
+        now = self._ms()
+        for computer in computers:
+            computer["lastSendPolicyRequest"] = now
+            computer["agentTasks"] = [SENDING_POLICY_TASK]
+            computer["policyDueMs"] = now + max(self.policy_delay_ms, 0)
+        if computers and self.world is not None and self.policy_delay_ms > 0:
+            timer = threading.Timer(self.policy_delay_ms / 1000.0 + 0.05, self._timer_fired)
+            timer.daemon = True
+            self._timers = [t for t in self._timers if t.is_alive()] + [timer]
+            timer.start()
+
+    def _timer_fired(self):
+        with self.lock:
+            self._apply_due()
+            self._save()
+        self._flush_events()
+
+    def _apply_due(self):
+        now = self._ms()
+        for computer in self.state["computers"].values():
+            due = computer.get("policyDueMs")
+            if due is None or now < due:
+                continue
+            if computer.get("activated") and computer.get("agentStatus") == "active":
+                self._apply_policy(computer)
+
+    def _apply_policy(self, computer):
+        """The agent receives its policy: from now on it filters with what the DSM held at this moment."""
+        computer["lastSendPolicySuccess"] = self._ms()
+        computer["agentTasks"] = []
+        computer.pop("policyDueMs", None)
+        computer["applied"] = {
+            "firewall": self._effective_module(computer, "firewall"),
+            "engineMode": self._effective_setting(computer, "firewallSettingNetworkEngineMode"),
+            "rules": [copy.deepcopy(self.state["rules"][str(rule_id)])
+                      for rule_id in sorted(self._effective_rule_ids(computer))
+                      if str(rule_id) in self.state["rules"]],
+        }
+        self._check_driver(computer)
+
+    def _computers_affected(self, obj, is_policy):
+        if not is_policy:
+            return [obj]
+        out = []
+        for computer in self.state["computers"].values():
+            if any(policy["ID"] == obj["ID"] for policy in self._policy_chain(computer.get("policyID"))):
+                out.append(computer)
+        return out
+
+    def _rule_affected(self, rule_id):
+        return [computer for computer in self.state["computers"].values()
+                if rule_id in self._effective_rule_ids(computer)]
+
+    def _effective_rule_ids(self, obj, is_policy=False):
+        rule_ids = set(obj.get("firewallRuleIDs") or [])
+        for policy in self._policy_chain(obj.get("parentID") if is_policy else obj.get("policyID")):
+            rule_ids.update(policy.get("firewallRuleIDs") or [])
+        return rule_ids
 
     def _check_driver(self, computer):
         """Queue ``agent.network_driver_loaded`` when a driver module first takes effect (published
@@ -297,7 +409,9 @@ class DsmModel(object):
         for cluster in ((self.topology.get("windows") or {}).get("nlb_clusters") or []):
             nodes = cluster.get("nodes") or []
             for node in nodes:
-                members[str(node["name"]).lower()] = {"cluster": cluster["name"], "size": len(nodes)}
+                members[str(node["name"]).lower()] = {"cluster": cluster["name"], "size": len(nodes),
+                                                      "ip_address": cluster.get("ip_address"),
+                                                      "port_rules": list(cluster.get("port_rules") or [])}
         return members
 
     def nlb_membership(self, host_name):
@@ -311,9 +425,13 @@ class DsmModel(object):
             return topology
         if not answer:
             return None
-        info = {"cluster": (topology or {}).get("cluster"), "size": (topology or {}).get("size", 1)}
+        info = {"cluster": (topology or {}).get("cluster"), "size": (topology or {}).get("size", 1),
+                "ip_address": (topology or {}).get("ip_address"), "port_rules": (topology or {}).get("port_rules") or []}
         if isinstance(answer, dict):
             info["cluster"] = answer.get("cluster") or answer.get("cluster_name") or info["cluster"]
+            info["ip_address"] = answer.get("ip_address") or info["ip_address"]
+            if isinstance(answer.get("port_rules"), list):
+                info["port_rules"] = answer["port_rules"]
             info["state"] = answer.get("state")
             nodes = answer.get("nodes")
             if isinstance(nodes, (list, tuple)) and nodes:
@@ -338,29 +456,79 @@ class DsmModel(object):
                     # A stopped or suspended NLB host takes no cluster traffic, so nothing reaches its agent.
                     if str(info.get("state") or "").lower().startswith(("stopped", "suspended")):
                         continue
-                    if self._effective_module(computer, "firewall") != "on":
+                    # The agent filters with the policy it last received, not with what the DSM holds now.
+                    applied = computer.get("applied") or {}
+                    if applied.get("firewall") != "on":
                         continue
-                    if self._has_heartbeat_exclusion(computer):
+                    uncovered = self._uncovered_vip_tcp_ports(applied.get("rules") or [], info)
+                    frames = max(int(info.get("size") or 1) - 1, 0) * len(uncovered)
+                    if not frames:
                         continue
-                    frames = int(info.get("size") or 1)
                     record["invalid_flags_events"] += frames
-                    if self._effective_setting(computer, "firewallSettingNetworkEngineMode") == "Inline":
+                    if applied.get("engineMode") == "Inline":
                         record["invalid_flags_blocked"] += frames
             self._save()
 
+    def _assigned_rules(self, computer):
+        return [self.state["rules"][str(rule_id)] for rule_id in sorted(self._effective_rule_ids(computer))
+                if str(rule_id) in self.state["rules"]]
+
     def _has_heartbeat_exclusion(self, computer):
-        rule_ids = set(computer.get("firewallRuleIDs") or [])
-        policy = self.state["policies"].get(str(computer.get("policyID")))
-        while policy is not None:
-            rule_ids.update(policy.get("firewallRuleIDs") or [])
-            policy = self.state["policies"].get(str(policy.get("parentID")))
         directions = set()
-        for rule_id in rule_ids:
-            rule = self.state["rules"].get(str(rule_id))
-            if (rule and rule.get("action") == "bypass" and rule.get("frameType") == "other"
+        for rule in self._assigned_rules(computer):
+            if (rule.get("action") == "bypass" and rule.get("frameType") == "other"
                     and int(rule.get("frameNumber") or 0) == HEARTBEAT_ETHERTYPE and not rule.get("frameNot")):
                 directions.add(rule.get("direction"))
         return directions >= {"incoming", "outgoing"}
+
+    @staticmethod
+    def _rule_matches_ip(rule, side, address):
+        kind = rule.get(side + "IPType", "any")
+        if rule.get(side + "IPNot"):
+            return False
+        if kind == "any":
+            return True
+        if kind == "single":
+            return rule.get(side + "IPValue") == address
+        if kind == "multiple":
+            return address in (rule.get(side + "IPMultiple") or [])
+        return False
+
+    @staticmethod
+    def _rule_matches_port(rule, side, port):
+        kind = rule.get(side + "PortType", "any")
+        if rule.get(side + "PortNot"):
+            return False
+        if kind == "any":
+            return True
+        if kind == "multiple":
+            return _covers_port(rule.get(side + "PortMultiple"), port)
+        return False
+
+    def _uncovered_vip_tcp_ports(self, rules, info):
+        """TCP ports of the NLB port rules whose virtual-IP traffic is still judged by stateful inspection:
+        not covered by a bypass rule in both directions (incoming to the VIP port, outgoing from it)."""
+        ports = []
+        for port_rule in info.get("port_rules") or []:
+            protocol = str(port_rule.get("protocol") or "Both").lower()
+            if protocol in ("tcp", "both"):
+                start = int(port_rule.get("start_port") or 0)
+                ports.append(start)
+        if not ports:
+            return []
+        vip = info.get("ip_address")
+        bypass = [rule for rule in rules
+                  if rule.get("action") == "bypass" and rule.get("protocol") in ("tcp", "tcp-udp", "any")
+                  and not rule.get("protocolNot") and rule.get("frameType") in ("ip", "ipv4", "any")]
+        uncovered = []
+        for port in ports:
+            incoming = any(rule.get("direction") == "incoming" and self._rule_matches_ip(rule, "destination", vip)
+                           and self._rule_matches_port(rule, "destination", port) for rule in bypass)
+            outgoing = any(rule.get("direction") == "outgoing" and self._rule_matches_ip(rule, "source", vip)
+                           and self._rule_matches_port(rule, "source", port) for rule in bypass)
+            if not (incoming and outgoing):
+                uncovered.append(port)
+        return uncovered
 
     # -- effective values ------------------------------------------------------------------------
 
@@ -397,6 +565,9 @@ class DsmModel(object):
     # -- status ----------------------------------------------------------------------------------
 
     def status(self):
+        with self.lock:
+            self._apply_due()
+        self._flush_events()
         self.tick()
         with self.lock:
             computers = []
@@ -412,6 +583,12 @@ class DsmModel(object):
                     "network_driver_loaded": computer.get("networkDriverLoaded", False),
                     "firewall_rule_ids": sorted(computer.get("firewallRuleIDs") or []),
                     "heartbeat_exclusion": self._has_heartbeat_exclusion(computer),
+                    "vip_tcp_ports_judged": self._uncovered_vip_tcp_ports(
+                        (computer.get("applied") or {}).get("rules") or [],
+                        self._nlb_topology().get(computer["hostName"].lower()) or {}),
+                    "agent_tasks": list(computer.get("agentTasks") or []),
+                    "last_send_policy_request": computer.get("lastSendPolicyRequest"),
+                    "last_send_policy_success": computer.get("lastSendPolicySuccess"),
                 })
             return {
                 "computers": computers,
@@ -436,6 +613,7 @@ class DsmModel(object):
                 self.counters["requests"] += 1
                 route = "%s %s" % (method, re.sub(r"/\d+", "/{id}", path))
                 self.counters["by_route"][route] = self.counters["by_route"].get(route, 0) + 1
+                self._apply_due()
                 if headers.get(API_KEY_HEADER) != self.api_key:
                     self.counters["unauthorized"] += 1
                     raise ApiError(401, "Authentication failed: the API key is invalid, expired or disabled.")
@@ -586,6 +764,7 @@ class DsmModel(object):
         self._check_rule(updated, rule["ID"])
         rule.clear()
         rule.update(updated)
+        self._mark_pending(self._rule_affected(rule["ID"]))
         return self._rule_out(rule)
 
     # -- search ----------------------------------------------------------------------------------
@@ -642,7 +821,12 @@ class DsmModel(object):
             value = criterion.get("stringValue")
             if not isinstance(value, str):
                 raise ApiError(400, "Invalid string search on %s: stringValue is required." % field)
-            if criterion.get("stringWildcards"):
+            wildcards = criterion.get("stringWildcards", True)
+            if not isinstance(wildcards, bool):
+                raise ApiError(400, "Invalid stringWildcards: must be true or false.")
+            # SDK 20.0 SearchCriteria.string_wildcards: "Default true": % and _ are wildcards unless the
+            # caller turns them off.
+            if wildcards:
                 pattern = _wildcard(value)
 
                 def match(have):
@@ -718,7 +902,7 @@ class DsmModel(object):
             status, message = "active", "On" if state in ("on", "real-time") else "On, %s" % state.capitalize()
         out = {"state": state, "moduleStatus": {"agentStatus": status, "agentStatusMessage": message}}
         if field in ("firewall", "intrusionPrevention", "integrityMonitoring", "logInspection"):
-            out["ruleIDs"] = sorted(obj.get("firewallRuleIDs") or []) if field == "firewall" else []
+            out["ruleIDs"] = sorted(self._effective_rule_ids(obj)) if field == "firewall" else []
         return out
 
     def _settings_out(self, obj, is_policy, overrides):
@@ -738,11 +922,18 @@ class DsmModel(object):
             out.update({
                 "displayName": computer.get("displayName", ""), "description": computer.get("description", ""),
                 "platform": computer.get("platform", ""), "groupID": computer.get("groupID", 0),
-                "policyID": computer.get("policyID", 0), "agentVersion": computer.get("agentVersion") or "",
+                "policyID": computer.get("policyID", 0),
+                "agentVersion": computer.get("agentVersion") or NO_AGENT_VERSION,
                 "lastAgentCommunication": computer.get("lastAgentCommunication", 0),
                 "lastIPUsed": computer.get("lastIPUsed", ""), "assetImportanceID": 0, "relayListID": 0,
             })
+            for field in ("lastSendPolicyRequest", "lastSendPolicySuccess"):
+                if computer.get(field):
+                    out[field] = computer[field]
         every = "all" in expand
+        if (every or "tasks" in expand) and not overrides:
+            tasks = list(computer.get("agentTasks") or [])
+            out["tasks"] = {"agentTasks": tasks} if tasks else {}
         if every or "computerStatus" in expand:
             if not overrides:
                 out["computerStatus"] = {"agentStatus": computer.get("agentStatus", "inactive"),
@@ -804,7 +995,7 @@ class DsmModel(object):
         if len(rest) == 3 and rest[1] == "settings":
             return self._route_setting(obj, rest[2], method, body, is_policy)
         if len(rest) >= 3 and rest[1] == "firewall" and rest[2] == "assignments":
-            return self._route_assignments(obj, method, rest[3:], body)
+            return self._route_assignments(obj, method, rest[3:], body, is_policy, self._overrides(query))
         raise ApiError(405, "Method not allowed.")
 
     def _create_object(self, kind, body):
@@ -829,7 +1020,7 @@ class DsmModel(object):
         self.state["next_computer_id"] += 1
         computer = {"ID": computer_id, "hostName": host, "displayName": body.get("displayName", ""),
                     "description": body.get("description", ""), "platform": "", "groupID": 0,
-                    "policyID": 0, "modules": {}, "settings": {}, "firewallRuleIDs": [],
+                    "policyID": 0, "modules": {}, "settings": {}, "firewallRuleIDs": [], "agentVersion": NO_AGENT_VERSION,
                     "agentStatus": "inactive", "agentStatusMessages": ["Unmanaged (Unknown)"], "activated": False}
         self.state["computers"][str(computer_id)] = computer
         self._modify_object(computer, body, False)
@@ -869,11 +1060,10 @@ class DsmModel(object):
         for field in ("displayName", "description") if not is_policy else ("name", "description"):
             if isinstance(body.get(field), str):
                 obj[field] = body[field]
-        self._after_change()
+        self._after_change(obj, is_policy)
 
-    def _after_change(self):
-        for computer in self.state["computers"].values():
-            self._check_driver(computer)
+    def _after_change(self, obj, is_policy):
+        self._mark_pending(self._computers_affected(obj, is_policy))
 
     def _check_setting(self, name, value):
         if name not in SETTINGS:
@@ -894,18 +1084,25 @@ class DsmModel(object):
             if not isinstance(body, dict) or "value" not in body:
                 raise ApiError(400, "The request body must be {\"value\": ...}.")
             obj.setdefault("settings", {})[name] = self._check_setting(name, body["value"])
-            self._after_change()
+            self._after_change(obj, is_policy)
             return 200, {"value": self._effective_setting(obj, name, is_policy)}
         if method == "DELETE":
             obj.setdefault("settings", {}).pop(name, None)
+            self._after_change(obj, is_policy)
             return 200, {"value": self._effective_setting(obj, name, is_policy)}
         raise ApiError(405, "Method not allowed.")
 
-    def _route_assignments(self, obj, method, rest, body):
+    def _route_assignments(self, obj, method, rest, body, is_policy, overrides):
+        """Without ``overrides`` the DSM answers with every rule in effect, the policy chain's included;
+        with ``overrides=true`` only the object's own (SDK 20.0 ``list_firewall_rule_ids_on_computer``)."""
         assigned = obj.setdefault("firewallRuleIDs", [])
+
+        def answer():
+            ids = assigned if overrides else self._effective_rule_ids(obj, is_policy)
+            return 200, {"assignedRuleIDs": sorted(ids)}
         if not rest:
             if method == "GET":
-                return 200, {"assignedRuleIDs": sorted(assigned)}
+                return answer()
             if method in ("POST", "PUT"):
                 if not isinstance(body, dict) or not isinstance(body.get("ruleIDs"), list):
                     raise ApiError(400, "The request body must be {\"ruleIDs\": [...]}.")
@@ -918,10 +1115,12 @@ class DsmModel(object):
                     assigned[:] = sorted(set(ids))
                 else:
                     assigned[:] = sorted(set(assigned) | set(ids))
-                return 200, {"assignedRuleIDs": sorted(assigned)}
+                self._after_change(obj, is_policy)
+                return answer()
         elif len(rest) == 1 and rest[0].isdigit() and method == "DELETE":
             rule_id = int(rest[0])
             if rule_id in assigned:
                 assigned.remove(rule_id)
-            return 200, {"assignedRuleIDs": sorted(assigned)}
+                self._after_change(obj, is_policy)
+            return answer()
         raise ApiError(405, "Method not allowed.")

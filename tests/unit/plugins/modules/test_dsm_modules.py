@@ -15,7 +15,7 @@ from ansible_collections.clustersafe.deep_security.plugins.modules import (
     dsm_firewall_assignment,
     dsm_firewall_rule,
 )
-from tests.lab.dsm.inprocess import activate, load_topology, model_opener, new_model
+from tests.lab.dsm.inprocess import FakeClock, activate, load_topology, model_opener, new_model
 
 try:
     from ansible.module_utils.testing import patch_module_args
@@ -43,12 +43,19 @@ KEY = TOPOLOGY["dsm"]["api_key"]
 
 
 @pytest.fixture
-def model():
-    return new_model(TOPOLOGY)
+def clock():
+    return FakeClock()
 
 
 @pytest.fixture
-def run(model, monkeypatch):
+def model(clock):
+    instance = new_model(TOPOLOGY)
+    instance.clock = clock.time
+    return instance
+
+
+@pytest.fixture
+def run(model, monkeypatch, clock):
     def exit_json(self, **kwargs):
         raise Exit(kwargs)
 
@@ -60,8 +67,10 @@ def run(model, monkeypatch):
 
     def build(module):
         params = module.params
-        return DsmClient(params["dsm_url"], params["api_key"], opener=model_opener(model), sleep=lambda s: None,
-                         max_retries=params["max_retries"])
+        return DsmClient(params["dsm_url"], params["api_key"], opener=model_opener(model), sleep=clock.sleep,
+                         clock=clock.time, max_retries=params["max_retries"], allow_http=params["allow_http"],
+                         api_key_type=params["api_key_type"], timeout=params["timeout"],
+                         retry_backoff=params["retry_backoff"])
 
     def runner(module, args, check=False, expect=Exit, connection=True):
         for candidate in (dsm_computer, dsm_computer_info, dsm_firewall_assignment, dsm_firewall_rule):

@@ -1,7 +1,7 @@
 import pytest
 
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.client import DsmClient
-from tests.lab.dsm.inprocess import load_topology, model_opener, new_model
+from tests.lab.dsm.inprocess import FakeClock, load_topology, model_opener, new_model
 
 
 @pytest.fixture
@@ -10,8 +10,15 @@ def topology():
 
 
 @pytest.fixture
-def model(topology):
-    return new_model(topology)
+def clock():
+    return FakeClock()
+
+
+@pytest.fixture
+def model(topology, clock):
+    instance = new_model(topology)
+    instance.clock = clock.time
+    return instance
 
 
 @pytest.fixture
@@ -20,6 +27,7 @@ def calls():
 
 
 @pytest.fixture
-def client(model, topology, calls):
+def client(model, topology, calls, clock):
+    # The client's waits move the model's clock: the lab's policy delay passes without real sleeping.
     return DsmClient("https://dsm.test:4119/api", topology["dsm"]["api_key"], opener=model_opener(model, calls),
-                     sleep=lambda seconds: None)
+                     sleep=clock.sleep, clock=clock.time)

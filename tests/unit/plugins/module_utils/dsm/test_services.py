@@ -136,10 +136,26 @@ def test_turning_ips_off_on_a_policy_and_inherited(client, model):
     assert model.state["policies"]["3"]["modules"]["intrusionPrevention"] == "off"
     activate(model, "SQL-NODE1", policy_id=3)
     model.state["computers"]["1"]["modules"]["firewall"] = "off"
-    first = services.computer_settings(client, computers=["SQL-NODE1"], modules={"firewall": "inherited"})
+    first = services.computer_settings(client, computers=["SQL-NODE1"], modules={"firewall": "inherited"},
+                                       allow_network_blip=True)
     assert first["changed"] and first["targets"][0]["modules"]["Firewall"] == {"before": "off", "after": "inherited"}
     assert model.state["computers"]["1"]["modules"]["firewall"] == "inherited"
     assert not services.computer_settings(client, computers=["SQL-NODE1"], modules={"firewall": "inherited"})["changed"]
+
+
+def test_back_to_inherited_under_a_policy_with_firewall_on_is_a_blip(client, model):
+    # SQL Server Cluster turns Firewall on: leaving an override "off" for "inherited" loads the driver.
+    activate(model, "SQL-NODE1", policy_id=3)
+    model.state["computers"]["1"]["modules"]["firewall"] = "off"
+    before = json.dumps(model.state, sort_keys=True)
+    with pytest.raises(InterlockError) as caught:
+        services.computer_settings(client, computers=["SQL-NODE1"], modules={"Firewall": "inherited"})
+    assert "SQL-NODE1 (Firewall)" in caught.value.message
+    assert json.dumps(model.state, sort_keys=True) == before
+    # Under the base policy (Firewall off) the same change is no blip.
+    model.state["computers"]["1"]["policyID"] = 1
+    result = services.computer_settings(client, computers=["SQL-NODE1"], modules={"Firewall": "inherited"})
+    assert result["changed"] and result["targets"][0]["network_driver_modules"] == []
 
 
 def test_network_driver_warning_and_world_event(client, model):
@@ -195,21 +211,31 @@ def test_computer_info(client, model):
     assert services.computer_info(client, ["WEB1"])["computers"][0]["agent_status"] == "inactive"
 
 
-def test_invalid_flags_accrue_until_the_heartbeat_exclusion_is_assigned(client, model):
+def test_invalid_flags_come_from_the_vip_tcp_traffic_not_the_heartbeat(client, model):
     activate(model, "WEB1")
     activate(model, "SQL-NODE1", policy_id=3)
     model.tick()
-    assert model.state["nlb"]["WEB1"] == {"invalid_flags_events": 3, "invalid_flags_blocked": 3, "cluster": "WEBFARM"}
+    # 3 NLB hosts: packets of the 2 other hosts' connections, on each of the 2 TCP port rules (80, 443).
+    assert model.state["nlb"]["WEB1"] == {"invalid_flags_events": 4, "invalid_flags_blocked": 4, "cluster": "WEBFARM"}
     assert "SQL-NODE1" not in model.state["nlb"]
     services.computer_settings(client, computers=["WEB1"], settings={"firewallSettingNetworkEngineMode": "Tap"})
     model.tick()
-    assert model.state["nlb"]["WEB1"]["invalid_flags_events"] == 6
-    assert model.state["nlb"]["WEB1"]["invalid_flags_blocked"] == 3
-    specs = exclusion_rules({"cluster": {"name": "WEBFARM"}})
+    assert model.state["nlb"]["WEB1"]["invalid_flags_events"] == 8
+    assert model.state["nlb"]["WEB1"]["invalid_flags_blocked"] == 4
+    info = {"cluster": {"name": "WEBFARM", "ip_address": "192.0.2.80"},
+            "port_rules": [{"start_port": 80, "protocol": "Tcp"}, {"start_port": 443, "protocol": "Tcp"}]}
+    specs = exclusion_rules(info, virtual_ip=True)
     ids = [services.firewall_rule(client, spec)["id"] for spec in specs]
-    services.firewall_assignment(client, [ids[0]], computers=["WEB1"])
+    # The heartbeat pair alone changes nothing: heartbeat frames carry no TCP flags.
+    services.firewall_assignment(client, ids[:2], computers=["WEB1"])
+    model.clock = lambda: 10 ** 10
     model.tick()
-    assert model.state["nlb"]["WEB1"]["invalid_flags_events"] == 9
-    services.firewall_assignment(client, [str(ids[1])], policy="NLB Web Farm")
+    assert model.state["nlb"]["WEB1"]["invalid_flags_events"] == 12
+    # The virtual IP's bypass pairs do, once the agent has received its policy.
+    services.firewall_assignment(client, [str(rule_id) for rule_id in ids[2:]], policy="NLB Web Farm")
+    model.tick()
+    assert model.state["nlb"]["WEB1"]["invalid_flags_events"] == 16
+    model.clock = lambda: 10 ** 10 + 60
+    model.status()
     model.tick(5)
-    assert model.state["nlb"]["WEB1"]["invalid_flags_events"] == 9
+    assert model.state["nlb"]["WEB1"]["invalid_flags_events"] == 16
