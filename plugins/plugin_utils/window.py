@@ -244,10 +244,11 @@ def plan_wsfc_rollout(hosts, cluster, node_facts, window, vsphere=None, vm_names
 
 # --- what a window left behind -------------------------------------------------------------------------
 
-# The order in which a node's records are undone: the cluster service first (a paused node can only
-# be resumed once it runs), then the drain, then NLB and agent records.
-_UNDO_ORDER = ("cluster_service_stopped", "node_drained", "nlb_node_stopped", "network_engine_mode",
-               "agent_maintenance")
+# The order in which a node's records are undone: interrupted agent work is confirmed first (no installer
+# still running, the manager shows the policy applied, so the network driver's blip is over), then the
+# cluster service (a paused node can only be resumed once it runs), then the drain, then NLB records.
+_UNDO_ORDER = ("agent_maintenance", "cluster_service_stopped", "node_drained", "nlb_node_stopped",
+               "network_engine_mode")
 
 
 def records_to_undo(records, window=None):
@@ -255,7 +256,7 @@ def records_to_undo(records, window=None):
     # registry key names, and so window ids on Windows nodes, compare without case
     chosen = [record for record in records or [] if not window or _lower(record.get("window")) == _lower(window)]
     rank = dict((change, position) for position, change in enumerate(_UNDO_ORDER))
-    return sorted(chosen, key=lambda record: (str(record.get("window")), rank.get(record.get("change"), len(rank))))
+    return sorted(chosen, key=lambda record: (_lower(record.get("window")), rank.get(record.get("change"), len(rank))))
 
 
 # --- the window report ---------------------------------------------------------------------------------

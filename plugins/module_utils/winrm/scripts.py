@@ -28,6 +28,9 @@ $ProgressPreference = 'SilentlyContinue'
 try { [Console]::OutputEncoding = [Text.Encoding]::UTF8 } catch { $null = $_ }
 """
 
+# installer_running: the Windows Installer service holds the mutex Global\_MSIExecute while it processes an
+# installation's execute sequence (learn.microsoft.com/windows/win32/msi/-msiexecute-mutex); OpenExisting
+# throws when there is none.
 MSCS_INFO = r"""
 $r = [ordered]@{ computer = $env:COMPUTERNAME; cluster = $null; nodes = @(); groups = @(); networks = @() }
 $svc = Get-Service -Name ClusSvc -ErrorAction SilentlyContinue
@@ -39,6 +42,8 @@ $as = Get-Service -Name ds_agent -ErrorAction SilentlyContinue
 $r.agent = @{ installed = [bool]$a; version = $null; service_status = $null }
 if ($a) { $r.agent.version = [string]$a.DisplayVersion }
 if ($as) { $r.agent.service_status = [string]$as.Status }
+$r.agent.installer_running = $false
+try { ([Threading.Mutex]::OpenExisting('Global\_MSIExecute')).Dispose(); $r.agent.installer_running = $true } catch { $null = $_ }
 # The cluster is only readable locally while this node's cluster service runs.
 if ($svc -and [string]$svc.Status -eq 'Running') {
   Import-Module FailoverClusters

@@ -64,7 +64,8 @@ def cluster_facts(document):
         groups=groups,
         networks=networks,
         cluster_service=service,
-        agent=document.get("agent") or dict(installed=False, version=None, service_status=None),
+        agent=dict(dict(installed=False, version=None, service_status=None, installer_running=None),
+                   **(document.get("agent") or {})),
     )
 
 

@@ -139,7 +139,7 @@ class WindowsModel(object):
         if faults.get("clear"):
             self.faults = {}
         for key in ("timeout_next", "malformed_next", "slow_ms", "msi_exit_next", "script_error_next",
-                    "no_rejoin_next", "node", "marker", "activation_fail_next"):
+                    "no_rejoin_next", "node", "marker", "activation_fail_next", "installer_running"):
             if key in faults:
                 self.faults[key] = faults[key]
         # {"self_protection": {"WEB3": "password"}}: turn agent self-protection on for a node, with the
@@ -294,7 +294,9 @@ class WindowsModel(object):
     def _agent_doc(self, node):
         agent = node["agent"]
         return {"installed": bool(agent["version"]), "version": msi_version(agent["version"]) if agent["version"] else None,
-                "service_status": "Running" if agent["version"] else None}
+                "service_status": "Running" if agent["version"] else None,
+                # the Global\_MSIExecute mutex: an msiexec still running, e.g. after the controller died
+                "installer_running": node["name"] in (self.faults.get("installer_running") or [])}
 
     def script_mscs_cluster_info(self, node, params):
         doc = {"computer": node["name"], "cluster": None, "nodes": [], "groups": [], "networks": [],

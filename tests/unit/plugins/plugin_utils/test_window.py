@@ -159,7 +159,8 @@ def test_no_nodes_is_a_clear_error():
 def test_records_are_undone_service_first_then_drain_and_filtered_by_window():
     records = [{"window": "A", "change": "node_drained"}, {"window": "A", "change": "cluster_service_stopped"},
                {"window": "B", "change": "nlb_node_stopped"}]
-    assert [r["change"] for r in window.records_to_undo(records, "A")] == ["cluster_service_stopped", "node_drained"]
+    assert [r["change"] for r in window.records_to_undo(records + [{"window": "a", "change": "agent_maintenance"}], "A")] == [
+        "agent_maintenance", "cluster_service_stopped", "node_drained"]
     assert len(window.records_to_undo(records)) == 3
 
 
