@@ -207,23 +207,61 @@ def test_crash_then_recover_then_rerun(fresh_lab, tmp_path, task):
     lab = fresh_lab
     run_until_task(lab, ROLLOUT, rollout_args(lab, "CHG-CRASH", tmp_path), task)
 
-    dry = run_playbook(lab, RECOVER, "-i", INVENTORY, "--check")
-    assert dry.returncode == 0, (dry.stdout + dry.stderr)[-20000:]
-
     recovered = run_playbook(lab, RECOVER, "-i", INVENTORY)
     output = recovered.stdout + recovered.stderr
     assert recovered.returncode == 0, output[-20000:]
     assert_no_secret(lab, output)
     assert_invariants(lab)
 
-    again = run_playbook(lab, RECOVER, "-i", INVENTORY)
-    assert again.returncode == 0 and recap_changed(again.stdout) == 0, again.stdout[-5000:]
-    assert "recover found nothing a window left behind" in again.stdout
-
     rerun = run_playbook(lab, ROLLOUT, *rollout_args(lab, "CHG-CRASH", tmp_path))
     assert rerun.returncode == 0, (rerun.stdout + rerun.stderr)[-20000:]
     status = assert_invariants(lab)
     assert all(status["agents"][node]["version"] == VERSION for node in NODES)
+
+
+@pytest.mark.lab
+def test_recover_check_mode_lists_and_a_second_recover_finds_nothing(fresh_lab, tmp_path):
+    lab = fresh_lab
+    run_until_task(lab, ROLLOUT, rollout_args(lab, "CHG-LIST", tmp_path), _node_steps(ORDER[0])[3])
+    held = windows_status(lab)
+
+    dry = run_playbook(lab, RECOVER, "-i", INVENTORY, "--check")
+    output = dry.stdout + dry.stderr
+    assert dry.returncode == 0, output[-20000:]
+    assert "recover would put back 4 change(s)" in output
+    for change in ("agent_maintenance", "cluster_service_stopped", "node_drained"):
+        assert "SQL-NODE2/%s/CHG-LIST" % change in output
+    assert "Prod-Cluster/drs_window/CHG-LIST" in output
+    assert windows_status(lab)["clusters"] == held["clusters"]
+    assert windows_status(lab)["window_records"] == held["window_records"]
+    assert vcenter_cluster(lab)["level"] == "manual"
+
+    recovered = run_playbook(lab, RECOVER, "-i", INVENTORY)
+    assert recovered.returncode == 0, (recovered.stdout + recovered.stderr)[-20000:]
+    assert_invariants(lab)
+    again = run_playbook(lab, RECOVER, "-i", INVENTORY)
+    assert again.returncode == 0 and recap_changed(again.stdout) == 0, again.stdout[-5000:]
+    assert "recover found nothing a window left behind" in again.stdout
+
+
+@pytest.mark.lab
+def test_recover_waits_while_an_installer_runs(fresh_lab, tmp_path):
+    """A controller killed during msiexec: the node's cluster service stays stopped while the installer
+    runs (the _MSIExecute mutex), and the other parts are still put back."""
+    lab = fresh_lab
+    run_until_task(lab, ROLLOUT, rollout_args(lab, "CHG-MSI", tmp_path), _node_steps(ORDER[0])[4])
+    set_windows_faults(lab, installer_running=[ORDER[0]])
+    blocked = run_playbook(lab, RECOVER, "-i", INVENTORY)
+    output = blocked.stdout + blocked.stderr
+    assert blocked.returncode != 0
+    assert "an installer is still running on %s" % ORDER[0] in output
+    status = windows_status(lab)
+    assert status["clusters"]["SQLCLU01"]["nodes"][ORDER[0]]["cluster_service"] == "Stopped"
+    assert vcenter_cluster(lab)["level"] == "fullyAutomated", "vCenter is put back even when a node is not"
+    set_windows_faults(lab, clear=True)
+    recovered = run_playbook(lab, RECOVER, "-i", INVENTORY)
+    assert recovered.returncode == 0, (recovered.stdout + recovered.stderr)[-20000:]
+    assert_invariants(lab)
 
 
 @pytest.mark.lab
