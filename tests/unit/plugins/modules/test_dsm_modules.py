@@ -165,3 +165,23 @@ def test_missing_connection_options_are_named(run, monkeypatch):
     monkeypatch.delenv("DSM_API_KEY", raising=False)
     result = run(dsm_computer_info, {}, connection=False, expect=Fail)
     assert "dsm_url" in result["msg"] and "api_key" in result["msg"]
+
+
+def test_computer_module_waits_and_info_waits_since(run, model):
+    activate(model, "WEB1")
+    changed = run(dsm_computer, {"computers": ["WEB1"], "settings": {"firewallSettingNetworkEngineMode": "Tap"}})
+    assert changed["changed_at"] and changed["targets"][0]["policy_applied"] is True and changed["waited_seconds"] >= 1
+    info = run(dsm_computer_info, {"computers": ["WEB1"], "wait_for": "policy_applied", "since": changed["changed_at"]})
+    computer = info["computers"][0]
+    assert computer["policy_applied"] and computer["has_agent"] and computer["agent_tasks"] == []
+    assert computer["last_send_policy_success"] >= changed["changed_at"]
+    bad = run(dsm_computer_info, {"computers": ["WEB1"], "wait_for": "active", "wait_timeout": 0}, expect=Fail)
+    assert bad["parameter"] == "wait_timeout"
+
+
+def test_http_url_and_cr_lf_key_fail_cleanly(run):
+    result = run(dsm_computer_info, {"dsm_url": "http://dsm.test:4119/api"}, expect=Fail)
+    assert result["parameter"] == "dsm_url" and "allow_http" in result["msg"]
+    result = run(dsm_computer_info, {"api_key": KEY + "\r\nX: 1"}, expect=Fail)
+    assert result["parameter"] == "api_key"
+    assert run(dsm_computer_info, {"api_key": KEY + "\n"})["computers"] == []
