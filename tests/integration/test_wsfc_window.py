@@ -186,7 +186,7 @@ def run_until_task(lab, playbook, args, task, occurrence=1, timeout=600):
 def _node_steps(node):
     return ["Drain %s" % node, "Read the cluster after the drain of %s" % node, "Stop the cluster service of %s" % node,
             "Install and activate the agent while the cluster service is stopped: %s" % node,
-            "The manager shows %s active at the version" % node, "Start the cluster service again: %s" % node,
+            "The manager shows the agent active at the version: %s" % node, "Start the cluster service again: %s" % node,
             "Resume the node: %s" % node, "Every node Up and every role Online after %s" % node]
 
 
