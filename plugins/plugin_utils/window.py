@@ -338,62 +338,69 @@ def _cell(value):
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _row(*cells):
+    return "| " + " | ".join(_cell(cell) for cell in cells) + " |"
+
+
+def _table(header, rows):
+    return [_row(*header), "|" + "---|" * len(header)] + [_row(*row) for row in rows]
+
+
 def report_markdown(report):
     """The window report as Markdown for a change ticket."""
     lines = ["# Window %s: %s" % (_cell(report.get("window")), _cell(report.get("kind"))), "",
-             "- Result: **%s**%s" % (_cell(report.get("result")), " (check mode: nothing changed)" if report.get("check_mode") else ""),
+             "- Result: **%s**%s" % (_cell(report.get("result")),
+                                     " (check mode: nothing changed)" if report.get("check_mode") else ""),
              "- Started: %s, ended: %s" % (_cell(report.get("started")), _cell(report.get("ended"))),
              "- Cluster: %s" % _cell(report.get("cluster")),
              "- Node order: %s" % (", ".join(_cell(host) for host in report.get("order") or []) or "none"), ""]
     if report.get("failure"):
         failure = report["failure"]
-        lines += ["## Failure", "", "%s: %s" % (_cell(failure.get("node") or failure.get("step")), _cell(failure.get("message"))), ""]
+        where = failure.get("node") or failure.get("step")
+        lines += ["## Failure", "", "%s: %s" % (_cell(where), _cell(failure.get("message"))), ""]
     for item in report.get("failed_nodes") or []:
-        lines += ["- Node %s failed at step %s: %s. Left: %s" % (_cell(item.get("node")), _cell(item.get("step")),
-                                                               _cell(item.get("message")), _cell(item.get("left")))]
+        lines.append("- Node %s failed at step %s: %s. Left: %s" % tuple(
+            _cell(item.get(key)) for key in ("node", "step", "message", "left")))
     if report.get("stopped_early"):
-        lines += ["- No further node was started: %s" % _cell(report["stopped_early"])]
+        lines.append("- No further node was started: %s" % _cell(report["stopped_early"]))
     if report.get("failed_nodes") or report.get("stopped_early"):
         lines.append("")
     if report.get("blockers"):
-        lines += ["## Blockers (nothing was changed)", "", "| Subject | Problem | Remedy |", "|---|---|---|"]
-        lines += ["| %s | %s | %s |" % (_cell(item.get("subject")), _cell(item.get("message")), _cell(item.get("remedy")))
-                  for item in report["blockers"]]
+        lines += ["## Blockers (nothing was changed)", ""]
+        lines += _table(("Subject", "Problem", "Remedy"),
+                        [(item.get("subject"), item.get("message"), item.get("remedy")) for item in report["blockers"]])
         lines.append("")
     if report.get("findings"):
-        lines += ["## Findings of the preflight assessment", "", "| Rule | Severity | Subject | Finding | Remedy |",
-                  "|---|---|---|---|---|"]
-        lines += ["| %s | %s | %s | %s | %s |" % (_cell(item.get("id")), _cell(item.get("severity")), _cell(item.get("subject")),
-                                                 _cell(item.get("message")), _cell(item.get("remedy")))
-                  for item in report["findings"]]
+        lines += ["## Findings of the preflight assessment", ""]
+        lines += _table(("Rule", "Severity", "Subject", "Finding", "Remedy"),
+                        [tuple(item.get(key) for key in ("id", "severity", "subject", "message", "remedy"))
+                         for item in report["findings"]])
         lines.append("")
     if report.get("drs"):
-        lines += ["## DRS", "", "| vSphere cluster | Before | During | After | Record left |", "|---|---|---|---|---|"]
-        lines += ["| %s | %s | %s | %s | %s |" % (_cell(item.get("cluster")), _cell(item.get("before")),
-                                                 _cell(item.get("during")), _cell(item.get("after")),
-                                                 "yes" if item.get("record_left") else "no") for item in report["drs"]]
+        lines += ["## DRS", ""]
+        lines += _table(("vSphere cluster", "Before", "During", "After", "Record left"),
+                        [(item.get("cluster"), item.get("before"), item.get("during"), item.get("after"),
+                          "yes" if item.get("record_left") else "no") for item in report["drs"]])
         lines.append("")
-    lines += ["## Nodes", "", "| Node | Outcome | Agent before | Agent after | State before | State after |",
-              "|---|---|---|---|---|---|"]
-    for node in report.get("nodes") or []:
-        lines.append("| %s | %s | %s | %s | %s | %s |" % (
-            _cell(node.get("host")), _cell(node.get("outcome")), _cell(node.get("agent_before") or "none"),
-            _cell(node.get("agent_after") or "none"), _cell(node.get("state_before")), _cell(node.get("state_after"))))
+    lines += ["## Nodes", ""]
+    lines += _table(("Node", "Outcome", "Agent before", "Agent after", "State before", "State after"),
+                    [(node.get("host"), node.get("outcome"), node.get("agent_before") or "none",
+                      node.get("agent_after") or "none", node.get("state_before"), node.get("state_after"))
+                     for node in report.get("nodes") or []])
     pending = [node.get("host") for node in report.get("nodes") or [] if node.get("reboot_required")]
     if pending:
         lines += ["", "Reboot pending (msiexec 3010/1641; the window never reboots a cluster node): %s"
                   % ", ".join(_cell(host) for host in pending)]
     for node in report.get("nodes") or []:
-        if not node.get("steps"):
-            continue
-        lines += ["", "### %s" % _cell(node.get("host")), "", "| Step | Start | End | Result | Message |", "|---|---|---|---|---|"]
-        lines += ["| %s | %s | %s | %s | %s |" % (_cell(step.get("step")), _cell(step.get("start")), _cell(step.get("end")),
-                                                 _cell(step.get("result")), _cell(step.get("message")))
-                  for step in node["steps"]]
+        if node.get("steps"):
+            lines += ["", "### %s" % _cell(node.get("host")), ""]
+            lines += _table(("Step", "Start", "End", "Result", "Message"),
+                            [tuple(step.get(key) for key in ("step", "start", "end", "result", "message"))
+                             for step in node["steps"]])
     if report.get("groups_after"):
-        lines += ["", "## Roles after the window", "", "| Role | Owner | State |", "|---|---|---|"]
-        lines += ["| %s | %s | %s |" % (_cell(group.get("name")), _cell(group.get("owner_node")), _cell(group.get("state")))
-                  for group in report["groups_after"]]
+        lines += ["", "## Roles after the window", ""]
+        lines += _table(("Role", "Owner", "State"), [(group.get("name"), group.get("owner_node"), group.get("state"))
+                                                     for group in report["groups_after"]])
     return "\n".join(lines) + "\n"
 
 
@@ -442,5 +449,5 @@ def blocker_line(blocker):
 
 
 def finding_line(finding):
-    return "%s %s %s: %s (remedy: %s)" % (str(finding.get("severity") or "").upper(), finding.get("id"),
-                                        finding.get("subject"), finding.get("message"), finding.get("remedy"))
+    return "%s %s %s: %s (remedy: %s)" % ((str(finding.get("severity") or "").upper(),)
+                                          + tuple(finding.get(key) for key in ("id", "subject", "message", "remedy")))

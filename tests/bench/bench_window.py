@@ -159,8 +159,9 @@ def main():
     print("failover-cluster window, 3 nodes, lab waits at zero")
     print("%-10s %10s %12s %10s %12s" % ("node", "role (s)", "direct (s)", "added (s)", "WinRM shells"))
     for node in ORDER:
-        print("%-10s %10.2f %12.2f %10.2f %12d" % (node, role[node], direct[node], role[node] - direct[node],
-                                                  shells_after[node] - shells_before[node]))
+        added = role[node] - direct[node]
+        shells = shells_after[node] - shells_before[node]
+        print("%-10s %10.2f %12.2f %10.2f %12d" % (node, role[node], direct[node], added, shells))
     overhead = sum(role[node] - direct[node] for node in ORDER) / len(ORDER)
     print("whole window: %.1f s (ansible-playbook start to end, gather and report included)" % total)
     print("DSM REST requests: %d (%.1f per node); vCenter SOAP requests: %d" % (

@@ -28,7 +28,7 @@ def node_facts(plans=None, records=None):
                 for host in HOSTS)
 
 
-def vsphere(record=None, vms=HOSTS):
+def vsphere(record=None, vms=tuple(HOSTS)):
     return {"clusters": [{"name": "Prod-Cluster", "drs_window": record,
                           "hosts": [{"name": "esx-01", "powered_on_vms": list(vms)}]}]}
 
@@ -184,8 +184,8 @@ def test_report_timeline_steps_end_where_the_next_begins():
 def test_report_results():
     plan = _plan()
     assert window.window_report("k", "CHG1", "a", "b", plan, [], check_mode=True)["result"] == "planned"
-    failed = window.window_report("k", "CHG1", "a", "b", plan, [], failed_nodes=[{"node": "SQL-NODE2", "step": "agent",
-                                                                                "message": "1603", "left": "paused"}])
+    failure = {"node": "SQL-NODE2", "step": "agent", "message": "1603", "left": "paused"}
+    failed = window.window_report("k", "CHG1", "a", "b", plan, [], failed_nodes=[failure])
     assert failed["result"] == "failed" and failed["nodes"][0]["outcome"] == "failed"
     assert failed["failed_nodes"][0]["left"] == "paused"
     blocked = dict(plan, blockers=[{"subject": "x", "message": "m", "remedy": "r"}])
