@@ -109,6 +109,15 @@ options:
     description: Seconds to allow the download plus msiexec; a positive number.
     type: int
     default: 1800
+  window:
+    description:
+      - Id of the maintenance window this agent work belongs to (letters, digits, C(.), C(_), C(-); up to 64).
+      - Before the first msiexec or C(dsa_control) the module writes the record C(agent_maintenance) on the node
+        (as M(clustersafe.deep_security.node_window_record) does). It stays until
+        M(clustersafe.deep_security.mscs_node) starts the cluster service within the same window, which a window
+        does only once the manager shows the agent's policy applied; C(clustersafe.deep_security.recover) keeps the
+        cluster service stopped while the record says agent work was interrupted and not yet confirmed.
+    type: str
 extends_documentation_fragment:
   - clustersafe.deep_security.winrm
 attributes:
@@ -195,6 +204,8 @@ agent:
            "dsm_url": "dsm://dsm.example.com:4120/", "policy_id": 3}
 """
 
+import socket
+
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.runner import run_module
@@ -232,6 +243,7 @@ def main():
         reactivate=dict(type="bool", default=False),
         allow_running_cluster_service=dict(type="bool", default=False),
         install_timeout=dict(type="int", default=1800),
+        window=dict(type="str"),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            mutually_exclusive=[("installer_url", "installer_path")])
@@ -244,7 +256,8 @@ def main():
         module.no_log_values.update(url_secrets(url))
     desired = dict((key, p[key]) for key in DESIRED)
     run_module(module, lambda: service.ds_agent(WinRMClient(p), desired, check_mode=module.check_mode,
-                                                install_timeout=p["install_timeout"]))
+                                                install_timeout=p["install_timeout"], window=p["window"],
+                                                controller=socket.gethostname()))
 
 
 if __name__ == "__main__":

@@ -72,8 +72,10 @@ options:
       - Id of the maintenance window this change belongs to (letters, digits, C(.), C(_), C(-); up to 64).
       - Before a drain the module writes the record C(node_drained) (with O(failback)) on the node, before a
         stop the record C(cluster_service_stopped), as M(clustersafe.deep_security.node_window_record) does;
-        after a start it removes C(cluster_service_stopped), after a resume C(node_drained). With O(state=started)
-        or O(state=resumed) and nothing to do, a record this window left for that state is removed.
+        after a start it removes C(cluster_service_stopped) and C(agent_maintenance) (the agent work of the window
+        is over once the window starts the cluster service), after a resume C(node_drained). With
+        O(state=started) or O(state=resumed) and nothing to do, the records this window left for that state are
+        removed.
       - So a window that dies between two steps leaves on the node what it changed, and
         C(clustersafe.deep_security.recover) or a re-run of the window puts it back from any controller.
     type: str
@@ -127,6 +129,11 @@ node:
 groups:
   description: Cluster groups after the change, when the node's cluster service still runs.
   returned: when changed and not in check mode
+  type: list
+  elements: dict
+nodes:
+  description: Every node of the cluster after the change (C(name), C(state), C(drain_status), votes), read through the node.
+  returned: when changed and not in check mode, and the node's cluster service runs
   type: list
   elements: dict
 record_removed:

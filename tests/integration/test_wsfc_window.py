@@ -222,7 +222,7 @@ def test_crash_then_recover_then_rerun(fresh_lab, tmp_path, task):
 @pytest.mark.lab
 def test_recover_check_mode_lists_and_a_second_recover_finds_nothing(fresh_lab, tmp_path):
     lab = fresh_lab
-    run_until_task(lab, ROLLOUT, rollout_args(lab, "CHG-LIST", tmp_path), _node_steps(ORDER[0])[3])
+    run_until_task(lab, ROLLOUT, rollout_args(lab, "CHG-LIST", tmp_path), _node_steps(ORDER[0])[4])
     held = windows_status(lab)
 
     dry = run_playbook(lab, RECOVER, "-i", INVENTORY, "--check")

@@ -221,6 +221,16 @@ def _read(client, name, params):
     return parse_records(document, host)
 
 
+def read_records(client, window=None):
+    """(records, warnings) on the node, every window's or ``window``'s: one round trip."""
+    return _read(client, "node_window_record_info", dict(window=window))
+
+
+def write_records(client, params):
+    """Run the write script with ``params`` (from plan_record); returns (records after, warnings)."""
+    return _read(client, "node_window_record", params)
+
+
 def node_window_record(client, state, window, change=None, data=None, controller="", check_mode=False):
     """Write (``present``) or remove (``absent``) a window record on the node the client reaches."""
     data_text = validate_request(state, window, change, data)

@@ -38,14 +38,29 @@ def mscs_cluster_info(client, name=None):
 # The window record each action leaves on the node (invariant 7): written before the action takes the
 # node out of service, removed once the action that puts it back has run.
 RECORD_BEFORE = {"drain": "node_drained", "stop": "cluster_service_stopped"}
-RECORD_AFTER = {"start": "cluster_service_stopped", "resume": "node_drained"}
-RECORD_OF_STATE = {"started": "cluster_service_stopped", "resumed": "node_drained"}
+# Starting the cluster service ends the agent work of the window too: a window starts it only once the
+# manager has confirmed the agent, and recover only once it has confirmed it itself.
+RECORD_AFTER = {"start": ("cluster_service_stopped", "agent_maintenance"), "resume": ("node_drained",)}
+RECORD_OF_STATE = {"started": RECORD_AFTER["start"], "resumed": RECORD_AFTER["resume"]}
 
 
 def _record(client, state, window, change, data=None, controller="", check_mode=False):
     outcome = records.node_window_record(client, state, window, change=change, data=data or {},
                                          controller=controller, check_mode=check_mode)
     return bool(outcome["changed"]), outcome.get("warnings") or []
+
+
+def _remove_records(client, window, changes, check_mode=False):
+    """Remove this window's records of ``changes`` from the node: one read, and one write when any is there."""
+    present, warnings = records.read_records(client, window)
+    found = [record for change in changes for record in records.select(present, window, change)]
+    if not found or check_mode:
+        return bool(found), warnings
+    plan = dict(action="remove", params=dict(action="remove", window=found[0]["window"], change=None,
+                                             changes=[record["change"] for record in found], data="", controller=""))
+    left, warnings = records.write_records(client, plan["params"])
+    records.verify_written(left, plan, getattr(client, "host", "node"))
+    return True, warnings
 
 
 def mscs_node(client, state, name=None, force=False, failback="none", timeout=300, check_mode=False,
@@ -64,7 +79,7 @@ def mscs_node(client, state, name=None, force=False, failback="none", timeout=30
     if not plan["actions"]:
         # already there: a record this window left for this state is stale, remove it
         if window is not None and state in RECORD_OF_STATE:
-            removed, warnings = _record(client, "absent", window, RECORD_OF_STATE[state], check_mode=check_mode)
+            removed, warnings = _remove_records(client, window, RECORD_OF_STATE[state], check_mode=check_mode)
             result.update(changed=removed, record_removed=removed, warnings=warnings)
         return result
     if check_mode:
@@ -94,10 +109,11 @@ def mscs_node(client, state, name=None, force=False, failback="none", timeout=30
                     "drain of %s finished but %s; the node is paused: fix the roles, then re-run or resume it "
                     "(state=resumed)" % (me, "; ".join(problems)), node=me, problems=problems)
         if window is not None and action in RECORD_AFTER:
-            _record(client, "absent", window, RECORD_AFTER[action])
+            _remove_records(client, window, RECORD_AFTER[action])
     final = wsfc.cluster_facts(_run(client, "mscs_cluster_info"))
     after = wsfc.node_summary(final)
-    result.update(node=after, diff=dict(before=plan["before"], after=after), groups=final["groups"])
+    result.update(node=after, diff=dict(before=plan["before"], after=after), groups=final["groups"],
+                  nodes=final["nodes"])
     return result
 
 
@@ -149,7 +165,12 @@ def _agent_info(client, host=None):
     return agent.agent_facts(_run(client, "agent_info"), host)
 
 
-def ds_agent(client, desired, check_mode=False, install_timeout=1800):
+def ds_agent(client, desired, check_mode=False, install_timeout=1800, window=None, controller=""):
+    """Bring the agent to ``desired``. With ``window``, the record ``agent_maintenance`` goes onto the node
+    before the first msiexec or dsa_control; mscs_node removes it when it starts the cluster service
+    again, after the window has seen the manager confirm the agent (recover confirms it otherwise)."""
+    if window is not None:
+        validate_window_id(window)
     desired = dict(desired)
     if desired.get("activation_url") is None and desired.get("dsm_url") is not None:
         desired["activation_url"] = desired["dsm_url"]
@@ -182,6 +203,9 @@ def ds_agent(client, desired, check_mode=False, install_timeout=1800):
         if result["reboot_required"]:
             warnings.append("%s has a reboot pending" % host)
         return result
+    if window is not None:
+        _record(client, "present", window, "agent_maintenance", controller=controller, data=dict(
+            state=desired.get("state"), version=desired.get("version"), activation="activate" in plan["actions"]))
     password = desired.get("self_protection_password")
     reboot_codes = []
     for action in plan["actions"]:

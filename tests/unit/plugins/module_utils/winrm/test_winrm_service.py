@@ -180,3 +180,42 @@ def test_mscs_node_refuses_a_bad_window_before_any_call():
     with pytest.raises(ParameterError) as error:
         service.mscs_node(client, "stopped", window="CHG 1")
     assert "not a valid window id" in error.value.message and client.calls == []
+
+
+def test_mscs_node_start_ends_the_agent_work_of_its_window_and_returns_the_nodes():
+    client = FakeClient({
+        "mscs_cluster_info": [mscs_document(service="Stopped"), mscs_document(states={"SQL-NODE1": "Paused"})],
+        "mscs_node": {"completed": True, "cluster_service": "Running"},
+        "node_window_record_info": record_document("agent_maintenance", "cluster_service_stopped", "node_drained"),
+        "node_window_record": record_document("node_drained"),
+    })
+    result = service.mscs_node(client, "started", window="CHG1")
+    removal = [params for name, params in client.calls if name == "node_window_record"]
+    assert len(removal) == 1 and sorted(removal[0]["changes"]) == ["agent_maintenance", "cluster_service_stopped"]
+    assert [node["name"] for node in result["nodes"]] == ["SQL-NODE1", "SQL-NODE2", "SQL-NODE3"]
+
+
+def test_ds_agent_with_a_window_records_the_agent_work_before_msiexec():
+    sha = "A" * 64
+    client = FakeClient({
+        "agent_info": [agent_document(service="Stopped"), agent_document(version="20.0.1.690", service="Stopped")],
+        "node_window_record_info": record_document(),
+        "node_window_record": {"computer": "SQL-NODE1", "records": [
+            {"window": "CHG1", "change": "agent_maintenance", "since": "2026-11-26T10:00:00Z", "controller": "ctl01",
+             "data": '{"activation":false,"state":"present","version":"20.0.1-690"}'}]},
+        "agent_install": {"exit_code": 0, "log_tail": [], "version": "20.0.1.690", "service_status": "Running"},
+    })
+    desired = dict(state="present", version="20.0.1-690", installer_url=URL, installer_sha256=sha)
+    service.ds_agent(client, desired, window="CHG1", controller="ctl01")
+    names = [name for name, params in client.calls]
+    assert names.index("node_window_record") < names.index("agent_install")
+    record = [params for name, params in client.calls if name == "node_window_record"][0]
+    assert record["change"] == "agent_maintenance" and record["action"] == "set"
+    assert '"version":"20.0.1-690"' in record["data"] and '"activation":false' in record["data"]
+
+
+def test_ds_agent_with_a_window_and_nothing_to_do_writes_no_record():
+    client = FakeClient({"agent_info": agent_document(version="20.0.1.690", service="Stopped")})
+    result = service.ds_agent(client, dict(state="present", version="20.0.1-690", installer_url=URL,
+                                           installer_sha256="A" * 64), window="CHG1")
+    assert result["changed"] is False and [name for name, params in client.calls] == ["agent_info"]
