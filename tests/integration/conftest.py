@@ -58,3 +58,16 @@ def lab_control(lab, method, path, document=None, part_url_key="CLUSTERSAFE_LAB_
 def collections_path():
     return subprocess.check_output(["bash", os.path.join(ROOT, "tools", "collection-root.sh"), "link"],
                                    text=True).strip()
+
+
+def reset_lab():
+    """Every part of the lab back to the topology (the vCenter is restarted)."""
+    subprocess.check_call([sys.executable, LABCTL, "reset", "--state-dir", STATE_DIR], stdout=subprocess.DEVNULL)
+
+
+@pytest.fixture
+def fresh_lab(lab):
+    """A test that changes the lab starts it from the topology and leaves it so for the next test."""
+    reset_lab()
+    yield lab
+    reset_lab()

@@ -2,25 +2,11 @@
 asserts, from the lab's own record, that the rollout caused no unplanned failover."""
 import os
 import re
-import subprocess
-import sys
 
 import pytest
 
-from conftest import LABCTL, ROOT, STATE_DIR
+from conftest import ROOT
 from test_playbooks import run_playbook
-
-
-def reset_lab():
-    subprocess.check_call([sys.executable, LABCTL, "reset", "--state-dir", STATE_DIR], stdout=subprocess.DEVNULL)
-
-
-@pytest.fixture
-def fresh_lab(lab):
-    """The demo changes every part of the lab: start it from the topology and leave it so for the next test."""
-    reset_lab()
-    yield lab
-    reset_lab()
 
 
 @pytest.mark.lab

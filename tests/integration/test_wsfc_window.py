@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import LABCTL, ROOT, STATE_DIR, collections_path, lab_control
+from conftest import ROOT, collections_path, lab_control
 from test_playbooks import run_playbook
 
 ROLLOUT = os.path.join(ROOT, "playbooks", "wsfc_agent_rollout.yml")
@@ -43,16 +43,6 @@ def rollout_args(lab, window, report_dir, *extra):
             "-e", "wsfc_agent_rollout_dsm_poll_interval=1"]
     return args + list(extra)
 
-
-def reset_lab():
-    subprocess.check_call([sys.executable, LABCTL, "reset", "--state-dir", STATE_DIR], stdout=subprocess.DEVNULL)
-
-
-@pytest.fixture
-def fresh_lab(lab):
-    reset_lab()
-    yield lab
-    reset_lab()
 
 
 def windows_status(lab):
