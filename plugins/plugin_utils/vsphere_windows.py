@@ -81,12 +81,13 @@ def _running_dsva_hosts(cluster):
                if dsva.get("power_state") == "poweredOn" and not dsva.get("on_foreign_host"))
 
 
-def esx_prepare_plan(vsphere, cluster_name, hosts, window, dsvas_expected=True):
+def esx_prepare_plan(vsphere, cluster_name, hosts, window, dsvas_expected=True, prepared=None):
     """The hosts to prepare in order, what each carries away, and the blockers found before any change.
 
     A host may be prepared only when some other host of the cluster, connected and out of maintenance
     mode, has a running DSVA to take its VMs (VS-01 keeps moved guests protected; VS-04 moves the DSM VM
     too). A host already carrying an evacuation record of this window is resumed; of another window, blocks.
+    Hosts in ``prepared`` (the caller's check found nothing to do) are skipped, so a second run changes nothing.
     """
     blockers = _missing_clusters(vsphere, [cluster_name])
     cluster = _clusters_by_name(vsphere).get(cluster_name)
@@ -112,6 +113,9 @@ def esx_prepare_plan(vsphere, cluster_name, hosts, window, dsvas_expected=True):
                                      "name hosts of the cluster (%s)" % ", ".join(sorted(by_host))))
             continue
         record = host.get("evacuation")
+        if name in (prepared or []) and not record:
+            entries.append({"host": name, "resume": False, "skip": True, "targets": [], "vms_to_move": [], "dsm_vms": []})
+            continue
         if record and record.get("window") != window:
             blockers.append(_blocker(name, "host carries the evacuation record of window %s (owner %s, since %s)"
                                      % (record.get("window"), record.get("owner"), record.get("since")),
@@ -130,11 +134,12 @@ def esx_prepare_plan(vsphere, cluster_name, hosts, window, dsvas_expected=True):
                                      % (cluster_name, " and runs a DSVA" if dsvas_expected else ""),
                                      "bring another host up (with its DSVA powered on) first"))
         dsvas_here = set(host.get("dsvas") or [])
-        entries.append({"host": name, "resume": bool(record), "targets": targets,
+        entries.append({"host": name, "resume": bool(record), "skip": False, "targets": targets,
                         "vms_to_move": sorted(vm for vm in host.get("powered_on_vms") or [] if vm not in dsvas_here),
                         "dsm_vms": sorted(vm for vm, where in dsm_hosts.items() if where == name)})
     # hosts this window already evacuated first, so an interrupted run finishes the host it left
-    order = [entry["host"] for entry in entries if entry["resume"]] + [entry["host"] for entry in entries if not entry["resume"]]
+    order = ([entry["host"] for entry in entries if entry["resume"]]
+             + [entry["host"] for entry in entries if not entry["resume"] and not entry["skip"]])
     return {"cluster": cluster_name, "order": order, "hosts": entries, "blockers": blockers, "findings": findings}
 
 

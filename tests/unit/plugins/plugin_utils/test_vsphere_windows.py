@@ -122,3 +122,13 @@ def test_report_results_and_markdown():
     assert failed["result"] == "failed"
     assert vw.vsphere_window_report("x", "W", "t0", "t1", {"unfixable": [{"rule": "VS-01"}]})["result"] == "incomplete"
     assert vw.vsphere_window_report("x", "W", "t0", "t1", {})["result"] == "succeeded"
+
+
+def test_prepare_plan_skips_hosts_the_callers_check_found_prepared_unless_this_window_left_them():
+    cluster = _cluster()
+    plan = vw.esx_prepare_plan({"clusters": [cluster]}, "Prod", ["esx-1", "esx-2"], "CHG-1", prepared=["esx-1"])
+    assert plan["order"] == ["esx-2"] and plan["hosts"][0]["skip"]
+    cluster["hosts"][0]["evacuation"] = {"window": "CHG-1"}
+    cluster["hosts"][0]["maintenance_mode"] = True
+    plan = vw.esx_prepare_plan({"clusters": [cluster]}, "Prod", ["esx-1", "esx-2"], "CHG-1", prepared=["esx-1"])
+    assert plan["order"] == ["esx-1", "esx-2"]
