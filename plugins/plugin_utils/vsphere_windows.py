@@ -193,6 +193,38 @@ def horizon_desktop_status(vsphere, clusters, computers, desktop_patterns=None):
     return {"checked": checked, "desktops": listed}
 
 
+# --- dsva_guest_activation (MS-05) -----------------------------------------------------------------------
+
+def guest_activation_plan(nodes, computers, cluster):
+    """The failover-cluster nodes to hold, in order, and the blockers found before any change (MS-05).
+
+    ``nodes`` are inventory hosts, ``computers`` their computer names as mscs_cluster_info reports each
+    (``{host: computer}``), ``cluster`` what mscs_cluster_info returned from one of them. Every named node
+    must be a member; every other node must be Up and every role Online, since each held node drains its
+    roles onto them (invariant 1). A node of this window left Paused or Down by an earlier run is resumed.
+    """
+    blockers = []
+    members = dict((str(node.get("name") or "").lower(), node) for node in (cluster or {}).get("nodes") or [])
+    names = []
+    for host in nodes or []:
+        computer = str((computers or {}).get(host) or "").lower()
+        if computer not in members:
+            blockers.append(_blocker(host, "not a node of failover cluster %s" % ((cluster or {}).get("cluster") or {}).get("name"),
+                                     "name nodes of one failover cluster"))
+        names.append(computer)
+    for name, node in sorted(members.items()):
+        if name not in names and node.get("state") != "Up":
+            blockers.append(_blocker(node.get("name"), "node is %s: the cluster is already degraded" % node.get("state"),
+                                     "bring the node back Up before the window"))
+    for group in (cluster or {}).get("groups") or []:
+        if group.get("state") != "Online":
+            blockers.append(_blocker(group.get("name"), "role is %s" % group.get("state"), "bring the role Online first"))
+    if len(set(names)) != len(names):
+        blockers.append(_blocker(", ".join(nodes), "a node is named twice", "name each node once"))
+    return {"cluster": ((cluster or {}).get("cluster") or {}).get("name"), "order": list(nodes or []),
+            "blockers": blockers, "findings": []}
+
+
 # --- the report of a vSphere window ---------------------------------------------------------------------
 
 def vsphere_window_report(kind, window, started, ended, plan, steps=None, failure=None, check_mode=False,

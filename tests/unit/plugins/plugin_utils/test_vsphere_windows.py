@@ -132,3 +132,23 @@ def test_prepare_plan_skips_hosts_the_callers_check_found_prepared_unless_this_w
     cluster["hosts"][0]["maintenance_mode"] = True
     plan = vw.esx_prepare_plan({"clusters": [cluster]}, "Prod", ["esx-1", "esx-2"], "CHG-1", prepared=["esx-1"])
     assert plan["order"] == ["esx-1", "esx-2"]
+
+
+def _wsfc(states=("Up", "Up", "Up"), group_state="Online"):
+    return {"cluster": {"name": "SQLCLU01"},
+            "nodes": [{"name": "SQL-NODE%d" % (index + 1), "state": state} for index, state in enumerate(states)],
+            "groups": [{"name": "SQL Server", "owner_node": "SQL-NODE1", "state": group_state, "is_core": False}]}
+
+
+def test_guest_activation_plan_accepts_a_healthy_cluster_and_its_own_paused_node():
+    computers = {"n1": "SQL-NODE1", "n2": "sql-node2"}
+    assert vw.guest_activation_plan(["n1"], computers, _wsfc())["blockers"] == []
+    # the node being worked on may be left Paused by an earlier run of the window
+    assert vw.guest_activation_plan(["n2"], computers, _wsfc(states=("Up", "Paused", "Up")))["blockers"] == []
+
+
+def test_guest_activation_plan_blocks_a_degraded_cluster_an_offline_role_and_strangers():
+    computers = {"n1": "SQL-NODE1", "x": "WEB1"}
+    plan = vw.guest_activation_plan(["n1", "x"], computers, _wsfc(states=("Up", "Down", "Up"), group_state="Failed"))
+    subjects = sorted(item["subject"] for item in plan["blockers"])
+    assert subjects == ["SQL Server", "SQL-NODE2", "x"]
