@@ -149,7 +149,7 @@ _PROBLEMS = (("out_of_sync", "out of sync"), ("offline", "offline"))
 
 
 def _short(name):
-    return str(name or "").split(".")[0].lower()
+    return str(name or "").split(".", 1)[0].lower()
 
 
 def horizon_desktop_status(vsphere, clusters, computers, desktop_patterns=None):
