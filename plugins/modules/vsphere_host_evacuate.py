@@ -84,7 +84,17 @@ options:
     default: []
   maintenance_mode:
     description:
-      - Enter maintenance mode once the host is empty. VMs that stay on the host must be powered off first.
+      - Enter maintenance mode once the host is empty. VMs that stay on the host must be powered off first (see O(power_off_kept_vms)).
+    type: bool
+    default: false
+  power_off_kept_vms:
+    description:
+      - With O(maintenance_mode=true), shut down the VMs that stay on the host (its DSVA, O(keep_vms)) once the other
+        VMs have moved, since vCenter enters maintenance mode only when no VM is powered on; they are written in the
+        record (C(powered_off)) first, and O(state=restored) powers them on again after leaving maintenance mode,
+        before the VMs move back.
+      - A guest shutdown through VMware Tools is asked first; a VM without running Tools is powered off. ESX Agent
+        Manager VMs are never touched (EAM powers them).
     type: bool
     default: false
   window:
@@ -134,6 +144,16 @@ moves:
   type: list
   elements: dict
   sample: [{vm: dsm-01, moid: vm-44, from: esx-01.lab.local, to: esx-02.lab.local}]
+powered_off:
+  description: VMs that stayed on the host and were (or, in check mode, would be) shut down for maintenance mode (C(vm), C(moid)).
+  returned: always
+  type: list
+  elements: dict
+powered_on:
+  description: VMs the restore powered on again (or, in check mode, would) because the evacuation had shut them down (C(vm), C(moid)).
+  returned: always
+  type: list
+  elements: dict
 not_moved_back:
   description: >-
     Recorded VMs not moved back on restore, with the reason (powered off, no longer in this cluster, name not
@@ -157,7 +177,7 @@ maintenance_mode:
   type: bool
 record:
   description: >-
-    The evacuation record on the host after the run (C(window), C(cluster), C(owner), C(since), C(maintenance),
+    The evacuation record on the host after the run (C(window), C(cluster), C(owner), C(since), C(maintenance), C(powered_off),
     C(moved) with C(vm), C(moid), C(to)), or null once restored.
   returned: always
   type: dict
@@ -170,6 +190,7 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.evacuation import (
     check_evacuation_record,
     plan_evacuation,
+    plan_power_on,
     plan_return,
 )
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.inventory import (
@@ -217,7 +238,7 @@ def evacuate(module, client, snapshot, cluster, host):
         return "; ".join(errors) if errors else None
 
     plan = plan_evacuation(cluster, host["name"], keep, maintenance_mode=enter_maintenance,
-                           can_move=can_move, failover_vms=failover_vms)
+                           can_move=can_move, failover_vms=failover_vms, power_off_kept=params["power_off_kept_vms"])
     changed = bool(plan["moves"]) or enter_maintenance
     warnings = []
     if plan["drain_first"]:
@@ -240,11 +261,15 @@ def evacuate(module, client, snapshot, cluster, host):
         base["moved"] = base.get("moved", []) + [{"vm": m["vm"], "moid": m["moid"], "to": m["to"]}
                                                  for m in plan["moves"]]
         base["maintenance"] = bool(base.get("maintenance") or enter_maintenance)
+        if plan["power_off"] or base.get("powered_off"):
+            base["powered_off"] = base.get("powered_off", []) + plan["power_off"]
         new_record = base
     result = {
         "changed": changed,
         "warnings": warnings,
         "moves": plan["moves"],
+        "powered_off": plan["power_off"],
+        "powered_on": [],
         "not_moved_back": [],
         "left_alone": plan["left_alone"],
         "drain_first": plan["drain_first"],
@@ -260,6 +285,9 @@ def evacuate(module, client, snapshot, cluster, host):
     write_record(client, snapshot, host_ref, EVACUATION_ATTRIBUTE, type(host_ref), new_record)
     for move in plan["moves"]:
         migrate(client, snapshot, dict(move, to_moid=hosts[move["to"]]), params["timeout"])
+    for vm in plan["power_off"]:
+        # only once the host is empty: a pinned DSVA cannot move (VS-03) and protects no guest here any more
+        client.shut_down_vm(snapshot.ref(vm["moid"]), vm["vm"], wait_seconds=params["timeout"])
     if enter_maintenance:
         # vCenter's own timeout ends the task with a Timedout fault (vim.HostSystem.EnterMaintenanceMode:
         # "timeout <= 0 means no timeout"), so a host never stays "entering maintenance mode" after this
@@ -274,14 +302,18 @@ def restore(module, client, snapshot, cluster, host):
     params = module.params
     record = check_evacuation_record(host["evacuation"], "host %s" % host["name"])
     if record is None:
-        return {"changed": False, "moves": [], "not_moved_back": [], "left_alone": [], "drain_first": [],
+        return {"changed": False, "moves": [], "powered_off": [], "powered_on": [], "not_moved_back": [],
+                "left_alone": [], "drain_first": [],
                 "maintenance_mode": host["maintenance_mode"],
                 "record": None, "msg": "no evacuation record on %s; nothing to restore" % host["name"]}
     moves, skipped = plan_return(record, cluster["vms"], host["name"], cluster["name"])
     leave_maintenance = bool(record.get("maintenance")) and host["maintenance_mode"]
+    power_on = plan_power_on(record, cluster["vms"], host["name"])
     result = {
         "changed": True,
         "moves": moves,
+        "powered_off": [],
+        "powered_on": power_on,
         # not "skipped": Ansible reads a true "skipped" in a result as "the task was skipped"
         "not_moved_back": skipped,
         "left_alone": [],
@@ -298,6 +330,10 @@ def restore(module, client, snapshot, cluster, host):
         # vim.HostSystem.ExitMaintenanceMode requires ``timeout`` too.
         client.run_task("leaving maintenance mode on %s" % host["name"], host_ref.ExitMaintenanceMode_Task,
                         timeout=params["timeout"], wait_seconds=params["timeout"] + 30)
+    for vm in power_on:
+        # the host's DSVA first, so the guests moving back are protected on arrival (VS-01)
+        client.run_task("powering on %s" % vm["vm"], snapshot.ref(vm["moid"]).PowerOnVM_Task,
+                        wait_seconds=params["timeout"])
     refused = set()
     for move in moves:
         # Checked only now: a host still in maintenance mode fails every check. A VM vCenter will not move
@@ -327,6 +363,7 @@ def main():
         dsvas_expected=dict(type="bool", default=True),
         failover_cluster_vms=dict(type="list", elements="str", default=[]),
         maintenance_mode=dict(type="bool", default=False),
+        power_off_kept_vms=dict(type="bool", default=False),
         window=dict(type="str"),
         owner=dict(type="str"),
         timeout=dict(type="int", default=600),

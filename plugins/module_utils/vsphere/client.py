@@ -257,6 +257,28 @@ class VsphereClient(object):
             raise VsphereTaskError("vCenter refused %s: %s" % (action, _fault_text(fault)))
         return self.wait_for_task(task, action, wait_seconds=wait_seconds)
 
+    def shut_down_vm(self, vm_ref, name, wait_seconds=600):
+        """Stop a VM, gently where vCenter allows it, and wait (bounded) until it is powered off.
+
+        ``ShutdownGuest`` asks the guest OS through VMware Tools (vim.VirtualMachine.ShutdownGuest, not a
+        task) and fails with ``vim.fault.ToolsUnavailable`` when Tools are not running; only then is the VM
+        powered off (PowerOffVM_Task). A guest that does not stop within ``wait_seconds`` is reported, never
+        powered off by force."""
+        try:
+            vm_ref.ShutdownGuest()
+        except vim.fault.ToolsUnavailable:
+            self.run_task("powering off %s (VMware Tools not running)" % name, vm_ref.PowerOffVM_Task,
+                          wait_seconds=wait_seconds)
+            return
+        except vmodl.MethodFault as fault:
+            raise VsphereTaskError("vCenter refused the guest shutdown of %s: %s" % (name, _fault_text(fault)))
+        deadline = time.time() + wait_seconds
+        while vm_ref.runtime.powerState != vim.VirtualMachinePowerState.poweredOff:
+            if time.time() > deadline:
+                raise WaitTimeoutError("the guest of %s was asked to shut down and is still running after %ss"
+                                       % (name, wait_seconds))
+            time.sleep(self.TASK_POLL_SECONDS)
+
     def check_relocate(self, vm_ref, host_ref, action):
         """vCenter's own verdict on moving ``vm_ref`` to ``host_ref`` (vim.vm.check.ProvisioningChecker.
         CheckRelocate_Task, all tests: storage and networks reachable from the target, host state, DRS and

@@ -78,16 +78,19 @@ def failover_cluster_vms(cluster, named=()):
     return found
 
 
-def plan_evacuation(cluster, host_name, keep, maintenance_mode=False, can_move=None, failover_vms=()):
+def plan_evacuation(cluster, host_name, keep, maintenance_mode=False, can_move=None, failover_vms=(), power_off_kept=False):
     """Plan the moves off ``host_name``.
 
     ``keep`` holds the moids of VMs that stay. DSVAs (VS-03) and ESX Agent Manager agent VMs never
     move: EAM owns their placement. ``can_move(vm, target)`` returns None or the reason vCenter gives
     for refusing that migration. Returns ``{"moves": [{"vm", "moid", "from", "to"}], "kept_powered_on":
-    [names], "left_alone": [{"vm", "moid", "reason"}], "targets": [...], "drain_first": [names]}``.
+    [names], "left_alone": [{"vm", "moid", "reason"}], "targets": [...], "drain_first": [names],
+    "power_off": [{"vm", "moid"}]}``. With ``power_off_kept`` and ``maintenance_mode`` the VMs that stay
+    (the host's DSVA, ``keep``) are to be powered off before maintenance mode, since vCenter waits for every
+    powered-on VM; ESX Agent Manager VMs are never touched (EAM powers them).
     """
     vms = [vm for vm in cluster["vms"] if vm["host"] == host_name and vm["power_state"] == POWERED_ON]
-    to_move, kept_on, left_alone = [], [], []
+    to_move, kept_on, left_alone, power_off = [], [], [], []
     for vm in vms:
         if vm["dsva"]:
             kept_on.append(vm["name"])
@@ -101,6 +104,11 @@ def plan_evacuation(cluster, host_name, keep, maintenance_mode=False, can_move=N
             kept_on.append(vm["name"])
         else:
             to_move.append(vm)
+    if maintenance_mode and power_off_kept:
+        eam = set(vm["name"] for vm in vms if vm.get("eam_agent"))
+        power_off = [{"vm": vm["name"], "moid": vm["moid"]} for vm in vms
+                     if vm["name"] in kept_on and vm["name"] not in eam]
+        kept_on = [name for name in kept_on if name in eam]
     if maintenance_mode and kept_on:
         raise ParameterError(
             "maintenance_mode=true but VMs that stay on %s are powered on (%s): vCenter would wait for them; "
@@ -141,7 +149,7 @@ def plan_evacuation(cluster, host_name, keep, maintenance_mode=False, can_move=N
     nodes = failover_cluster_vms(cluster, failover_vms)
     drain_first = sorted(move["vm"] for move in moves if move["moid"] in nodes)
     return {"moves": moves, "kept_powered_on": sorted(kept_on), "left_alone": left_alone, "targets": targets,
-            "drain_first": drain_first}
+            "drain_first": drain_first, "power_off": power_off}
 
 
 def check_evacuation_record(record, source):
@@ -165,6 +173,11 @@ def check_evacuation_record(record, source):
                 problems.append("moved[%d].%s is not a non-empty string" % (index, field))
         if "moid" in item and not isinstance(item["moid"], str):
             problems.append("moved[%d].moid is not a string" % index)
+    powered_off = record.get("powered_off", [])
+    if not isinstance(powered_off, list) or not all(
+            isinstance(item, dict) and isinstance(item.get("vm"), str) and isinstance(item.get("moid"), str) and item.get("moid")
+            for item in powered_off):
+        problems.append("'powered_off' is not a list of {vm, moid}")
     if not isinstance(record.get("maintenance", False), bool):
         problems.append("'maintenance' is not true or false")
     for field in ("window", "owner", "since", "cluster"):
@@ -208,3 +221,15 @@ def plan_return(record, cluster_vms, host_name, cluster_name=None):
         else:
             moves.append({"vm": vm["name"], "moid": vm["moid"], "from": vm["host"], "to": host_name})
     return moves, skipped
+
+
+def plan_power_on(record, cluster_vms, host_name):
+    """VMs the evacuation powered off on ``host_name`` (its DSVA) that are still there and still off,
+    found by managed-object id only."""
+    by_moid = dict((vm["moid"], vm) for vm in cluster_vms)
+    power_on = []
+    for item in record.get("powered_off", []):
+        vm = by_moid.get(item.get("moid"))
+        if vm is not None and vm["host"] == host_name and vm["power_state"] != POWERED_ON:
+            power_on.append({"vm": vm["name"], "moid": vm["moid"]})
+    return power_on

@@ -6,6 +6,7 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.
     NoTargetError,
     check_evacuation_record,
     plan_evacuation,
+    plan_power_on,
     plan_return,
 )
 
@@ -151,8 +152,32 @@ def test_return_refuses_a_record_of_another_cluster():
     {"moved": [], "maintenance": "yes"},
     {"moved": [], "owner": ["x"]},
     {"valid": False, "raw": "{oops"},
+    {"moved": [], "powered_off": "dsva-h1"},
+    {"moved": [], "powered_off": [{"vm": "dsva-h1"}]},
 ])
 def test_bad_record_shapes_are_typed_errors_naming_the_host(record):
     with pytest.raises(EvacuationRecordError) as caught:
         check_evacuation_record(record, "host esx-01")
     assert "host esx-01" in caught.value.message
+
+
+def test_maintenance_with_power_off_kept_shuts_the_dsva_down_but_never_an_eam_vm():
+    hosts = [host("h1"), host("h2")]
+    c = cluster(hosts, with_dsvas(hosts, [vm("a", "h1")]))
+    plan = plan_evacuation(c, "h1", {"vm-dsva-h1"}, maintenance_mode=True, power_off_kept=True)
+    assert plan["power_off"] == [{"vm": "dsva-h1", "moid": "vm-dsva-h1"}] and plan["kept_powered_on"] == []
+    # without maintenance mode nothing is powered off
+    assert plan_evacuation(c, "h1", {"vm-dsva-h1"}, power_off_kept=True)["power_off"] == []
+    # an ESX Agent Manager VM still refuses maintenance mode: EAM powers it, not this collection
+    c = cluster(hosts, with_dsvas(hosts, [vm("vCLS-1", "h1", eam=True)]))
+    with pytest.raises(ParameterError) as caught:
+        plan_evacuation(c, "h1", {"vm-dsva-h1"}, maintenance_mode=True, power_off_kept=True)
+    assert "vCLS-1" in caught.value.message and "dsva-h1" not in caught.value.message
+
+
+def test_power_on_only_what_the_record_powered_off_and_is_still_off_on_the_host():
+    record = {"moved": [], "powered_off": [{"vm": "dsva-h1", "moid": "vm-dsva-h1"}, {"vm": "gone", "moid": "vm-gone"},
+                                           {"vm": "moved", "moid": "vm-moved"}, {"vm": "on", "moid": "vm-on"}]}
+    vms = [vm("dsva-h1", "h1", power="poweredOff"), vm("moved", "h2", power="poweredOff"), vm("on", "h1")]
+    assert plan_power_on(record, vms, "h1") == [{"vm": "dsva-h1", "moid": "vm-dsva-h1"}]
+    assert check_evacuation_record(record, "host h1") is record

@@ -1,0 +1,36 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to clustersafe.deep_security
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters the vSphere window roles decide with; the logic lives in plugins/plugin_utils/vsphere_windows.py."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import CollectionError
+from ansible_collections.clustersafe.deep_security.plugins.plugin_utils import vsphere_windows
+
+
+def _filter(function):
+    def wrapped(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except CollectionError as error:
+            raise AnsibleFilterError(error.message)
+    wrapped.__name__ = function.__name__
+    wrapped.__doc__ = function.__doc__
+    return wrapped
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            "dsva_placement_plan": _filter(vsphere_windows.dsva_placement_plan),
+            "esx_prepare_plan": _filter(vsphere_windows.esx_prepare_plan),
+            "guest_activation_plan": _filter(vsphere_windows.guest_activation_plan),
+            "horizon_desktop_status": _filter(vsphere_windows.horizon_desktop_status),
+            "vsphere_window_report": _filter(vsphere_windows.vsphere_window_report),
+            "vsphere_window_report_markdown": _filter(vsphere_windows.vsphere_report_markdown),
+        }
