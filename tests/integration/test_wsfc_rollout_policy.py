@@ -8,8 +8,14 @@ import pytest
 
 from conftest import lab_control
 from test_playbooks import run_playbook
-from test_wsfc_window import NODES, ROLLOUT, assert_invariants, assert_no_secret, fresh_lab, rollout_args, \
-    windows_status  # noqa: F401 (fresh_lab is a fixture)
+from test_wsfc_window import NODES, ROLLOUT, assert_invariants, assert_no_secret, reset_lab, rollout_args, windows_status
+
+
+@pytest.fixture
+def fresh_lab(lab):
+    reset_lab()
+    yield lab
+    reset_lab()
 
 
 def by_name(lab, window, tmp_path, policy, *extra):

@@ -191,8 +191,8 @@ def test_http_url_and_cr_lf_key_fail_cleanly(run):
 def test_policy_info_by_name_check_mode_and_unknown(run, model):
     found = run(dsm_policy_info, {"policies": ["NLB Web Farm", "Windows Server"]}, check=True)
     assert not found["changed"]
-    assert [(p["id"], p["name"], p["parent_id"]) for p in found["policies"]] == [(4, "NLB Web Farm", 1),
-                                                                                (2, "Windows Server", 1)]
+    asked = [(p["id"], p["name"], p["parent_id"]) for p in found["policies"]]
+    assert asked == [(4, "NLB Web Farm", 1), (2, "Windows Server", 1)]
     assert len(run(dsm_policy_info, {})["policies"]) == 4
     unknown = run(dsm_policy_info, {"policies": ["NLB Webfarm"]}, expect=Fail)
     assert "'NLB Webfarm' not found (parameter policies)" in unknown["msg"] and unknown["nearest"][0] == "NLB Web Farm"
