@@ -207,6 +207,37 @@ def test_policies(lab):
     assert assignments.list_firewall_rule_ids_on_policy(4, V).assigned_rule_ids == [rule.id]
 
 
+def test_policy_search_as_the_sdk_sends_it_and_policy_info_over_https(lab):
+    policies = deepsecurity.PoliciesApi(lab.sdk())
+    literal = policies.create_policy(deepsecurity.Policy(name="SQL_Cluster", parent_id=3), V)
+    policies.create_policy(deepsecurity.Policy(name="SQLXCluster", parent_id=3), V)
+
+    def search(*criteria, **kwargs):
+        found = policies.search_policies(V, search_filter=deepsecurity.SearchFilter(
+            search_criteria=list(criteria), **kwargs)).policies
+        return [p.name for p in found]
+    name = dict(field_name="name", string_test="equal", string_value="SQL_Cluster")
+    # SDK 20.0 SearchCriteria.string_wildcards "Default true": _ matches any one character unless turned off.
+    assert search(deepsecurity.SearchCriteria(**name)) == ["SQL_Cluster", "SQLXCluster"]
+    assert search(deepsecurity.SearchCriteria(string_wildcards=False, **name)) == ["SQL_Cluster"]
+    # Every field models/policy.py calls searchable, and only those.
+    assert search(deepsecurity.SearchCriteria(field_name="parentID", numeric_test="equal", numeric_value=3)) == \
+        ["SQL_Cluster", "SQLXCluster"]
+    assert len(search(deepsecurity.SearchCriteria(field_name="autoRequiresUpdate", choice_test="equal",
+                                                  choice_value="on"))) == 6
+    assert search(deepsecurity.SearchCriteria(field_name="recommendationScanMode", choice_test="equal",
+                                              choice_value="ongoing")) == []
+    assert search(deepsecurity.SearchCriteria(id_test="greater-than", id_value=4), max_items=1,
+                  sort_by_object_id=True) == ["SQL_Cluster"]
+    with pytest.raises(ApiException) as caught:
+        search(deepsecurity.SearchCriteria(field_name="policySettings", string_test="equal", string_value="x"))
+    assert caught.value.status == 400
+    info = services.policy_info(lab.client(), ["SQL_Cluster", "Base Policy"])
+    assert info["policies"] == [{"id": literal.id, "name": "SQL_Cluster", "parent_id": 3, "description": ""},
+                                {"id": 1, "name": "Base Policy", "parent_id": None, "description": ""}]
+    assert [p["name"] for p in services.policy_info(lab.client())["policies"]][-2:] == ["SQL_Cluster", "SQLXCluster"]
+
+
 def test_state_survives_a_restart(tmp_path):
     first = Lab(str(tmp_path))
     first.activate("WEB2")

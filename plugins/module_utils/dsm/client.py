@@ -482,6 +482,17 @@ class DsmClient(object):
                 return policy
         raise not_found("policy", name_or_id, [policy.get("name") for policy in policies], parameter)
 
+    def search_policies(self):
+        """Every policy, paged by ID (SDK 20.0 ``PoliciesApi.search_policies``: ``POST /policies/search``)."""
+        return self.search("policies", "policies")
+
+    def find_policies_by_name(self, name):
+        """Policies named exactly ``name``. ``Policy.name`` is "Searchable as String" (SDK 20.0
+        ``models/policy.py``); the criterion turns wildcards off, and only literal matches are kept since
+        the DSM compares case as its database does."""
+        return [policy for policy in self.search("policies", "policies", criteria=[self.exact("name", name)])
+                if policy.get("name") == name]
+
     def get_policy(self, policy_id):
         return self.get("/policies/%d" % int(policy_id))
 

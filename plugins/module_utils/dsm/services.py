@@ -107,6 +107,52 @@ def computer_info(client, host_names=None, wait_for="none", wait_timeout=DEFAULT
     return dict(changed=False, computers=out, waited_seconds=int(waited))
 
 
+# -- dsm_policy_info -----------------------------------------------------------------------------
+
+def check_policy_names(names):
+    """The names asked, each once, in the order given; None (or an empty list) means every policy."""
+    if not names:
+        return None
+    out = []
+    for name in names:
+        if not isinstance(name, str) or not name.strip():
+            raise ParameterError("policies must list policy names as the DSM shows them (got %r); omit policies "
+                                 "to read every policy" % (name,), parameter="policies")
+        if name not in out:
+            out.append(name)
+    return out
+
+
+def summarize_policy(item):
+    """A DSM policy (SDK 20.0 ``Policy``: ``ID``, ``name``, ``parentID``, ``description``) as the module
+    returns it; a policy without a parent (no ``parentID``, or 0) has ``parent_id`` None."""
+    parent = item.get("parentID")
+    return dict(id=item.get("ID"), name=item.get("name"),
+                parent_id=parent if isinstance(parent, int) and not isinstance(parent, bool) and parent > 0 else None,
+                description=item.get("description") or "")
+
+
+def policy_info(client, names=None):
+    """Policies by exact name (in the order asked) or every policy. One search per name; an unknown name
+    lists the policies once and fails naming the nearest."""
+    names = check_policy_names(names)
+    if names is None:
+        return dict(changed=False, policies=[summarize_policy(item) for item in client.search_policies()])
+    out = []
+    for name in names:
+        matches = client.find_policies_by_name(name)
+        if not matches:
+            raise not_found("policy", name, [item.get("name") for item in client.list_policies()], "policies")
+        if len(matches) > 1:
+            # The DSM refuses a second policy of the same name; should it hold two all the same, an ID
+            # picked here could activate agents with the wrong one.
+            raise DsmError("%d policies are named %r (IDs %s); give the policy ID instead"
+                           % (len(matches), name, ", ".join(str(m.get("ID")) for m in matches)),
+                           duplicates=[m.get("ID") for m in matches])
+        out.append(summarize_policy(matches[0]))
+    return dict(changed=False, policies=out)
+
+
 # -- dsm_firewall_rule ---------------------------------------------------------------------------
 
 def _rule_by_name(client, name):

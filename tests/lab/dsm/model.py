@@ -124,7 +124,11 @@ COMPUTER_SEARCH_FIELDS = {"ID": "id", "hostName": "string", "displayName": "stri
 RULE_SEARCH_FIELDS = dict([("ID", "id"), ("name", "string"), ("description", "string"), ("action", "choice"),
                            ("direction", "choice"), ("frameType", "choice"), ("protocol", "choice"),
                            ("priority", "choice"), ("frameNumber", "numeric")])
-POLICY_SEARCH_FIELDS = {"ID": "id", "name": "string", "description": "string", "parentID": "numeric"}
+# SDK 20.0 models/policy.py: ID "Searchable as ID", name and description "as String", parentID "as Numeric",
+# recommendationScanMode (off, ongoing) and autoRequiresUpdate (on, off) "as Choice"; nothing else.
+POLICY_SEARCH_FIELDS = {"ID": "id", "name": "string", "description": "string", "parentID": "numeric",
+                        "recommendationScanMode": "choice", "autoRequiresUpdate": "choice"}
+POLICY_CHOICE_DEFAULTS = {"autoRequiresUpdate": "on", "recommendationScanMode": "off"}
 MAX_ITEMS = 5000
 
 
@@ -194,6 +198,7 @@ class DsmModel(object):
                 "parentID": entry.get("parent_id", 0 if policy_id == 1 else 1),
                 "modules": own, "settings": dict(entry.get("settings") or {}), "firewallRuleIDs": [],
             }
+            policies[str(policy_id)].update(POLICY_CHOICE_DEFAULTS)
         return {"next_computer_id": 1, "next_rule_id": 1, "policies": policies, "computers": {}, "rules": {},
                 "nlb": {}}
 
@@ -954,8 +959,8 @@ class DsmModel(object):
     def _policy_out(self, policy, overrides=False):
         out = {"ID": policy["ID"], "name": policy["name"]}
         if not overrides:
-            out.update({"description": policy.get("description", ""), "parentID": policy.get("parentID", 0),
-                        "autoRequiresUpdate": "on", "recommendationScanMode": "off"})
+            out.update({"description": policy.get("description", ""), "parentID": policy.get("parentID", 0)})
+            out.update((field, policy.get(field, default)) for field, default in POLICY_CHOICE_DEFAULTS.items())
         out["policySettings"] = self._settings_out(policy, True, overrides)
         for field in MODULES:
             value = self._module_out(policy, field, True, overrides)
@@ -1010,6 +1015,7 @@ class DsmModel(object):
             policy_id = max(int(k) for k in self.state["policies"]) + 1
             policy = {"ID": policy_id, "name": name, "description": body.get("description", ""),
                       "parentID": int(body.get("parentID") or 0), "modules": {}, "settings": {}, "firewallRuleIDs": []}
+            policy.update(POLICY_CHOICE_DEFAULTS)
             self.state["policies"][str(policy_id)] = policy
             self._modify_object(policy, body, True)
             return policy

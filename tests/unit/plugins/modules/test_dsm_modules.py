@@ -1,4 +1,4 @@
-"""The four DSM modules end to end in-process: options -> service -> exit_json/fail_json, with the
+"""The DSM modules end to end in-process: options -> service -> exit_json/fail_json, with the
 client pointed at the lab's DSM model. Checks what the operator sees: messages, changed, diff, and
 that the API key appears nowhere in the result."""
 import contextlib
@@ -14,6 +14,7 @@ from ansible_collections.clustersafe.deep_security.plugins.modules import (
     dsm_computer_info,
     dsm_firewall_assignment,
     dsm_firewall_rule,
+    dsm_policy_info,
 )
 from tests.lab.dsm.inprocess import FakeClock, activate, load_topology, model_opener, new_model
 
@@ -73,7 +74,7 @@ def run(model, monkeypatch, clock):
                          retry_backoff=params["retry_backoff"])
 
     def runner(module, args, check=False, expect=Exit, connection=True):
-        for candidate in (dsm_computer, dsm_computer_info, dsm_firewall_assignment, dsm_firewall_rule):
+        for candidate in (dsm_computer, dsm_computer_info, dsm_firewall_assignment, dsm_firewall_rule, dsm_policy_info):
             monkeypatch.setattr(candidate, "client_from_module", build)
         args = dict(args)
         if connection:
@@ -185,3 +186,15 @@ def test_http_url_and_cr_lf_key_fail_cleanly(run):
     result = run(dsm_computer_info, {"api_key": KEY + "\r\nX: 1"}, expect=Fail)
     assert result["parameter"] == "api_key"
     assert run(dsm_computer_info, {"api_key": KEY + "\n"})["computers"] == []
+
+
+def test_policy_info_by_name_check_mode_and_unknown(run, model):
+    found = run(dsm_policy_info, {"policies": ["NLB Web Farm", "Windows Server"]}, check=True)
+    assert not found["changed"]
+    asked = [(p["id"], p["name"], p["parent_id"]) for p in found["policies"]]
+    assert asked == [(4, "NLB Web Farm", 1), (2, "Windows Server", 1)]
+    assert len(run(dsm_policy_info, {})["policies"]) == 4
+    unknown = run(dsm_policy_info, {"policies": ["NLB Webfarm"]}, expect=Fail)
+    assert "'NLB Webfarm' not found (parameter policies)" in unknown["msg"] and unknown["nearest"][0] == "NLB Web Farm"
+    empty = run(dsm_policy_info, {"policies": [""]}, expect=Fail)
+    assert "policies" in empty["msg"]

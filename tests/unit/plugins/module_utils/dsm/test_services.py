@@ -4,7 +4,7 @@ mode changes nothing, bad input changes nothing."""
 import pytest
 
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import services
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.client import DsmValidationError
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.client import DsmError, DsmValidationError
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.nlb import exclusion_rules
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import InterlockError, NotFoundError, ParameterError
 from tests.lab.dsm.inprocess import activate
@@ -239,3 +239,80 @@ def test_invalid_flags_come_from_the_vip_tcp_traffic_not_the_heartbeat(client, m
     model.status()
     model.tick(5)
     assert model.state["nlb"]["WEB1"]["invalid_flags_events"] == 16
+
+
+# -- dsm_policy_info ---------------------------------------------------------------------------------
+
+def _create_policy(client, name, parent_id=1):
+    return client.post("/policies", {"name": name, "parentID": parent_id, "description": "made by the test"})
+
+
+def test_policy_info_by_name_in_the_order_asked(client, calls):
+    info = services.policy_info(client, ["SQL Server Cluster", "Base Policy", "SQL Server Cluster"])
+    assert not info["changed"]
+    assert info["policies"] == [
+        {"id": 3, "name": "SQL Server Cluster", "parent_id": 1, "description": ""},
+        {"id": 1, "name": "Base Policy", "parent_id": None, "description": ""},
+    ]
+    # One exact search per distinct name, nothing else.
+    assert [(method, path) for method, path, _q, _b in calls] == [("POST", "/api/policies/search")] * 2
+    criteria = [body["searchCriteria"] for _m, _p, _q, body in calls]
+    assert criteria == [[{"fieldName": "name", "stringTest": "equal", "stringValue": name, "stringWildcards": False}]
+                        for name in ("SQL Server Cluster", "Base Policy")]
+
+
+def test_policy_info_every_policy_by_id(client):
+    created = _create_policy(client, "File Servers", parent_id=2)
+    policies = services.policy_info(client)["policies"]
+    assert [p["id"] for p in policies] == [1, 2, 3, 4, created["ID"]]
+    assert policies[-1] == {"id": created["ID"], "name": "File Servers", "parent_id": 2,
+                            "description": "made by the test"}
+    assert services.policy_info(client, [])["policies"] == policies
+
+
+def test_policy_names_are_exact_wildcards_and_case_included(client):
+    literal = _create_policy(client, "SQL_Cluster")
+    _create_policy(client, "SQLXCluster")
+    assert [p["id"] for p in services.policy_info(client, ["SQL_Cluster"])["policies"]] == [literal["ID"]]
+    for name in ("SQL%", "sql server cluster", "SQL Server Cluster "):
+        with pytest.raises(NotFoundError) as caught:
+            services.policy_info(client, [name])
+        assert repr(name) in caught.value.message and "(parameter policies)" in caught.value.message
+    with pytest.raises(NotFoundError) as caught:
+        services.policy_info(client, ["sql server cluster"])
+    assert "SQL Server Cluster" in caught.value.details["nearest"]
+
+
+def test_unknown_policy_names_the_nearest(client, calls):
+    with pytest.raises(NotFoundError) as caught:
+        services.policy_info(client, ["Base Policy", "SQL Server Clustr"])
+    assert caught.value.message.startswith("policy 'SQL Server Clustr' not found (parameter policies); nearest "
+                                           "existing: SQL Server Cluster")
+    assert caught.value.details["nearest"][0] == "SQL Server Cluster"
+    # Two searches, then the policies listed once for the nearest names.
+    assert [(m, p) for m, p, _q, _b in calls][-1] == ("GET", "/api/policies")
+
+
+@pytest.mark.parametrize("names", [[""], ["  "], ["Base Policy", None], [3]])
+def test_bad_policy_names_fail_before_any_request(client, calls, names):
+    with pytest.raises(ParameterError) as caught:
+        services.policy_info(client, names)
+    assert caught.value.details["parameter"] == "policies" and calls == []
+
+
+def test_two_policies_of_one_name_are_refused(client, model):
+    # The DSM refuses a duplicate name on create; should it hold two all the same, no ID is guessed.
+    twin = dict(model.state["policies"]["3"], ID=9)
+    model.state["policies"]["9"] = twin
+    with pytest.raises(DsmError) as caught:
+        services.policy_info(client, ["SQL Server Cluster"])
+    assert "2 policies are named 'SQL Server Cluster' (IDs 3, 9)" in str(caught.value)
+
+
+@pytest.mark.parametrize("item, parent", [({"ID": 1, "name": "Base Policy"}, None),
+                                          ({"ID": 1, "name": "Base Policy", "parentID": 0}, None),
+                                          ({"ID": 2, "name": "W", "parentID": 1}, 1),
+                                          ({"ID": 2, "name": "W", "parentID": True}, None)])
+def test_summarize_policy_parent(item, parent):
+    summary = services.summarize_policy(item)
+    assert summary["parent_id"] == parent and summary["description"] == "" and summary["id"] == item["ID"]
