@@ -13,7 +13,6 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors i
     ParameterError,
 )
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.wsfc import (
-    as_list,
     integer_field,
     object_field,
     object_list,
