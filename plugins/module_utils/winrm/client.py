@@ -196,7 +196,8 @@ def parse_document(stdout, script, host):
     text = text.lstrip(u"\ufeff").strip()
     try:
         document = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
+        # RecursionError: json nests one Python call per bracket, so a deeply nested answer exhausts the stack
         raise MalformedOutputError(
             "script %s on %s did not print one JSON document (got %d characters starting %r); "
             "check that nothing else on the node writes to standard output (profile scripts, "

@@ -12,7 +12,13 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors i
     NotFoundError,
     ParameterError,
 )
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.wsfc import as_list
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.wsfc import (
+    integer_field,
+    object_field,
+    object_list,
+    output_error,
+    text_field,
+)
 
 ACTIONS = {"drainstopped": "drainstop", "stopped": "stop", "started": "start",
            "suspended": "suspend", "resumed": "resume"}
@@ -23,6 +29,10 @@ HOST_STARTED = "Started"
 # The cluster MAC tells the operation mode (unicast 02-BF-<VIP>, multicast 03-BF-<VIP>, IGMP multicast
 # 01-00-5E-7F-...); used when the cluster object's mode property comes back empty.
 MAC_MODES = (("02-BF-", "Unicast"), ("03-BF-", "Multicast"), ("01-00-5E-", "IgmpMulticast"))
+# Port rules cover TCP/UDP ports (Get-NlbClusterPortRule StartPort/EndPort); host ids and priorities are
+# small positive numbers (HostPriority 1 to 32), bounded here only so a foreign answer cannot pass as one.
+PORTS = (0, 65535)
+HOST_NUMBERS = (0, 2 ** 31 - 1)
 # Seconds in one minute of ``drain_timeout``: the module takes minutes, Stop-NlbClusterNode -Timeout seconds.
 DRAIN_UNIT_SECONDS = 60
 
@@ -33,8 +43,14 @@ def base_state(state):
     return state.split("(", 1)[0].strip() or "Unknown"
 
 
-def nlb_facts(document):
-    computer = document.get("computer")
+def nlb_facts(document, host=None):
+    """Normalise the nlb_cluster_info script's document; ClusterOutputError (naming the script and ``host``)
+    on a foreign shape, NotFoundError when the node has no NLB or is in no NLB cluster."""
+    source = "nlb_cluster_info"
+    if not isinstance(document, dict):
+        raise output_error(source, host, "not a JSON object")
+    computer = text_field(document.get("computer"), source, host, "computer", required=True)
+    host = host or computer
     if not document.get("installed"):
         raise NotFoundError("%s has no Network Load Balancing (the NetworkLoadBalancingClusters module is not "
                             "installed); check hostname" % computer, computer=computer)
@@ -42,15 +58,32 @@ def nlb_facts(document):
     if not cluster:
         raise NotFoundError("%s has NLB installed but is not a member of an NLB cluster; check hostname" % computer,
                             computer=computer)
-    nodes = [dict(name=node.get("name"), host_id=int(node.get("host_id") or 0), state=str(node.get("state")),
-                  priority=int(node.get("priority") or 0), interface=node.get("interface"),
-                  initial_state=node.get("initial_state"))
-             for node in as_list(document.get("nodes"))]
-    rules = [dict(start_port=int(rule.get("start_port")), end_port=int(rule.get("end_port")),
-                  protocol=str(rule.get("protocol")), mode=str(rule.get("mode")), affinity=str(rule.get("affinity")),
-                  ip_address=rule.get("ip_address"))
-             for rule in as_list(document.get("port_rules"))]
-    cluster = dict(cluster)
+    cluster = dict(object_field(cluster, source, host, "cluster"))
+    for key in ("name", "mode", "mac_address", "host_state", "local_state", "ip_address", "subnet_mask"):
+        if key in cluster:
+            cluster[key] = text_field(cluster[key], source, host, "cluster." + key)
+    nodes = []
+    for index, node in enumerate(object_list(document.get("nodes"), source, host, "nodes")):
+        field = "nodes[%d]." % index
+        nodes.append(dict(
+            name=text_field(node.get("name"), source, host, field + "name"),
+            host_id=integer_field(node.get("host_id") or 0, source, host, field + "host_id", HOST_NUMBERS),
+            state=str(text_field(node.get("state"), source, host, field + "state")),
+            priority=integer_field(node.get("priority") or 0, source, host, field + "priority", HOST_NUMBERS),
+            interface=text_field(node.get("interface"), source, host, field + "interface"),
+            initial_state=text_field(node.get("initial_state"), source, host, field + "initial_state")))
+    rules = []
+    for index, rule in enumerate(object_list(document.get("port_rules"), source, host, "port_rules")):
+        field = "port_rules[%d]." % index
+        start_port = integer_field(rule.get("start_port"), source, host, field + "start_port", PORTS)
+        end_port = integer_field(rule.get("end_port"), source, host, field + "end_port", PORTS)
+        if end_port < start_port:
+            raise output_error(source, host, "%send_port %d is below start_port %d" % (field, end_port, start_port))
+        rules.append(dict(start_port=start_port, end_port=end_port,
+                          protocol=str(text_field(rule.get("protocol"), source, host, field + "protocol")),
+                          mode=str(text_field(rule.get("mode"), source, host, field + "mode")),
+                          affinity=str(text_field(rule.get("affinity"), source, host, field + "affinity")),
+                          ip_address=text_field(rule.get("ip_address"), source, host, field + "ip_address")))
     if not cluster.get("mode"):
         cluster["mode"] = mode_from_mac(cluster.get("mac_address"))
     # older documents called the driver's host state local_state; both names carry the same value

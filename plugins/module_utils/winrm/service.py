@@ -21,6 +21,11 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm im
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.client import ScriptError
 
 
+def _host(client):
+    """The node a client reaches, for the messages of the parsers (test stand-ins may not have one)."""
+    return getattr(client, "host", None)
+
+
 def _run(client, name, params=None, timeout=None):
     return client.run(name, scripts.body(name), params or {}, timeout=timeout)
 
@@ -28,7 +33,7 @@ def _run(client, name, params=None, timeout=None):
 # --- failover clusters --------------------------------------------------------------------------
 
 def mscs_cluster_info(client, name=None):
-    facts = wsfc.cluster_facts(_run(client, "mscs_cluster_info"))
+    facts = wsfc.cluster_facts(_run(client, "mscs_cluster_info"), _host(client))
     wsfc.require_member(facts)
     if name:
         wsfc.local_node(facts, name)
@@ -69,7 +74,7 @@ def mscs_node(client, state, name=None, force=False, failback="none", timeout=30
     (node_drained, cluster_service_stopped) and the record removed once the node is put back."""
     if window is not None:
         validate_window_id(window)
-    facts = wsfc.cluster_facts(_run(client, "mscs_cluster_info"))
+    facts = wsfc.cluster_facts(_run(client, "mscs_cluster_info"), _host(client))
     wsfc.require_member(facts)
     if name:
         wsfc.local_node(facts, name)
@@ -102,7 +107,7 @@ def mscs_node(client, state, name=None, force=False, failback="none", timeout=30
                 % (action, me, timeout, outcome.get("cluster_service")),
                 node=me, action=action, cluster_service=outcome.get("cluster_service"), actions_done=plan["actions"])
         if action == "drain":
-            after_drain = wsfc.cluster_facts(_run(client, "mscs_cluster_info"))
+            after_drain = wsfc.cluster_facts(_run(client, "mscs_cluster_info"), _host(client))
             problems = wsfc.verify_drained(after_drain, me)
             if problems:
                 raise WaitTimeoutError(
@@ -110,7 +115,7 @@ def mscs_node(client, state, name=None, force=False, failback="none", timeout=30
                     "(state=resumed)" % (me, "; ".join(problems)), node=me, problems=problems)
         if window is not None and action in RECORD_AFTER:
             _remove_records(client, window, RECORD_AFTER[action])
-    final = wsfc.cluster_facts(_run(client, "mscs_cluster_info"))
+    final = wsfc.cluster_facts(_run(client, "mscs_cluster_info"), _host(client))
     after = wsfc.node_summary(final)
     result.update(node=after, diff=dict(before=plan["before"], after=after), groups=final["groups"],
                   nodes=final["nodes"])
@@ -120,12 +125,12 @@ def mscs_node(client, state, name=None, force=False, failback="none", timeout=30
 # --- network load balancing ---------------------------------------------------------------------
 
 def nlb_cluster_info(client):
-    facts = nlb.nlb_facts(_run(client, "nlb_cluster_info"))
+    facts = nlb.nlb_facts(_run(client, "nlb_cluster_info"), _host(client))
     return dict(changed=False, **facts)
 
 
 def nlb_node(client, state, drain_timeout=10, force=False, check_mode=False):
-    facts = nlb.nlb_facts(_run(client, "nlb_cluster_info"))
+    facts = nlb.nlb_facts(_run(client, "nlb_cluster_info"), _host(client))
     plan = nlb.plan_nlb(facts, state, force=force)
     result = dict(changed=plan["action"] is not None, action=plan["action"], node=plan["before"],
                   diff=dict(before=plan["before"], after=plan["after"]))

@@ -7,7 +7,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import (
+    CollectionError,
     InterlockError,
     NotFoundError,
     ParameterError,
@@ -20,6 +23,67 @@ NETWORK_ROLES = {"0": "None", "1": "Cluster", "2": "Client", "3": "ClusterAndCli
 NODE_STATES = {"0": "Up", "1": "Down", "2": "Paused", "3": "Joining", "-1": "Unknown"}
 
 
+# NodeWeight and DynamicWeight are DWORDs from 0 to 1 (Microsoft's Node Common Properties pages, "nodes-nodeweight"
+# and "nodes-dynamicweight": Minimum 0, Maximum 1); anything else is not a vote count the quorum check can trust.
+WEIGHTS = (0, 1)
+
+
+class ClusterOutputError(CollectionError):
+    """A failover-cluster or NLB script's answer did not have the documented shape; the message names the
+    script and the node."""
+
+
+def output_error(source, host, what):
+    return ClusterOutputError("the answer of %s on %s is not what the collection expects: %s; the node may run a "
+                              "profile or wrapper that changes output, or a Windows version this module does not know"
+                              % (source, host, what), host=host, script=source)
+
+
+def text_field(value, source, host, field, required=False):
+    """A scalar as text (PowerShell may write an enum as its number); None stays None unless ``required``."""
+    if value is None or (required and value == ""):
+        if required:
+            raise output_error(source, host, "%s is missing" % field)
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise output_error(source, host, "%s is %s, expected text" % (field, type(value).__name__))
+    return str(value)
+
+
+def integer_field(value, source, host, field, allowed):
+    """An integer within ``allowed`` (lowest, highest); numbers written as text or as whole floats are accepted."""
+    number = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and re.match(r"\A[+-]?[0-9]{1,10}\Z", value.strip()):
+        number = int(value.strip())
+    if number is None or not allowed[0] <= number <= allowed[1]:
+        raise output_error(source, host, "%s is %r, expected a whole number from %d to %d"
+                           % (field, value if not isinstance(value, str) else value[:40], allowed[0], allowed[1]))
+    return number
+
+
+def object_field(value, source, host, field):
+    """A JSON object, or None when absent."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise output_error(source, host, "%s is %s, expected an object" % (field, type(value).__name__))
+    return value
+
+
+def object_list(value, source, host, field):
+    """The objects of ``field`` (one object alone is a one-element list, see ``as_list``)."""
+    items = as_list(value)
+    for index, item in enumerate(items):
+        object_field(item, source, host, "%s[%d]" % (field, index))
+        if item is None:
+            raise output_error(source, host, "%s[%d] is null, expected an object" % (field, index))
+    return items
+
+
 def as_list(value):
     """ConvertTo-Json writes a one-element array as the element itself when a script forgets @()."""
     if value is None:
@@ -29,35 +93,71 @@ def as_list(value):
     return [value]
 
 
-def cluster_facts(document):
-    """Normalise the mscs_cluster_info script's document into the module's return shape."""
+def cluster_facts(document, host=None):
+    """Normalise the mscs_cluster_info script's document into the module's return shape.
+
+    Every field the decisions read is checked here, so a foreign answer ends in ClusterOutputError naming
+    the script and ``host`` instead of a wrong decision or a traceback later.
+    """
+    source = "mscs_cluster_info"
+    if not isinstance(document, dict):
+        raise output_error(source, host, "not a JSON object")
+    computer = text_field(document.get("computer"), source, host, "computer", required=True)
+    host = host or computer
     nodes = []
-    for node in as_list(document.get("nodes")):
-        state = NODE_STATES.get(str(node.get("state")), str(node.get("state")))
+    for index, node in enumerate(object_list(document.get("nodes"), source, host, "nodes")):
+        field = "nodes[%d]." % index
+        state = text_field(node.get("state"), source, host, field + "state") or "Unknown"
+        weight = node.get("node_weight", 1)
         dynamic = node.get("dynamic_weight")
-        nodes.append(dict(name=node.get("name"), id=str(node.get("id")), state=state,
-                          drain_status=str(node.get("drain_status") or "NotInitiated"),
-                          node_weight=int(node.get("node_weight", 1) or 0),
-                          dynamic_weight=None if dynamic in (None, "") else int(dynamic)))
-    groups = [dict(name=group.get("name"), owner_node=group.get("owner_node"), state=str(group.get("state")),
-                   is_core=bool(group.get("is_core")))
-              for group in as_list(document.get("groups"))]
+        nodes.append(dict(
+            name=text_field(node.get("name"), source, host, field + "name", required=True),
+            id=str(text_field(node.get("id"), source, host, field + "id")),
+            state=NODE_STATES.get(state, state),
+            drain_status=text_field(node.get("drain_status"), source, host, field + "drain_status") or "NotInitiated",
+            node_weight=0 if weight in (None, "") else integer_field(weight, source, host, field + "node_weight",
+                                                                     WEIGHTS),
+            dynamic_weight=None if dynamic in (None, "") else integer_field(dynamic, source, host,
+                                                                            field + "dynamic_weight", WEIGHTS)))
+    groups = []
+    for index, group in enumerate(object_list(document.get("groups"), source, host, "groups")):
+        field = "groups[%d]." % index
+        is_core = group.get("is_core")
+        if isinstance(is_core, (list, dict)):
+            raise output_error(source, host, "%sis_core is %s, expected true or false" % (field, type(is_core).__name__))
+        groups.append(dict(name=text_field(group.get("name"), source, host, field + "name", required=True),
+                           owner_node=text_field(group.get("owner_node"), source, host, field + "owner_node"),
+                           state=str(text_field(group.get("state"), source, host, field + "state")),
+                           is_core=bool(is_core)))
     networks = []
-    for network in as_list(document.get("networks")):
-        role = NETWORK_ROLES.get(str(network.get("role")), str(network.get("role")))
-        networks.append(dict(name=network.get("name"), role=role, state=str(network.get("state")),
-                             address=network.get("address"),
+    for index, network in enumerate(object_list(document.get("networks"), source, host, "networks")):
+        field = "networks[%d]." % index
+        role = str(text_field(network.get("role"), source, host, field + "role"))
+        role = NETWORK_ROLES.get(role, role)
+        networks.append(dict(name=text_field(network.get("name"), source, host, field + "name"), role=role,
+                             state=str(text_field(network.get("state"), source, host, field + "state")),
+                             address=text_field(network.get("address"), source, host, field + "address"),
                              heartbeat=role in ("Cluster", "ClusterAndClient"),
                              cluster_only=role == "Cluster"))
-    service = document.get("cluster_service")
-    cluster = document.get("cluster")
+    service = object_field(document.get("cluster_service"), source, host, "cluster_service")
+    if service is not None:
+        for key in ("status", "start_mode"):
+            text_field(service.get(key), source, host, "cluster_service." + key)
+    cluster = object_field(document.get("cluster"), source, host, "cluster")
     if cluster is not None:
         cluster = dict(cluster)
-        for key in ("quorum_resource", "witness_type", "witness_state", "witness_dynamic_weight", "dynamic_quorum"):
-            cluster.setdefault(key, None)
+        for key in ("name", "quorum_type", "quorum_resource", "witness_type", "witness_state"):
+            cluster[key] = text_field(cluster.get(key), source, host, "cluster." + key)
+        cluster.setdefault("dynamic_quorum", None)
+        if cluster.get("witness_dynamic_weight") in (None, ""):
+            cluster["witness_dynamic_weight"] = None
+        else:
+            cluster["witness_dynamic_weight"] = integer_field(cluster["witness_dynamic_weight"], source, host,
+                                                              "cluster.witness_dynamic_weight", WEIGHTS)
         cluster["witness"] = witness_kind(cluster)
+    agent = object_field(document.get("agent"), source, host, "agent")
     return dict(
-        computer=document.get("computer"),
+        computer=computer,
         member=bool(service) and (service.get("start_mode") != "Disabled" or cluster is not None),
         cluster=cluster,
         nodes=nodes,
@@ -65,7 +165,7 @@ def cluster_facts(document):
         networks=networks,
         cluster_service=service,
         agent=dict(dict(installed=False, version=None, service_status=None, installer_running=None),
-                   **(document.get("agent") or {})),
+                   **(agent or {})),
     )
 
 
