@@ -64,6 +64,12 @@ def _no_log_values(module):
     return [value for value in values if value]
 
 
+# Every module with a connection has validate_certs; turning it off is allowed (a lab, a certificate checked
+# by other means) but never silent.
+CERTIFICATE_NOT_CHECKED = ("validate_certs=false: the server's certificate is not checked, so anyone on the path "
+                           "can read the credentials and change what this module sees; give ca_path instead")
+
+
 def run_module(module, action):
     """Call ``action()`` -> result dict and exit the module with it; a ``warnings`` list in the
     result becomes Ansible warnings."""
@@ -77,6 +83,10 @@ def run_module(module, action):
     except Exception as error:  # the one place that turns anything else into a clean failure
         module.fail_json(msg=unexpected_error_message(error, secrets), error_type=type(error).__name__)
         return
-    for warning in result.pop("warnings", []):
+    warnings = list(result.pop("warnings", []))
+    if getattr(module, "params", {}).get("validate_certs") is False \
+            and not any(str(warning).startswith("validate_certs=false") for warning in warnings):
+        warnings.append(CERTIFICATE_NOT_CHECKED)
+    for warning in warnings:
         module.warn(scrub(warning, secrets))
     module.exit_json(**result)

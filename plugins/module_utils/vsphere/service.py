@@ -11,7 +11,6 @@ __metaclass__ = type
 import datetime
 import getpass
 import socket
-import traceback
 
 from ansible.module_utils.basic import missing_required_lib
 
@@ -181,8 +180,9 @@ def run_vsphere_module(module, body):
         except CollectionError:
             raise
         except Exception as error:  # an unexpected fault still gets a readable message, not a bare traceback
-            raise vsphere_client.VsphereError("unexpected error talking to vCenter: %s: %s" % (type(error).__name__, error),
-                                              exception=traceback.format_exc())
+            # no traceback in the details: the runner scrubs messages, and a traceback's frames can hold
+            # the connection parameters
+            raise vsphere_client.VsphereError("unexpected error talking to vCenter: %s: %s" % (type(error).__name__, error))
         finally:
             client.close()
 

@@ -232,3 +232,19 @@ def test_the_runner_passes_results_and_warnings_on():
     module = _Module([SECRET])
     runner.run_module(module, lambda: {"changed": False, "warnings": ["key %s leaked" % SECRET]})
     assert module.exited == {"changed": False} and SECRET not in module.warnings[0]
+
+
+def test_the_runner_warns_whenever_certificates_are_not_checked():
+    module = _Module([])
+    module.params = {"validate_certs": False}
+    runner.run_module(module, lambda: {"changed": False})
+    assert module.warnings == [runner.CERTIFICATE_NOT_CHECKED]
+    # a backend's own, more precise warning is not doubled
+    module = _Module([])
+    module.params = {"validate_certs": False}
+    runner.run_module(module, lambda: {"changed": False, "warnings": ["validate_certs=false: the vCenter ..."]})
+    assert module.warnings == ["validate_certs=false: the vCenter ..."]
+    module = _Module([])
+    module.params = {"validate_certs": True}
+    runner.run_module(module, lambda: {"changed": False})
+    assert module.warnings == []
