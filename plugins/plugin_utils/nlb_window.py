@@ -202,17 +202,19 @@ def tap_records(records_by_host, window):
     return found
 
 
-def lab_invalid_flags(lab_dsm_status, computers, since_epoch):
-    """Invalid Flags (event 101) per computer logged at or after ``since_epoch``, from the lab DSM's status
-    (``dsm.nlb.<host>.invalid_flags_log``: ``[milliseconds, events]`` per tick that logged any)."""
-    nlb = (lab_dsm_status or {}).get("nlb") or {}
+def lab_invalid_flags(lab_dsm_status, records_by_host, window):
+    """Invalid Flags (event 101) per computer the window put in Tap, logged at or after its first Tap switch,
+    from the lab DSM model's status (``nlb.<host>.invalid_flags_log``: ``[milliseconds, events]`` per tick
+    that logged any). A real DSM has no REST call for firewall events (docs/dsm.md)."""
+    records = tap_records(records_by_host, window)
+    moments = [_epoch(record.get("since")) for record in records.values()]
+    since_ms = min(moment for moment in moments if moment is not None) * 1000.0 if any(
+        moment is not None for moment in moments) else 0.0
+    nlb = dict((_lower(key), value) for key, value in ((lab_dsm_status or {}).get("nlb") or {}).items())
     counts = {}
-    for computer in computers:
-        entry = nlb.get(computer) or {}
-        for key, value in nlb.items():
-            if _lower(key) == _lower(computer):
-                entry = value
-        since_ms = (since_epoch or 0) * 1000.0
+    for host, record in records.items():
+        computer = (record.get("data") or {}).get("computer") or host
+        entry = nlb.get(_lower(computer)) or {}
         counts[computer] = sum(int(events) for stamp, events in entry.get("invalid_flags_log") or []
                                if float(stamp) >= since_ms)
     return counts
