@@ -80,6 +80,7 @@ def plan_nlb_rollout(hosts, node_facts, window, dsm_computers=None, version="", 
     by_name = dict((_lower(item.get("host_name")), item) for item in dsm_computers or [])
     farm_names = set()
     farm_nodes = {}
+    farm_display = {}
     entries = []
     for index, host in enumerate(hosts):
         facts = node_facts.get(host) or {}
@@ -94,6 +95,7 @@ def plan_nlb_rollout(hosts, node_facts, window, dsm_computers=None, version="", 
             farm_names.add(cluster["name"])
             for node in nlb.get("nodes") or []:
                 farm_nodes[_lower(node.get("name"))] = _base_state(node.get("state"))
+                farm_display[_lower(node.get("name"))] = node.get("name")
         for record in facts.get("records") or []:
             if _lower(record.get("window")) != _lower(window):
                 blockers.append(_blocker(host, "window %s left a record on %s (%s since %s, from %s)"
@@ -144,7 +146,7 @@ def plan_nlb_rollout(hosts, node_facts, window, dsm_computers=None, version="", 
     if minimum < 1 or minimum > size:
         raise NlbWindowError("nlb_agent_rollout_min_converged must be between 1 and the farm's %d hosts (got %d)"
                              % (size, minimum))
-    converged = sorted(name for name, state in farm_nodes.items() if state in IN_SERVICE)
+    converged = sorted(farm_display[name] for name, state in farm_nodes.items() if state in IN_SERVICE)
     if order:
         unknown = [host for host in order if host not in hosts]
         if unknown:
@@ -288,6 +290,8 @@ def nlb_report(report, plan=None, modes_before=None, modes_after=None, exclusion
         "intrusion_prevention_turned_off": plan.get("intrusion_prevention_on") or [],
         "inline": inline,
     }
+    if report.get("failure") and report.get("result") == "planned":
+        report["result"] = "failed"
     if inline is not None and report.get("result") in ("succeeded",) and not inline.get("ready") \
             and not inline.get("nothing_to_do"):
         report["result"] = "refused"
