@@ -110,9 +110,9 @@ def plan_nlb_rollout(hosts, node_facts, window, dsm_computers=None, version="", 
         dsm = by_name.get(_lower(computer)) or by_name.get(_lower(computer).split(".", 1)[0])
         installed = plan.get("previous_version")
         if older_than_nlb_minimum(installed):
-            blockers.append(_blocker(host, "NLB-01: %s has agent %s installed, older than %s, which NLB needs; an "
-                                     "upgrade from it loads an interrupting network driver" % (host, installed,
-                                                                                              MINIMUM_NLB_AGENT_TEXT),
+            message = ("NLB-01: %s has agent %s installed, older than %s, which NLB needs; an upgrade from it "
+                       "loads an interrupting network driver" % (host, installed, MINIMUM_NLB_AGENT_TEXT))
+            blockers.append(_blocker(host, message,
                                      "upgrade it outside the farm's service hours with the host drain-stopped by hand, "
                                      "then run the window"))
         ips = ((dsm or {}).get("modules") or {}).get("intrusion_prevention") or {}
