@@ -41,6 +41,15 @@ options:
     description: Take the host out even though another host of the cluster is already out of service.
     type: bool
     default: false
+  window:
+    description:
+      - Id of the maintenance window this change belongs to (letters, digits, C(.), C(_), C(-); up to 64).
+      - Before a drainstop or stop the module writes the record C(nlb_node_stopped) on the host, as
+        M(clustersafe.deep_security.node_window_record) does; after a start it removes it. With
+        O(state=started) and the host already in the farm, a record this window left is removed.
+      - So a window that dies with the host out of the farm leaves that on the host, and
+        C(clustersafe.deep_security.recover) or a re-run of the window starts it again from any controller.
+    type: str
 extends_documentation_fragment:
   - clustersafe.deep_security.winrm
 attributes:
@@ -65,6 +74,14 @@ EXAMPLES = r"""
     hostname: "{{ ansible_host }}"
     state: started
   delegate_to: localhost
+
+- name: Drain-stop within window CHG0012345, recorded on the host first so recover can start it again
+  clustersafe.deep_security.nlb_node:
+    hostname: "{{ ansible_host }}"
+    state: drainstopped
+    drain_timeout: 5
+    window: CHG0012345
+  delegate_to: localhost
 """
 
 RETURN = r"""
@@ -85,7 +102,13 @@ node:
         - When that list cannot be read, the NLB driver's host state (C(Started), C(Stopped), C(Suspended));
           C(Started) then means in the cluster, convergence unknown.
       type: str
+record_removed:
+  description: With O(window), whether a stale record of the window was removed although the host was already started.
+  returned: when the host was already started and O(window) is set
+  type: bool
 """
+
+import socket
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
@@ -105,6 +128,7 @@ def main():
         state=dict(type="str", required=True, choices=["drainstopped", "stopped", "started", "suspended", "resumed"]),
         drain_timeout=dict(type="int", default=10),
         force=dict(type="bool", default=False),
+        window=dict(type="str"),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     if not HAS_WINRM:
@@ -113,7 +137,8 @@ def main():
     if p["drain_timeout"] < 1:
         module.fail_json(msg="drain_timeout must be a positive number of minutes (got %d)" % p["drain_timeout"])
     run_module(module, lambda: service.nlb_node(WinRMClient(p), p["state"], drain_timeout=p["drain_timeout"],
-                                                force=p["force"], check_mode=module.check_mode))
+                                                force=p["force"], check_mode=module.check_mode,
+                                                window=p["window"], controller=socket.gethostname()))
 
 
 if __name__ == "__main__":

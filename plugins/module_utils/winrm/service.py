@@ -129,13 +129,34 @@ def nlb_cluster_info(client):
     return dict(changed=False, **facts)
 
 
-def nlb_node(client, state, drain_timeout=10, force=False, check_mode=False):
+# The NLB record: written before a drainstop or stop takes the host out of the farm, removed once a start
+# has brought it back (invariant 7). Suspend and resume are the operator's own and are not recorded.
+NLB_RECORD = "nlb_node_stopped"
+NLB_RECORD_BEFORE = ("drainstop", "stop")
+
+
+def nlb_node(client, state, drain_timeout=10, force=False, check_mode=False, window=None, controller=""):
+    """Bring the connected NLB host to ``state``. With ``window``, a drainstop or stop is recorded on the
+    host first (nlb_node_stopped, with the drain minutes) and the record removed once it is started."""
+    if window is not None:
+        validate_window_id(window)
     facts = nlb.nlb_facts(_run(client, "nlb_cluster_info"), _host(client))
     plan = nlb.plan_nlb(facts, state, force=force)
     result = dict(changed=plan["action"] is not None, action=plan["action"], node=plan["before"],
                   diff=dict(before=plan["before"], after=plan["after"]))
-    if plan["action"] is None or check_mode:
+    if plan["action"] is None:
+        # already started: a record this window left for the stop is stale, remove it
+        if window is not None and state == "started":
+            removed, warnings = _record(client, "absent", window, NLB_RECORD, check_mode=check_mode)
+            result.update(changed=removed, record_removed=removed)
+            if warnings:
+                result["warnings"] = warnings
         return result
+    if check_mode:
+        return result
+    if window is not None and plan["action"] in NLB_RECORD_BEFORE:
+        _record(client, "present", window, NLB_RECORD, controller=controller,
+                data={"cluster": facts["cluster"].get("name"), "action": plan["action"]})
     # drain_timeout is in minutes; Stop-NlbClusterNode -Timeout takes seconds. Bound the transport to match.
     seconds = nlb.drain_seconds(drain_timeout)
     outcome = _run(client, "nlb_node", dict(action=plan["action"], drain_seconds=seconds), timeout=seconds + 120)
@@ -146,6 +167,8 @@ def nlb_node(client, state, drain_timeout=10, force=False, check_mode=False):
         raise WaitTimeoutError("%s of %s left it %s, expected %s; check it with nlb_cluster_info"
                                % (plan["action"], plan["before"]["name"], state_now, plan["after"]["state"]),
                                node=plan["before"]["name"], state=state_now)
+    if window is not None and plan["action"] == "start":
+        _record(client, "absent", window, NLB_RECORD)
     return result
 
 

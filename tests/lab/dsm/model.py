@@ -470,6 +470,10 @@ class DsmModel(object):
                     if not frames:
                         continue
                     record["invalid_flags_events"] += frames
+                    # when they were logged, as an event search by time would see them; bounded
+                    log = record.setdefault("invalid_flags_log", [])
+                    log.append([self._ms(), frames])
+                    del log[:-500]
                     if applied.get("engineMode") == "Inline":
                         record["invalid_flags_blocked"] += frames
             self._save()

@@ -182,13 +182,16 @@ class WindowsModel(object):
             }
         nlb = {name: {node: self.state["nodes"][node]["nlb_state"] for node in farm["order"]}
                for name, farm in self.state["nlb"].items()}
+        nlb_converged = {name: {"now": farm.get("converged_now", len(farm["order"])),
+                                "min": farm.get("min_converged", len(farm["order"])), "hosts": len(farm["order"])}
+                         for name, farm in self.state["nlb"].items()}
         agents = {name: {"version": dash_version(node["agent"]["version"]) if node["agent"]["version"] else None,
                          "activated": node["agent"]["activated"], "policy_id": node["agent"]["policy_id"],
                          "reboot_required": node["agent"]["reboot_required"],
                          "self_protection": node["agent"].get("self_protection", False)}
                   for name, node in self.state["nodes"].items()}
         failovers = self.state["failovers"]
-        return {"clusters": clusters, "nlb": nlb, "agents": agents, "failovers": failovers,
+        return {"clusters": clusters, "nlb": nlb, "nlb_converged": nlb_converged, "agents": agents, "failovers": failovers,
                 "unplanned_failovers": len([item for item in failovers if not item["planned"]]),
                 "blips": self.state["blips"], "events": self.state["events"], "counters": self.counters,
                 "faults": self.faults, "window_records": self.window_records_status()}
@@ -240,6 +243,9 @@ class WindowsModel(object):
                     group["state"] = "Failed"
             # ...and the cluster service itself, leaving the node Down
             node["clussvc"] = "Stopped"
+        if node.get("nlb") and node.get("nlb_state") in ("Converged", "Converging"):
+            # a host in the farm holds client connections of the virtual IP: the blip drops them
+            effect = "nlb connections dropped" if effect == "none" else effect + ", nlb connections dropped"
         self.state["blips"].append({"node": name, "cause": cause, "effect": effect, "time": time.time()})
         self.save()
 
@@ -437,8 +443,17 @@ class WindowsModel(object):
             raise ScriptFailure("unknown action %s" % action)
         record["state"] = node["nlb_state"]
         self.state["events"].append(record)
+        self._count_converged(node["nlb"])
         return {"computer": node["name"], "action": action, "state": node["nlb_state"],
                 "host_state": self._nlb_host_state(node)}
+
+    def _count_converged(self, farm_name):
+        """The fewest Converged hosts the farm has had since the topology was loaded (a window must never
+        leave fewer than the farm needs to carry its load)."""
+        farm = self.state["nlb"][farm_name]
+        converged = len([member for member in farm["order"] if self.state["nodes"][member]["nlb_state"] == "Converged"])
+        farm["converged_now"] = converged
+        farm["min_converged"] = min(converged, farm.get("min_converged", len(farm["order"])))
 
     # --- the agent -------------------------------------------------------------------------------
     # What the real node would answer, from Trend's tools and Windows Installer as documented (see

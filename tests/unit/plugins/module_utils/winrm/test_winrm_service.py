@@ -1,4 +1,6 @@
 """Service flows with a scripted client: check mode acts on nothing, actions run in order, results verified."""
+import json
+
 import pytest
 
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import InterlockError, WaitTimeoutError
@@ -219,3 +221,91 @@ def test_ds_agent_with_a_window_and_nothing_to_do_writes_no_record():
     result = service.ds_agent(client, dict(state="present", version="20.0.1-690", installer_url=URL,
                                            installer_sha256="A" * 64), window="CHG1")
     assert result["changed"] is False and [name for name, params in client.calls] == ["agent_info"]
+
+
+# --- nlb_node with a window: the stop recorded on the host first, removed after the start -------------------
+
+def nlb_record_document(*changes, window="CHG1"):
+    return {"computer": "WEB1", "records": [
+        {"window": window, "change": change, "since": "2026-11-26T10:00:00Z", "controller": "ctl01",
+         "data": '{"action":"drainstop","cluster":"WEBFARM"}'} for change in changes]}
+
+
+def test_nlb_node_with_a_window_records_the_drainstop_before_it_is_made():
+    client = FakeClient({
+        "nlb_cluster_info": nlb_document(),
+        "nlb_node": {"state": "Stopped"},
+        "node_window_record_info": nlb_record_document(),
+        "node_window_record": nlb_record_document("nlb_node_stopped"),
+    })
+    service.nlb_node(client, "drainstopped", drain_timeout=1, window="CHG1", controller="ctl01")
+    order = [(name, (params or {}).get("action"), (params or {}).get("change")) for name, params in client.calls]
+    assert order == [("nlb_cluster_info", None, None), ("node_window_record_info", None, None),
+                     ("node_window_record", "set", "nlb_node_stopped"), ("nlb_node", "drainstop", None)]
+    written = [params for name, params in client.calls if name == "node_window_record"][0]
+    assert json.loads(written["data"]) == {"action": "drainstop", "cluster": "WEBFARM"}
+    assert written["controller"] == "ctl01"
+
+
+def test_nlb_node_with_a_window_removes_the_record_after_the_start():
+    client = FakeClient({
+        "nlb_cluster_info": nlb_document(states={"WEB1": "Stopped"}),
+        "nlb_node": {"state": "Converged"},
+        "node_window_record_info": nlb_record_document("nlb_node_stopped"),
+        "node_window_record": nlb_record_document(),
+    })
+    result = service.nlb_node(client, "started", window="CHG1")
+    assert result["changed"]
+    names = [name for name, params in client.calls]
+    assert names == ["nlb_cluster_info", "nlb_node", "node_window_record_info", "node_window_record"]
+    removal = [params for name, params in client.calls if name == "node_window_record"][0]
+    assert removal["action"] == "remove" and removal["changes"] == ["nlb_node_stopped"]
+
+
+def test_nlb_node_start_that_does_not_converge_keeps_the_record():
+    client = FakeClient({
+        "nlb_cluster_info": nlb_document(states={"WEB1": "Stopped"}),
+        "nlb_node": {"state": "Stopped"},
+        "node_window_record_info": nlb_record_document("nlb_node_stopped"),
+    })
+    with pytest.raises(WaitTimeoutError):
+        service.nlb_node(client, "started", window="CHG1")
+    assert "node_window_record" not in [name for name, params in client.calls]
+
+
+def test_nlb_node_already_started_removes_a_stale_record_of_its_window():
+    client = FakeClient({
+        "nlb_cluster_info": nlb_document(),
+        "node_window_record_info": nlb_record_document("nlb_node_stopped"),
+        "node_window_record": nlb_record_document(),
+    })
+    result = service.nlb_node(client, "started", window="CHG1")
+    assert result["changed"] and result["record_removed"]
+    assert "nlb_node" not in [name for name, params in client.calls]
+
+
+def test_nlb_node_already_started_without_a_record_changes_nothing():
+    client = FakeClient({"nlb_cluster_info": nlb_document(), "node_window_record_info": nlb_record_document()})
+    result = service.nlb_node(client, "started", window="CHG1")
+    assert result["changed"] is False
+    assert [name for name, params in client.calls] == ["nlb_cluster_info", "node_window_record_info"]
+
+
+def test_nlb_node_check_mode_with_a_window_writes_no_record():
+    client = FakeClient({"nlb_cluster_info": nlb_document()})
+    result = service.nlb_node(client, "drainstopped", window="CHG1", check_mode=True)
+    assert result["changed"] and [name for name, params in client.calls] == ["nlb_cluster_info"]
+
+
+def test_nlb_node_suspend_is_not_recorded():
+    client = FakeClient({"nlb_cluster_info": nlb_document(), "nlb_node": {"state": "Suspended"}})
+    service.nlb_node(client, "suspended", window="CHG1")
+    assert [name for name, params in client.calls] == ["nlb_cluster_info", "nlb_node"]
+
+
+def test_nlb_node_refuses_a_bad_window_before_any_call():
+    from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import ParameterError
+    client = FakeClient({})
+    with pytest.raises(ParameterError) as error:
+        service.nlb_node(client, "stopped", window="CHG 1")
+    assert "not a valid window id" in error.value.message and client.calls == []
