@@ -1,4 +1,7 @@
-"""Make ``ansible_collections.clustersafe.deep_security`` importable from a clone anywhere."""
+"""Make ``ansible_collections.clustersafe.deep_security`` importable from a clone anywhere, and make the
+tools the tests start by name (ansible-playbook, ansible-runner) those of the Python running the tests:
+its bin directory (the project's .venv under make) goes first on PATH, so a test run as
+``.venv/bin/python -m pytest`` never picks up another Ansible from the system."""
 import os
 import subprocess
 import sys
@@ -6,6 +9,10 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COLLECTIONS = os.path.join(ROOT, "build", "collections")
 LINK = os.path.join(COLLECTIONS, "ansible_collections", "clustersafe", "deep_security")
+
+BIN = os.path.dirname(sys.executable)
+if os.environ.get("PATH", "").split(os.pathsep)[0] != BIN:
+    os.environ["PATH"] = BIN + os.pathsep + os.environ.get("PATH", "")
 
 if not os.path.exists(LINK):
     subprocess.check_call(["bash", os.path.join(ROOT, "tools", "collection-root.sh"), "link"],
