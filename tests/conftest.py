@@ -7,8 +7,13 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-COLLECTIONS = os.path.join(ROOT, "build", "collections")
-LINK = os.path.join(COLLECTIONS, "ansible_collections", "clustersafe", "deep_security")
+# Tests run either from a clone (the collection is linked under build/collections) or from an installed
+# copy (ansible-galaxy collection install: ROOT is .../ansible_collections/clustersafe/deep_security).
+INSTALLED = ROOT.split(os.sep)[-3:-1] == ["ansible_collections", "clustersafe"] and not os.path.isdir(
+    os.path.join(ROOT, "tools"))
+COLLECTIONS = os.path.dirname(os.path.dirname(os.path.dirname(ROOT))) if INSTALLED else os.path.join(
+    ROOT, "build", "collections")
+LINK = ROOT if INSTALLED else os.path.join(COLLECTIONS, "ansible_collections", "clustersafe", "deep_security")
 
 BIN = os.path.dirname(sys.executable)
 if os.environ.get("PATH", "").split(os.pathsep)[0] != BIN:
