@@ -26,3 +26,8 @@ if COLLECTIONS not in sys.path:
     sys.path.insert(0, COLLECTIONS)
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
+
+if INSTALLED:
+    # The tests of an installed copy must exercise that copy, not a clone found elsewhere on sys.path.
+    import ansible_collections.clustersafe.deep_security as _collection  # noqa: E402
+    assert os.path.realpath(_collection.__path__[0]) == os.path.realpath(ROOT), _collection.__path__
