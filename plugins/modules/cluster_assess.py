@@ -25,6 +25,7 @@ author:
   - clustersafe maintainers (@clustersafe)
 extends_documentation_fragment:
   - clustersafe.deep_security.query
+  - clustersafe.deep_security.action_group.assess
 options:
   vsphere_clusters:
     description:

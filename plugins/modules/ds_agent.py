@@ -111,6 +111,7 @@ options:
     default: 1800
 extends_documentation_fragment:
   - clustersafe.deep_security.winrm
+  - clustersafe.deep_security.action_group.windows
 attributes:
   check_mode:
     support: full

@@ -30,6 +30,7 @@ options:
 extends_documentation_fragment:
   - clustersafe.deep_security.winrm
   - clustersafe.deep_security.query
+  - clustersafe.deep_security.action_group.windows
 attributes:
   check_mode:
     support: full

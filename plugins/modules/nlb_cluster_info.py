@@ -21,6 +21,7 @@ author:
 extends_documentation_fragment:
   - clustersafe.deep_security.winrm
   - clustersafe.deep_security.query
+  - clustersafe.deep_security.action_group.windows
 attributes:
   check_mode:
     support: full

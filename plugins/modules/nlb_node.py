@@ -43,6 +43,7 @@ options:
     default: false
 extends_documentation_fragment:
   - clustersafe.deep_security.winrm
+  - clustersafe.deep_security.action_group.windows
 attributes:
   check_mode:
     support: full

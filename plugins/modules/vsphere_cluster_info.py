@@ -28,6 +28,7 @@ author:
 extends_documentation_fragment:
   - clustersafe.deep_security.vsphere
   - clustersafe.deep_security.query
+  - clustersafe.deep_security.action_group.vsphere
 options:
   datacenter:
     description: Only clusters of this datacenter.
