@@ -13,7 +13,7 @@ LAB := $(PYTHON) tests/lab/labctl.py
 COLLECTIONS = $(shell bash tools/collection-root.sh link)
 ANSIBLE_ENV = ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) ANSIBLE_PYTHON_INTERPRETER=$(PYTHON) ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false
 
-.PHONY: deps test unit sanity lint integration lab-up lab-down demo bench docs clean distclean
+.PHONY: deps test unit sanity lint integration lab-up lab-down demo bench docs galaxy clean distclean
 
 deps:  ## Debian and Python packages the collection, its lab and its tests need
 	bash tools/install-deps.sh
@@ -41,6 +41,12 @@ integration: deps
 
 test: deps  ## everything CI runs
 	bash tools/test-all.sh
+
+docs: deps  ## HTML documentation (build/docs/html) and changelog (build/docs/CHANGELOG.rst)
+	bash tools/docs.sh
+
+galaxy: deps  ## build the tarball, test the installed copy, check the execution environment (no lab: --no-lab)
+	bash tools/galaxy-check.sh --no-lab
 
 bench: deps
 	$(PYTHON) tests/bench/bench_cluster_info.py

@@ -3,7 +3,7 @@
 # download, once for every pip version the installed ansible-test may pin.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-source "$here/venv.sh"
+source "$(dirname "$here")/tools/venv.sh"
 cache="$HOME/.ansible/test/cache"
 mkdir -p "$cache"
 versions=$("$venv_python" - <<'PY'

@@ -24,10 +24,16 @@ bash tools/sanity.sh
 step "ansible-lint (production profile)"
 ansible-lint --offline --profile production
 
+step "documentation: collection docsite and changelog (tools/docs.sh)"
+bash tools/docs.sh
+
 step "lab and integration tests"
 trap 'python3 tests/lab/labctl.py stop >/dev/null 2>&1 || true' EXIT
 python3 tests/lab/labctl.py start >/dev/null
 python3 -m pytest -q tests/lab tests/integration
+
+step "the collection as installed from its tarball, and the execution environment (tools/galaxy-check.sh)"
+bash tools/galaxy-check.sh
 
 step "integration playbooks again on the oldest supported ansible-core (2.16)"
 oldest="$root/build/ansible-core-2.16"

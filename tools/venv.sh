@@ -16,6 +16,7 @@ if [ ! -x "$venv/bin/python" ]; then
     exit 1
   fi
 fi
+# shellcheck disable=SC2034  # read by the scripts that source this file
 venv_python="$venv/bin/python"
 export VIRTUAL_ENV="$venv"
 case ":$PATH:" in

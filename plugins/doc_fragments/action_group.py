@@ -12,7 +12,9 @@ class ModuleDocFragment(object):
     VSPHERE = r"""
 attributes:
   action_group:
-    description: Use C(group/clustersafe.deep_security.vsphere) in C(module_defaults) to set its options (the vCenter connection) for every vSphere module at once.
+    description: >-
+      Use C(group/clustersafe.deep_security.vsphere) in C(module_defaults) to set its options (the vCenter connection) for
+      every vSphere module at once.
     support: full
     membership:
       - clustersafe.deep_security.vsphere
@@ -21,7 +23,9 @@ attributes:
     WINDOWS = r"""
 attributes:
   action_group:
-    description: Use C(group/clustersafe.deep_security.windows) in C(module_defaults) to set its options (the WinRM connection) for every Windows module at once.
+    description: >-
+      Use C(group/clustersafe.deep_security.windows) in C(module_defaults) to set its options (the WinRM connection) for
+      every Windows module at once.
     support: full
     membership:
       - clustersafe.deep_security.windows
@@ -30,7 +34,9 @@ attributes:
     DSM = r"""
 attributes:
   action_group:
-    description: Use C(group/clustersafe.deep_security.dsm) in C(module_defaults) to set its options (the manager's URL and API key) for every DSM module at once.
+    description: >-
+      Use C(group/clustersafe.deep_security.dsm) in C(module_defaults) to set its options (the manager's URL and API key) for
+      every DSM module at once.
     support: full
     membership:
       - clustersafe.deep_security.dsm
