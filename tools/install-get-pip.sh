@@ -3,9 +3,10 @@
 # download, once for every pip version the installed ansible-test may pin.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+source "$(dirname "$here")/tools/venv.sh"
 cache="$HOME/.ansible/test/cache"
 mkdir -p "$cache"
-versions=$(python3 - <<'PY'
+versions=$("$venv_python" - <<'PY'
 import os, re, ansible_test
 source = os.path.join(os.path.dirname(ansible_test.__file__), "_internal", "python_requirements.py")
 with open(source) as handle:

@@ -23,6 +23,9 @@ description:
     P(clustersafe.deep_security.assess#role) role to write.
 author:
   - clustersafe maintainers (@clustersafe)
+extends_documentation_fragment:
+  - clustersafe.deep_security.query
+  - clustersafe.deep_security.action_group.assess
 options:
   vsphere_clusters:
     description:
@@ -143,6 +146,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+query_result:
+  description: The value of O(query) over the other return fields; only with O(query), and then instead of them.
+  returned: when O(query) is set
+  type: raw
+  sample: [VS-03, MS-02]
 findings:
   description: One entry per problem found, blockers first.
   returned: always
@@ -216,6 +224,7 @@ reports:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.query import apply_query, module_query, query_argument_spec
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.runner import run_module
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.rules import catalogue, report
 
@@ -253,10 +262,12 @@ def main():
             other_clusters=dict(type="list", elements="dict", default=[]),
             skip_rules=dict(type="list", elements="str", default=[]),
             report_formats=dict(type="list", elements="str", default=[], choices=["json", "markdown", "html"]),
+            **query_argument_spec()
         ),
         supports_check_mode=True,
     )
-    run_module(module, lambda: assess(module.params))
+    query = module_query(module)
+    run_module(module, lambda: apply_query(assess(module.params), query, module.params["query"]))
 
 
 if __name__ == "__main__":

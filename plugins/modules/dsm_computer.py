@@ -23,6 +23,7 @@ description:
     concerned are listed in RV(targets[].network_driver_modules).
 extends_documentation_fragment:
   - clustersafe.deep_security.dsm
+  - clustersafe.deep_security.action_group.dsm
 attributes:
   check_mode:
     support: full

@@ -19,6 +19,8 @@ description:
     the module once called Deep Packet Inspection is reported as Intrusion Prevention.
 extends_documentation_fragment:
   - clustersafe.deep_security.dsm
+  - clustersafe.deep_security.query
+  - clustersafe.deep_security.action_group.dsm
 attributes:
   check_mode:
     support: full
@@ -73,6 +75,11 @@ EXAMPLES = r"""
   loop_control:
     label: "{{ item.host_name }}"
 
+- name: Only the host names of the computers whose agent is not 20.0.1-690 (of several thousand)
+  clustersafe.deep_security.dsm_computer_info:
+    query: "computers[?agent_version != '20.0.1-690'].host_name"
+  register: outdated
+
 - name: After activation, wait until the agent is active and has its policy (at most 15 minutes)
   clustersafe.deep_security.dsm_computer_info:
     computers: [SQL-NODE1]
@@ -87,6 +94,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+query_result:
+  description: The value of O(query) over the other return fields; only with O(query), and then instead of them.
+  returned: when O(query) is set
+  type: raw
+  sample: [web-01.corp.example]
 computers:
   description: One entry per computer, in the order asked (or by ID).
   returned: always
@@ -178,6 +190,7 @@ waited_seconds:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.query import apply_query, module_query, query_argument_spec
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.runner import run_module
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.client import (
     client_from_module,
@@ -194,11 +207,13 @@ def main():
         wait_timeout=dict(type="int", default=services.DEFAULT_WAIT_TIMEOUT),
         since=dict(type="int"),
     )
+    argument_spec.update(query_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
-    run_module(module, lambda: services.computer_info(
+    query = module_query(module)
+    run_module(module, lambda: apply_query(services.computer_info(
         client_from_module(module), params["computers"], wait_for=params["wait_for"],
-        wait_timeout=params["wait_timeout"], since=params["since"]))
+        wait_timeout=params["wait_timeout"], since=params["since"]), query, params["query"]))
 
 
 if __name__ == "__main__":

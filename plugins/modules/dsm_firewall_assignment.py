@@ -20,6 +20,7 @@ description:
     the nearest existing rules.
 extends_documentation_fragment:
   - clustersafe.deep_security.dsm
+  - clustersafe.deep_security.action_group.dsm
 attributes:
   check_mode:
     support: full

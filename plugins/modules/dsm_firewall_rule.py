@@ -20,6 +20,7 @@ description:
     Microsoft NLB traffic from being judged; loop over its output with this module.
 extends_documentation_fragment:
   - clustersafe.deep_security.dsm
+  - clustersafe.deep_security.action_group.dsm
 attributes:
   check_mode:
     support: full

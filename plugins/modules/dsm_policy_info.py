@@ -19,6 +19,7 @@ description:
     with C(stringWildcards=false)).
 extends_documentation_fragment:
   - clustersafe.deep_security.dsm
+  - clustersafe.deep_security.action_group.dsm
 attributes:
   check_mode:
     support: full

@@ -29,6 +29,8 @@ options:
     type: str
 extends_documentation_fragment:
   - clustersafe.deep_security.winrm
+  - clustersafe.deep_security.query
+  - clustersafe.deep_security.action_group.windows
 attributes:
   check_mode:
     support: full
@@ -51,6 +53,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+query_result:
+  description: The value of O(query) over the other return fields; only with O(query), and then instead of them.
+  returned: when O(query) is set
+  type: raw
+  sample: [SQL-NODE2]
 computer:
   description: Computer name of the connected node.
   returned: always
@@ -106,6 +113,7 @@ agent:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.query import apply_query, module_query, query_argument_spec
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.runner import run_module
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import service
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.client import (
@@ -118,11 +126,13 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.cl
 
 def main():
     argument_spec = winrm_argument_spec()
-    argument_spec.update(name=dict(type="str"))
+    argument_spec.update(name=dict(type="str"), **query_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    query = module_query(module)
     if not HAS_WINRM:
         module.fail_json(msg=missing_required_lib("pywinrm"), exception=WINRM_IMPORT_ERROR)
-    run_module(module, lambda: service.mscs_cluster_info(WinRMClient(module.params), name=module.params["name"]))
+    run_module(module, lambda: apply_query(service.mscs_cluster_info(WinRMClient(module.params), name=module.params["name"]),
+                                           query, module.params["query"]))
 
 
 if __name__ == "__main__":

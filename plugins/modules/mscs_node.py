@@ -81,6 +81,7 @@ options:
     type: str
 extends_documentation_fragment:
   - clustersafe.deep_security.winrm
+  - clustersafe.deep_security.action_group.windows
 attributes:
   check_mode:
     support: full

@@ -20,6 +20,8 @@ author:
   - clustersafe maintainers (@clustersafe)
 extends_documentation_fragment:
   - clustersafe.deep_security.winrm
+  - clustersafe.deep_security.query
+  - clustersafe.deep_security.action_group.windows
 attributes:
   check_mode:
     support: full
@@ -35,6 +37,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+query_result:
+  description: The value of O(query) over the other return fields; only with O(query), and then instead of them.
+  returned: when O(query) is set
+  type: raw
+  sample: [WEB-02]
 computer:
   description: Computer name of the connected host.
   returned: always
@@ -70,6 +77,7 @@ port_rules:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.query import apply_query, module_query, query_argument_spec
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.runner import run_module
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import service
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.client import (
@@ -81,10 +89,14 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.cl
 
 
 def main():
-    module = AnsibleModule(argument_spec=winrm_argument_spec(), supports_check_mode=True)
+    argument_spec = winrm_argument_spec()
+    argument_spec.update(query_argument_spec())
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     if not HAS_WINRM:
         module.fail_json(msg=missing_required_lib("pywinrm"), exception=WINRM_IMPORT_ERROR)
-    run_module(module, lambda: service.nlb_cluster_info(WinRMClient(module.params)))
+    query = module_query(module)
+    run_module(module, lambda: apply_query(service.nlb_cluster_info(WinRMClient(module.params)), query,
+                                           module.params["query"]))
 
 
 if __name__ == "__main__":

@@ -59,6 +59,7 @@ options:
     default: present
 extends_documentation_fragment:
   - clustersafe.deep_security.winrm
+  - clustersafe.deep_security.action_group.windows
 attributes:
   check_mode:
     support: full

@@ -25,6 +25,8 @@ options:
     type: str
 extends_documentation_fragment:
   - clustersafe.deep_security.winrm
+  - clustersafe.deep_security.query
+  - clustersafe.deep_security.action_group.windows
 attributes:
   check_mode:
     support: full
@@ -52,6 +54,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+query_result:
+  description: The value of O(query) over the other return fields; only with O(query), and then instead of them.
+  returned: when O(query) is set
+  type: raw
+  sample: [stop_cluster_service]
 records:
   description:
     - The window records on the node (of O(window) when given), sorted by window and change.
@@ -85,6 +92,7 @@ records:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.query import apply_query, module_query, query_argument_spec
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.runner import run_module
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.window_id import validate_window_id
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import records
@@ -98,8 +106,9 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.cl
 
 def main():
     argument_spec = winrm_argument_spec()
-    argument_spec.update(window=dict(type="str"))
+    argument_spec.update(window=dict(type="str"), **query_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    query = module_query(module)
     if not HAS_WINRM:
         module.fail_json(msg=missing_required_lib("pywinrm"), exception=WINRM_IMPORT_ERROR)
     p = module.params
@@ -107,7 +116,7 @@ def main():
     def work():
         if p["window"] is not None:
             validate_window_id(p["window"])
-        return records.node_window_record_info(WinRMClient(p), window=p["window"])
+        return apply_query(records.node_window_record_info(WinRMClient(p), window=p["window"]), query, p["query"])
 
     run_module(module, work)
 

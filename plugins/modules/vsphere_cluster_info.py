@@ -27,6 +27,8 @@ author:
   - clustersafe maintainers (@clustersafe)
 extends_documentation_fragment:
   - clustersafe.deep_security.vsphere
+  - clustersafe.deep_security.query
+  - clustersafe.deep_security.action_group.vsphere
 options:
   datacenter:
     description: Only clusters of this datacenter.
@@ -74,6 +76,23 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ vsphere.clusters | selectattr('dsvas') | rejectattr('dsvas', 'all', 'pinned') | map(attribute='name') }}"
 
+- name: Only the DSVAs that are not pinned (rule VS-03), instead of every VM of every cluster
+  clustersafe.deep_security.vsphere_cluster_info:
+    query: "clusters[].dsvas[?!pinned][].{name: name, host: host}"
+  delegate_to: localhost
+  register: unpinned
+
+- name: The same with the cluster of each DSVA
+  clustersafe.deep_security.vsphere_cluster_info:
+    query: "clusters[].{cluster: name, unpinned: dsvas[?!pinned].name} | [?length(unpinned) > `0`]"
+  delegate_to: localhost
+  register: unpinned_by_cluster
+
+- name: DRS level of every cluster, nothing else
+  clustersafe.deep_security.vsphere_cluster_info:
+    query: "clusters[].{cluster: name, drs: drs.automation_level, window: drs_window.window}"
+  delegate_to: localhost
+
 - name: One cluster, connection from the environment (VMWARE_HOST, VMWARE_USER, VMWARE_PASSWORD)
   clustersafe.deep_security.vsphere_cluster_info:
     datacenter: DC1
@@ -83,6 +102,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+query_result:
+  description: The value of O(query) over the other return fields; only with O(query), and then instead of them.
+  returned: when O(query) is set
+  type: raw
+  sample: [dsva-esx-a-01, dsva-esx-b-03]
 clusters:
   description: One entry per cluster, sorted by name.
   returned: always
@@ -158,6 +182,7 @@ clusters:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.query import apply_query, module_query, query_argument_spec
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.client import vsphere_argument_spec
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.inventory import select_clusters
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.service import (
@@ -195,14 +220,18 @@ def main():
         dsm_vm_patterns=dict(type="list", elements="str", default=["dsm*"]),
         dsvas_expected=dict(type="bool", default=True),
     )
+    argument_spec.update(query_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    query = module_query(module)
 
     def body(client):
         snapshot = gather(client, module.params["dsva_name_pattern"], module.params["dsm_vm_patterns"])
         clusters = select_clusters(snapshot.inventory, module.params["clusters"], module.params["datacenter"],
                                    snapshot.datacenters)
-        return {"changed": False, "clusters": clusters,
-                "warnings": dsva_warnings(clusters, module.params["dsvas_expected"], module.params["dsva_name_pattern"])}
+        return apply_query({"changed": False, "clusters": clusters,
+                            "warnings": dsva_warnings(clusters, module.params["dsvas_expected"],
+                                                      module.params["dsva_name_pattern"])},
+                           query, module.params["query"])
 
     run_vsphere_module(module, body)
 

@@ -31,6 +31,7 @@ author:
   - clustersafe maintainers (@clustersafe)
 extends_documentation_fragment:
   - clustersafe.deep_security.vsphere
+  - clustersafe.deep_security.action_group.vsphere
 options:
   cluster:
     description: Name of the cluster.

@@ -56,6 +56,10 @@ def lab_control(lab, method, path, document=None, part_url_key="CLUSTERSAFE_LAB_
 
 
 def collections_path():
+    """Where ansible-playbook finds the collection: the clone (linked under build/collections), or the
+    collections path named by CLUSTERSAFE_COLLECTIONS_PATH (tools/galaxy-check.sh: an installed tarball)."""
+    if os.environ.get("CLUSTERSAFE_COLLECTIONS_PATH"):
+        return os.environ["CLUSTERSAFE_COLLECTIONS_PATH"]
     return subprocess.check_output(["bash", os.path.join(ROOT, "tools", "collection-root.sh"), "link"],
                                    text=True).strip()
 

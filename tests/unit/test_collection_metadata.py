@@ -1,0 +1,69 @@
+"""Collection metadata: every module in exactly one action group of meta/runtime.yml and documenting it
+(attribute action_group); the execution environment's metadata names files that exist; build_ignore keeps
+the virtual environment, build output and lab state out of the tarball."""
+import ast
+import fnmatch
+import glob
+import os
+
+import pytest
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+MODULES = sorted(os.path.basename(path)[:-3] for path in glob.glob(os.path.join(ROOT, "plugins", "modules", "*.py"))
+                 if not os.path.basename(path).startswith("_"))
+
+
+def load(relative):
+    with open(os.path.join(ROOT, relative)) as handle:
+        return yaml.safe_load(handle)
+
+
+def documentation(module):
+    with open(os.path.join(ROOT, "plugins", "modules", module + ".py")) as handle:
+        tree = ast.parse(handle.read())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "DOCUMENTATION":
+            return yaml.safe_load(node.value.value)
+    raise AssertionError("%s has no DOCUMENTATION" % module)
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_every_module_is_in_one_action_group_and_documents_it(module):
+    groups = load("meta/runtime.yml")["action_groups"]
+    member_of = [name for name, members in groups.items() if module in members]
+    assert len(member_of) == 1, "%s is in the action groups %s of meta/runtime.yml" % (module, member_of)
+    fragments = documentation(module).get("extends_documentation_fragment") or []
+    assert "clustersafe.deep_security.action_group.%s" % member_of[0] in fragments, fragments
+
+
+def test_action_group_fragments_name_their_group():
+    from ansible_collections.clustersafe.deep_security.plugins.doc_fragments.action_group import ModuleDocFragment
+    for group in load("meta/runtime.yml")["action_groups"]:
+        attribute = yaml.safe_load(getattr(ModuleDocFragment, group.upper()))["attributes"]["action_group"]
+        assert attribute["membership"] == ["clustersafe.deep_security.%s" % group]
+        assert "group/clustersafe.deep_security.%s" % group in attribute["description"]
+
+
+def test_execution_environment_metadata_names_existing_files():
+    meta = load("meta/execution-environment.yml")
+    for kind in ("python", "system"):
+        path = meta["dependencies"][kind]
+        assert not os.path.isabs(path) and os.path.isfile(os.path.join(ROOT, path)), path
+    with open(os.path.join(ROOT, meta["dependencies"]["python"])) as handle:
+        python = [line.strip() for line in handle if line.strip() and not line.startswith("#")]
+    with open(os.path.join(ROOT, "requirements.txt")) as handle:
+        controller = [line.split(">")[0].split("[")[0].strip() for line in handle
+                      if line.strip() and not line.startswith("#")]
+    for package in controller:
+        assert any(line.startswith(package) for line in python), "%s is missing from the EE's requirements" % package
+
+
+@pytest.mark.parametrize("path", [".venv/bin/python", "build/collections/x", ".lab/lab.env", "tests/output/x.xml",
+                                  "tests/lab/.build/vcsim", "plugins/__pycache__/x.cpython-311.pyc",
+                                  "meta/ee/clustersafe-deep_security-0.1.0.tar.gz", ".hypothesis/examples/x"])
+def test_build_ignore_keeps_local_state_out(path):
+    patterns = load("galaxy.yml")["build_ignore"]
+    parts = path.split("/")
+    prefixes = ["/".join(parts[:count]) for count in range(1, len(parts) + 1)]
+    assert any(fnmatch.fnmatch(prefix, pattern) for prefix in prefixes for pattern in patterns), path
