@@ -44,7 +44,6 @@ def rollout_args(lab, window, report_dir, *extra):
     return args + list(extra)
 
 
-
 def windows_status(lab):
     return lab_control(lab, "GET", "/status")["windows"]
 
