@@ -62,6 +62,8 @@ def test_execution_environment_metadata_names_existing_files():
 @pytest.mark.parametrize("path", [".venv/bin/python", "build/collections/x", ".lab/lab.env", "tests/output/x.xml",
                                   "tests/lab/.build/vcsim", "plugins/__pycache__/x.cpython-311.pyc",
                                   "meta/ee/clustersafe-deep_security-0.1.0.tar.gz", ".hypothesis/examples/x"])
+@pytest.mark.skipif(not os.path.exists(os.path.join(ROOT, "galaxy.yml")),
+                    reason="an installed copy has MANIFEST.json instead of galaxy.yml")
 def test_build_ignore_keeps_local_state_out(path):
     patterns = load("galaxy.yml")["build_ignore"]
     parts = path.split("/")
