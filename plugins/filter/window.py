@@ -7,21 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import CollectionError
+from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.filters import as_filter as _filter
 from ansible_collections.clustersafe.deep_security.plugins.plugin_utils import window
-
-
-def _filter(function):
-    def wrapped(*args, **kwargs):
-        try:
-            return function(*args, **kwargs)
-        except CollectionError as error:
-            raise AnsibleFilterError(error.message)
-    wrapped.__name__ = function.__name__
-    wrapped.__doc__ = function.__doc__
-    return wrapped
 
 
 def vsphere_recover_entry(item, change, check_mode=False):
