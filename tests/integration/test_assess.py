@@ -11,8 +11,7 @@ import tempfile
 
 import pytest
 
-from conftest import ROOT
-from test_demo import reset_lab
+from conftest import ROOT, reset_lab
 from test_playbooks import SECRET_KEYS, run_playbook
 
 LAB_INVENTORY = os.path.join(ROOT, "tests", "lab", "inventory.yml")

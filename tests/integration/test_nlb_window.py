@@ -7,12 +7,10 @@ recover puts the previous mode back."""
 import json
 import os
 import re
-import subprocess
-import sys
 
 import pytest
 
-from conftest import LABCTL, ROOT, STATE_DIR, lab_control
+from conftest import ROOT, lab_control
 from test_playbooks import run_playbook
 
 ROLLOUT = os.path.join(ROOT, "playbooks", "nlb_agent_rollout.yml")
@@ -23,17 +21,6 @@ LAB_VARS = os.path.join(ROOT, "tests", "integration", "nlb", "lab_vars.yml")
 HOSTS = ("WEB1", "WEB2", "WEB3")
 WINDOW = "LAB-NLB-1"
 SECRET_KEYS = ("VMWARE_PASSWORD", "WINRM_PASSWORD", "DSM_API_KEY", "CLUSTERSAFE_LAB_ACTIVATION_TOKEN")
-
-
-def reset_lab():
-    subprocess.check_call([sys.executable, LABCTL, "reset", "--state-dir", STATE_DIR], stdout=subprocess.DEVNULL)
-
-
-@pytest.fixture
-def fresh_lab(lab):
-    reset_lab()
-    yield lab
-    reset_lab()
 
 
 def run(lab, playbook, report_dir, *extra):

@@ -12,18 +12,11 @@ import pytest
 
 from conftest import ROOT, lab_control
 from test_playbooks import run_playbook
-from test_wsfc_window import INVENTORY, RECOVER, assert_no_secret, recap_changed, reset_lab, run_until_task
+from test_wsfc_window import INVENTORY, RECOVER, assert_no_secret, recap_changed, run_until_task
 
 PLAYBOOKS = os.path.join(ROOT, "playbooks")
 SUPPORT = os.path.join(ROOT, "tests", "integration", "playbooks", "support")
 DSM_HOST = "esx-01.lab.local"  # tests/lab/topology.yml: dsm-01 runs there
-
-
-@pytest.fixture
-def fresh_lab(lab):
-    reset_lab()
-    yield lab
-    reset_lab()
 
 
 def vcenter_state(lab):

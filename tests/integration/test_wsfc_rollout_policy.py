@@ -8,14 +8,7 @@ import pytest
 
 from conftest import lab_control
 from test_playbooks import run_playbook
-from test_wsfc_window import NODES, ROLLOUT, assert_invariants, assert_no_secret, reset_lab, rollout_args, windows_status
-
-
-@pytest.fixture
-def fresh_lab(lab):
-    reset_lab()
-    yield lab
-    reset_lab()
+from test_wsfc_window import NODES, ROLLOUT, assert_invariants, assert_no_secret, rollout_args, windows_status
 
 
 def by_name(lab, window, tmp_path, policy, *extra):
