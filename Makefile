@@ -13,7 +13,7 @@ LAB := $(PYTHON) tests/lab/labctl.py
 COLLECTIONS = $(shell bash tools/collection-root.sh link)
 ANSIBLE_ENV = ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) ANSIBLE_PYTHON_INTERPRETER=$(PYTHON) ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false
 
-.PHONY: deps test unit sanity lint integration lab-up lab-down demo bench bench-window crash-matrix docs galaxy clean distclean
+.PHONY: deps test unit sanity lint integration lab-up lab-down demo bench bench-window bench-window-node crash-matrix docs galaxy clean distclean
 
 deps:  ## Debian and Python packages the collection, its lab and its tests need
 	bash tools/install-deps.sh
@@ -51,8 +51,8 @@ galaxy: deps  ## build the tarball, test the installed copy, check the execution
 bench: deps
 	$(PYTHON) tests/bench/bench_cluster_info.py
 
-bench-window: lab-up  ## what the failover-cluster window's sequencing adds per node (lab waits at zero)
-	$(PYTHON) tests/bench/bench_window.py
+bench-window-node: lab-up  ## what the failover-cluster window's sequencing adds per node (lab waits at zero)
+	$(PYTHON) tests/bench/bench_window_node.py
 
 crash-matrix: lab-up  ## SIGKILL at every step boundary of the first two nodes, then recover and re-run
 	CLUSTERSAFE_CRASH_MATRIX=full $(PYTHON) -m pytest -q tests/integration/test_wsfc_window.py -k crash

@@ -13,7 +13,7 @@ policy delivery delay set to 0 ms), in one run:
 The difference of 1 and 2 per node is what the sequencing adds (Ansible's task machinery, one process per
 module, the timeline bookkeeping). The last line is ``per_node_overhead=<seconds>``.
 
-    python3 tests/bench/bench_window.py [--runs 1]
+    python3 tests/bench/bench_window_node.py      (or: make bench-window-node)
 """
 import argparse
 import hashlib
