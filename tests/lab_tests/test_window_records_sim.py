@@ -1,7 +1,7 @@
 """The simulated nodes' window records (HKLM\\SOFTWARE\\clustersafe\\maintenance_windows): over the wire
 through the collection's client and modules' service functions, and in the model (registry key names
 without case, key name limits, persistence across a labd restart, reset, /status). Uses its own ports so
-it can run beside a running lab and beside tests/lab/test_windows_sim.py."""
+it can run beside a running lab and beside tests/lab_tests/test_windows_sim.py."""
 import os
 
 import pytest
@@ -10,22 +10,22 @@ import yaml
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import records
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.client import ScriptError, WinRMClient
 from tests.lab.windows import model as lab_model
-from tests.lab.windows import service as lab_service
+from tests.lab.windows import part as windows_part
 from tests.lab.world import LabWorld
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+LAB_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lab")
 HTTP_PORT, HTTPS_PORT = 27985, 27986
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    with open(os.path.join(HERE, "topology.yml")) as handle:
+    with open(os.path.join(LAB_DIR, "topology.yml")) as handle:
         topology = yaml.safe_load(handle)
     topology["windows"]["http_port"] = HTTP_PORT
     topology["windows"]["https_port"] = HTTPS_PORT
     state_dir = str(tmp_path_factory.mktemp("window-records-lab"))
     world = LabWorld(topology, state_dir)
-    lab_service.start(world)
+    windows_part.start(world)
     part = world.parts["windows"]
     yield dict(world=world, part=part, ca=os.path.join(state_dir, "pki", "ca.pem"), topology=topology)
     part.shutdown()

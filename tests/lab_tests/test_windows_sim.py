@@ -19,16 +19,16 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.cl
     WinRMUnreachableError,
 )
 from tests.lab.windows import model as lab_model
-from tests.lab.windows import service as lab_service
+from tests.lab.windows import part as windows_part
 from tests.lab.world import LabWorld
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+LAB_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lab")
 HTTP_PORT, HTTPS_PORT = 25985, 25986
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    with open(os.path.join(HERE, "topology.yml")) as handle:
+    with open(os.path.join(LAB_DIR, "topology.yml")) as handle:
         topology = yaml.safe_load(handle)
     topology["windows"]["http_port"] = HTTP_PORT
     topology["windows"]["https_port"] = HTTPS_PORT
@@ -37,7 +37,7 @@ def lab(tmp_path_factory):
     events = []
     world.subscribe("agent.activated", lambda **payload: events.append(("agent.activated", payload)))
     world.subscribe("agent.removed", lambda **payload: events.append(("agent.removed", payload)))
-    lab_service.start(world)
+    windows_part.start(world)
     part = world.parts["windows"]
     yield dict(world=world, part=part, events=events, ca=os.path.join(state_dir, "pki", "ca.pem"),
                topology=topology)

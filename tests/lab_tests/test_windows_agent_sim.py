@@ -12,10 +12,10 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm im
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import service as svc
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.client import ScriptError, WinRMClient
 from tests.lab.windows import model as lab_model
-from tests.lab.windows import service as lab_service
+from tests.lab.windows import part as windows_part
 from tests.lab.world import LabWorld
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+LAB_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lab")
 HTTP_PORT, HTTPS_PORT = 26985, 26986
 WEB1 = "127.0.0.31"
 SOFTWARE = "https://127.0.0.1:14119/software/agent/Windows/x86_64/%s/agent.msi"
@@ -24,13 +24,13 @@ TOKEN = "LAB-TOKEN-7741"
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    with open(os.path.join(HERE, "topology.yml")) as handle:
+    with open(os.path.join(LAB_DIR, "topology.yml")) as handle:
         topology = yaml.safe_load(handle)
     topology["windows"]["http_port"] = HTTP_PORT
     topology["windows"]["https_port"] = HTTPS_PORT
     state_dir = str(tmp_path_factory.mktemp("windows-agent-lab"))
     world = LabWorld(topology, state_dir)
-    lab_service.start(world)
+    windows_part.start(world)
     part = world.parts["windows"]
     yield dict(world=world, part=part, ca=os.path.join(state_dir, "pki", "ca.pem"), topology=topology)
     part.shutdown()
