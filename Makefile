@@ -37,7 +37,7 @@ lint: deps
 	$(ANSIBLE_ENV) ansible-lint --profile production --offline
 
 integration: deps
-	$(PYTHON) -m pytest -q tests/lab tests/integration
+	$(PYTHON) -m pytest -q tests/lab_tests tests/integration
 
 test: deps  ## everything CI runs
 	bash tools/test-all.sh

@@ -30,7 +30,7 @@ bash tools/docs.sh
 step "lab and integration tests"
 trap 'python3 tests/lab/labctl.py stop >/dev/null 2>&1 || true' EXIT
 python3 tests/lab/labctl.py start >/dev/null
-python3 -m pytest -q tests/lab tests/integration
+python3 -m pytest -q tests/lab_tests tests/integration
 
 step "the collection as installed from its tarball, and the execution environment (tools/galaxy-check.sh)"
 bash tools/galaxy-check.sh

@@ -78,7 +78,7 @@ def vsphere_rows(vms, collections):
 
 
 def dsm_rows(count):
-    from tests.lab.dsm.inprocess import FakeClock, activate, load_topology as dsm_topology, model_opener, new_model
+    from tests.lab.inprocess import FakeClock, activate, load_topology as dsm_topology, model_opener, new_model
     from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.client import DsmClient
     from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import services
     from ansible_collections.clustersafe.deep_security.plugins.module_utils.query import apply_query, compile_query

@@ -23,7 +23,7 @@ import yaml  # noqa: E402
 
 from tests.lab.world import LabWorld  # noqa: E402
 
-PART_MODULES = {"windows": "tests.lab.windows.service", "dsm": "tests.lab.dsm.service"}
+PART_MODULES = {"windows": "tests.lab.windows.part", "dsm": "tests.lab.dsm.part"}
 
 
 def make_control_handler(world):

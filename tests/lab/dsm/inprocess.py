@@ -1,5 +1,6 @@
 """The lab's DSM model behind a ``DsmClient`` opener, in-process: unit tests run the collection's
-client and services against the same API semantics as the HTTPS lab, with no socket."""
+client and services against the same API semantics as the HTTPS lab, with no socket. Unit tests reach
+it through ``tests/lab/inprocess.py``, the lab's public face for them."""
 import io
 import json
 import os

@@ -1,5 +1,5 @@
 """HTTPS front of the DSM model: loopback only, a lab-CA certificate, the model's faults applied per
-request (429/503 bursts, slow answers); ``down`` is handled by the service closing the listener."""
+request (429/503 bursts, slow answers); ``down`` is handled by the part (``part.py``) closing the listener."""
 import json
 import ssl
 import threading

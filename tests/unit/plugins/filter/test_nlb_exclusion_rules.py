@@ -6,7 +6,7 @@ from ansible_collections.clustersafe.deep_security.plugins.filter.nlb_exclusion_
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import firewall
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.client import DsmClient
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.nlb import is_heartbeat_exclusion
-from tests.lab.dsm.inprocess import load_topology, model_opener, new_model
+from tests.lab.inprocess import load_topology, model_opener, new_model
 
 nlb_exclusion_rules = FilterModule().filters()["nlb_exclusion_rules"]
 

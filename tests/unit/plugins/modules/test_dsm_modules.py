@@ -16,7 +16,7 @@ from ansible_collections.clustersafe.deep_security.plugins.modules import (
     dsm_firewall_rule,
     dsm_policy_info,
 )
-from tests.lab.dsm.inprocess import FakeClock, activate, load_topology, model_opener, new_model
+from tests.lab.inprocess import FakeClock, activate, load_topology, model_opener, new_model
 
 try:
     from ansible.module_utils.testing import patch_module_args

@@ -1,7 +1,7 @@
 import pytest
 
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.client import DsmClient
-from tests.lab.dsm.inprocess import FakeClock, load_topology, model_opener, new_model
+from tests.lab.inprocess import FakeClock, load_topology, model_opener, new_model
 
 
 @pytest.fixture

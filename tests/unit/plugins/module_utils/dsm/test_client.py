@@ -16,7 +16,7 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.clie
 )
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import NotFoundError, ParameterError
 
-from tests.lab.dsm.inprocess import activate
+from tests.lab.inprocess import activate
 
 SECRET = "2:not-the-lab-key"
 

@@ -9,7 +9,7 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm impo
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import services
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.client import DsmClient, parse_json
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import CollectionError
-from tests.lab.dsm.inprocess import FakeClock
+from tests.lab.inprocess import FakeClock
 
 SCALARS = st.none() | st.booleans() | st.integers(-2 ** 40, 2 ** 40) | st.floats(allow_nan=True) | st.text(max_size=20)
 KEYS = st.sampled_from(["ID", "hostName", "computers", "policies", "firewallRules", "assignedRuleIDs", "value",

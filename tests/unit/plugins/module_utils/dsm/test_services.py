@@ -7,7 +7,7 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm impo
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.client import DsmError, DsmValidationError
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.nlb import exclusion_rules
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import InterlockError, NotFoundError, ParameterError
-from tests.lab.dsm.inprocess import activate
+from tests.lab.inprocess import activate
 
 HB_IN = {"name": "hb in", "action": "bypass", "priority": 4, "direction": "incoming", "frame_type": "other",
          "frame_number": "0x886F"}

@@ -12,7 +12,7 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.clie
     DsmUnavailableError,
 )
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import WaitTimeoutError
-from tests.lab.dsm.inprocess import activate, model_opener
+from tests.lab.inprocess import activate, model_opener
 
 DENY = {"name": "webX1", "action": "deny", "priority": 4, "direction": "incoming", "frame_type": "ip"}
 

@@ -17,8 +17,8 @@ import urllib.request
 import pytest
 import yaml
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
+LAB_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lab")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
 from tests.lab.vcenter import launcher  # noqa: E402
@@ -28,8 +28,8 @@ from pyVim.connect import Disconnect, SmartConnect  # noqa: E402
 from pyVim.task import WaitForTask  # noqa: E402
 from pyVmomi import vim, vmodl  # noqa: E402
 
-BUILD_DIR = os.path.join(HERE, ".build")
-TOPOLOGY_PATH = os.path.join(HERE, "topology.yml")
+BUILD_DIR = os.path.join(LAB_DIR, ".build")
+TOPOLOGY_PATH = os.path.join(LAB_DIR, "topology.yml")
 
 
 def _port_pair_free(port):

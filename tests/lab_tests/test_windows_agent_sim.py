@@ -3,51 +3,29 @@ msiexec reboots only when /norestart is missing, 3010/1641 reported as a pending
 told by dsmUrl, reset only for another manager, a failed activation with the state it left, agent
 self-protection, and cmd.exe metacharacters refused on the node. Own ports, beside a running lab."""
 import base64
-import os
 
 import pytest
-import yaml
 
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import agent, scripts
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import service as svc
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.client import ScriptError, WinRMClient
 from tests.lab.windows import model as lab_model
-from tests.lab.windows import service as lab_service
-from tests.lab.world import LabWorld
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-HTTP_PORT, HTTPS_PORT = 26985, 26986
+HTTP_PORT, HTTPS_PORT = 26985, 26986  # this module's own WinRM ports, for the windows_lab fixture
 WEB1 = "127.0.0.31"
 SOFTWARE = "https://127.0.0.1:14119/software/agent/Windows/x86_64/%s/agent.msi"
 TOKEN = "LAB-TOKEN-7741"
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    with open(os.path.join(HERE, "topology.yml")) as handle:
-        topology = yaml.safe_load(handle)
-    topology["windows"]["http_port"] = HTTP_PORT
-    topology["windows"]["https_port"] = HTTPS_PORT
-    state_dir = str(tmp_path_factory.mktemp("windows-agent-lab"))
-    world = LabWorld(topology, state_dir)
-    lab_service.start(world)
-    part = world.parts["windows"]
-    yield dict(world=world, part=part, ca=os.path.join(state_dir, "pki", "ca.pem"), topology=topology)
-    part.shutdown()
-
-
 @pytest.fixture
-def fresh(lab):
-    lab["part"].reset()
-    lab["part"].model.command_lines.clear()
-    return lab
+def fresh(windows_lab):
+    windows_lab["part"].reset()
+    windows_lab["part"].model.command_lines.clear()
+    return windows_lab
 
 
 def client(lab, address=WEB1):
-    windows = lab["topology"]["windows"]
-    return WinRMClient(dict(hostname=address, username=windows["username"], password=windows["password"],
-                            port=HTTPS_PORT, transport="ntlm", scheme="https", validate_certs=True, ca_path=lab["ca"],
-                            message_encryption="auto", operation_timeout=5, read_timeout=10, command_timeout=5))
+    return WinRMClient(lab["client_params"](address))
 
 
 def wanted(version="20.0.1-690", **kwargs):

@@ -2,11 +2,9 @@
 pywinrm): protocol, authentication, TLS, faults, the shell count of info calls, persistence and the
 MS-02 hazard model. Uses its own ports so it can run beside a running lab."""
 import copy
-import os
 
 import pytest
 import winrm
-import yaml
 
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import InterlockError
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import service as svc
@@ -19,45 +17,20 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.cl
     WinRMUnreachableError,
 )
 from tests.lab.windows import model as lab_model
-from tests.lab.windows import service as lab_service
-from tests.lab.world import LabWorld
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-HTTP_PORT, HTTPS_PORT = 25985, 25986
-
-
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    with open(os.path.join(HERE, "topology.yml")) as handle:
-        topology = yaml.safe_load(handle)
-    topology["windows"]["http_port"] = HTTP_PORT
-    topology["windows"]["https_port"] = HTTPS_PORT
-    state_dir = str(tmp_path_factory.mktemp("windows-lab"))
-    world = LabWorld(topology, state_dir)
-    events = []
-    world.subscribe("agent.activated", lambda **payload: events.append(("agent.activated", payload)))
-    world.subscribe("agent.removed", lambda **payload: events.append(("agent.removed", payload)))
-    lab_service.start(world)
-    part = world.parts["windows"]
-    yield dict(world=world, part=part, events=events, ca=os.path.join(state_dir, "pki", "ca.pem"),
-               topology=topology)
-    part.shutdown()
+HTTP_PORT, HTTPS_PORT = 25985, 25986  # this module's own WinRM ports, for the windows_lab fixture
 
 
 @pytest.fixture
-def fresh(lab):
-    lab["part"].reset()
-    del lab["events"][:]
-    return lab
+def fresh(windows_lab):
+    windows_lab["part"].reset()
+    del windows_lab["events"][:]
+    return windows_lab
 
 
 def params(lab, address="127.0.0.21", **overrides):
-    windows = lab["topology"]["windows"]
-    base = dict(hostname=address, username=windows["username"], password=windows["password"], port=HTTPS_PORT,
-                transport="ntlm", scheme="https", validate_certs=True, ca_path=lab["ca"], message_encryption="auto",
-                operation_timeout=5, read_timeout=10, command_timeout=3)
-    base.update(overrides)
-    return base
+    overrides.setdefault("command_timeout", 3)
+    return lab["client_params"](address, **overrides)
 
 
 def client(lab, address="127.0.0.21", **overrides):

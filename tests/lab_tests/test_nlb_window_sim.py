@@ -8,11 +8,11 @@ from tests.lab.dsm.model import DsmModel
 from tests.lab.windows.model import WindowsModel
 from tests.lab.world import LabWorld
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+LAB_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lab")
 
 
 def topology():
-    with open(os.path.join(HERE, "topology.yml")) as handle:
+    with open(os.path.join(LAB_DIR, "topology.yml")) as handle:
         return yaml.safe_load(handle)
 
 

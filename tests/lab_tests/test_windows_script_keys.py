@@ -14,7 +14,7 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm im
 from tests.lab.windows.model import WindowsModel
 from tests.lab.world import LabWorld
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+LAB_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lab")
 PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_pwsh.language()))
 # variables that hold (part of) the printed document in the cluster and NLB scripts
 DOCUMENT_VARIABLES = ("$r", "$n")
@@ -56,7 +56,7 @@ def document_keys(value, found=None):
 
 @pytest.fixture
 def model(tmp_path):
-    with open(os.path.join(HERE, "topology.yml")) as handle:
+    with open(os.path.join(LAB_DIR, "topology.yml")) as handle:
         topology = yaml.safe_load(handle)
     return WindowsModel(LabWorld(topology, str(tmp_path)))
 

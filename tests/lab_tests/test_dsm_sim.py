@@ -28,15 +28,15 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.clie
     DsmUnavailableError,
 )
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.nlb import exclusion_rules  # noqa: E402
-from tests.lab.dsm import service  # noqa: E402
+from tests.lab.dsm import part as dsm_part  # noqa: E402
 from tests.lab.world import LabWorld  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+LAB_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lab")
 V = "v1"
 
 
 def _topology():
-    with open(os.path.join(HERE, "topology.yml")) as handle:
+    with open(os.path.join(LAB_DIR, "topology.yml")) as handle:
         return yaml.safe_load(handle)
 
 
@@ -47,7 +47,7 @@ class Lab(object):
         self.world = LabWorld(self.topology, state_dir)
         self.events = []
         self.world.subscribe("agent.network_driver_loaded", lambda **payload: self.events.append(payload))
-        self.url = service.start(self.world, port=0)["url"]
+        self.url = dsm_part.start(self.world, port=0)["url"]
         self.part = self.world.parts["dsm"]
         self.ca = os.path.join(state_dir, "pki", "ca.pem")
         self.key = self.topology["dsm"]["api_key"]
@@ -336,7 +336,7 @@ def test_labd_serves_the_dsm_and_the_control_endpoint(tmp_path):
     path = tmp_path / "topology.yml"
     path.write_text(yaml.safe_dump(topology))
     control_port = _free_port()
-    process = subprocess.Popen([sys.executable, os.path.join(HERE, "labd.py"), "--topology", str(path),
+    process = subprocess.Popen([sys.executable, os.path.join(LAB_DIR, "labd.py"), "--topology", str(path),
                                 "--state-dir", str(tmp_path), "--parts", "dsm", "--control-port", str(control_port)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

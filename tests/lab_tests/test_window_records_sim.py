@@ -1,47 +1,24 @@
 """The simulated nodes' window records (HKLM\\SOFTWARE\\clustersafe\\maintenance_windows): over the wire
 through the collection's client and modules' service functions, and in the model (registry key names
 without case, key name limits, persistence across a labd restart, reset, /status). Uses its own ports so
-it can run beside a running lab and beside tests/lab/test_windows_sim.py."""
-import os
-
+it can run beside a running lab and beside tests/lab_tests/test_windows_sim.py."""
 import pytest
-import yaml
 
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import records
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.client import ScriptError, WinRMClient
 from tests.lab.windows import model as lab_model
-from tests.lab.windows import service as lab_service
-from tests.lab.world import LabWorld
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-HTTP_PORT, HTTPS_PORT = 27985, 27986
-
-
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    with open(os.path.join(HERE, "topology.yml")) as handle:
-        topology = yaml.safe_load(handle)
-    topology["windows"]["http_port"] = HTTP_PORT
-    topology["windows"]["https_port"] = HTTPS_PORT
-    state_dir = str(tmp_path_factory.mktemp("window-records-lab"))
-    world = LabWorld(topology, state_dir)
-    lab_service.start(world)
-    part = world.parts["windows"]
-    yield dict(world=world, part=part, ca=os.path.join(state_dir, "pki", "ca.pem"), topology=topology)
-    part.shutdown()
+HTTP_PORT, HTTPS_PORT = 27985, 27986  # this module's own WinRM ports, for the windows_lab fixture
 
 
 @pytest.fixture
-def fresh(lab):
-    lab["part"].reset()
-    return lab
+def fresh(windows_lab):
+    windows_lab["part"].reset()
+    return windows_lab
 
 
 def connect(lab, address="127.0.0.21"):
-    windows = lab["topology"]["windows"]
-    return WinRMClient(dict(hostname=address, username=windows["username"], password=windows["password"],
-                            port=HTTPS_PORT, transport="ntlm", scheme="https", validate_certs=True, ca_path=lab["ca"],
-                            message_encryption="auto", operation_timeout=5, read_timeout=10, command_timeout=10))
+    return WinRMClient(lab["client_params"](address, command_timeout=10))
 
 
 def test_present_absent_cycle_over_winrm(fresh):

@@ -1,0 +1,17 @@
+"""The lab's public face for unit tests: the simulated systems in-process, with no socket and no running
+lab. Unit tests (tests/unit) and benchmarks import the lab from here only; everything else under
+tests/lab is the lab's own and may change shape without notice.
+
+What it offers today is the simulated Deep Security Manager, the same model the HTTPS lab serves:
+
+- ``load_topology(path=<tests/lab/topology.yml>)``: the lab's topology document.
+- ``new_model(topology=None)``: a fresh DSM model of that topology.
+- ``model_opener(model, calls=None)``: an opener for ``DsmClient(opener=...)`` that hands each request
+  to the model (faults included); ``calls`` collects ``(method, path, query, body)``.
+- ``activate(model, host, policy_id=4, version=...)``: an agent on ``host`` activates against the
+  manager, as the simulated Windows node announces it in the running lab.
+- ``FakeClock``: a clock shared by a model and a client; sleeping moves it forward, nothing waits.
+"""
+from tests.lab.dsm.inprocess import FakeClock, activate, load_topology, model_opener, new_model
+
+__all__ = ["FakeClock", "activate", "load_topology", "model_opener", "new_model"]
