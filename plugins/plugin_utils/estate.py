@@ -183,11 +183,11 @@ def _why(report):
     return "; ".join(part for part in parts if part) or str(report.get("result"))
 
 
-def estate_report(window, reports, max_nodes_out=0, check_mode=False, files=None):
+def estate_report(window, reports, max_nodes_out=0, check_mode=False, files=None, keys=None):
     """The window's report across failover clusters (``ESTATE_REPORT_SCHEMA``, docs/window-report.md).
 
     reports: play host -> that cluster's window report (``window_report``); files: play host -> the
-    file name of that report. The node intervals of the timelines prove the two limits: at most one
+    file name of that report; keys: play host -> the failover cluster's key (wsfc_agent_rollout_cluster). The node intervals of the timelines prove the two limits: at most one
     node out per cluster, at most ``max_nodes_out`` (when set) across the estate.
     """
     clusters = []
@@ -199,7 +199,7 @@ def estate_report(window, reports, max_nodes_out=0, check_mode=False, files=None
         all_spans.extend(spans)
         nodes = report.get("nodes") or []
         clusters.append({
-            "key": host, "cluster": report.get("cluster"), "result": report.get("result"),
+            "key": (keys or {}).get(host) or host, "host": host, "cluster": report.get("cluster"), "result": report.get("result"),
             "started": report.get("started"), "ended": report.get("ended"),
             "report": (files or {}).get(host), "most_nodes_out": _most_at_once(spans),
             "changed": len([node for node in nodes if node.get("outcome") == "changed"]),

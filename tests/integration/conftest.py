@@ -24,9 +24,9 @@ def _lab_running():
     return os.path.exists(os.path.join(STATE_DIR, "lab.env"))
 
 
-def read_lab_env():
+def read_lab_env(state_dir=STATE_DIR):
     exports = {}
-    with open(os.path.join(STATE_DIR, "lab.env")) as handle:
+    with open(os.path.join(state_dir, "lab.env")) as handle:
         for line in handle:
             line = line.strip()
             if line.startswith("export "):

@@ -139,7 +139,8 @@ class WindowsModel(object):
         if faults.get("clear"):
             self.faults = {}
         for key in ("timeout_next", "malformed_next", "slow_ms", "msi_exit_next", "script_error_next",
-                    "no_rejoin_next", "node", "marker", "activation_fail_next", "installer_running"):
+                    "no_rejoin_next", "node", "marker", "activation_fail_next", "installer_running",
+                    "operation_seconds"):
             if key in faults:
                 self.faults[key] = faults[key]
         # {"self_protection": {"WEB3": "password"}}: turn agent self-protection on for a node, with the
@@ -149,6 +150,17 @@ class WindowsModel(object):
             agent.update(self_protection=True, self_protection_password=password or None)
             self.save()
         return {"faults": dict(self.faults)}
+
+    def operation_seconds(self, marker, params):
+        """How long a script takes on a real node, for benchmarks: fault ``operation_seconds`` maps
+        ``<marker>.<action>`` (for example ``mscs_node.drain``) or ``<marker>`` (``agent_install``) to
+        seconds; unset, every script answers at once (the lab's waits at zero)."""
+        durations = self.faults.get("operation_seconds") or {}
+        action = (params or {}).get("action")
+        seconds = durations.get("%s.%s" % (marker, action)) if action else None
+        if seconds is None:
+            seconds = durations.get(marker, 0)
+        return max(float(seconds or 0), 0.0)
 
     def _fault_applies(self, node=None, marker=None):
         wanted_node, wanted_marker = self.faults.get("node"), self.faults.get("marker")

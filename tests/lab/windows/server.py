@@ -178,9 +178,14 @@ def make_handler(node_name, model, world, credentials, shells, tls):
             selector = header.find("w:SelectorSet/w:Selector[@Name='ShellId']", NS)
             shell_id = selector.text.strip() if selector is not None and selector.text else None
             body = root.find("s:Body", NS)
+            self.operation_seconds = 0
             with world.lock:
                 reply = self._dispatch(action, message_id, shell_id, body)
             code, payload = reply
+            if self.operation_seconds:
+                # how long the operation takes on a real node (WindowsModel.operation_seconds); waited outside
+                # the lab's lock, so the other nodes go on meanwhile
+                time.sleep(self.operation_seconds)
             self._send(code, payload)
 
         def _dispatch(self, action, message_id, shell_id, body):
@@ -292,6 +297,7 @@ def make_handler(node_name, model, world, credentials, shells, tls):
             if model.take_fault("script_error_next", node_name, name):
                 return {"stdout": b"", "exit_code": 1, "marker": name,
                         "stderr": clixml_error("Access is denied. (simulated fault)")}
+            self.operation_seconds = model.operation_seconds(name, params)
             try:
                 document = model.execute(node_name, name, params, script=script)
             except ScriptFailure as error:

@@ -1,0 +1,184 @@
+"""One window across many failover clusters, against a generated lab estate of three clusters
+(``labctl.py start --failover-clusters 3``: SQLCLU01 and SQLCLU03 on Prod-Cluster, SQLCLU02 on
+Db-Cluster).
+
+The shared lab is stopped for this module and started again afterwards: both bind the same loopback
+addresses. The invariants after every scenario: no failover cluster ever had two nodes out at once (the
+nodes' timelines), the estate never more than the cap, no unplanned failover, every DRS cluster back at
+its level with no record, and, once the window is complete or recovered, every node Up and no record.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from conftest import LABCTL, STATE_DIR, lab_control, read_lab_env
+from test_playbooks import run_playbook
+from test_wsfc_window import RECOVER, ROLLOUT, VERSION, assert_no_secret, recap_changed, rollout_args, vcenter_cluster
+
+ESTATE_DIR = STATE_DIR.rstrip("/") + "-estate"
+CLUSTERS = ("SQLCLU01", "SQLCLU02", "SQLCLU03")
+VSPHERE = ("Db-Cluster", "Prod-Cluster")
+
+
+def _labctl(*args):
+    subprocess.check_call([sys.executable, LABCTL] + list(args), stdout=subprocess.DEVNULL)
+
+
+@pytest.fixture(scope="module")
+def estate(lab):
+    _labctl("stop", "--state-dir", STATE_DIR)
+    _labctl("start", "--failover-clusters", "3", "--state-dir", ESTATE_DIR)
+    try:
+        yield read_lab_env(ESTATE_DIR)
+    finally:
+        _labctl("stop", "--state-dir", ESTATE_DIR)
+        _labctl("start", "--state-dir", STATE_DIR)
+
+
+@pytest.fixture
+def fresh_estate(estate):
+    _labctl("reset", "--state-dir", ESTATE_DIR)
+    yield estate
+
+
+def estate_args(lab, window, report_dir, *extra):
+    args = rollout_args(lab, window, report_dir, "-e", "wsfc_rollout_hosts=sql_clusters", "-f", "10", *extra)
+    # the estate's inventory, generated beside its lab, instead of the lab's own
+    position = args.index("-i")
+    args[position + 1] = lab["CLUSTERSAFE_LAB_INVENTORY"]
+    return args
+
+
+def windows_status(lab):
+    return lab_control(lab, "GET", "/status")["windows"]
+
+
+def nodes_of(status, cluster):
+    return status["clusters"][cluster]["nodes"]
+
+
+def estate_report(report_dir, window):
+    with open(os.path.join(str(report_dir), "%s-wsfc_estate.json" % window)) as handle:
+        return json.load(handle)
+
+
+def assert_estate_invariants(lab, report=None, complete=True):
+    status = windows_status(lab)
+    assert status["unplanned_failovers"] == 0, status["failovers"]
+    for name in VSPHERE:
+        vcenter = vcenter_cluster(lab, name)
+        assert vcenter["level"] == "fullyAutomated", (name, vcenter)
+        assert not vcenter["custom"].get("clustersafe.drs_window"), (name, vcenter)
+    if report is not None:
+        assert report["limits"]["most_nodes_out_in_one_cluster"] <= 1, report["limits"]
+        assert report["limits"]["kept"], report["limits"]
+    if complete:
+        for cluster in CLUSTERS:
+            for node, state in nodes_of(status, cluster).items():
+                assert state["state"] == "Up" and state["cluster_service"] == "Running", (node, state)
+            assert all(group["state"] == "Online" for group in status["clusters"][cluster]["groups"].values())
+        assert all(not records for records in status["window_records"].values()), status["window_records"]
+    return status
+
+
+def task_results(output, task):
+    """The per-host result lines of one task in the play output (ok/changed/skipping/failed)."""
+    blocks = output.split("TASK [")
+    lines = []
+    for block in blocks:
+        if block.split("]", 1)[0].endswith(task):
+            lines += [line for line in block.splitlines() if line.startswith(("ok:", "changed:", "skipping:", "failed:", "fatal:"))]
+    return lines
+
+
+@pytest.mark.lab
+def test_estate_window_end_to_end(fresh_estate, tmp_path):
+    lab = fresh_estate
+    before = windows_status(lab)
+    dry = run_playbook(lab, ROLLOUT, *estate_args(lab, "CHG-ESTATE", tmp_path, "-e", "wsfc_rollout_max_nodes_out=2", "--check"))
+    output = dry.stdout + dry.stderr
+    assert dry.returncode == 0, output[-20000:]
+    assert "window CHG-ESTATE across 3 failover cluster(s), at most 2 node(s) out at once" in output
+    assert "DRS of Prod-Cluster held once, by wsfc-window-SQLCLU01, for wsfc-window-SQLCLU01, wsfc-window-SQLCLU03" in output
+    after_dry = windows_status(lab)
+    assert after_dry["clusters"] == before["clusters"] and after_dry["agents"] == before["agents"]
+
+    shells_before = dict((node, counters["create"]) for node, counters in windows_status(lab)["counters"].items())
+    run = run_playbook(lab, ROLLOUT, *estate_args(lab, "CHG-ESTATE", tmp_path, "-e", "wsfc_rollout_max_nodes_out=2"))
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output[-20000:]
+    assert_no_secret(lab, output)
+    report = estate_report(tmp_path, "CHG-ESTATE")
+    assert report["result"] == "succeeded" and report["max_nodes_out"] == 2
+    assert report["limits"]["most_nodes_out"] <= 2 and report["limits"]["most_nodes_out_in_one_cluster"] == 1
+    assert [cluster["key"] for cluster in report["clusters"]] == list(CLUSTERS)
+    assert all(cluster["changed"] == 3 for cluster in report["clusters"])
+    assert sorted((entry["cluster"], entry["failover_clusters"]) for entry in report["drs"]) == [
+        ("Db-Cluster", ["SQLCLU02"]), ("Prod-Cluster", ["SQLCLU01", "SQLCLU03"])]
+    for cluster in CLUSTERS:
+        assert os.path.exists(os.path.join(str(tmp_path), "CHG-ESTATE-%s-wsfc_agent_rollout.json" % cluster))
+    # DRS held once per vSphere cluster and given back once, however many failover clusters use it
+    holds = [line for line in task_results(output, "Hold DRS at manual on the vSphere clusters of the node VMs")
+             if line.startswith("changed:")]
+    assert sorted(re.search(r"\(item=([^)]+)\)", line).group(1) for line in holds) == sorted(VSPHERE), holds
+    releases = [line for line in task_results(output, "Restore DRS on the vSphere clusters every failover cluster of the window is done with")
+                if line.startswith("changed:")]
+    assert sorted(re.search(r"\(item=([^)]+)\)", line).group(1) for line in releases) == sorted(VSPHERE), releases
+    status = assert_estate_invariants(lab, report)
+    assert all(status["agents"][node]["version"] == VERSION for cluster in CLUSTERS for node in nodes_of(status, cluster))
+    # each SQL Server role moved once: its owner went last in its cluster
+    sql_moves = [(move["cluster"], move["role"]) for move in status["failovers"] if move["role"].startswith("SQL Server")]
+    assert sorted(sql_moves) == [(cluster, "SQL Server (MSSQLSERVER)") for cluster in CLUSTERS], status["failovers"]
+    # WinRM shells per node do not grow with the number of clusters: the single-cluster window's 30-31
+    shells = [status["counters"][node]["create"] - shells_before.get(node, 0) for cluster in CLUSTERS for node in nodes_of(status, cluster)]
+    assert max(shells) <= 31, shells
+
+    again = run_playbook(lab, ROLLOUT, *estate_args(lab, "CHG-ESTATE", tmp_path, "-e", "wsfc_rollout_max_nodes_out=2"))
+    assert again.returncode == 0, (again.stdout + again.stderr)[-20000:]
+    assert recap_changed(again.stdout) == 0
+
+
+@pytest.mark.lab
+def test_a_failed_cluster_stops_itself_only_and_recover_puts_it_back(fresh_estate, tmp_path):
+    lab = fresh_estate
+    lab_control(lab, "POST", "/faults/windows", {"msi_exit_next": 1603, "node": "SQL02-NODE2"})
+    run = run_playbook(lab, ROLLOUT, *estate_args(lab, "CHG-EST-FAIL", tmp_path))
+    output = run.stdout + run.stderr
+    assert run.returncode != 0
+    assert "window CHG-EST-FAIL did not complete: failed; SQLCLU02: SQL02-NODE2 failed at agent" in output
+    report = estate_report(tmp_path, "CHG-EST-FAIL")
+    assert [(cluster["key"], cluster["result"]) for cluster in report["clusters"]] == [
+        ("SQLCLU01", "succeeded"), ("SQLCLU02", "failed"), ("SQLCLU03", "succeeded")]
+    status = assert_estate_invariants(lab, report, complete=False)
+    assert nodes_of(status, "SQLCLU02")["SQL02-NODE2"]["state"] == "Paused"
+    assert [status["agents"]["SQL02-NODE%d" % index]["version"] for index in (1, 3)] == [None, None]
+    lab_control(lab, "POST", "/faults/windows", {"clear": True})
+    recovered = run_playbook(lab, RECOVER, "-i", lab["CLUSTERSAFE_LAB_INVENTORY"])
+    assert recovered.returncode == 0, (recovered.stdout + recovered.stderr)[-10000:]
+    assert_estate_invariants(lab)
+
+
+@pytest.mark.lab
+def test_stop_all_stops_every_cluster_after_its_current_node(fresh_estate, tmp_path):
+    lab = fresh_estate
+    lab_control(lab, "POST", "/faults/windows", {"msi_exit_next": 1603, "node": "SQL02-NODE2"})
+    run = run_playbook(lab, ROLLOUT, *estate_args(lab, "CHG-EST-ALL", tmp_path, "-e", "wsfc_rollout_on_cluster_failure=stop_all"))
+    output = run.stdout + run.stderr
+    assert run.returncode != 0
+    assert "failover cluster wsfc-window-SQLCLU02 of the window failed (wsfc_agent_rollout_on_cluster_failure=stop_all)" in output
+    report = estate_report(tmp_path, "CHG-EST-ALL")
+    assert [cluster["result"] for cluster in report["clusters"]] == ["incomplete", "failed", "incomplete"]
+    status = assert_estate_invariants(lab, report, complete=False)
+    # round 1 ran everywhere (one node each); nothing after it
+    for cluster, prefix in (("SQLCLU01", "SQL-NODE"), ("SQLCLU03", "SQL03-NODE")):
+        versions = [status["agents"]["%s%d" % (prefix, index)]["version"] for index in (1, 2, 3)]
+        assert versions == [None, VERSION, None], (cluster, versions)
+        assert all(node["state"] == "Up" for node in nodes_of(status, cluster).values())
+    lab_control(lab, "POST", "/faults/windows", {"clear": True})
+    recovered = run_playbook(lab, RECOVER, "-i", lab["CLUSTERSAFE_LAB_INVENTORY"])
+    assert recovered.returncode == 0, (recovered.stdout + recovered.stderr)[-10000:]
+    assert_estate_invariants(lab)
