@@ -17,7 +17,7 @@ PLAYBOOKS = sorted(glob.glob(os.path.join(os.path.dirname(__file__), "playbooks"
 SECRET_KEYS = ("VMWARE_PASSWORD", "WINRM_PASSWORD", "DSM_API_KEY", "CLUSTERSAFE_LAB_ACTIVATION_TOKEN")
 
 
-# CLUSTERSAFE_ANSIBLE_BIN names the bin directory of another ansible-core (tools/test-all.sh runs the
+# CLUSTERSAFE_ANSIBLE_BIN names the bin directory of another ansible-core (`make oldest` runs the
 # playbooks once more with the oldest supported one); its Python runs the modules too.
 ANSIBLE_BIN = os.environ.get("CLUSTERSAFE_ANSIBLE_BIN", "")
 

@@ -2,7 +2,7 @@
 
 Both run inside one lab process (``labd.py``). Neither imports the other: each *provides* answers
 (``provide``/``ask``) and *publishes* events (``subscribe``/``publish``) through this object, so the
-coupling the seed describes stays explicit:
+coupling between the simulated systems stays explicit and in one place:
 
 - the Windows model publishes ``agent.activated`` / ``agent.removed`` when a node's agent is
   activated against the DSM or uninstalled; the DSM model turns those into computers;

@@ -8,7 +8,7 @@ PUBLIC = "tests.lab.inprocess"
 
 
 def _unit_test_files():
-    for directory, _, names in os.walk(UNIT):
+    for directory, _subdirectories, names in os.walk(UNIT):
         for name in sorted(names):
             if name.endswith(".py"):
                 yield os.path.join(directory, name)
