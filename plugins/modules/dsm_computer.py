@@ -180,7 +180,7 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.clie
     client_from_module,
     dsm_argument_spec,
 )
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import services
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import service
 
 
 def main():
@@ -198,7 +198,7 @@ def main():
                            mutually_exclusive=[["computers", "policy"]],
                            required_one_of=[["computers", "policy"], ["settings", "modules"]])
     params = module.params
-    run_module(module, lambda: services.computer_settings(
+    run_module(module, lambda: service.computer_settings(
         client_from_module(module), computers=params["computers"], policy=params["policy"],
         settings=params["settings"], modules=params["modules"], check_mode=module.check_mode,
         allow_network_blip=params["allow_network_blip"], wait=params["wait"], wait_timeout=params["wait_timeout"]))

@@ -196,22 +196,22 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.clie
     client_from_module,
     dsm_argument_spec,
 )
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import services
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import service
 
 
 def main():
     argument_spec = dsm_argument_spec()
     argument_spec.update(
         computers=dict(type="list", elements="str", aliases=["host_names"]),
-        wait_for=dict(type="str", choices=list(services.WAIT_FOR), default="none"),
-        wait_timeout=dict(type="int", default=services.DEFAULT_WAIT_TIMEOUT),
+        wait_for=dict(type="str", choices=list(service.WAIT_FOR), default="none"),
+        wait_timeout=dict(type="int", default=service.DEFAULT_WAIT_TIMEOUT),
         since=dict(type="int"),
     )
     argument_spec.update(query_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
     query = module_query(module)
-    run_module(module, lambda: apply_query(services.computer_info(
+    run_module(module, lambda: apply_query(service.computer_info(
         client_from_module(module), params["computers"], wait_for=params["wait_for"],
         wait_timeout=params["wait_timeout"], since=params["since"]), query, params["query"]))
 

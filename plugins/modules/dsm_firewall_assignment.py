@@ -128,7 +128,7 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.clie
     client_from_module,
     dsm_argument_spec,
 )
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import services
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import service
 
 
 def main():
@@ -143,7 +143,7 @@ def main():
                            mutually_exclusive=[["computers", "policy"]],
                            required_one_of=[["computers", "policy"]])
     params = module.params
-    run_module(module, lambda: services.firewall_assignment(
+    run_module(module, lambda: service.firewall_assignment(
         client_from_module(module), params["rules"], computers=params["computers"], policy=params["policy"],
         state=params["state"], check_mode=module.check_mode))
 

@@ -418,7 +418,7 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.fire
     FIELDS,
     argument_spec_fields,
 )
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import services
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import service
 
 
 def main():
@@ -430,7 +430,7 @@ def main():
     argument_spec.update(argument_spec_fields())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     options = dict((field, module.params.get(field)) for field in FIELDS)
-    run_module(module, lambda: services.firewall_rule(client_from_module(module), options, state=module.params["state"],
+    run_module(module, lambda: service.firewall_rule(client_from_module(module), options, state=module.params["state"],
                                                       check_mode=module.check_mode))
 
 

@@ -88,7 +88,7 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.clie
     client_from_module,
     dsm_argument_spec,
 )
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import services
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import service
 
 
 def main():
@@ -97,7 +97,7 @@ def main():
         policies=dict(type="list", elements="str"),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    run_module(module, lambda: services.policy_info(client_from_module(module), module.params["policies"]))
+    run_module(module, lambda: service.policy_info(client_from_module(module), module.params["policies"]))
 
 
 if __name__ == "__main__":

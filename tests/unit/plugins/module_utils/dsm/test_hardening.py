@@ -9,7 +9,7 @@ import pytest
 
 from ansible_collections.clustersafe.deep_security.plugins.module_utils import runner
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import firewall
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import services
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import service
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.client import (
     DsmClient,
     DsmError,
@@ -185,7 +185,7 @@ def test_a_setting_name_with_a_trailing_newline_is_refused():
 @pytest.mark.parametrize("policy", ["-3", "0", "+4"])
 def test_a_negative_or_zero_policy_id_is_refused(client, calls, policy):
     with pytest.raises(ParameterError) as caught:
-        services.computer_settings(client, policy=policy, settings={"firewallSettingNetworkEngineMode": "Tap"})
+        service.computer_settings(client, policy=policy, settings={"firewallSettingNetworkEngineMode": "Tap"})
     assert caught.value.details["parameter"] == "policy" and calls == []
 
 
