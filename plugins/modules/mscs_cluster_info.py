@@ -111,28 +111,16 @@ agent:
   sample: {"installed": true, "version": "20.0.1.690", "service_status": "Running"}
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.query import apply_query, module_query, query_argument_spec
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.runner import run_module
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import service
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.client import (
-    HAS_WINRM,
-    WINRM_IMPORT_ERROR,
-    WinRMClient,
-    winrm_argument_spec,
-)
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.module import WinRMModule
 
 
 def main():
-    argument_spec = winrm_argument_spec()
-    argument_spec.update(name=dict(type="str"), **query_argument_spec())
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = WinRMModule(argument_spec=dict(name=dict(type="str"), **query_argument_spec()))
     query = module_query(module)
-    if not HAS_WINRM:
-        module.fail_json(msg=missing_required_lib("pywinrm"), exception=WINRM_IMPORT_ERROR)
-    run_module(module, lambda: apply_query(service.mscs_cluster_info(WinRMClient(module.params), name=module.params["name"]),
-                                           query, module.params["query"]))
+    module.run_with_client(lambda client: apply_query(service.mscs_cluster_info(client, name=module.params["name"]),
+                                                      query, module.params["query"]))
 
 
 if __name__ == "__main__":
