@@ -26,6 +26,7 @@ author:
 extends_documentation_fragment:
   - clustersafe.deep_security.query
   - clustersafe.deep_security.action_group.assess
+  - clustersafe.deep_security.attributes.info_module
 options:
   vsphere_clusters:
     description:

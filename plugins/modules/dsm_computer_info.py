@@ -21,10 +21,7 @@ extends_documentation_fragment:
   - clustersafe.deep_security.dsm
   - clustersafe.deep_security.query
   - clustersafe.deep_security.action_group.dsm
-attributes:
-  check_mode:
-    support: full
-    description: Reads only.
+  - clustersafe.deep_security.attributes.info_module
 options:
   computers:
     description:

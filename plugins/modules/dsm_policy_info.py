@@ -20,10 +20,7 @@ description:
 extends_documentation_fragment:
   - clustersafe.deep_security.dsm
   - clustersafe.deep_security.action_group.dsm
-attributes:
-  check_mode:
-    support: full
-    description: Reads only.
+  - clustersafe.deep_security.attributes.info_module
 options:
   policies:
     description:

@@ -22,10 +22,7 @@ extends_documentation_fragment:
   - clustersafe.deep_security.winrm
   - clustersafe.deep_security.query
   - clustersafe.deep_security.action_group.windows
-attributes:
-  check_mode:
-    support: full
-    description: Reads only.
+  - clustersafe.deep_security.attributes.info_module
 """
 
 EXAMPLES = r"""

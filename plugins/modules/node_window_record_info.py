@@ -27,10 +27,7 @@ extends_documentation_fragment:
   - clustersafe.deep_security.winrm
   - clustersafe.deep_security.query
   - clustersafe.deep_security.action_group.windows
-attributes:
-  check_mode:
-    support: full
-    description: Reads only.
+  - clustersafe.deep_security.attributes.info_module
 notes:
   - "Microsoft: registry provider U(https://learn.microsoft.com/powershell/module/microsoft.powershell.core/about/about_registry_provider),
     C(Get-ChildItem), C(Get-ItemProperty)."

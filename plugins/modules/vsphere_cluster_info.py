@@ -29,6 +29,7 @@ extends_documentation_fragment:
   - clustersafe.deep_security.vsphere
   - clustersafe.deep_security.query
   - clustersafe.deep_security.action_group.vsphere
+  - clustersafe.deep_security.attributes.info_module
 options:
   datacenter:
     description: Only clusters of this datacenter.
@@ -57,10 +58,6 @@ options:
     type: list
     elements: str
     default: ['dsm*']
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; runs the same in check mode.
 """
 
 EXAMPLES = r"""
