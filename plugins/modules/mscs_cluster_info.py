@@ -27,6 +27,10 @@ options:
       - Expected name of the connected node; the module fails (and names the nearest node names) when the
         connection reaches another machine.
     type: str
+notes:
+  - The module's name keeps C(mscs), Microsoft Cluster Service, the name of the feature until Windows Server 2008
+    renamed it Failover Clustering (WSFC); its WMI provider still lives in C(root\MSCluster). Module
+    names are public, so they stay; the code behind them (C(plugins/module_utils/winrm/wsfc.py)) and the docs say WSFC.
 extends_documentation_fragment:
   - clustersafe.deep_security.winrm
   - clustersafe.deep_security.query

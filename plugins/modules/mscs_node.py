@@ -79,6 +79,10 @@ options:
       - So a window that dies between two steps leaves on the node what it changed, and
         C(clustersafe.deep_security.recover) or a re-run of the window puts it back from any controller.
     type: str
+notes:
+  - The module's name keeps C(mscs), Microsoft Cluster Service, the name of the feature until Windows Server 2008
+    renamed it Failover Clustering (WSFC); its WMI provider still lives in C(root\MSCluster). Module
+    names are public, so they stay; the code behind them (C(plugins/module_utils/winrm/wsfc.py)) and the docs say WSFC.
 extends_documentation_fragment:
   - clustersafe.deep_security.winrm
   - clustersafe.deep_security.action_group.windows
