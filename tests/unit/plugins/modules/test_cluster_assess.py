@@ -4,8 +4,6 @@ import json
 import os
 import sys
 
-import pytest
-
 from ansible_collections.clustersafe.deep_security.plugins.modules import cluster_assess
 from tests.unit.module_args import run_main
 

@@ -43,4 +43,3 @@ def test_the_session_is_closed_after_a_failure_and_the_failure_is_clean(monkeypa
     result, failed = run_main(monkeypatch, capsys, vsphere_cluster_info, CONNECTION)
     assert failed and result["msg"].startswith("unexpected error talking to vCenter: KeyError")
     assert session.events == ["login", "logout"]
-

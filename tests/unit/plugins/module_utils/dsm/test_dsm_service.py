@@ -59,7 +59,7 @@ def test_bad_action_changes_nothing(client, model, calls):
 def test_dsm_validation_message_comes_back(client, model):
     with pytest.raises(DsmValidationError) as caught:
         service.firewall_rule(client, {"name": "ports", "destination_port_type": "multiple",
-                                        "destination_port_multiple": ["80"], "protocol": "icmp"})
+                                       "destination_port_multiple": ["80"], "protocol": "icmp"})
     assert "tcp, udp or tcp-udp" in caught.value.message and model.state["rules"] == {}
 
 
@@ -126,7 +126,7 @@ def test_computer_settings_changed_then_unchanged(client, model):
 def test_computer_settings_check_mode(client, model):
     activate(model, "WEB1")
     result = service.computer_settings(client, computers=["WEB1"], settings={"firewallSettingNetworkEngineMode": "Tap"},
-                                        check_mode=True)
+                                       check_mode=True)
     assert result["changed"] and model.state["computers"]["1"]["settings"] == {}
 
 
@@ -137,7 +137,7 @@ def test_turning_ips_off_on_a_policy_and_inherited(client, model):
     activate(model, "SQL-NODE1", policy_id=3)
     model.state["computers"]["1"]["modules"]["firewall"] = "off"
     first = service.computer_settings(client, computers=["SQL-NODE1"], modules={"firewall": "inherited"},
-                                       allow_network_blip=True)
+                                      allow_network_blip=True)
     assert first["changed"] and first["targets"][0]["modules"]["Firewall"] == {"before": "off", "after": "inherited"}
     assert model.state["computers"]["1"]["modules"]["firewall"] == "inherited"
     assert not service.computer_settings(client, computers=["SQL-NODE1"], modules={"firewall": "inherited"})["changed"]
@@ -178,7 +178,7 @@ def test_network_driver_interlock_refuses_before_any_write(client, model):
     for check_mode in (True, False):
         with pytest.raises(InterlockError) as caught:
             service.computer_settings(client, computers=["WEB1", "APP1"], modules={"Firewall": "on"},
-                                       settings={"firewallSettingNetworkEngineMode": "Tap"}, check_mode=check_mode)
+                                      settings={"firewallSettingNetworkEngineMode": "Tap"}, check_mode=check_mode)
         assert "stop the cluster service first" in caught.value.message
         assert "allow_network_blip" in caught.value.message and "APP1 (Firewall)" in caught.value.message
     assert json.dumps(model.state, sort_keys=True) == before

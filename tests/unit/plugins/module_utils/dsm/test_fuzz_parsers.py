@@ -76,10 +76,10 @@ def test_any_json_answer_to_a_rule_lookup_and_assignment(document):
 def test_any_json_answer_to_the_settings_and_wait_calls(document):
     raw = json.dumps(document).encode()
     _only_typed_errors(lambda: service.computer_settings(_client(raw), policy="1",
-                                                          modules={"Firewall": "inherited"},
-                                                          settings={"firewallSettingNetworkEngineMode": "Tap"}))
+                                                         modules={"Firewall": "inherited"},
+                                                         settings={"firewallSettingNetworkEngineMode": "Tap"}))
     _only_typed_errors(lambda: service.computer_info(_client(raw), ["WEB1"], wait_for="policy_applied",
-                                                      wait_timeout=1))
+                                                     wait_timeout=1))
 
 
 def test_timestamps_that_are_not_finite_numbers_are_absent():

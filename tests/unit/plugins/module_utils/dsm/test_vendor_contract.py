@@ -32,7 +32,7 @@ def test_the_lab_treats_percent_and_underscore_as_wildcards_by_default(client, m
 def test_an_underscore_name_never_touches_an_unrelated_rule(client, model, calls):
     service.firewall_rule(client, dict(DENY))
     result = service.firewall_rule(client, {"name": "web_1", "action": "bypass", "direction": "incoming",
-                                             "frame_type": "other", "frame_number": "0x886F"})
+                                            "frame_type": "other", "frame_number": "0x886F"})
     assert result["action"] == "create" and result["id"] == 2
     assert model.state["rules"]["1"]["action"] == "deny" and model.state["rules"]["1"]["name"] == "webX1"
     searches = [body for method, path, _q, body in calls if path.endswith("/search")]
@@ -59,7 +59,7 @@ def test_dsm_computer_waits_until_the_agent_has_the_policy(client, model, clock)
                                      "ask": lambda self, question, default=None, **kw: default})()
     model.policy_delay_ms = 7000
     result = service.computer_settings(client, computers=["APP1"], modules={"Firewall": "on"},
-                                        allow_network_blip=True)
+                                       allow_network_blip=True)
     computer = model.state["computers"]["1"]
     target = result["targets"][0]
     assert result["changed_at"] and target["policy_applied"] is True
@@ -73,7 +73,7 @@ def test_dsm_computer_waits_until_the_agent_has_the_policy(client, model, clock)
 def test_without_waiting_the_agent_does_not_have_the_policy_yet(client, model):
     activate(model, "APP1", policy_id=1)
     result = service.computer_settings(client, computers=["APP1"], settings={"firewallSettingNetworkEngineMode": "Tap"},
-                                        wait=False)
+                                       wait=False)
     assert result["targets"][0]["policy_applied"] is None and result["waited_seconds"] == 0
     info = service.computer_info(client, ["APP1"])["computers"][0]
     assert info["agent_tasks"] == ["Sending Policy"] and info["policy_applied"] is False
@@ -87,7 +87,7 @@ def test_the_wait_is_bounded_and_says_what_is_missing(client, model, clock):
     model.state["computers"]["1"]["agentStatus"] = "warning"
     model.state["computers"]["1"]["agentStatusMessages"] = ["Offline"]
     service.computer_settings(client, computers=["APP1"], settings={"firewallSettingNetworkEngineMode": "Tap"},
-                               wait=False)
+                              wait=False)
     start = clock.now
     with pytest.raises(WaitTimeoutError) as caught:
         service.computer_info(client, ["APP1"], wait_for="active", wait_timeout=30)
@@ -232,7 +232,7 @@ def test_a_change_whose_policy_never_arrives_fails_saying_it_is_saved(client, mo
     model.policy_delay_ms = 10 ** 9
     with pytest.raises(WaitTimeoutError) as caught:
         service.computer_settings(client, computers=["APP1"], settings={"firewallSettingNetworkEngineMode": "Tap"},
-                                   wait_timeout=20)
+                                  wait_timeout=20)
     assert "The change is saved in the DSM" in caught.value.message and "Sending Policy" in caught.value.message
     assert caught.value.details["targets"][0]["policy_applied"] is False
     assert model.state["computers"]["1"]["settings"]["firewallSettingNetworkEngineMode"] == "Tap"
