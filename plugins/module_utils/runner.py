@@ -5,13 +5,13 @@
 ``fail_json`` with the error's message and details, pass warnings on, return ``diff`` only when the task
 asked for it (``--diff`` or ``diff: true``), exit with the result.
 
-``CollectionModule`` is the AnsibleModule every module of the collection is built from; each backend
-(``winrm/module.py``, ``vsphere/module.py``, ``dsm/module.py``) adds its connection options, the rules
-between them and its dependency check, so a module file only declares its own options and its work.
-
 Any other exception also ends in ``fail_json``, never in a traceback: its text is kept only after every
 secret the module was given (``no_log`` options) has been cut out in each spelling an exception may use
-(as is, stripped, escaped as in ``repr``), and URLs lose their user info and query strings."""
+(as is, stripped, escaped as in ``repr``), and URLs lose their user info and query strings.
+
+``CollectionModule`` is the AnsibleModule every module of the collection is built from; each backend
+(``winrm/module.py``, ``vsphere/module.py``, ``dsm/module.py``) adds its connection options, the rules
+between them and its dependency check, so a module file only declares its own options and its work."""
 
 from __future__ import absolute_import, division, print_function
 
