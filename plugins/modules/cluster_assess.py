@@ -26,6 +26,7 @@ author:
 extends_documentation_fragment:
   - clustersafe.deep_security.query
   - clustersafe.deep_security.action_group.assess
+  - clustersafe.deep_security.attributes.info_module
 options:
   vsphere_clusters:
     description:
@@ -222,10 +223,8 @@ reports:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.query import apply_query, module_query, query_argument_spec
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.runner import run_module
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.runner import CollectionModule
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.rules import catalogue, report
 
 FACT_OPTIONS = catalogue.FACT_OPTIONS
@@ -245,7 +244,7 @@ def assess(params):
 
 
 def main():
-    module = AnsibleModule(
+    module = CollectionModule(
         argument_spec=dict(
             vsphere_clusters=dict(type="raw"),
             failover_nodes=dict(type="raw"),
@@ -264,10 +263,9 @@ def main():
             report_formats=dict(type="list", elements="str", default=[], choices=["json", "markdown", "html"]),
             **query_argument_spec()
         ),
-        supports_check_mode=True,
     )
     query = module_query(module)
-    run_module(module, lambda: apply_query(assess(module.params), query, module.params["query"]))
+    module.run(lambda: apply_query(assess(module.params), query, module.params["query"]))
 
 
 if __name__ == "__main__":

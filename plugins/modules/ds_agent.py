@@ -207,17 +207,9 @@ agent:
 
 import socket
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.runner import run_module
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import service
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.agent import url_secrets
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.client import (
-    HAS_WINRM,
-    WINRM_IMPORT_ERROR,
-    WinRMClient,
-    winrm_argument_spec,
-)
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.module import WinRMModule
 
 DESIRED = ("state", "version", "installer_url", "installer_sha256", "installer_path", "activation_url", "policy_id",
            "tenant_id", "token", "reactivate", "allow_running_cluster_service", "allow_unverified_installer",
@@ -225,8 +217,7 @@ DESIRED = ("state", "version", "installer_url", "installer_sha256", "installer_p
 
 
 def main():
-    argument_spec = winrm_argument_spec()
-    argument_spec.update(
+    module = WinRMModule(argument_spec=dict(
         state=dict(type="str", default="present", choices=["present", "absent"]),
         version=dict(type="str"),
         installer_url=dict(type="str"),
@@ -245,20 +236,16 @@ def main():
         allow_running_cluster_service=dict(type="bool", default=False),
         install_timeout=dict(type="int", default=1800),
         window=dict(type="str"),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           mutually_exclusive=[("installer_url", "installer_path")])
-    if not HAS_WINRM:
-        module.fail_json(msg=missing_required_lib("pywinrm"), exception=WINRM_IMPORT_ERROR)
+    ), mutually_exclusive=[("installer_url", "installer_path")])
     p = module.params
     # user info and query strings of URLs (signed URLs) are secrets too: Ansible masks them in the
     # invocation it echoes and in anything the module returns
     for url in (p["installer_url"], p["activation_url"]):
         module.no_log_values.update(url_secrets(url))
     desired = dict((key, p[key]) for key in DESIRED)
-    run_module(module, lambda: service.ds_agent(WinRMClient(p), desired, check_mode=module.check_mode,
-                                                install_timeout=p["install_timeout"], window=p["window"],
-                                                controller=socket.gethostname()))
+    module.run_with_client(lambda client: service.ds_agent(client, desired, check_mode=module.check_mode,
+                                                           install_timeout=p["install_timeout"], window=p["window"],
+                                                           controller=socket.gethostname()))
 
 
 if __name__ == "__main__":

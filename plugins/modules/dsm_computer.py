@@ -173,33 +173,27 @@ waited_seconds:
   sample: 12
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.runner import run_module
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.client import (
-    client_from_module,
-    dsm_argument_spec,
-)
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import services
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import service
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.module import DsmModule
 
 
 def main():
-    argument_spec = dsm_argument_spec()
-    argument_spec.update(
-        computers=dict(type="list", elements="str", aliases=["host_names"]),
-        policy=dict(type="str"),
-        settings=dict(type="dict"),
-        modules=dict(type="dict"),
-        allow_network_blip=dict(type="bool", default=False),
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=900),
+    module = DsmModule(
+        argument_spec=dict(
+            computers=dict(type="list", elements="str", aliases=["host_names"]),
+            policy=dict(type="str"),
+            settings=dict(type="dict"),
+            modules=dict(type="dict"),
+            allow_network_blip=dict(type="bool", default=False),
+            wait=dict(type="bool", default=True),
+            wait_timeout=dict(type="int", default=900),
+        ),
+        mutually_exclusive=[["computers", "policy"]],
+        required_one_of=[["computers", "policy"], ["settings", "modules"]],
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           mutually_exclusive=[["computers", "policy"]],
-                           required_one_of=[["computers", "policy"], ["settings", "modules"]])
     params = module.params
-    run_module(module, lambda: services.computer_settings(
-        client_from_module(module), computers=params["computers"], policy=params["policy"],
+    module.run_with_client(lambda client: service.computer_settings(
+        client, computers=params["computers"], policy=params["policy"],
         settings=params["settings"], modules=params["modules"], check_mode=module.check_mode,
         allow_network_blip=params["allow_network_blip"], wait=params["wait"], wait_timeout=params["wait_timeout"]))
 

@@ -21,10 +21,7 @@ extends_documentation_fragment:
   - clustersafe.deep_security.dsm
   - clustersafe.deep_security.query
   - clustersafe.deep_security.action_group.dsm
-attributes:
-  check_mode:
-    support: full
-    description: Reads only.
+  - clustersafe.deep_security.attributes.info_module
 options:
   computers:
     description:
@@ -188,31 +185,23 @@ waited_seconds:
   type: int
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.query import apply_query, module_query, query_argument_spec
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.runner import run_module
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.client import (
-    client_from_module,
-    dsm_argument_spec,
-)
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import services
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import service
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.module import DsmModule
 
 
 def main():
-    argument_spec = dsm_argument_spec()
-    argument_spec.update(
+    module = DsmModule(argument_spec=dict(
         computers=dict(type="list", elements="str", aliases=["host_names"]),
-        wait_for=dict(type="str", choices=list(services.WAIT_FOR), default="none"),
-        wait_timeout=dict(type="int", default=services.DEFAULT_WAIT_TIMEOUT),
+        wait_for=dict(type="str", choices=list(service.WAIT_FOR), default="none"),
+        wait_timeout=dict(type="int", default=service.DEFAULT_WAIT_TIMEOUT),
         since=dict(type="int"),
-    )
-    argument_spec.update(query_argument_spec())
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+        **query_argument_spec()
+    ))
     params = module.params
     query = module_query(module)
-    run_module(module, lambda: apply_query(services.computer_info(
-        client_from_module(module), params["computers"], wait_for=params["wait_for"],
+    module.run_with_client(lambda client: apply_query(service.computer_info(
+        client, params["computers"], wait_for=params["wait_for"],
         wait_timeout=params["wait_timeout"], since=params["since"]), query, params["query"]))
 
 

@@ -121,30 +121,24 @@ assignments:
       elements: int
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.runner import run_module
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.client import (
-    client_from_module,
-    dsm_argument_spec,
-)
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import services
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import service
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.module import DsmModule
 
 
 def main():
-    argument_spec = dsm_argument_spec()
-    argument_spec.update(
-        rules=dict(type="list", elements="str", required=True),
-        computers=dict(type="list", elements="str", aliases=["host_names"]),
-        policy=dict(type="str"),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
+    module = DsmModule(
+        argument_spec=dict(
+            rules=dict(type="list", elements="str", required=True),
+            computers=dict(type="list", elements="str", aliases=["host_names"]),
+            policy=dict(type="str"),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+        ),
+        mutually_exclusive=[["computers", "policy"]],
+        required_one_of=[["computers", "policy"]],
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           mutually_exclusive=[["computers", "policy"]],
-                           required_one_of=[["computers", "policy"]])
     params = module.params
-    run_module(module, lambda: services.firewall_assignment(
-        client_from_module(module), params["rules"], computers=params["computers"], policy=params["policy"],
+    module.run_with_client(lambda client: service.firewall_assignment(
+        client, params["rules"], computers=params["computers"], policy=params["policy"],
         state=params["state"], check_mode=module.check_mode))
 
 

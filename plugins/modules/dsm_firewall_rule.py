@@ -407,31 +407,24 @@ firewall_rule:
     frame_number: 34927
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.runner import run_module
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.client import (
-    client_from_module,
-    dsm_argument_spec,
-)
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.firewall import (
     FIELDS,
     argument_spec_fields,
 )
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import services
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import service
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.module import DsmModule
 
 
 def main():
-    argument_spec = dsm_argument_spec()
-    argument_spec.update(
+    argument_spec = dict(
         name=dict(type="str", required=True),
         state=dict(type="str", choices=["present", "absent"], default="present"),
     )
     argument_spec.update(argument_spec_fields())
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = DsmModule(argument_spec=argument_spec)
     options = dict((field, module.params.get(field)) for field in FIELDS)
-    run_module(module, lambda: services.firewall_rule(client_from_module(module), options, state=module.params["state"],
-                                                      check_mode=module.check_mode))
+    module.run_with_client(lambda client: service.firewall_rule(client, options, state=module.params["state"],
+                                                                check_mode=module.check_mode))
 
 
 if __name__ == "__main__":

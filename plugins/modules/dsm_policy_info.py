@@ -20,10 +20,7 @@ description:
 extends_documentation_fragment:
   - clustersafe.deep_security.dsm
   - clustersafe.deep_security.action_group.dsm
-attributes:
-  check_mode:
-    support: full
-    description: Reads only.
+  - clustersafe.deep_security.attributes.info_module
 options:
   policies:
     description:
@@ -81,23 +78,13 @@ policies:
       type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.runner import run_module
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.client import (
-    client_from_module,
-    dsm_argument_spec,
-)
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import services
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import service
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.module import DsmModule
 
 
 def main():
-    argument_spec = dsm_argument_spec()
-    argument_spec.update(
-        policies=dict(type="list", elements="str"),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    run_module(module, lambda: services.policy_info(client_from_module(module), module.params["policies"]))
+    module = DsmModule(argument_spec=dict(policies=dict(type="list", elements="str")))
+    module.run_with_client(lambda client: service.policy_info(client, module.params["policies"]))
 
 
 if __name__ == "__main__":

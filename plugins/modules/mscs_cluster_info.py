@@ -27,14 +27,15 @@ options:
       - Expected name of the connected node; the module fails (and names the nearest node names) when the
         connection reaches another machine.
     type: str
+notes:
+  - The module's name keeps C(mscs), Microsoft Cluster Service, the name of the feature until Windows Server 2008
+    renamed it Failover Clustering (WSFC); its WMI provider still lives in C(root\MSCluster). Module
+    names are public, so they stay; the code behind them (C(plugins/module_utils/winrm/wsfc.py)) and the docs say WSFC.
 extends_documentation_fragment:
   - clustersafe.deep_security.winrm
   - clustersafe.deep_security.query
   - clustersafe.deep_security.action_group.windows
-attributes:
-  check_mode:
-    support: full
-    description: Reads only.
+  - clustersafe.deep_security.attributes.info_module
 """
 
 EXAMPLES = r"""
@@ -111,28 +112,16 @@ agent:
   sample: {"installed": true, "version": "20.0.1.690", "service_status": "Running"}
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.query import apply_query, module_query, query_argument_spec
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.runner import run_module
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import service
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.client import (
-    HAS_WINRM,
-    WINRM_IMPORT_ERROR,
-    WinRMClient,
-    winrm_argument_spec,
-)
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.module import WinRMModule
 
 
 def main():
-    argument_spec = winrm_argument_spec()
-    argument_spec.update(name=dict(type="str"), **query_argument_spec())
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = WinRMModule(argument_spec=dict(name=dict(type="str"), **query_argument_spec()))
     query = module_query(module)
-    if not HAS_WINRM:
-        module.fail_json(msg=missing_required_lib("pywinrm"), exception=WINRM_IMPORT_ERROR)
-    run_module(module, lambda: apply_query(service.mscs_cluster_info(WinRMClient(module.params), name=module.params["name"]),
-                                           query, module.params["query"]))
+    module.run_with_client(lambda client: apply_query(service.mscs_cluster_info(client, name=module.params["name"]),
+                                                      query, module.params["query"]))
 
 
 if __name__ == "__main__":

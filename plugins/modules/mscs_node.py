@@ -79,6 +79,10 @@ options:
       - So a window that dies between two steps leaves on the node what it changed, and
         C(clustersafe.deep_security.recover) or a re-run of the window puts it back from any controller.
     type: str
+notes:
+  - The module's name keeps C(mscs), Microsoft Cluster Service, the name of the feature until Windows Server 2008
+    renamed it Failover Clustering (WSFC); its WMI provider still lives in C(root\MSCluster). Module
+    names are public, so they stay; the code behind them (C(plugins/module_utils/winrm/wsfc.py)) and the docs say WSFC.
 extends_documentation_fragment:
   - clustersafe.deep_security.winrm
   - clustersafe.deep_security.action_group.windows
@@ -145,21 +149,12 @@ record_removed:
 
 import socket
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.runner import run_module
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import service
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.client import (
-    HAS_WINRM,
-    WINRM_IMPORT_ERROR,
-    WinRMClient,
-    winrm_argument_spec,
-)
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.module import WinRMModule
 
 
 def main():
-    argument_spec = winrm_argument_spec()
-    argument_spec.update(
+    module = WinRMModule(argument_spec=dict(
         state=dict(type="str", required=True, choices=["drained", "stopped", "started", "resumed"]),
         name=dict(type="str"),
         force=dict(type="bool", default=False),
@@ -167,17 +162,12 @@ def main():
         failback=dict(type="str", default="none", choices=["none", "immediate", "policy"]),
         timeout=dict(type="int", default=300),
         window=dict(type="str"),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if not HAS_WINRM:
-        module.fail_json(msg=missing_required_lib("pywinrm"), exception=WINRM_IMPORT_ERROR)
+    ))
     p = module.params
-    if p["timeout"] < 1:
-        module.fail_json(msg="timeout must be a positive number of seconds (got %d)" % p["timeout"])
-    run_module(module, lambda: service.mscs_node(WinRMClient(p), p["state"], name=p["name"], force=p["force"],
-                                                 failback=p["failback"], timeout=p["timeout"],
-                                                 force_drain=p["force_drain"], window=p["window"],
-                                                 controller=socket.gethostname(), check_mode=module.check_mode))
+    module.run_with_client(lambda client: service.mscs_node(
+        client, p["state"], name=p["name"], force=p["force"], failback=p["failback"], timeout=p["timeout"],
+        force_drain=p["force_drain"], window=p["window"], controller=socket.gethostname(),
+        check_mode=module.check_mode))
 
 
 if __name__ == "__main__":

@@ -22,10 +22,7 @@ extends_documentation_fragment:
   - clustersafe.deep_security.winrm
   - clustersafe.deep_security.query
   - clustersafe.deep_security.action_group.windows
-attributes:
-  check_mode:
-    support: full
-    description: Reads only.
+  - clustersafe.deep_security.attributes.info_module
 """
 
 EXAMPLES = r"""
@@ -75,28 +72,15 @@ port_rules:
   sample: [{"start_port": 80, "end_port": 80, "protocol": "Tcp", "mode": "Multiple", "affinity": "Single", "ip_address": "All"}]
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.query import apply_query, module_query, query_argument_spec
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.runner import run_module
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import service
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.client import (
-    HAS_WINRM,
-    WINRM_IMPORT_ERROR,
-    WinRMClient,
-    winrm_argument_spec,
-)
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.module import WinRMModule
 
 
 def main():
-    argument_spec = winrm_argument_spec()
-    argument_spec.update(query_argument_spec())
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if not HAS_WINRM:
-        module.fail_json(msg=missing_required_lib("pywinrm"), exception=WINRM_IMPORT_ERROR)
+    module = WinRMModule(argument_spec=query_argument_spec())
     query = module_query(module)
-    run_module(module, lambda: apply_query(service.nlb_cluster_info(WinRMClient(module.params)), query,
-                                           module.params["query"]))
+    module.run_with_client(lambda client: apply_query(service.nlb_cluster_info(client), query, module.params["query"]))
 
 
 if __name__ == "__main__":

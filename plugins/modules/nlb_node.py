@@ -111,35 +111,21 @@ record_removed:
 
 import socket
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.runner import run_module
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import service
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.client import (
-    HAS_WINRM,
-    WINRM_IMPORT_ERROR,
-    WinRMClient,
-    winrm_argument_spec,
-)
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.module import WinRMModule
 
 
 def main():
-    argument_spec = winrm_argument_spec()
-    argument_spec.update(
+    module = WinRMModule(argument_spec=dict(
         state=dict(type="str", required=True, choices=["drainstopped", "stopped", "started", "suspended", "resumed"]),
         drain_timeout=dict(type="int", default=10),
         force=dict(type="bool", default=False),
         window=dict(type="str"),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if not HAS_WINRM:
-        module.fail_json(msg=missing_required_lib("pywinrm"), exception=WINRM_IMPORT_ERROR)
+    ))
     p = module.params
-    if p["drain_timeout"] < 1:
-        module.fail_json(msg="drain_timeout must be a positive number of minutes (got %d)" % p["drain_timeout"])
-    run_module(module, lambda: service.nlb_node(WinRMClient(p), p["state"], drain_timeout=p["drain_timeout"],
-                                                force=p["force"], check_mode=module.check_mode,
-                                                window=p["window"], controller=socket.gethostname()))
+    module.run_with_client(lambda client: service.nlb_node(
+        client, p["state"], drain_timeout=p["drain_timeout"], force=p["force"], check_mode=module.check_mode,
+        window=p["window"], controller=socket.gethostname()))
 
 
 if __name__ == "__main__":

@@ -144,42 +144,27 @@ records:
 
 import socket
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.runner import run_module
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import records
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.client import (
-    HAS_WINRM,
-    WINRM_IMPORT_ERROR,
-    WinRMClient,
-    winrm_argument_spec,
-)
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.module import WinRMModule
 
 
 def main():
-    argument_spec = winrm_argument_spec()
-    argument_spec.update(
+    module = WinRMModule(argument_spec=dict(
         window=dict(type="str", required=True),
         change=dict(type="str", choices=list(records.CHANGES)),
         data=dict(type="dict", default={}),
         state=dict(type="str", choices=list(records.STATES), default="present"),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if not HAS_WINRM:
-        module.fail_json(msg=missing_required_lib("pywinrm"), exception=WINRM_IMPORT_ERROR)
+    ))
     p = module.params
 
     def work():
         # validated before the client exists, so bad input never opens a connection
         records.validate_request(p["state"], p["window"], p["change"], p["data"])
-        result = records.node_window_record(WinRMClient(p), p["state"], p["window"], change=p["change"],
-                                            data=p["data"], controller=socket.gethostname(),
-                                            check_mode=module.check_mode)
-        if not module._diff:
-            result.pop("diff")
-        return result
+        return records.node_window_record(module.client(), p["state"], p["window"], change=p["change"],
+                                          data=p["data"], controller=socket.gethostname(),
+                                          check_mode=module.check_mode)
 
-    run_module(module, work)
+    module.run(work)
 
 
 if __name__ == "__main__":

@@ -27,10 +27,7 @@ extends_documentation_fragment:
   - clustersafe.deep_security.winrm
   - clustersafe.deep_security.query
   - clustersafe.deep_security.action_group.windows
-attributes:
-  check_mode:
-    support: full
-    description: Reads only.
+  - clustersafe.deep_security.attributes.info_module
 notes:
   - "Microsoft: registry provider U(https://learn.microsoft.com/powershell/module/microsoft.powershell.core/about/about_registry_provider),
     C(Get-ChildItem), C(Get-ItemProperty)."
@@ -90,35 +87,23 @@ records:
       sample: {}
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.query import apply_query, module_query, query_argument_spec
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.runner import run_module
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.window_id import validate_window_id
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import records
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.client import (
-    HAS_WINRM,
-    WINRM_IMPORT_ERROR,
-    WinRMClient,
-    winrm_argument_spec,
-)
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.module import WinRMModule
 
 
 def main():
-    argument_spec = winrm_argument_spec()
-    argument_spec.update(window=dict(type="str"), **query_argument_spec())
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = WinRMModule(argument_spec=dict(window=dict(type="str"), **query_argument_spec()))
     query = module_query(module)
-    if not HAS_WINRM:
-        module.fail_json(msg=missing_required_lib("pywinrm"), exception=WINRM_IMPORT_ERROR)
     p = module.params
 
     def work():
         if p["window"] is not None:
             validate_window_id(p["window"])
-        return apply_query(records.node_window_record_info(WinRMClient(p), window=p["window"]), query, p["query"])
+        return apply_query(records.node_window_record_info(module.client(), window=p["window"]), query, p["query"])
 
-    run_module(module, work)
+    module.run(work)
 
 
 if __name__ == "__main__":

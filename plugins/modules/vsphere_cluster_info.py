@@ -29,6 +29,7 @@ extends_documentation_fragment:
   - clustersafe.deep_security.vsphere
   - clustersafe.deep_security.query
   - clustersafe.deep_security.action_group.vsphere
+  - clustersafe.deep_security.attributes.info_module
 options:
   datacenter:
     description: Only clusters of this datacenter.
@@ -57,10 +58,6 @@ options:
     type: list
     elements: str
     default: ['dsm*']
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; runs the same in check mode.
 """
 
 EXAMPLES = r"""
@@ -180,16 +177,13 @@ clusters:
       returned: always
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.query import apply_query, module_query, query_argument_spec
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.client import vsphere_argument_spec
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.inventory import select_clusters
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.service import (
     gather,
     missing_dsva_message,
-    run_vsphere_module,
 )
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.module import VsphereModule
 
 
 def dsva_warnings(clusters, expected, pattern):
@@ -212,16 +206,14 @@ def dsva_warnings(clusters, expected, pattern):
 
 
 def main():
-    argument_spec = vsphere_argument_spec()
-    argument_spec.update(
+    module = VsphereModule(argument_spec=dict(
         datacenter=dict(type="str"),
         clusters=dict(type="list", elements="str", default=[], aliases=["cluster"]),
         dsva_name_pattern=dict(type="str", default="dsva-*"),
         dsm_vm_patterns=dict(type="list", elements="str", default=["dsm*"]),
         dsvas_expected=dict(type="bool", default=True),
-    )
-    argument_spec.update(query_argument_spec())
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+        **query_argument_spec()
+    ))
     query = module_query(module)
 
     def body(client):
@@ -233,7 +225,7 @@ def main():
                                                       module.params["dsva_name_pattern"])},
                            query, module.params["query"])
 
-    run_vsphere_module(module, body)
+    module.run_with_client(body)
 
 
 if __name__ == "__main__":

@@ -104,10 +104,7 @@ dsvas:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere import client as vsphere_client
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.client import vsphere_argument_spec
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.dsva_pin import (
     HA_DISABLED,
     overrides_flag_change,
@@ -120,8 +117,8 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.service import (
     gather,
     require_dsvas,
-    run_vsphere_module,
 )
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.module import VsphereModule
 
 
 def override_spec(change, vm_ref):
@@ -148,16 +145,14 @@ def override_view(cluster, dsvas):
 
 
 def main():
-    argument_spec = vsphere_argument_spec()
-    argument_spec.update(
+    module = VsphereModule(argument_spec=dict(
         cluster=dict(type="str", required=True),
         datacenter=dict(type="str"),
         dsva_name_pattern=dict(type="str", default="dsva-*"),
         vms=dict(type="list", elements="str"),
         enable_vm_overrides=dict(type="bool", default=True),
         state=dict(type="str", choices=["present", "absent"], default="present"),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    ))
     params = module.params
 
     def body(client):
@@ -200,7 +195,7 @@ def main():
                             cluster_ref.ReconfigureComputeResource_Task, spec=spec, modify=True)
         return result
 
-    run_vsphere_module(module, body)
+    module.run_with_client(body)
 
 
 if __name__ == "__main__":

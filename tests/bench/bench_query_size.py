@@ -80,7 +80,7 @@ def vsphere_rows(vms, collections):
 def dsm_rows(count):
     from tests.lab.inprocess import FakeClock, activate, load_topology as dsm_topology, model_opener, new_model
     from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.client import DsmClient
-    from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import services
+    from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import service
     from ansible_collections.clustersafe.deep_security.plugins.module_utils.query import apply_query, compile_query
 
     topology = dsm_topology()
@@ -91,7 +91,7 @@ def dsm_rows(count):
     client = DsmClient("https://dsm.test:4119/api", topology["dsm"]["api_key"], opener=model_opener(model),
                        sleep=clock.sleep)
     started = time.time()
-    result = services.computer_info(client, None)
+    result = service.computer_info(client, None)
     seconds = time.time() - started
     rows = [("dsm_computer_info", "%d computers" % count, "(none)", len(json.dumps(result)), seconds)]
     for label, expression in DSM_QUERIES:

@@ -106,7 +106,7 @@ def _seconds(stamp):
 def run_direct(env):
     """The role's remote work per node, without Ansible: the service functions in this process."""
     sys.path.insert(0, collections_path())
-    from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import services as dsm_services
+    from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import service as dsm_service
     from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.client import DsmClient
     from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import records, service
     from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.client import (
@@ -132,7 +132,7 @@ def run_direct(env):
         records.node_window_record(client, "present", "BENCH-DIRECT", change="agent_maintenance", data={},
                                    controller="bench")
         service.ds_agent(client, dict(desired, allow_running_cluster_service=False))
-        dsm_services.computer_info(dsm, [node], wait_for="policy_applied", wait_timeout=600)
+        dsm_service.computer_info(dsm, [node], wait_for="policy_applied", wait_timeout=600)
         records.node_window_record(client, "absent", "BENCH-DIRECT", change="agent_maintenance")
         service.mscs_node(client, "started", name=node, window="BENCH-DIRECT")
         service.mscs_node(client, "resumed", name=node, window="BENCH-DIRECT")

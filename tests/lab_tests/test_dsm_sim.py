@@ -21,7 +21,7 @@ import yaml
 deepsecurity = pytest.importorskip("deepsecurity")
 from deepsecurity.rest import ApiException  # noqa: E402
 
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import services  # noqa: E402
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import service as services  # noqa: E402
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.client import (  # noqa: E402
     DsmAuthError,
     DsmClient,

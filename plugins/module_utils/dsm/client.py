@@ -68,7 +68,7 @@ class DsmNotFoundError(DsmError):
     """The DSM answered 404 for an object that was expected to exist."""
 
 
-class DsmTlsError(DsmError):
+class DsmTLSError(DsmError):
     """The DSM's TLS certificate could not be validated."""
 
 
@@ -356,7 +356,7 @@ class DsmClient(object):
                 reason = getattr(error, "reason", error)
                 text = str(reason)
                 if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
-                    raise DsmTlsError(
+                    raise DsmTLSError(
                         "the DSM's TLS certificate at %s could not be validated (%s); set ca_path "
                         "(DSM_CA_PATH) to the CA that issued it" % (self.safe_url, text),
                         url=self.safe_url)

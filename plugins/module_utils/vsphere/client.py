@@ -4,8 +4,8 @@
 """vCenter client: connect, take one property snapshot of the inventory, run and wait for tasks,
 read and write custom attributes.
 
-It raises the typed errors below and never calls ``fail_json``, so it can be used outside modules
-(benchmarks, the recover tooling) and faked in unit tests.
+It raises the typed errors below and never calls ``fail_json``, so the services take it as a plain object
+and the unit tests replace it with a fake (tests/unit/plugins/module_utils/vsphere).
 """
 
 from __future__ import absolute_import, division, print_function

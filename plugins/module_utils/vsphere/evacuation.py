@@ -2,7 +2,7 @@
 # Copyright: contributors to clustersafe.deep_security
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Emptying a host before a Filter Driver install through "Prepare ESX" (rule VS-04), and putting
-things back afterwards. Decides which VM goes where; the module acts. Pure: no I/O.
+things back afterwards. Decides which VM goes where; host_evacuation.py acts. Pure: no I/O.
 
 Targets are the other hosts of the same cluster that are connected and not in maintenance mode and,
 when the cluster uses DSVAs, that have a running DSVA (rule VS-01: a guest must not land where

@@ -1,8 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to clustersafe.deep_security
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What the vSphere modules share: gather the inventory in one pass, write records and DRS levels,
-and run a module body with the error handling every module wants."""
+"""What the vSphere modules share: gather the inventory in one pass, write records and DRS levels."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -12,15 +11,12 @@ import datetime
 import getpass
 import socket
 
-from ansible.module_utils.basic import missing_required_lib
-
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import (
-    CollectionError,
     HeldError,
     ParameterError,
 )
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.runner import run_module
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere import client as vsphere_client
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere import module as vsphere_module
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.inventory import (
     SNAPSHOT_PROPERTIES,
     build_inventory,
@@ -165,25 +161,7 @@ def apply_window_plan(client, snapshot, cluster_ref, plan, current_record, attri
 
 
 def run_vsphere_module(module, body):
-    """Check the connection options, connect, run ``body(client)`` -> result dict, close, exit; errors go
-    through ``run_module``."""
-    if not vsphere_client.HAS_PYVMOMI:
-        module.fail_json(msg=missing_required_lib("pyvmomi"), exception=str(vsphere_client.PYVMOMI_IMPORT_ERROR))
-
-    def action():
-        client = vsphere_client.VsphereClient.from_module_params(module.params)
-        try:
-            client.connect()
-            result = body(client)
-            result["warnings"] = vsphere_client.connection_warnings(module.params) + result.get("warnings", [])
-            return result
-        except CollectionError:
-            raise
-        except Exception as error:  # an unexpected fault still gets a readable message, not a bare traceback
-            # no traceback in the details: the runner scrubs messages, and a traceback's frames can hold
-            # the connection parameters
-            raise vsphere_client.VsphereError("unexpected error talking to vCenter: %s: %s" % (type(error).__name__, error))
-        finally:
-            client.close()
-
-    run_module(module, action)
+    """``VsphereModule.run_with_client`` for a module still built on a plain AnsibleModule
+    (vsphere_drs_window, until it moves to VsphereModule)."""
+    vsphere_module.check_pyvmomi(module)
+    vsphere_module.run_connected(module, body)

@@ -103,6 +103,27 @@ def winrm_argument_spec():
 
 CONNECTION_OPTIONS = tuple(winrm_argument_spec())
 
+# The rules between the connection options that Ansible's argument spec can state; WinRMModule hands them to
+# AnsibleModule and validate_connection applies the same list for callers of the client outside a module.
+# Kerberos takes the ticket from the credential cache and never uses a password (pywinrm's README: "a Kerberos
+# ticket needs to be initialized outside of pywinrm using the kinit command"), so it needs neither.
+CONNECTION_RULES = dict(required_if=[
+    ("transport", "certificate", ("cert_pem", "cert_key_pem")),
+    ("transport", "ntlm", ("username", "password")),
+    ("transport", "basic", ("username", "password")),
+    ("transport", "credssp", ("username", "password")),
+])
+_REQUIRED_IF_MESSAGES = {
+    ("cert_pem", "cert_key_pem"): "transport=%s needs both cert_pem and cert_key_pem",
+    ("username", "password"): "transport=%s needs username and password (or WINRM_USER and WINRM_PASSWORD)",
+}
+
+
+def _missing(params, name):
+    """As Ansible counts it, except that an empty string is missing too (an empty password is a password)."""
+    value = params.get(name)
+    return value is None or (value == "" and name != "password")
+
 
 def validate_connection(params):
     """Refuse unsafe or impossible connection settings before any packet is sent."""
@@ -114,21 +135,16 @@ def validate_connection(params):
     if port is not None and not 1 <= int(port) <= 65535:
         raise ParameterError("port must be between 1 and 65535 (got %s); WinRM listens on 5986 (https) or 5985 "
                              "(http), or leave port unset" % port)
-    if transport == "certificate":
-        if scheme != "https":
-            raise ParameterError("transport=certificate needs scheme=https")
-        if not params.get("cert_pem") or not params.get("cert_key_pem"):
-            raise ParameterError("transport=certificate needs both cert_pem and cert_key_pem")
-    elif transport == "kerberos":
-        # pywinrm takes the ticket from the credential cache and never uses a password (its README:
-        # "a Kerberos ticket needs to be initialized outside of pywinrm using the kinit command").
-        pass
-    elif transport == "credssp" and scheme != "https":
+    effective = dict(params, transport=transport)
+    for option, value, needed in CONNECTION_RULES["required_if"]:
+        if effective.get(option) == value and any(_missing(effective, name) for name in needed):
+            raise ParameterError(_REQUIRED_IF_MESSAGES[needed] % value)
+    if transport == "certificate" and scheme != "https":
+        raise ParameterError("transport=certificate needs scheme=https")
+    if transport == "credssp" and scheme != "https":
         # pywinrm's README: CredSSP "only works over a HTTPS endpoint and not HTTP".
         raise ParameterError("transport=credssp needs scheme=https (CredSSP delegates the password to the node; "
                              "pywinrm supports it only over HTTPS)")
-    elif not params.get("username") or params.get("password") is None:
-        raise ParameterError("transport=%s needs username and password (or WINRM_USER and WINRM_PASSWORD)" % transport)
     if scheme == "http" and not params.get("allow_unencrypted_http"):
         if transport not in HTTP_SAFE_TRANSPORTS or params.get("message_encryption") == "never":
             raise ParameterError(

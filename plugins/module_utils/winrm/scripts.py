@@ -28,6 +28,17 @@ $ProgressPreference = 'SilentlyContinue'
 try { [Console]::OutputEncoding = [Text.Encoding]::UTF8 } catch { $null = $_ }
 """
 
+# The agent's entry in the machine's list of installed programs (DisplayName, DisplayVersion, the product code
+# as the key name), in $a: one function for the three scripts that look for the agent. Each script that needs
+# it is built as body + _AGENT_UNINSTALL_ENTRY + body, so the function is defined where it is used.
+_AGENT_UNINSTALL_ENTRY = r"""
+function Get-AgentUninstallEntry {
+  Get-ItemProperty 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall\*' -ErrorAction SilentlyContinue |
+    Where-Object { $_.DisplayName -like 'Trend Micro Deep Security Agent*' } | Select-Object -First 1
+}
+$a = Get-AgentUninstallEntry
+"""
+
 # installer_running: the Windows Installer service holds the mutex Global\_MSIExecute while it processes an
 # installation's execute sequence (learn.microsoft.com/windows/win32/msi/-msiexecute-mutex); OpenExisting
 # throws when there is none.
@@ -36,8 +47,7 @@ $r = [ordered]@{ computer = $env:COMPUTERNAME; cluster = $null; nodes = @(); gro
 $svc = Get-Service -Name ClusSvc -ErrorAction SilentlyContinue
 $r.cluster_service = $null
 if ($svc) { $r.cluster_service = @{ status = [string]$svc.Status; start_mode = [string]$svc.StartType } }
-$u = 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall\*'
-$a = Get-ItemProperty $u -ErrorAction SilentlyContinue | Where-Object { $_.DisplayName -like 'Trend Micro Deep Security Agent*' } | Select-Object -First 1
+""" + _AGENT_UNINSTALL_ENTRY + r"""
 $as = Get-Service -Name ds_agent -ErrorAction SilentlyContinue
 $r.agent = @{ installed = [bool]$a; version = $null; service_status = $null }
 if ($a) { $r.agent.version = [string]$a.DisplayVersion }
@@ -216,8 +226,7 @@ $r | ConvertTo-Json -Compress -Depth 5
 # reads its payload, so no secret appears on the powershell.exe command line (process auditing, event 4688).
 
 AGENT_INFO = r"""
-$u = 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall\*'
-$a = Get-ItemProperty $u -ErrorAction SilentlyContinue | Where-Object { $_.DisplayName -like 'Trend Micro Deep Security Agent*' } | Select-Object -First 1
+""" + _AGENT_UNINSTALL_ENTRY + r"""
 $s = Get-Service -Name ds_agent -ErrorAction SilentlyContinue
 $c = Get-Service -Name ClusSvc -ErrorAction SilentlyContinue
 $m = Get-ItemProperty 'HKLM:\SOFTWARE\clustersafe\deep_security' -ErrorAction SilentlyContinue
@@ -305,8 +314,7 @@ $r | ConvertTo-Json -Compress -Depth 5
 AGENT_REMOVE = r"""
 $P = ConvertFrom-Json -InputObject (@($input) -join "`n")
 $dc = 'C:\Program Files\Trend Micro\Deep Security Agent\dsa_control.cmd'
-$u = 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall\*'
-$a = Get-ItemProperty $u -ErrorAction SilentlyContinue | Where-Object { $_.DisplayName -like 'Trend Micro Deep Security Agent*' } | Select-Object -First 1
+""" + _AGENT_UNINSTALL_ENTRY + r"""
 $r = @{ exit_code = 0; log_tail = @(); removed = $false; self_protection = 'untouched'; self_protection_output = '' }
 if ($a) {
   if (Test-Path $dc) {

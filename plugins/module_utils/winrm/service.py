@@ -72,6 +72,8 @@ def mscs_node(client, state, name=None, force=False, failback="none", timeout=30
               force_drain=False, window=None, controller=""):
     """Bring the connected node to ``state``. With ``window``, the change is recorded on the node first
     (node_drained, cluster_service_stopped) and the record removed once the node is put back."""
+    if timeout < 1:
+        raise ParameterError("timeout must be a positive number of seconds (got %d)" % timeout)
     if window is not None:
         validate_window_id(window)
     facts = wsfc.cluster_facts(_run(client, "mscs_cluster_info"), _host(client))
@@ -138,6 +140,8 @@ NLB_RECORD_BEFORE = ("drainstop", "stop")
 def nlb_node(client, state, drain_timeout=10, force=False, check_mode=False, window=None, controller=""):
     """Bring the connected NLB host to ``state``. With ``window``, a drainstop or stop is recorded on the
     host first (nlb_node_stopped, with the drain minutes) and the record removed once it is started."""
+    if drain_timeout < 1:
+        raise ParameterError("drain_timeout must be a positive number of minutes (got %d)" % drain_timeout)
     if window is not None:
         validate_window_id(window)
     facts = nlb.nlb_facts(_run(client, "nlb_cluster_info"), _host(client))

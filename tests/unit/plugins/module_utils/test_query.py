@@ -1,6 +1,5 @@
 """The info modules' ``query`` option: a JMESPath expression over the result, checked before anything is
 sent, with errors that name ``query``."""
-import json
 import os
 import sys
 
@@ -8,7 +7,9 @@ import pytest
 
 from ansible_collections.clustersafe.deep_security.plugins.module_utils import query as query_utils
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import ParameterError
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import module as winrm_module
 from ansible_collections.clustersafe.deep_security.plugins.modules import cluster_assess, nlb_cluster_info
+from tests.unit.module_args import run_main
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "rules"))
 from rules_facts import change, healthy  # noqa: E402  pylint: disable=wrong-import-position
@@ -64,24 +65,6 @@ def test_missing_jmespath_is_reported(monkeypatch):
         query_utils.compile_query("clusters")
 
 
-def run_main(monkeypatch, capsys, module, args):
-    base = {"_ansible_remote_tmp": "/tmp", "_ansible_keep_remote_files": False}
-    base.update(args)
-    try:
-        from ansible.module_utils.testing import patch_module_args
-        context = patch_module_args(base)
-    except ImportError:  # ansible-core < 2.19
-        import contextlib
-        from ansible.module_utils import basic
-        from ansible.module_utils.common.text.converters import to_bytes
-        monkeypatch.setattr(basic, "_ANSIBLE_ARGS", to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": base})))
-        context = contextlib.nullcontext()
-    with context:
-        with pytest.raises(SystemExit) as exit_info:
-            module.main()
-    return json.loads(capsys.readouterr().out), exit_info.value.code != 0
-
-
 def test_cluster_assess_with_query(monkeypatch, capsys):
     facts = change(healthy(), "vsphere_clusters.clusters.0.dsvas.0.pinned", False)
     facts = change(facts, "vsphere_clusters.clusters.0.dsvas.0.drs_disabled", False)
@@ -95,7 +78,7 @@ def test_bad_query_fails_before_connecting(monkeypatch, capsys):
     # A WinRM endpoint nothing listens on: the error must be about query, not about the connection.
     def refuse(*_args, **_kwargs):
         raise AssertionError("the module connected despite a bad query")
-    monkeypatch.setattr(nlb_cluster_info, "WinRMClient", refuse)
+    monkeypatch.setattr(winrm_module, "WinRMClient", refuse)
     result, failed = run_main(monkeypatch, capsys, nlb_cluster_info, {
         "hostname": "127.0.0.1", "port": 9, "username": "operator", "password": "lab-password-1", "query": "nodes[?"})
     assert failed and result["msg"].startswith("query is not a valid JMESPath expression"), result

@@ -4,30 +4,15 @@ import json
 import os
 import sys
 
-import pytest
-
 from ansible_collections.clustersafe.deep_security.plugins.modules import cluster_assess
+from tests.unit.module_args import run_main
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "module_utils", "rules"))
 from rules_facts import change, healthy  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def run_module(monkeypatch, capsys, args):
-    base = {"_ansible_remote_tmp": "/tmp", "_ansible_keep_remote_files": False}
-    base.update(args)
-    try:
-        from ansible.module_utils.testing import patch_module_args
-        context = patch_module_args(base)
-    except ImportError:  # ansible-core < 2.19
-        import contextlib
-        from ansible.module_utils import basic
-        from ansible.module_utils.common.text.converters import to_bytes
-        monkeypatch.setattr(basic, "_ANSIBLE_ARGS", to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": base})))
-        context = contextlib.nullcontext()
-    with context:
-        with pytest.raises(SystemExit) as exit_info:
-            cluster_assess.main()
-    return json.loads(capsys.readouterr().out), exit_info.value.code != 0
+    return run_main(monkeypatch, capsys, cluster_assess, args)
 
 
 def test_findings_and_summary(monkeypatch, capsys):

@@ -24,7 +24,8 @@ def test_check_mode_plans_install_and_activation(monkeypatch, capsys):
     result, failed = run_module(monkeypatch, capsys, ds_agent,
                                 dict(CONNECTION, version="20.0.1-690", installer_url=URL, installer_sha256=SHA,
                                      dsm_url="dsm://dsm:4120/", policy_id=3, token="T0KEN-secret",
-                                     self_protection_password="SP-secret-1", _ansible_check_mode=True), client)
+                                     self_protection_password="SP-secret-1", _ansible_check_mode=True,
+                                     _ansible_diff=True), client)
     assert not failed and result["changed"] and result["actions"] == ["install", "activate"]
     assert [call[0] for call in client.calls] == ["agent_info"]
     assert "T0KEN-secret" not in repr(result) and "SP-secret-1" not in repr(result)

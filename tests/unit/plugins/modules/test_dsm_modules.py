@@ -8,6 +8,7 @@ import pytest
 
 from ansible.module_utils import basic
 
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import module as dsm_module
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.client import DsmClient
 from ansible_collections.clustersafe.deep_security.plugins.modules import (
     dsm_computer,
@@ -73,10 +74,11 @@ def run(model, monkeypatch, clock):
                          api_key_type=params["api_key_type"], timeout=params["timeout"],
                          retry_backoff=params["retry_backoff"])
 
-    def runner(module, args, check=False, expect=Exit, connection=True):
-        for candidate in (dsm_computer, dsm_computer_info, dsm_firewall_assignment, dsm_firewall_rule, dsm_policy_info):
-            monkeypatch.setattr(candidate, "client_from_module", build)
+    def runner(module, args, check=False, expect=Exit, connection=True, diff=False):
+        monkeypatch.setattr(dsm_module, "client_from_module", build)
         args = dict(args)
+        if diff:
+            args["_ansible_diff"] = True
         if connection:
             args.setdefault("dsm_url", "https://dsm.test:4119/api")
             args.setdefault("api_key", KEY)
@@ -144,7 +146,7 @@ def test_computer_module(run, model):
     args = {"computers": ["WEB1"], "settings": {"firewallSettingNetworkEngineMode": "Tap"}, "modules": {"DPI": "off"}}
     assert run(dsm_computer, args, check=True)["changed"]
     assert model.state["computers"]["1"]["settings"] == {}
-    first = run(dsm_computer, args)
+    first = run(dsm_computer, args, diff=True)
     assert first["changed"] and first["diff"]["after"]["WEB1"]["settings"] == {"firewallSettingNetworkEngineMode": "Tap"}
     assert not run(dsm_computer, args)["changed"]
 

@@ -8,7 +8,7 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm impo
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.client import (
     DsmAuthError,
     DsmClient,
-    DsmTlsError,
+    DsmTLSError,
     DsmUnavailableError,
     DsmValidationError,
     backoff_delay,
@@ -127,7 +127,7 @@ def test_validation_error_carries_the_dsm_message():
 
 def test_tls_failure_is_not_retried_and_points_at_ca_path():
     client, opener, _sleeps = make([URLError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")])
-    with pytest.raises(DsmTlsError) as caught:
+    with pytest.raises(DsmTLSError) as caught:
         client.get("/policies")
     assert "ca_path" in caught.value.message and len(opener.calls) == 1
 

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import computer as computer_model
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import services
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import service
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.client import DsmClient, parse_json
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import CollectionError
 from tests.lab.inprocess import FakeClock
@@ -58,16 +58,16 @@ def test_bytes_that_are_not_json_name_the_call(raw):
 @given(JSON)
 def test_any_json_answer_to_a_computer_lookup(document):
     raw = json.dumps(document).encode()
-    _only_typed_errors(lambda: services.computer_info(_client(raw), ["WEB1"]))
-    _only_typed_errors(lambda: services.computer_info(_client(raw)))
+    _only_typed_errors(lambda: service.computer_info(_client(raw), ["WEB1"]))
+    _only_typed_errors(lambda: service.computer_info(_client(raw)))
 
 
 @FUZZ
 @given(JSON)
 def test_any_json_answer_to_a_rule_lookup_and_assignment(document):
     raw = json.dumps(document).encode()
-    _only_typed_errors(lambda: services.firewall_rule(_client(raw), {"name": "r", "action": "deny"}))
-    _only_typed_errors(lambda: services.firewall_assignment(_client(raw), ["r"], policy="1"))
+    _only_typed_errors(lambda: service.firewall_rule(_client(raw), {"name": "r", "action": "deny"}))
+    _only_typed_errors(lambda: service.firewall_assignment(_client(raw), ["r"], policy="1"))
     _only_typed_errors(lambda: _client(raw).get_firewall_assignments("computers", 1))
 
 
@@ -75,11 +75,11 @@ def test_any_json_answer_to_a_rule_lookup_and_assignment(document):
 @given(JSON)
 def test_any_json_answer_to_the_settings_and_wait_calls(document):
     raw = json.dumps(document).encode()
-    _only_typed_errors(lambda: services.computer_settings(_client(raw), policy="1",
-                                                          modules={"Firewall": "inherited"},
-                                                          settings={"firewallSettingNetworkEngineMode": "Tap"}))
-    _only_typed_errors(lambda: services.computer_info(_client(raw), ["WEB1"], wait_for="policy_applied",
-                                                      wait_timeout=1))
+    _only_typed_errors(lambda: service.computer_settings(_client(raw), policy="1",
+                                                         modules={"Firewall": "inherited"},
+                                                         settings={"firewallSettingNetworkEngineMode": "Tap"}))
+    _only_typed_errors(lambda: service.computer_info(_client(raw), ["WEB1"], wait_for="policy_applied",
+                                                     wait_timeout=1))
 
 
 def test_timestamps_that_are_not_finite_numbers_are_absent():

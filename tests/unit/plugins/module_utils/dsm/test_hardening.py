@@ -1,15 +1,13 @@
 """Issue 10 on the DSM side: the API key never follows a redirect or travels over http:// by accident,
 a key with CR/LF is handled before a header is built, Cloud One keys, URL redaction, bad numbers and
-names refused before anything is sent, and the one runner that turns any exception into a clean,
-secret-free failure."""
+names refused before anything is sent (the runner's own tests are in ../test_runner.py)."""
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from ansible_collections.clustersafe.deep_security.plugins.module_utils import runner
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import firewall
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import services
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import service
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.client import (
     DsmClient,
     DsmError,
@@ -17,7 +15,7 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.clie
     resolve_api_key_type,
 )
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.computer import normalize_settings
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import CollectionError, ParameterError
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import ParameterError
 
 SECRET = "2:Secret-Key-0123456789"
 
@@ -185,66 +183,5 @@ def test_a_setting_name_with_a_trailing_newline_is_refused():
 @pytest.mark.parametrize("policy", ["-3", "0", "+4"])
 def test_a_negative_or_zero_policy_id_is_refused(client, calls, policy):
     with pytest.raises(ParameterError) as caught:
-        services.computer_settings(client, policy=policy, settings={"firewallSettingNetworkEngineMode": "Tap"})
+        service.computer_settings(client, policy=policy, settings={"firewallSettingNetworkEngineMode": "Tap"})
     assert caught.value.details["parameter"] == "policy" and calls == []
-
-
-# -- the runner -------------------------------------------------------------------------------------
-
-class _Module(object):
-    def __init__(self, secrets):
-        self.no_log_values = set(secrets)
-        self.failed = None
-        self.exited = None
-        self.warnings = []
-
-    def fail_json(self, **kwargs):
-        self.failed = kwargs
-
-    def exit_json(self, **kwargs):
-        self.exited = kwargs
-
-    def warn(self, text):
-        self.warnings.append(text)
-
-
-def test_an_unexpected_exception_becomes_a_message_without_secrets():
-    module = _Module([SECRET + "\n"])
-
-    def crash():
-        raise ValueError("Invalid header value %r" % (SECRET + "\n").encode())
-    runner.run_module(module, crash)
-    assert module.failed and "ValueError" in module.failed["msg"]
-    assert "Secret-Key-0123456789" not in module.failed["msg"] and runner.MASK in module.failed["msg"]
-
-
-def test_urls_in_failures_lose_user_info_and_query():
-    module = _Module([])
-
-    def crash():
-        raise CollectionError("could not fetch https://bob:pw@files.example.com/a.msi?X-Amz-Signature=abc ok")
-    runner.run_module(module, crash)
-    assert "pw" not in module.failed["msg"] and "abc" not in module.failed["msg"]
-    assert "files.example.com/a.msi" in module.failed["msg"]
-
-
-def test_the_runner_passes_results_and_warnings_on():
-    module = _Module([SECRET])
-    runner.run_module(module, lambda: {"changed": False, "warnings": ["key %s leaked" % SECRET]})
-    assert module.exited == {"changed": False} and SECRET not in module.warnings[0]
-
-
-def test_the_runner_warns_whenever_certificates_are_not_checked():
-    module = _Module([])
-    module.params = {"validate_certs": False}
-    runner.run_module(module, lambda: {"changed": False})
-    assert module.warnings == [runner.CERTIFICATE_NOT_CHECKED]
-    # a backend's own, more precise warning is not doubled
-    module = _Module([])
-    module.params = {"validate_certs": False}
-    runner.run_module(module, lambda: {"changed": False, "warnings": ["validate_certs=false: the vCenter ..."]})
-    assert module.warnings == ["validate_certs=false: the vCenter ..."]
-    module = _Module([])
-    module.params = {"validate_certs": True}
-    runner.run_module(module, lambda: {"changed": False})
-    assert module.warnings == []

@@ -6,7 +6,7 @@ import socket
 import pytest
 
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import client as dsm_client
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import services
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import service
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.client import (
     DsmClient,
     DsmUnavailableError,
@@ -20,7 +20,7 @@ DENY = {"name": "webX1", "action": "deny", "priority": 4, "direction": "incoming
 # -- issue 15 point 9: wildcards ----------------------------------------------------------------
 
 def test_the_lab_treats_percent_and_underscore_as_wildcards_by_default(client, model):
-    services.firewall_rule(client, dict(DENY))
+    service.firewall_rule(client, dict(DENY))
     criteria = [{"fieldName": "name", "stringTest": "equal", "stringValue": "web_1"}]
     assert [r["name"] for r in client.search("firewallrules", "firewallRules", criteria=criteria)] == ["webX1"]
     criteria[0]["stringValue"] = "web%"
@@ -30,23 +30,23 @@ def test_the_lab_treats_percent_and_underscore_as_wildcards_by_default(client, m
 
 
 def test_an_underscore_name_never_touches_an_unrelated_rule(client, model, calls):
-    services.firewall_rule(client, dict(DENY))
-    result = services.firewall_rule(client, {"name": "web_1", "action": "bypass", "direction": "incoming",
-                                             "frame_type": "other", "frame_number": "0x886F"})
+    service.firewall_rule(client, dict(DENY))
+    result = service.firewall_rule(client, {"name": "web_1", "action": "bypass", "direction": "incoming",
+                                            "frame_type": "other", "frame_number": "0x886F"})
     assert result["action"] == "create" and result["id"] == 2
     assert model.state["rules"]["1"]["action"] == "deny" and model.state["rules"]["1"]["name"] == "webX1"
     searches = [body for method, path, _q, body in calls if path.endswith("/search")]
     assert searches and all(c.get("stringWildcards") is False
                             for body in searches for c in body["searchCriteria"] if "stringValue" in c)
-    assert not services.firewall_rule(client, {"name": "web_1", "action": "bypass"})["changed"]
-    assert services.firewall_rule(client, {"name": "web_1"}, state="absent")["changed"]
+    assert not service.firewall_rule(client, {"name": "web_1", "action": "bypass"})["changed"]
+    assert service.firewall_rule(client, {"name": "web_1"}, state="absent")["changed"]
     assert "1" in model.state["rules"]
 
 
 def test_host_names_with_wildcard_characters_are_matched_literally(client, model):
     activate(model, "WEB1")
     with pytest.raises(Exception) as caught:
-        services.computer_info(client, ["WEB_"])
+        service.computer_info(client, ["WEB_"])
     assert "not found" in str(caught.value)
 
 
@@ -58,8 +58,8 @@ def test_dsm_computer_waits_until_the_agent_has_the_policy(client, model, clock)
     model.world = type("World", (), {"publish": lambda self, event, **payload: published.append((event, payload)),
                                      "ask": lambda self, question, default=None, **kw: default})()
     model.policy_delay_ms = 7000
-    result = services.computer_settings(client, computers=["APP1"], modules={"Firewall": "on"},
-                                        allow_network_blip=True)
+    result = service.computer_settings(client, computers=["APP1"], modules={"Firewall": "on"},
+                                       allow_network_blip=True)
     computer = model.state["computers"]["1"]
     target = result["targets"][0]
     assert result["changed_at"] and target["policy_applied"] is True
@@ -72,12 +72,12 @@ def test_dsm_computer_waits_until_the_agent_has_the_policy(client, model, clock)
 
 def test_without_waiting_the_agent_does_not_have_the_policy_yet(client, model):
     activate(model, "APP1", policy_id=1)
-    result = services.computer_settings(client, computers=["APP1"], settings={"firewallSettingNetworkEngineMode": "Tap"},
-                                        wait=False)
+    result = service.computer_settings(client, computers=["APP1"], settings={"firewallSettingNetworkEngineMode": "Tap"},
+                                       wait=False)
     assert result["targets"][0]["policy_applied"] is None and result["waited_seconds"] == 0
-    info = services.computer_info(client, ["APP1"])["computers"][0]
+    info = service.computer_info(client, ["APP1"])["computers"][0]
     assert info["agent_tasks"] == ["Sending Policy"] and info["policy_applied"] is False
-    waited = services.computer_info(client, ["APP1"], wait_for="policy_applied", since=result["changed_at"])
+    waited = service.computer_info(client, ["APP1"], wait_for="policy_applied", since=result["changed_at"])
     assert waited["computers"][0]["policy_applied"] is True and waited["computers"][0]["agent_tasks"] == []
     assert waited["computers"][0]["last_send_policy_success"] >= result["changed_at"]
 
@@ -86,19 +86,19 @@ def test_the_wait_is_bounded_and_says_what_is_missing(client, model, clock):
     activate(model, "APP1", policy_id=1)
     model.state["computers"]["1"]["agentStatus"] = "warning"
     model.state["computers"]["1"]["agentStatusMessages"] = ["Offline"]
-    services.computer_settings(client, computers=["APP1"], settings={"firewallSettingNetworkEngineMode": "Tap"},
-                               wait=False)
+    service.computer_settings(client, computers=["APP1"], settings={"firewallSettingNetworkEngineMode": "Tap"},
+                              wait=False)
     start = clock.now
     with pytest.raises(WaitTimeoutError) as caught:
-        services.computer_info(client, ["APP1"], wait_for="active", wait_timeout=30)
+        service.computer_info(client, ["APP1"], wait_for="active", wait_timeout=30)
     assert "agent status is warning" in caught.value.message and "Offline" in caught.value.message
-    assert 30 <= clock.now - start <= 31 and max(clock.slept) <= services.MAX_POLL
+    assert 30 <= clock.now - start <= 31 and max(clock.slept) <= service.MAX_POLL
 
 
 def test_an_offline_agent_is_not_waited_for_after_a_change(client, model):
     activate(model, "APP1", policy_id=1)
     model.state["computers"]["1"]["agentStatus"] = "error"
-    result = services.computer_settings(client, computers=["APP1"], settings={"firewallSettingNetworkEngineMode": "Tap"})
+    result = service.computer_settings(client, computers=["APP1"], settings={"firewallSettingNetworkEngineMode": "Tap"})
     assert result["changed"] and result["targets"][0]["policy_applied"] is None
     assert "no active agent" in result["warnings"][0]
 
@@ -112,7 +112,7 @@ def test_wait_for_active_waits_for_a_computer_that_does_not_exist_yet(client, mo
         if next(activations, None):
             activate(model, "NEW1", policy_id=1)
     client._sleep = sleep
-    result = services.computer_info(client, ["NEW1"], wait_for="active", wait_timeout=60)
+    result = service.computer_info(client, ["NEW1"], wait_for="active", wait_timeout=60)
     assert result["computers"][0]["has_agent"] and result["computers"][0]["agent_status"] == "active"
 
 
@@ -124,7 +124,7 @@ def test_wait_for_active_waits_for_a_computer_that_does_not_exist_yet(client, mo
 ])
 def test_bad_wait_options_are_named_before_any_request(client, calls, options, parameter):
     with pytest.raises(Exception) as caught:
-        services.computer_info(client, ["APP1"], **options)
+        service.computer_info(client, ["APP1"], **options)
     assert caught.value.details["parameter"] == parameter and calls == []
 
 
@@ -132,25 +132,25 @@ def test_bad_wait_options_are_named_before_any_request(client, calls, options, p
 
 def test_rules_from_the_policy_are_reported_apart_and_never_deleted(client, model, calls):
     activate(model, "WEB1")
-    policy_rule = services.firewall_rule(client, dict(DENY))["id"]
-    own_rule = services.firewall_rule(client, dict(DENY, name="own"))["id"]
-    services.firewall_assignment(client, [policy_rule], policy="NLB Web Farm")
+    policy_rule = service.firewall_rule(client, dict(DENY))["id"]
+    own_rule = service.firewall_rule(client, dict(DENY, name="own"))["id"]
+    service.firewall_assignment(client, [policy_rule], policy="NLB Web Farm")
     del calls[:]
-    result = services.firewall_assignment(client, [policy_rule, own_rule], computers=["WEB1"], state="absent")
+    result = service.firewall_assignment(client, [policy_rule, own_rule], computers=["WEB1"], state="absent")
     entry = result["assignments"][0]
     assert not result["changed"] and entry["inherited"] == [policy_rule] and entry["removed"] == []
     assert not [c for c in calls if c[0] == "DELETE"]
     assert all("overrides=true" in query for method, path, query, _b in calls
                if path.endswith("/assignments") and method == "GET" and calls.index((method, path, query, _b)) == 0)
-    added = services.firewall_assignment(client, [own_rule], computers=["WEB1"])["assignments"][0]
+    added = service.firewall_assignment(client, [own_rule], computers=["WEB1"])["assignments"][0]
     assert added["after"] == [own_rule] and added["inherited"] == [policy_rule]
-    info = services.computer_info(client, ["WEB1"])["computers"][0]
+    info = service.computer_info(client, ["WEB1"])["computers"][0]
     assert info["firewall_rule_ids"] == sorted([policy_rule, own_rule])
 
 
 def test_the_lab_answers_assignments_with_and_without_overrides(client, model):
     activate(model, "WEB1")
-    rule_id = services.firewall_rule(client, dict(DENY))["id"]
+    rule_id = service.firewall_rule(client, dict(DENY))["id"]
     client.add_firewall_assignments("policies", 4, [rule_id])
     assert client.get_firewall_assignments("computers", 1) == [rule_id]
     assert client.get_firewall_assignments("computers", 1, overrides=True) == []
@@ -184,7 +184,7 @@ def test_a_create_whose_answer_is_lost_is_read_back_not_repeated(model, topology
             raise socket.timeout("timed out")
         return answer
     client = DsmClient("https://dsm.test:4119/api", topology["dsm"]["api_key"], opener=opener, sleep=lambda s: None)
-    result = services.firewall_rule(client, dict(DENY))
+    result = service.firewall_rule(client, dict(DENY))
     assert result["id"] == 1 and len(model.state["rules"]) == 1
 
 
@@ -198,14 +198,14 @@ def test_a_create_that_never_arrived_is_sent_again(model, topology):
             raise socket.error("connection refused")
         return real(method, url, data, headers)
     client = DsmClient("https://dsm.test:4119/api", topology["dsm"]["api_key"], opener=opener, sleep=lambda s: None)
-    assert services.firewall_rule(client, dict(DENY))["id"] == 1 and len(model.state["rules"]) == 1
+    assert service.firewall_rule(client, dict(DENY))["id"] == 1 and len(model.state["rules"]) == 1
 
 
 # -- issue 15 point 15: expand ----------------------------------------------------------------------
 
 def test_writes_to_computers_ask_for_no_expansion(client, model, calls):
     activate(model, "WEB1")
-    services.computer_settings(client, computers=["WEB1"], modules={"Firewall": "off"})
+    service.computer_settings(client, computers=["WEB1"], modules={"Firewall": "off"})
     writes = [(path, query) for method, path, query, _b in calls if method == "POST" and path == "/api/computers/1"]
     assert writes and all(query == "expand=none" for _path, query in writes)
     lookups = [query for method, path, query, _b in calls if path.endswith("/computers/search")]
@@ -219,10 +219,10 @@ def test_no_agent_is_reported_as_0000_and_read_as_no_agent(client, model):
                  body=b'{"hostName": "BARE1"}')
     raw = client.find_computers(["BARE1"])[0]
     assert raw["agentVersion"] == "0.0.0.0"
-    summary = services.computer_info(client, ["BARE1"])["computers"][0]
+    summary = service.computer_info(client, ["BARE1"])["computers"][0]
     assert summary["agent_version"] == "" and summary["has_agent"] is False and summary["policy_applied"] is False
     activate(model, "BARE1", policy_id=1)
-    assert services.computer_info(client, ["BARE1"])["computers"][0]["has_agent"] is True
+    assert service.computer_info(client, ["BARE1"])["computers"][0]["has_agent"] is True
     model.on_agent_removed(host_name="BARE1")
     assert client.find_computers(["BARE1"])[0]["agentVersion"] == "0.0.0.0"
 
@@ -231,8 +231,8 @@ def test_a_change_whose_policy_never_arrives_fails_saying_it_is_saved(client, mo
     activate(model, "APP1", policy_id=1)
     model.policy_delay_ms = 10 ** 9
     with pytest.raises(WaitTimeoutError) as caught:
-        services.computer_settings(client, computers=["APP1"], settings={"firewallSettingNetworkEngineMode": "Tap"},
-                                   wait_timeout=20)
+        service.computer_settings(client, computers=["APP1"], settings={"firewallSettingNetworkEngineMode": "Tap"},
+                                  wait_timeout=20)
     assert "The change is saved in the DSM" in caught.value.message and "Sending Policy" in caught.value.message
     assert caught.value.details["targets"][0]["policy_applied"] is False
     assert model.state["computers"]["1"]["settings"]["firewallSettingNetworkEngineMode"] == "Tap"

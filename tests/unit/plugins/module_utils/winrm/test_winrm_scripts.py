@@ -1,6 +1,7 @@
 """Every PowerShell script parses (tree-sitter-pwsh, no ERROR/MISSING nodes), carries its marker, reads
 only the parameters the Python side sends, prints the keys the Python side reads, and fits the
 command line."""
+import inspect
 import re
 
 import pytest
@@ -112,6 +113,16 @@ def test_no_unused_module_constants():
         names_scripts = isinstance(value, tuple) and value and set(value) <= set(scripts.SCRIPTS)
         assert name in ("SCRIPTS", "PREAMBLE") or names_scripts or id(value) in bodies, \
             "%s is not used by any script" % name
+
+
+def test_the_agent_uninstall_lookup_is_written_once():
+    # one named function in scripts.py, defined in each script before the first use of $a
+    source = inspect.getsource(scripts)
+    assert source.count("CurrentVersion\\Uninstall") == 1
+    for name in ("mscs_cluster_info", "agent_info", "agent_remove"):
+        text = scripts.body(name)
+        definition = text.index("function Get-AgentUninstallEntry")
+        assert definition < text.index("$a = Get-AgentUninstallEntry") < text.index("if ($a")
 
 
 # --- what each cluster and NLB script asks the node for -----------------------------------------------

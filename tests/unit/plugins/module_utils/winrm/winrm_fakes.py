@@ -71,25 +71,10 @@ def nlb_document(me="WEB1", states=None, installed=True, clustered=True):
 
 
 def run_module(monkeypatch, capsys, module, args, client):
-    """Run ``module.main()`` with ``args`` and a fake client; return (result, failed)."""
-    import json
+    """Run a Windows module's ``main()`` with ``args`` and ``client`` in place of the WinRM client it would
+    make; return (result, failed)."""
+    from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import module as winrm_module
+    from tests.unit.module_args import run_main
 
-    import pytest
-
-    monkeypatch.setattr(module, "WinRMClient", lambda params: client)
-    base = {"_ansible_remote_tmp": "/tmp", "_ansible_keep_remote_files": False}
-    base.update(args)
-    try:
-        from ansible.module_utils.testing import patch_module_args
-        context = patch_module_args(base)
-    except ImportError:  # ansible-core < 2.19
-        import contextlib
-        from ansible.module_utils import basic
-        from ansible.module_utils.common.text.converters import to_bytes
-        monkeypatch.setattr(basic, "_ANSIBLE_ARGS", to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": base})))
-        context = contextlib.nullcontext()
-    with context:
-        with pytest.raises(SystemExit) as exit_info:
-            module.main()
-    result = json.loads(capsys.readouterr().out)
-    return result, exit_info.value.code != 0
+    monkeypatch.setattr(winrm_module, "WinRMClient", lambda params: client)
+    return run_main(monkeypatch, capsys, module, args)
