@@ -128,90 +128,20 @@ message:
   type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.client import vsphere_argument_spec
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.drs_window import plan_window
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.inventory import (
-    DRS_WINDOW_ATTRIBUTE,
-    overrides_honoured,
-    select_clusters,
-)
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.service import (
-    apply_window_plan,
-    default_owner,
-    gather,
-    now_iso,
-    run_vsphere_module,
-)
-
-
-def vms_still_automated(cluster):
-    """VMs whose own DRS override is fullyAutomated: DRS moves them whatever the cluster level, as long as
-    the cluster honours per-VM overrides (vim.cluster.DrsConfigInfo.enableVmBehaviorOverrides and
-    vim.cluster.DrsVmConfigInfo.behavior in the vSphere API reference)."""
-    if not overrides_honoured(cluster["drs"]) or not cluster["drs"]["enabled"]:
-        return []
-    return [{"vm": item["vm"], "moid": item["moid"]} for item in cluster["drs_vm_overrides"]
-            if item["enabled"] is not False and item["behavior"] == "fullyAutomated"]
-
-
-def public_record(record):
-    return None if record is None else dict((k, v) for k, v in record.items() if k != "valid")
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.drs_window_service import drs_window
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.module import VsphereModule
 
 
 def main():
-    argument_spec = vsphere_argument_spec()
-    argument_spec.update(
+    module = VsphereModule(argument_spec=dict(
         cluster=dict(type="str", required=True),
         datacenter=dict(type="str"),
         window=dict(type="str", required=True),
         state=dict(type="str", choices=["manual", "restored"], default="manual"),
         owner=dict(type="str"),
         force=dict(type="bool", default=False),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    params = module.params
-
-    def body(client):
-        snapshot = gather(client)
-        cluster = select_clusters(snapshot.inventory, [params["cluster"]], params["datacenter"], snapshot.datacenters)[0]
-        current = cluster["drs"]["automation_level"]
-        record = cluster["drs_window"]
-        plan = plan_window(cluster["name"], params["state"], params["window"], current, record,
-                           params["owner"] or default_owner(params["username"]), now_iso(), params["force"])
-        after_level = plan.set_level or current
-        if plan.clear_record:
-            after_record = None
-        elif plan.write_record is not None:
-            after_record = plan.write_record
-        else:
-            after_record = public_record(record)
-        still_moving = vms_still_automated(cluster)
-        warnings = []
-        if params["state"] == "manual" and still_moving:
-            warnings.append(
-                "cluster %s: DRS stays fully automated for %s, whose own DRS override says fullyAutomated; DRS "
-                "keeps moving them while the cluster is at manual (rule VS-05). Remove or change those overrides "
-                "before the Horizon operation" % (cluster["name"], ", ".join(item["vm"] for item in still_moving)))
-        result = {
-            "changed": plan.changed,
-            "warnings": warnings,
-            "fully_automated_vms": still_moving,
-            "automation_level": after_level,
-            "previous_automation_level": current,
-            "record": after_record,
-            "message": plan.message,
-            "diff": {"before": {"automation_level": current, "record": public_record(record)},
-                     "after": {"automation_level": after_level, "record": after_record}},
-        }
-        if not plan.changed or module.check_mode:
-            return result
-
-        apply_window_plan(client, snapshot, snapshot.ref(cluster["moid"]), plan, record, DRS_WINDOW_ATTRIBUTE)
-        return result
-
-    run_vsphere_module(module, body)
+    ), supports_check_mode=True)
+    module.run_with_client(lambda client: drs_window(client, module.params, module.check_mode))
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors i
     ParameterError,
 )
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere import client as vsphere_client
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere import module as vsphere_module
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.inventory import (
     SNAPSHOT_PROPERTIES,
     build_inventory,
@@ -158,10 +157,3 @@ def apply_window_plan(client, snapshot, cluster_ref, plan, current_record, attri
         if not same_holder(found, expected):
             raise _holder_changed(cluster_ref.name, found, expected, "clearing the record")
         write_record(client, snapshot, cluster_ref, attribute, managed_type, None)
-
-
-def run_vsphere_module(module, body):
-    """``VsphereModule.run_with_client`` for a module still built on a plain AnsibleModule
-    (vsphere_drs_window, until it moves to VsphereModule)."""
-    vsphere_module.check_pyvmomi(module)
-    vsphere_module.run_connected(module, body)

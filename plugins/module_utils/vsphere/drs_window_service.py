@@ -1,0 +1,75 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to clustersafe.deep_security
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The DRS window against vCenter: read the cluster, let ``drs_window.plan_window`` decide, write the
+record and the level (module ``vsphere_drs_window``)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.drs_window import plan_window
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.inventory import (
+    DRS_WINDOW_ATTRIBUTE,
+    overrides_honoured,
+    select_clusters,
+)
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.service import (
+    apply_window_plan,
+    default_owner,
+    gather,
+    now_iso,
+)
+
+
+def vms_still_automated(cluster):
+    """VMs whose own DRS override is fullyAutomated: DRS moves them whatever the cluster level, as long as
+    the cluster honours per-VM overrides (vim.cluster.DrsConfigInfo.enableVmBehaviorOverrides and
+    vim.cluster.DrsVmConfigInfo.behavior in the vSphere API reference)."""
+    if not overrides_honoured(cluster["drs"]) or not cluster["drs"]["enabled"]:
+        return []
+    return [{"vm": item["vm"], "moid": item["moid"]} for item in cluster["drs_vm_overrides"]
+            if item["enabled"] is not False and item["behavior"] == "fullyAutomated"]
+
+
+def public_record(record):
+    return None if record is None else dict((k, v) for k, v in record.items() if k != "valid")
+
+
+def drs_window(client, params, check_mode=False):
+    """Hold (``state=manual``) or restore (``state=restored``) one cluster's DRS for a window; the result
+    document of the module. Nothing is written in check mode."""
+    snapshot = gather(client)
+    cluster = select_clusters(snapshot.inventory, [params["cluster"]], params.get("datacenter"), snapshot.datacenters)[0]
+    current = cluster["drs"]["automation_level"]
+    record = cluster["drs_window"]
+    plan = plan_window(cluster["name"], params["state"], params["window"], current, record,
+                       params.get("owner") or default_owner(params["username"]), now_iso(), params.get("force", False))
+    after_level = plan.set_level or current
+    if plan.clear_record:
+        after_record = None
+    elif plan.write_record is not None:
+        after_record = plan.write_record
+    else:
+        after_record = public_record(record)
+    still_moving = vms_still_automated(cluster)
+    warnings = []
+    if params["state"] == "manual" and still_moving:
+        warnings.append(
+            "cluster %s: DRS stays fully automated for %s, whose own DRS override says fullyAutomated; DRS "
+            "keeps moving them while the cluster is at manual (rule VS-05). Remove or change those overrides "
+            "before the Horizon operation" % (cluster["name"], ", ".join(item["vm"] for item in still_moving)))
+    result = {
+        "changed": plan.changed,
+        "warnings": warnings,
+        "fully_automated_vms": still_moving,
+        "automation_level": after_level,
+        "previous_automation_level": current,
+        "record": after_record,
+        "message": plan.message,
+        "diff": {"before": {"automation_level": current, "record": public_record(record)},
+                 "after": {"automation_level": after_level, "record": after_record}},
+    }
+    if plan.changed and not check_mode:
+        apply_window_plan(client, snapshot, snapshot.ref(cluster["moid"]), plan, record, DRS_WINDOW_ATTRIBUTE)
+    return result
