@@ -23,7 +23,7 @@ OLDEST := $(ROOT)/build/ansible-core-2.16
 # In order of cost. The lab steps start the lab if it is not running; `make test` stops it at the end.
 TEST_STEPS := unit sanity lint docs integration galaxy-lab oldest
 
-.PHONY: deps collections test $(TEST_STEPS) galaxy lab-up lab-down demo bench bench-window-node crash-matrix \
+.PHONY: deps collections test $(TEST_STEPS) galaxy lab-up lab-down demo bench bench-window bench-window-node crash-matrix \
         clean distclean
 
 deps:  ## Debian and Python packages the collection, its lab and its tests need
@@ -78,6 +78,9 @@ demo: lab-up collections  ## the main job against the built-in lab
 
 bench: deps
 	$(PYTHON) tests/bench/bench_cluster_info.py
+
+bench-window: deps collections  ## one window across 1, 5 and 10 failover clusters, lab waits at zero and realistic (restarts the lab as generated estates)
+	$(PYTHON) tests/bench/bench_window.py
 
 bench-window-node: lab-up  ## what the failover-cluster window's sequencing adds per node (lab waits at zero)
 	$(PYTHON) tests/bench/bench_window_node.py

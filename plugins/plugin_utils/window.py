@@ -420,13 +420,20 @@ def drs_report(clusters, window, vsphere_before=None, vsphere_after=None, restor
                 return (drs.get("automation_level") if drs.get("enabled", True) else "disabled"), cluster.get("drs_window")
         return None, None
     errors = {}
+    restored = {}
     for item in (restore or {}).get("results") or []:
+        name = item.get("__wsfc_agent_rollout_drs_cluster") or item.get("item")
         if item.get("failed"):
-            errors[item.get("__wsfc_agent_rollout_drs_cluster") or item.get("item")] = item.get("msg")
+            errors[name] = item.get("msg")
+        elif item.get("automation_level"):
+            # vsphere_drs_window returns the level and the record it leaves
+            restored[name] = (item["automation_level"], item.get("record"))
     entries = []
     for name in clusters or []:
         before, _record = level(vsphere_before, name)
         after, record = level(vsphere_after, name)
+        if after is None and name in restored:
+            after, record = restored[name]
         entries.append({"cluster": name, "before": before, "during": "manual", "after": after,
                         "record_left": bool(record and record.get("window") == window),
                         "restore_error": errors.get(name)})

@@ -129,8 +129,9 @@ def start(args):
                                                        args.failover_clusters))
         args.topology = _generate_estate(args)
     previous = _recorded(args.state_dir, "lab.topology")
-    if not running and previous and os.path.abspath(previous) != os.path.abspath(args.topology):
-        # the simulators keep their state across restarts; a lab of another topology starts from its own
+    if not running and (args.failover_clusters or (previous and os.path.abspath(previous) != os.path.abspath(args.topology))):
+        # the simulators keep their state across restarts; a lab of another (or a newly generated) topology
+        # starts from its own
         for name in ("windows-state.json", "dsm-state.json"):
             if os.path.exists(os.path.join(args.state_dir, name)):
                 os.remove(os.path.join(args.state_dir, name))

@@ -153,13 +153,14 @@ class WindowsModel(object):
 
     def operation_seconds(self, marker, params):
         """How long a script takes on a real node, for benchmarks: fault ``operation_seconds`` maps
-        ``<marker>.<action>`` (for example ``mscs_node.drain``) or ``<marker>`` (``agent_install``) to
-        seconds; unset, every script answers at once (the lab's waits at zero)."""
+        ``<marker>.<action>`` (for example ``mscs_node.drain``), ``<marker>`` (``agent_install``) or ``*`` (any
+        other script) to seconds; unset, every script answers at once (the lab's waits at zero)."""
         durations = self.faults.get("operation_seconds") or {}
         action = (params or {}).get("action")
         seconds = durations.get("%s.%s" % (marker, action)) if action else None
         if seconds is None:
-            seconds = durations.get(marker, 0)
+            # ``*``: what every other script costs (powershell.exe starting and loading its modules)
+            seconds = durations.get(marker, durations.get("*", 0))
         return max(float(seconds or 0), 0.0)
 
     def _fault_applies(self, node=None, marker=None):

@@ -209,6 +209,17 @@ def test_drs_report_before_during_after():
          "record_left": True, "restore_error": "session lost"}]
 
 
+def test_drs_report_takes_the_level_a_restore_left_when_vcenter_was_not_read_again():
+    before = {"clusters": [{"name": "Db-Cluster", "drs": {"enabled": True, "automation_level": "partiallyAutomated"}}]}
+    restore = {"results": [{"changed": True, "automation_level": "partiallyAutomated", "record": None,
+                            "__wsfc_agent_rollout_drs_cluster": "Db-Cluster"}]}
+    assert window.drs_report(["Db-Cluster"], "CHG1", before, {}, restore) == [
+        {"cluster": "Db-Cluster", "before": "partiallyAutomated", "during": "manual", "after": "partiallyAutomated",
+         "record_left": False, "restore_error": None}]
+    # not restored yet by anyone, and vCenter not read: unknown, never guessed
+    assert window.drs_report(["Db-Cluster"], "CHG1", before, {}, {"results": []})[0]["after"] is None
+
+
 def test_stats_summary_is_flat():
     stats = window.summary_for_stats(window.window_report("k", "CHG1", "a", "b", _plan(), [], check_mode=True))
     assert stats["window"] == "CHG1" and stats["result"] == "planned" and stats["nodes"] == 3
