@@ -110,8 +110,8 @@ def estate_inventory(base_inventory, topology):
     children = {}
     for index, cluster in enumerate(clusters, start=1):
         group = "sql_cluster" if index == 1 else cluster["name"].lower()
-        entry = windows.get(group) or {"hosts": dict((node["name"], {"ansible_host": node["address"]})
-                                                      for node in cluster["nodes"])}
+        hosts = dict((node["name"], {"ansible_host": node["address"]}) for node in cluster["nodes"])
+        entry = windows.get(group) or {"hosts": hosts}
         entry["vars"] = dict(entry.get("vars") or {}, wsfc_agent_rollout_cluster=cluster["name"])
         windows[group] = entry
         children[group] = {}
@@ -121,8 +121,8 @@ def estate_inventory(base_inventory, topology):
         farm_groups = {}
         for index, farm in enumerate(farms, start=1):
             group = "web_farm" if index == 1 else farm["name"].lower()
-            entry = windows.get(group) or {"hosts": dict((node["name"], {"ansible_host": node["address"]})
-                                                          for node in farm["nodes"])}
+            hosts = dict((node["name"], {"ansible_host": node["address"]}) for node in farm["nodes"])
+            entry = windows.get(group) or {"hosts": hosts}
             entry["vars"] = dict(entry.get("vars") or {}, nlb_agent_rollout_farm=farm["name"])
             windows[group] = entry
             farm_groups[group] = {}

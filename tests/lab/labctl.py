@@ -128,8 +128,9 @@ def start(args):
     if estate:
         if running:
             raise SystemExit("the lab already runs (%s, topology %s): stop it first (labctl.py stop) to start an estate of "
-                             "%d failover clusters and %d NLB farms" % (", ".join(running), _recorded(args.state_dir, "lab.topology"),
-                                                                       args.failover_clusters or 1, args.nlb_farms or 1))
+                             "%d failover clusters and %d NLB farms"
+                             % (", ".join(running), _recorded(args.state_dir, "lab.topology"),
+                                args.failover_clusters or 1, args.nlb_farms or 1))
         args.topology = _generate_estate(args)
     previous = _recorded(args.state_dir, "lab.topology")
     if not running and (estate or (previous and os.path.abspath(previous) != os.path.abspath(args.topology))):

@@ -145,8 +145,9 @@ def test_the_printed_schedule_names_rounds_and_holds():
 
 
 def test_a_cluster_without_a_report_failed_and_says_why():
-    report = estate.estate_report("W", {"c1": None, "c2": dict(cluster_report("CLU2", "failed", [("b1", "T1", "T2")]),
-                                                             failed_nodes=[{"node": "b1", "step": "agent", "message": "exit code 1603"}])})
+    failed = dict(cluster_report("CLU2", "failed", [("b1", "T1", "T2")]),
+                  failed_nodes=[{"node": "b1", "step": "agent", "message": "exit code 1603"}])
+    report = estate.estate_report("W", {"c1": None, "c2": failed})
     assert report["result"] == "failed"
     assert "before its plan" in report["clusters"][0]["message"]
     assert report["clusters"][1]["message"] == "b1 failed at agent: exit code 1603"
