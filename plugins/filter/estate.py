@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to clustersafe.deep_security
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters of a window across many failover clusters; the logic lives in plugins/plugin_utils/estate.py."""
+"""Filters of a window across many failover clusters (or NLB farms, with kind=nlb); the logic lives in plugins/plugin_utils/estate.py."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -16,6 +16,7 @@ class FilterModule(object):
         return {
             "wsfc_estate_groups": _filter(estate.cluster_groups),
             "wsfc_estate_schedule": _filter(estate.schedule),
+            "wsfc_estate_shared_clusters": _filter(estate.shared_clusters),
             "wsfc_estate_schedule_lines": _filter(estate.schedule_lines),
             "wsfc_estate_drs_hold": _filter(estate.drs_to_hold),
             "wsfc_estate_drs_release": _filter(estate.drs_to_release),

@@ -1,9 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to clustersafe.deep_security
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""One window across many failover clusters: which clusters there are, which node of which cluster
-goes in which round, who holds and who releases DRS on a vSphere cluster several of them share, and
-the estate's report.
+"""One window across many failover clusters (or NLB farms): which clusters there are, which node of which
+cluster goes in which round, who holds and who releases DRS on a vSphere cluster several of them share,
+and the estate's report.
+
+The role ``nlb_agent_rollout`` uses the grouping and the report with ``kind="nlb"``: one play host per
+NLB farm, each farm's hosts one at a time (it holds no DRS and takes no rounds from here).
 
 The role ``wsfc_agent_rollout`` runs once per failover cluster, each on a play host of its own, so
 Ansible runs the clusters side by side. Every play host computes the same schedule from the plans of
@@ -28,36 +31,54 @@ ESTATE_REPORT_SCHEMA = "clustersafe.deep_security/window-estate-report/v1"
 # an inventory host name of ours per failover cluster: letters, digits, dot, dash, underscore
 _CLUSTER_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}\Z")
 DEFAULT_CLUSTER_KEY = "cluster"
+# The words of each kind of estate: the host variable naming a node's cluster, the variables listing the
+# window's hosts, what a cluster is called, the key of a window with one cluster, the set_stats key.
+KINDS = {
+    "wsfc": {"variable": "wsfc_agent_rollout_cluster", "hosts": "wsfc_rollout_hosts (or wsfc_agent_rollout_nodes)",
+             "unit": "failover cluster", "units": "failover clusters", "column": "Failover cluster",
+             "default_key": DEFAULT_CLUSTER_KEY, "stats": "wsfc_estate"},
+    "nlb": {"variable": "nlb_agent_rollout_farm", "hosts": "nlb_rollout_hosts (or nlb_agent_rollout_nodes)",
+            "unit": "NLB farm", "units": "NLB farms", "column": "NLB cluster",
+            "default_key": "farm", "stats": "nlb_estate"},
+}
 
 
 class EstatePlanError(CollectionError):
     """The estate's inputs cannot make a plan (a node without its cluster, a bad cap)."""
 
 
-def cluster_groups(nodes, cluster_of):
-    """The failover clusters of a window: ``[{"key": ..., "nodes": [...]}]`` in order of first appearance.
+def _words(kind):
+    if kind not in KINDS:
+        raise EstatePlanError("the estate kind must be one of %s, not %r" % (", ".join(sorted(KINDS)), kind))
+    return KINDS[kind]
+
+
+def cluster_groups(nodes, cluster_of, kind="wsfc"):
+    """The failover clusters (``kind="nlb"``: NLB farms) of a window: ``[{"key": ..., "nodes": [...]}]`` in
+    order of first appearance.
 
     nodes: the inventory hosts of the window, in inventory order.
-    cluster_of: inventory host -> the value of its ``wsfc_agent_rollout_cluster`` variable ('' or None
-        when unset). When no node sets it, all nodes are one cluster (key ``cluster``); when some do, all
-        must.
+    cluster_of: inventory host -> the value of its ``wsfc_agent_rollout_cluster`` (``nlb_agent_rollout_farm``)
+        variable ('' or None when unset). When no node sets it, all nodes are one cluster (key ``cluster``,
+        for NLB ``farm``); when some do, all must.
     """
+    words = _words(kind)
     nodes = list(nodes or [])
     if not nodes:
-        raise EstatePlanError("the rollout has no nodes: set wsfc_rollout_hosts (or wsfc_agent_rollout_nodes) to "
-                              "the inventory hosts or groups of the failover clusters")
+        raise EstatePlanError("the rollout has no nodes: set %s to the inventory hosts or groups of the %s"
+                              % (words["hosts"], words["units"]))
     keys = dict((node, str((cluster_of or {}).get(node) or "").strip()) for node in nodes)
     if not any(keys.values()):
-        return [{"key": DEFAULT_CLUSTER_KEY, "nodes": nodes}]
+        return [{"key": words["default_key"], "nodes": nodes}]
     missing = [node for node in nodes if not keys[node]]
     if missing:
         raise EstatePlanError(
-            "wsfc_agent_rollout_cluster is not set for %s while other nodes of the rollout set it: set it on every "
-            "node (for example as a group variable of each failover cluster's inventory group)" % ", ".join(missing))
+            "%s is not set for %s while other nodes of the rollout set it: set it on every node (for example as a "
+            "group variable of each %s's inventory group)" % (words["variable"], ", ".join(missing), words["unit"]))
     bad = sorted(set(key for key in keys.values() if not _CLUSTER_KEY.match(key)))
     if bad:
-        raise EstatePlanError("wsfc_agent_rollout_cluster must be a short name (letters, digits, '.', '_', '-'), not %s"
-                              % ", ".join(repr(key) for key in bad))
+        raise EstatePlanError("%s must be a short name (letters, digits, '.', '_', '-'), not %s"
+                              % (words["variable"], ", ".join(repr(key) for key in bad)))
     groups = []
     by_key = {}
     for node in nodes:
@@ -67,6 +88,23 @@ def cluster_groups(nodes, cluster_of):
             groups.append(by_key[key.lower()])
         by_key[key.lower()]["nodes"].append(node)
     return groups
+
+
+def shared_clusters(plans):
+    """The clusters (``plan["cluster"]``: the failover cluster or NLB cluster a plan read from its nodes)
+    that the plans of several play hosts name, as ``{cluster: [hosts]}``.
+
+    Two play hosts on one cluster would each take a node of it out at the same time (invariant 1): an
+    inventory that gives one cluster's nodes two keys must stop the window before any change.
+    """
+    hosts_of = {}
+    names = {}
+    for host in sorted(plans or {}):
+        name = str((plans[host] or {}).get("cluster") or "").strip()
+        if name:
+            names.setdefault(name.lower(), name)
+            hosts_of.setdefault(name.lower(), []).append(host)
+    return dict((names[key], hosts) for key, hosts in hosts_of.items() if len(hosts) > 1)
 
 
 def _usable(plan):
@@ -180,25 +218,43 @@ def _why(report):
         parts.append(str((report["failure"] or {}).get("message") or ""))
     if report.get("stopped_early"):
         parts.append("stopped early: %s" % report["stopped_early"])
+    inline = (report.get("nlb") or {}).get("inline") or {}
+    if inline and not inline.get("ready") and not inline.get("nothing_to_do"):
+        parts.append("the farm stays in Tap: %s" % "; ".join(inline.get("reasons") or []))
     return "; ".join(part for part in parts if part) or str(report.get("result"))
 
 
-def estate_report(window, reports, max_nodes_out=0, check_mode=False, files=None, keys=None):
-    """The window's report across failover clusters (``ESTATE_REPORT_SCHEMA``, docs/window-report.md).
+def _nlb_summary(report):
+    """What the estate report keeps of a farm's ``nlb`` section (plugin_utils.nlb_window.nlb_report)."""
+    nlb = report.get("nlb") or {}
+    seen, needed = nlb.get("fewest_converged_seen"), nlb.get("min_converged")
+    return {"farm": nlb.get("farm"), "min_converged": needed, "fewest_converged_seen": seen,
+            "min_converged_kept": seen is None or needed is None or int(seen) >= int(needed),
+            "exclusion_rules": list(nlb.get("exclusion_rules") or []),
+            "network_engine_mode_after": dict(nlb.get("network_engine_mode_after") or {})}
+
+
+def estate_report(window, reports, max_nodes_out=0, check_mode=False, files=None, keys=None, kind="wsfc"):
+    """The window's report across failover clusters or, ``kind="nlb"``, NLB farms (``ESTATE_REPORT_SCHEMA``,
+    docs/window-report.md).
 
     reports: play host -> that cluster's window report (``window_report``); files: play host -> the
-    file name of that report; keys: play host -> the failover cluster's key (wsfc_agent_rollout_cluster). The node intervals of the timelines prove the two limits: at most one
-    node out per cluster, at most ``max_nodes_out`` (when set) across the estate.
+    file name of that report; keys: play host -> the cluster's key (wsfc_agent_rollout_cluster,
+    nlb_agent_rollout_farm). The node intervals of the timelines prove the limits: at most one node out
+    per cluster, at most ``max_nodes_out`` (when set) across the estate; for NLB farms also never fewer
+    Converged hosts than each farm needed (its ``nlb.fewest_converged_seen``).
     """
+    words = _words(kind)
     clusters = []
     all_spans = []
     for host in sorted(reports or {}):
         report = reports[host] or {"result": "failed", "failure": {
-            "step": "", "message": "no report: the window stopped on this failover cluster before its plan (see the play output)"}}
+            "step": "", "message": "no report: the window stopped on this %s before its plan (see the play output)"
+            % words["unit"]}}
         spans = _intervals(report)
         all_spans.extend(spans)
         nodes = report.get("nodes") or []
-        clusters.append({
+        entry = {
             "key": (keys or {}).get(host) or host, "host": host, "cluster": report.get("cluster"), "result": report.get("result"),
             "started": report.get("started"), "ended": report.get("ended"),
             "report": (files or {}).get(host), "most_nodes_out": _most_at_once(spans),
@@ -209,7 +265,10 @@ def estate_report(window, reports, max_nodes_out=0, check_mode=False, files=None
             "drs": report.get("drs") or [],
             "failure": report.get("failure"), "blockers": report.get("blockers") or [],
             "message": _why(report),
-        })
+        }
+        if kind == "nlb":
+            entry["nlb"] = _nlb_summary(report)
+        clusters.append(entry)
     results = [cluster["result"] for cluster in clusters]
     if not clusters:
         result = "refused"
@@ -236,14 +295,19 @@ def estate_report(window, reports, max_nodes_out=0, check_mode=False, files=None
             if entry.get("restore_error"):
                 merged["restore_error"] = entry["restore_error"]
     cap = int(max_nodes_out or 0)
+    limits = {"most_nodes_out": most_out,
+              "most_nodes_out_in_one_cluster": max([cluster["most_nodes_out"] for cluster in clusters] or [0]),
+              "kept": most_out <= (cap or len(clusters) or 1)
+              and all(cluster["most_nodes_out"] <= 1 for cluster in clusters)}
+    if kind == "nlb":
+        limits["min_converged_kept"] = all(cluster["nlb"]["min_converged_kept"] for cluster in clusters)
+        limits["kept"] = limits["kept"] and limits["min_converged_kept"]
     return {
-        "schema": ESTATE_REPORT_SCHEMA, "window": window, "result": result, "check_mode": bool(check_mode),
+        "schema": ESTATE_REPORT_SCHEMA, "kind": words["stats"], "window": window, "result": result,
+        "check_mode": bool(check_mode),
         "started": min(started) if started else None, "ended": max(ended) if ended else None,
         "max_nodes_out": cap or None,
-        "limits": {"most_nodes_out": most_out,
-                   "most_nodes_out_in_one_cluster": max([cluster["most_nodes_out"] for cluster in clusters] or [0]),
-                   "kept": most_out <= (cap or len(clusters) or 1)
-                   and all(cluster["most_nodes_out"] <= 1 for cluster in clusters)},
+        "limits": limits,
         "drs": [drs[name] for name in sorted(drs)],
         "clusters": clusters,
         "summary": {"result": result, "clusters": len(clusters),
@@ -255,25 +319,44 @@ def estate_report(window, reports, max_nodes_out=0, check_mode=False, files=None
     }
 
 
+def _report_words(report):
+    """The words of a report's kind (reports written before ``kind`` existed are failover clusters')."""
+    for words in KINDS.values():
+        if words["stats"] == (report or {}).get("kind"):
+            return words
+    return KINDS["wsfc"]
+
+
 def _cell(value):
     return str("" if value is None else value).replace("|", "\\|").replace("\n", " ")
 
 
 def estate_markdown(report, cluster_markdowns=None):
     """The estate report for the change ticket: the clusters, the limits kept, then each cluster's own report."""
-    lines = ["# Window %s across %d failover cluster(s): %s" % (report.get("window"), len(report.get("clusters") or []),
-                                                               report.get("result")), ""]
+    words = _report_words(report)
+    nlb = words is KINDS["nlb"]
+    lines = ["# Window %s across %d %s(s): %s" % (report.get("window"), len(report.get("clusters") or []), words["unit"],
+                                                  report.get("result")), ""]
     limits = report.get("limits") or {}
     lines.append("- Started %s, ended %s" % (report.get("started") or "-", report.get("ended") or "-"))
-    lines.append("- Most nodes out at once: %s across the estate%s; %s in one cluster"
+    lines.append("- Most nodes out at once: %s across the estate%s; %s in one %s"
                  % (limits.get("most_nodes_out"), (" (cap %s)" % report["max_nodes_out"]) if report.get("max_nodes_out") else "",
-                    limits.get("most_nodes_out_in_one_cluster")))
-    lines += ["", "| Cluster | Failover cluster | Result | Changed | Failed | Started | Ended | Report |",
-              "|---|---|---|---|---|---|---|---|"]
+                    limits.get("most_nodes_out_in_one_cluster"), "farm" if nlb else "cluster"))
+    if nlb:
+        lines.append("- Every farm kept its Converged hosts needed: %s" % ("yes" if limits.get("min_converged_kept") else "no"))
+        lines += ["", "| Farm | NLB cluster | Result | Changed | Failed | Fewest Converged (needed) | Started | Ended | Report |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+    else:
+        lines += ["", "| Cluster | Failover cluster | Result | Changed | Failed | Started | Ended | Report |",
+                  "|---|---|---|---|---|---|---|---|"]
     for cluster in report.get("clusters") or []:
-        lines.append("| " + " | ".join(_cell(value) for value in (
-            cluster["key"], cluster.get("cluster"), cluster.get("result"), cluster.get("changed"), cluster.get("failed"),
-            cluster.get("started"), cluster.get("ended"), cluster.get("report"))) + " |")
+        cells = [cluster["key"], cluster.get("cluster"), cluster.get("result"), cluster.get("changed"), cluster.get("failed")]
+        if nlb:
+            farm = cluster.get("nlb") or {}
+            seen = farm.get("fewest_converged_seen")
+            cells.append("%s (%s)" % ("-" if seen is None else seen, farm.get("min_converged")))
+        cells += [cluster.get("started"), cluster.get("ended"), cluster.get("report")]
+        lines.append("| " + " | ".join(_cell(value) for value in cells) + " |")
     if report.get("drs"):
         lines += ["", "## DRS", "", "| vSphere cluster | Before | After | Held for | Record left |", "|---|---|---|---|---|"]
         for entry in report["drs"]:
@@ -289,5 +372,5 @@ def estate_markdown(report, cluster_markdowns=None):
 def estate_stats(report):
     """What set_stats carries to AWX for the estate: small and flat."""
     summary = dict(report.get("summary") or {})
-    summary.update(window=report.get("window"), kind="wsfc_estate")
+    summary.update(window=report.get("window"), kind=_report_words(report)["stats"])
     return summary

@@ -33,7 +33,9 @@ def run(lab, playbook, report_dir, *extra):
 
 
 def changed_count(output):
-    return int(re.findall(r"localhost\s+: ok=\d+\s+changed=(\d+)", output)[-1])
+    """Changes across every host of the play recap (the farm's play host and localhost)."""
+    recap = output.rsplit("PLAY RECAP", 1)[-1]
+    return sum(int(count) for count in re.findall(r"^\S+\s+: ok=\d+\s+changed=(\d+)", recap, re.M))
 
 
 def status(lab):

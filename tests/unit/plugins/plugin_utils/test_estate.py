@@ -151,3 +151,82 @@ def test_a_cluster_without_a_report_failed_and_says_why():
     assert report["result"] == "failed"
     assert "before its plan" in report["clusters"][0]["message"]
     assert report["clusters"][1]["message"] == "b1 failed at agent: exit code 1603"
+
+
+# --- NLB farms (kind nlb) -------------------------------------------------------------------------------
+
+def farm_report(farm, result, spans, fewest=2, needed=2, inline=None):
+    report = dict(cluster_report(farm, result, spans), drs=[])
+    report["nlb"] = {"phase": "rollout" if inline is None else "inline", "farm": farm, "min_converged": needed,
+                     "fewest_converged_seen": fewest, "exclusion_rules": ["clustersafe NLB %s heartbeat" % farm],
+                     "network_engine_mode_after": {spans[0][0]: "Tap"} if spans else {}, "inline": inline}
+    return report
+
+
+def test_farms_group_by_their_farm_variable_and_errors_name_it():
+    assert estate.cluster_groups(["W1", "X1", "W2"], {"W1": "FARM-A", "X1": "FARM-B", "W2": "FARM-A"}, kind="nlb") == [
+        {"key": "FARM-A", "nodes": ["W1", "W2"]}, {"key": "FARM-B", "nodes": ["X1"]}]
+    assert estate.cluster_groups(["W1", "W2"], {}, kind="nlb") == [{"key": "farm", "nodes": ["W1", "W2"]}]
+    with pytest.raises(EstatePlanError, match="nlb_agent_rollout_farm is not set for W3 .*each NLB farm's inventory group"):
+        estate.cluster_groups(["W1", "W3"], {"W1": "FARM-A"}, kind="nlb")
+    with pytest.raises(EstatePlanError, match="nlb_rollout_hosts"):
+        estate.cluster_groups([], {}, kind="nlb")
+    with pytest.raises(EstatePlanError, match="nlb_agent_rollout_farm must be a short name"):
+        estate.cluster_groups(["W1"], {"W1": "farm a"}, kind="nlb")
+
+
+def test_an_unknown_estate_kind_is_refused():
+    with pytest.raises(EstatePlanError, match="kind must be one of nlb, wsfc"):
+        estate.cluster_groups(["W1"], {}, kind="nlb_farm")
+
+
+def test_two_play_hosts_on_one_cluster_are_found():
+    plans = {"f1": {"cluster": "WEBFARM"}, "f2": {"cluster": "webfarm"}, "f3": {"cluster": "WEBFARM02"}, "f4": {}, "f5": None}
+    assert estate.shared_clusters(plans) == {"WEBFARM": ["f1", "f2"]}
+    assert estate.shared_clusters({"f1": {"cluster": "A"}, "f2": {"cluster": "B"}}) == {}
+
+
+def test_the_farm_estate_report_keeps_each_farms_converged_minimum():
+    reports = {
+        "nlb-window-A": farm_report("WEBFARM", "succeeded", [("WEB1", "T01", "T03"), ("WEB2", "T03", "T05")]),
+        "nlb-window-B": farm_report("WEBFARM02", "succeeded", [("WEB02-1", "T02", "T04")]),
+    }
+    report = estate.estate_report("CHG1", reports, keys={"nlb-window-A": "A", "nlb-window-B": "B"}, kind="nlb")
+    assert report["kind"] == "nlb_estate" and report["result"] == "succeeded"
+    assert report["limits"] == {"most_nodes_out": 2, "most_nodes_out_in_one_cluster": 1, "kept": True,
+                                "min_converged_kept": True}
+    assert report["drs"] == []
+    assert report["clusters"][0]["nlb"] == {"farm": "WEBFARM", "min_converged": 2, "fewest_converged_seen": 2,
+                                            "min_converged_kept": True, "exclusion_rules": ["clustersafe NLB WEBFARM heartbeat"],
+                                            "network_engine_mode_after": {"WEB1": "Tap"}}
+    markdown = estate.estate_markdown(report)
+    assert markdown.startswith("# Window CHG1 across 2 NLB farm(s): succeeded")
+    assert "| A | WEBFARM | succeeded | 2 | 0 | 2 (2) |" in markdown
+    assert "Every farm kept its Converged hosts needed: yes" in markdown and "## DRS" not in markdown
+    assert estate.estate_stats(report)["kind"] == "nlb_estate"
+
+
+def test_a_farm_below_its_converged_minimum_breaks_the_limits():
+    reports = {"f1": farm_report("WEBFARM", "succeeded", [("WEB1", "T01", "T02")], fewest=1, needed=2)}
+    report = estate.estate_report("CHG1", reports, kind="nlb")
+    assert report["limits"]["min_converged_kept"] is False and report["limits"]["kept"] is False
+    assert "Converged hosts needed: no" in estate.estate_markdown(report)
+
+
+def test_a_farm_that_stays_in_tap_says_why():
+    inline = {"ready": False, "reasons": ["Invalid Flags (firewall event 101) since the Tap switch: WEB1"]}
+    refused = dict(farm_report("WEBFARM", "refused", [("WEB1", "T1", "T2")], inline=inline), nodes=[])
+    ok = dict(farm_report("WEBFARM02", "succeeded", [("WEB02-1", "T1", "T2")], inline={"ready": True, "reasons": []}), nodes=[])
+    report = estate.estate_report("CHG1", {"f1": refused, "f2": ok}, kind="nlb")
+    assert report["result"] == "refused"
+    assert report["clusters"][0]["message"] == ("the farm stays in Tap: Invalid Flags (firewall event 101) since the Tap "
+                                                "switch: WEB1")
+    assert report["clusters"][1]["message"] == ""
+
+
+def test_failover_cluster_reports_say_their_kind():
+    report = estate.estate_report("W", {"c1": cluster_report("CLU1", "succeeded", [("a1", "T01", "T02")])})
+    assert report["kind"] == "wsfc_estate" and "nlb" not in report["clusters"][0]
+    assert estate.estate_markdown(report).startswith("# Window W across 1 failover cluster(s)")
+    # a report written before the kind existed is a failover clusters' report
+    assert estate.estate_stats(dict(report, kind=None))["kind"] == "wsfc_estate"

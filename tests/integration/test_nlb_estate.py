@@ -1,0 +1,154 @@
+"""One NLB window across many farms, against a generated lab estate of two farms (``labctl.py start
+--nlb-farms 2``: the lab's WEBFARM, WEB1..3, and WEBFARM02, WEB02-1..3, each with its own cluster IP and
+exclusion rules on the one activation policy both farms use).
+
+The shared lab is stopped for this module and started again afterwards: both bind the same loopback
+addresses. The invariants after every scenario: no farm ever had two hosts out at once (the hosts'
+timelines), no farm ever had fewer Converged hosts than it needs (the lab's own count), and, once the
+window is complete or recovered, every host Converged.
+"""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import LABCTL, STATE_DIR, lab_control, read_lab_env
+from test_playbooks import run_playbook
+from test_nlb_window import INLINE, LAB_VARS, RECOVER, ROLLOUT, SECRET_KEYS, changed_count
+
+ESTATE_DIR = STATE_DIR.rstrip("/") + "-nlb-estate"
+FARMS = {"WEBFARM": ("WEB1", "WEB2", "WEB3"), "WEBFARM02": ("WEB02-1", "WEB02-2", "WEB02-3")}
+HOSTS = tuple(host for hosts in FARMS.values() for host in hosts)
+VERSION = "20.0.1-690"
+
+
+def _labctl(*args):
+    subprocess.check_call([sys.executable, LABCTL] + list(args), stdout=subprocess.DEVNULL)
+
+
+@pytest.fixture(scope="module")
+def estate(lab):
+    _labctl("stop", "--state-dir", STATE_DIR)
+    _labctl("start", "--nlb-farms", "2", "--state-dir", ESTATE_DIR)
+    try:
+        yield read_lab_env(ESTATE_DIR)
+    finally:
+        _labctl("stop", "--state-dir", ESTATE_DIR)
+        _labctl("start", "--state-dir", STATE_DIR)
+
+
+@pytest.fixture
+def fresh_estate(estate):
+    _labctl("reset", "--state-dir", ESTATE_DIR)
+    yield estate
+
+
+def run(lab, playbook, report_dir, window, *extra):
+    result = run_playbook(lab, playbook, "-i", lab["CLUSTERSAFE_LAB_INVENTORY"], "-e", "@%s" % LAB_VARS,
+                          "-e", "nlb_agent_rollout_report_dir=%s" % report_dir, "-f", "10",
+                          "-e", "nlb_rollout_hosts=web_farms", "-e", "nlb_inline_hosts=web_farms",
+                          "-e", "nlb_rollout_window=%s" % window, "-e", "nlb_inline_window=%s" % window, *extra)
+    output = result.stdout + result.stderr
+    for key in SECRET_KEYS:
+        assert lab[key] not in output, key
+    return result.returncode, output
+
+
+def status(lab):
+    return lab_control(lab, "GET", "/status")
+
+
+def computers(document):
+    return dict((item["host_name"], item) for item in document["dsm"]["computers"] if item["host_name"] in HOSTS)
+
+
+def report(report_dir, name):
+    with open(os.path.join(str(report_dir), name)) as handle:
+        return json.load(handle)
+
+
+def assert_farms_kept(document, complete=True):
+    windows = document["windows"]
+    for farm, hosts in FARMS.items():
+        # the lab's own count: never fewer than all but one Converged
+        assert windows["nlb_converged"][farm]["min"] >= 2, (farm, windows["nlb_converged"][farm])
+        if complete:
+            assert windows["nlb"][farm] == dict((host, "Converged") for host in hosts), windows["nlb"][farm]
+    if complete:
+        assert all(not windows["window_records"][host] for host in HOSTS), windows["window_records"]
+
+
+@pytest.mark.lab
+def test_nlb_estate_end_to_end(fresh_estate, tmp_path):
+    lab = fresh_estate
+    window = "CHG-NLB-ESTATE"
+    code, output = run(lab, ROLLOUT, tmp_path, window)
+    assert code == 0, output[-20000:]
+    estate_report = report(tmp_path, "%s-nlb_estate.json" % window)
+    assert estate_report["kind"] == "nlb_estate" and estate_report["result"] == "succeeded"
+    assert [(farm["key"], farm["cluster"], farm["changed"]) for farm in estate_report["clusters"]] == [
+        ("WEBFARM", "WEBFARM", 3), ("WEBFARM02", "WEBFARM02", 3)]
+    # one host out per farm, the farms side by side: two hosts out across the estate at once
+    assert estate_report["limits"] == {"most_nodes_out": 2, "most_nodes_out_in_one_cluster": 1, "kept": True,
+                                       "min_converged_kept": True}
+    assert all(farm["nlb"]["fewest_converged_seen"] == 2 for farm in estate_report["clusters"])
+    for farm in FARMS:
+        assert report(tmp_path, "%s-%s-nlb_agent_rollout.json" % (window, farm))["result"] == "succeeded"
+    assert os.path.exists(os.path.join(str(tmp_path), "%s-nlb_estate.md" % window))
+
+    lab_now = status(lab)
+    assert_farms_kept(lab_now, complete=False)
+    agents = lab_now["windows"]["agents"]
+    assert all(agents[host]["version"] == VERSION and agents[host]["activated"] for host in HOSTS)
+    # each farm's own exclusions in effect on its hosts: the two farms' rules on the one policy did not
+    # overwrite each other
+    for host, computer in computers(lab_now).items():
+        assert computer["network_engine_mode"] == "Tap", (host, computer)
+        assert computer["heartbeat_exclusion"] is True and computer["vip_tcp_ports_judged"] == [], (host, computer)
+        assert lab_now["dsm"]["nlb"][host]["invalid_flags_events"] == 0, host
+    assert all(lab_now["windows"]["nlb"][farm] == dict((host, "Converged") for host in hosts) for farm, hosts in FARMS.items())
+
+    # NLB-03 per farm, both farms side by side
+    code, output = run(lab, INLINE, tmp_path, window, "-e", "nlb_inline_observation_seconds=1")
+    assert code == 0, output[-20000:]
+    inline_report = report(tmp_path, "%s-nlb_inline_estate.json" % window)
+    assert [(farm["key"], farm["result"]) for farm in inline_report["clusters"]] == [("WEBFARM", "succeeded"), ("WEBFARM02", "succeeded")]
+    lab_now = status(lab)
+    assert all(computer["network_engine_mode"] == "Inline" for computer in computers(lab_now).values())
+    assert_farms_kept(lab_now)
+
+    code, output = run(lab, ROLLOUT, tmp_path, window)
+    assert code == 0 and changed_count(output) == 0, output[-20000:]
+
+
+@pytest.mark.lab
+def test_a_failed_farm_stops_itself_only_and_recover_puts_it_back(fresh_estate, tmp_path):
+    lab = fresh_estate
+    window = "CHG-NLB-FAIL"
+    lab_control(lab, "POST", "/faults/windows", {"msi_exit_next": 1603, "node": "WEB02-2"})
+    code, output = run(lab, ROLLOUT, tmp_path, window)
+    assert code != 0
+    assert "window %s did not complete: failed; WEBFARM02: " % window in output
+    estate_report = report(tmp_path, "%s-nlb_estate.json" % window)
+    assert [(farm["key"], farm["result"]) for farm in estate_report["clusters"]] == [
+        ("WEBFARM", "succeeded"), ("WEBFARM02", "failed")]
+    assert estate_report["limits"]["kept"], estate_report["limits"]
+    lab_now = status(lab)
+    assert_farms_kept(lab_now, complete=False)
+    agents = lab_now["windows"]["agents"]
+    # WEBFARM done; WEBFARM02 stopped at its second host, which stays out of the farm
+    assert all(agents[host]["version"] == VERSION for host in FARMS["WEBFARM"])
+    assert [agents[host]["version"] for host in FARMS["WEBFARM02"]] == [VERSION, None, None]
+    assert lab_now["windows"]["nlb"]["WEBFARM"] == dict((host, "Converged") for host in FARMS["WEBFARM"])
+    assert lab_now["windows"]["nlb"]["WEBFARM02"]["WEB02-2"] != "Converged"
+    assert lab_now["windows"]["nlb"]["WEBFARM02"]["WEB02-3"] == "Converged"
+
+    lab_control(lab, "POST", "/faults/windows", {"clear": True})
+    code, output = run(lab, RECOVER, tmp_path, window, "-e", "recover_vsphere=false")
+    assert code == 0, output[-20000:]
+    lab_now = status(lab)
+    assert_farms_kept(lab_now)
+    # the Tap the window set goes back to the mode before it, on both farms
+    assert all(computer["network_engine_mode"] == "Inline" for computer in computers(lab_now).values())
