@@ -26,6 +26,7 @@ __metaclass__ = type
 import re
 
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import CollectionError
+from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.window import _table
 
 ESTATE_REPORT_SCHEMA = "clustersafe.deep_security/window-estate-report/v1"
 # an inventory host name of ours per failover cluster: letters, digits, dot, dash, underscore
@@ -327,10 +328,6 @@ def _report_words(report):
     return KINDS["wsfc"]
 
 
-def _cell(value):
-    return str("" if value is None else value).replace("|", "\\|").replace("\n", " ")
-
-
 def estate_markdown(report, cluster_markdowns=None):
     """The estate report for the change ticket: the clusters, the limits kept, then each cluster's own report."""
     words = _report_words(report)
@@ -344,25 +341,23 @@ def estate_markdown(report, cluster_markdowns=None):
                     limits.get("most_nodes_out_in_one_cluster"), "farm" if nlb else "cluster"))
     if nlb:
         lines.append("- Every farm kept its Converged hosts needed: %s" % ("yes" if limits.get("min_converged_kept") else "no"))
-        lines += ["", "| Farm | NLB cluster | Result | Changed | Failed | Fewest Converged (needed) | Started | Ended | Report |",
-                  "|---|---|---|---|---|---|---|---|---|"]
+        header = ("Farm", "NLB cluster", "Result", "Changed", "Failed", "Fewest Converged (needed)", "Started", "Ended", "Report")
     else:
-        lines += ["", "| Cluster | Failover cluster | Result | Changed | Failed | Started | Ended | Report |",
-                  "|---|---|---|---|---|---|---|---|"]
+        header = ("Cluster", "Failover cluster", "Result", "Changed", "Failed", "Started", "Ended", "Report")
+    rows = []
     for cluster in report.get("clusters") or []:
         cells = [cluster["key"], cluster.get("cluster"), cluster.get("result"), cluster.get("changed"), cluster.get("failed")]
         if nlb:
             farm = cluster.get("nlb") or {}
             seen = farm.get("fewest_converged_seen")
             cells.append("%s (%s)" % ("-" if seen is None else seen, farm.get("min_converged")))
-        cells += [cluster.get("started"), cluster.get("ended"), cluster.get("report")]
-        lines.append("| " + " | ".join(_cell(value) for value in cells) + " |")
+        rows.append(cells + [cluster.get("started"), cluster.get("ended"), cluster.get("report")])
+    lines += [""] + _table(header, rows)
     if report.get("drs"):
-        lines += ["", "## DRS", "", "| vSphere cluster | Before | After | Held for | Record left |", "|---|---|---|---|---|"]
-        for entry in report["drs"]:
-            lines.append("| " + " | ".join(_cell(value) for value in (
-                entry.get("cluster"), entry.get("before"), entry.get("after"), ", ".join(entry.get("failover_clusters") or []),
-                "yes" if entry.get("record_left") else "no")) + " |")
+        lines += ["", "## DRS", ""] + _table(
+            ("vSphere cluster", "Before", "After", "Held for", "Record left"),
+            [(entry.get("cluster"), entry.get("before"), entry.get("after"), ", ".join(entry.get("failover_clusters") or []),
+              "yes" if entry.get("record_left") else "no") for entry in report["drs"]])
     for key in sorted(cluster_markdowns or {}):
         lines += ["", "---", ""]
         lines += ["#" + line if line.startswith("#") else line for line in cluster_markdowns[key].rstrip("\n").splitlines()]

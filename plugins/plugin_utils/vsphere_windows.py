@@ -10,7 +10,7 @@ __metaclass__ = type
 
 import fnmatch
 
-from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.window import REPORT_SCHEMA
+from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.window import REPORT_SCHEMA, _cell
 
 
 def _blocker(subject, message, remedy):
@@ -252,11 +252,6 @@ def vsphere_window_report(kind, window, started, ended, plan, steps=None, failur
     report["summary"] = {"result": result, "blockers": len(report["blockers"]), "unfixable": len(report["unfixable"]),
                          "steps": len(steps), "failed": len([step for step in steps if step.get("result") == "failed"])}
     return report
-
-
-def _cell(value):
-    text = "" if value is None else str(value)
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def vsphere_report_markdown(report):
