@@ -1,5 +1,6 @@
 """Fixtures for tests that need the running lab: start it when it is not running (and stop it
 afterwards in that case), and hand tests its environment (endpoints, lab credentials, CA bundle)."""
+import contextlib
 import os
 import shlex
 import subprocess
@@ -35,16 +36,33 @@ def read_lab_env(state_dir=STATE_DIR):
     return exports
 
 
+def labctl(*args):
+    subprocess.check_call([sys.executable, LABCTL] + list(args), stdout=subprocess.DEVNULL)
+
+
 @pytest.fixture(scope="session")
 def lab():
     started_here = False
     if not _lab_running():
-        subprocess.check_call([sys.executable, LABCTL, "start", "--state-dir", STATE_DIR],
-                              stdout=subprocess.DEVNULL)
+        labctl("start", "--state-dir", STATE_DIR)
         started_here = True
     yield read_lab_env()
     if started_here:
         subprocess.call([sys.executable, LABCTL, "stop", "--state-dir", STATE_DIR], stdout=subprocess.DEVNULL)
+
+
+@contextlib.contextmanager
+def generated_lab(state_dir, *start_args):
+    """A generated lab estate (``labctl.py start <start_args>``, tests/lab/estate.py) in ``state_dir``, in place
+    of the shared lab, which is stopped meanwhile and started again afterwards: both bind the same loopback
+    addresses. Yields the estate's environment (lab.env)."""
+    labctl("stop", "--state-dir", STATE_DIR)
+    labctl("start", "--state-dir", state_dir, *start_args)
+    try:
+        yield read_lab_env(state_dir)
+    finally:
+        labctl("stop", "--state-dir", state_dir)
+        labctl("start", "--state-dir", STATE_DIR)
 
 
 def lab_control(lab, method, path, document=None, part_url_key="CLUSTERSAFE_LAB_CONTROL"):
@@ -64,9 +82,9 @@ def collections_path():
                                    text=True).strip()
 
 
-def reset_lab():
+def reset_lab(state_dir=STATE_DIR):
     """Every part of the lab back to the topology (the vCenter is restarted)."""
-    subprocess.check_call([sys.executable, LABCTL, "reset", "--state-dir", STATE_DIR], stdout=subprocess.DEVNULL)
+    labctl("reset", "--state-dir", state_dir)
 
 
 @pytest.fixture

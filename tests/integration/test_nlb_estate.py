@@ -9,12 +9,10 @@ window is complete or recovered, every host Converged.
 """
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 
-from conftest import LABCTL, STATE_DIR, lab_control, read_lab_env
+from conftest import STATE_DIR, generated_lab, lab_control, reset_lab
 from test_playbooks import run_playbook
 from test_nlb_window import INLINE, LAB_VARS, RECOVER, ROLLOUT, SECRET_KEYS, changed_count
 
@@ -24,24 +22,15 @@ HOSTS = tuple(host for hosts in FARMS.values() for host in hosts)
 VERSION = "20.0.1-690"
 
 
-def _labctl(*args):
-    subprocess.check_call([sys.executable, LABCTL] + list(args), stdout=subprocess.DEVNULL)
-
-
 @pytest.fixture(scope="module")
 def estate(lab):
-    _labctl("stop", "--state-dir", STATE_DIR)
-    _labctl("start", "--nlb-farms", "2", "--state-dir", ESTATE_DIR)
-    try:
-        yield read_lab_env(ESTATE_DIR)
-    finally:
-        _labctl("stop", "--state-dir", ESTATE_DIR)
-        _labctl("start", "--state-dir", STATE_DIR)
+    with generated_lab(ESTATE_DIR, "--nlb-farms", "2") as environment:
+        yield environment
 
 
 @pytest.fixture
 def fresh_estate(estate):
-    _labctl("reset", "--state-dir", ESTATE_DIR)
+    reset_lab(ESTATE_DIR)
     yield estate
 
 

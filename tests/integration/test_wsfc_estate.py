@@ -10,12 +10,10 @@ its level with no record, and, once the window is complete or recovered, every n
 import json
 import os
 import re
-import subprocess
-import sys
 
 import pytest
 
-from conftest import LABCTL, STATE_DIR, lab_control, read_lab_env
+from conftest import STATE_DIR, generated_lab, lab_control, reset_lab
 from test_playbooks import run_playbook
 from test_wsfc_window import RECOVER, ROLLOUT, VERSION, assert_no_secret, recap_changed, rollout_args, vcenter_cluster
 
@@ -24,24 +22,15 @@ CLUSTERS = ("SQLCLU01", "SQLCLU02", "SQLCLU03")
 VSPHERE = ("Db-Cluster", "Prod-Cluster")
 
 
-def _labctl(*args):
-    subprocess.check_call([sys.executable, LABCTL] + list(args), stdout=subprocess.DEVNULL)
-
-
 @pytest.fixture(scope="module")
 def estate(lab):
-    _labctl("stop", "--state-dir", STATE_DIR)
-    _labctl("start", "--failover-clusters", "3", "--state-dir", ESTATE_DIR)
-    try:
-        yield read_lab_env(ESTATE_DIR)
-    finally:
-        _labctl("stop", "--state-dir", ESTATE_DIR)
-        _labctl("start", "--state-dir", STATE_DIR)
+    with generated_lab(ESTATE_DIR, "--failover-clusters", "3") as environment:
+        yield environment
 
 
 @pytest.fixture
 def fresh_estate(estate):
-    _labctl("reset", "--state-dir", ESTATE_DIR)
+    reset_lab(ESTATE_DIR)
     yield estate
 
 
