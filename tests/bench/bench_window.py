@@ -19,22 +19,19 @@ realistic profile; the zero-wait ratio is printed on the line before it.
     python3 tests/bench/bench_window.py [--clusters 1,5,10] [--profiles zero,realistic]   (make bench-window)
 """
 import argparse
-import hashlib
 import os
 import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
-from bench_window_node import collections_path, control, lab_env  # noqa: E402
+from bench_window_node import control, lab_env, run_rollout  # noqa: E402
 
 LABCTL = os.path.join(ROOT, "tests", "lab", "labctl.py")
 STATE_DIR = os.environ.get("CLUSTERSAFE_LAB_DIR", os.path.join(ROOT, ".lab"))
-VERSION = "20.0.1-690"
 NODES_PER_CLUSTER = 3
 PROFILES = {
     "zero": {"windows": {}, "policy_delay_ms": 0},
@@ -62,22 +59,8 @@ def estate_nodes(env):
 
 
 def run_window(env, clusters, window):
-    report_dir = tempfile.mkdtemp(prefix="bench-estate-")
-    sha256 = hashlib.sha256(("clustersafe-lab-msi:%s" % VERSION).encode()).hexdigest()
-    command = ["ansible-playbook", "-i", env["CLUSTERSAFE_LAB_INVENTORY"], os.path.join(ROOT, "playbooks", "wsfc_agent_rollout.yml"),
-               "--forks", str(max(clusters, 5)),
-               "-e", "wsfc_rollout_hosts=sql_clusters", "-e", "wsfc_rollout_window=%s" % window,
-               "-e", "wsfc_rollout_version=%s" % VERSION,
-               "-e", "wsfc_rollout_installer_url=https://127.0.0.1:14119/software/agent/Windows/x86_64/%s/agent.msi" % VERSION,
-               "-e", "wsfc_rollout_installer_sha256=%s" % sha256, "-e", "wsfc_rollout_dsm_url=dsm://127.0.0.1:4120/",
-               "-e", "wsfc_rollout_policy_id=3", "-e", "wsfc_rollout_token=%s" % env["CLUSTERSAFE_LAB_ACTIVATION_TOKEN"],
-               "-e", "wsfc_agent_rollout_report_dir=%s" % report_dir, "-e", "wsfc_agent_rollout_dsm_poll_interval=1"]
-    process_env = dict(os.environ, **env)
-    process_env.update(ANSIBLE_COLLECTIONS_PATH=collections_path(), ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-                       ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
-    started = time.monotonic()
-    result = subprocess.run(command, env=process_env, cwd=ROOT, capture_output=True, text=True, check=False)
-    elapsed = time.monotonic() - started
+    elapsed, result = run_rollout(env, env["CLUSTERSAFE_LAB_INVENTORY"], window, tempfile.mkdtemp(prefix="bench-estate-"),
+                                  "--forks", str(max(clusters, 5)), "-e", "wsfc_rollout_hosts=sql_clusters")
     if result.returncode != 0:
         raise SystemExit("the window over %d cluster(s) failed:\n%s" % (clusters, result.stdout[-6000:]))
     return elapsed

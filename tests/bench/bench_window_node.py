@@ -72,21 +72,25 @@ def sha256():
     return hashlib.sha256(("clustersafe-lab-msi:%s" % VERSION).encode()).hexdigest()
 
 
-def run_role(env):
-    report_dir = tempfile.mkdtemp(prefix="bench-window-")
-    command = ["ansible-playbook", "-i", os.path.join(ROOT, "tests", "lab", "inventory.yml"),
-               os.path.join(ROOT, "playbooks", "wsfc_agent_rollout.yml"),
-               "-e", "wsfc_rollout_window=BENCH", "-e", "wsfc_rollout_version=%s" % VERSION,
+def run_rollout(env, inventory, window, report_dir, *extra):
+    """playbooks/wsfc_agent_rollout.yml against the lab, waits short: (seconds start to end, completed process)."""
+    command = ["ansible-playbook", "-i", inventory, os.path.join(ROOT, "playbooks", "wsfc_agent_rollout.yml"),
+               "-e", "wsfc_rollout_window=%s" % window, "-e", "wsfc_rollout_version=%s" % VERSION,
                "-e", "wsfc_rollout_installer_url=https://127.0.0.1:14119/software/agent/Windows/x86_64/%s/agent.msi" % VERSION,
                "-e", "wsfc_rollout_installer_sha256=%s" % sha256(), "-e", "wsfc_rollout_dsm_url=dsm://127.0.0.1:4120/",
                "-e", "wsfc_rollout_policy_id=3", "-e", "wsfc_rollout_token=%s" % env["CLUSTERSAFE_LAB_ACTIVATION_TOKEN"],
-               "-e", "wsfc_agent_rollout_report_dir=%s" % report_dir, "-e", "wsfc_agent_rollout_dsm_poll_interval=1"]
+               "-e", "wsfc_agent_rollout_report_dir=%s" % report_dir, "-e", "wsfc_agent_rollout_dsm_poll_interval=1"] + list(extra)
     process_env = dict(os.environ, **env)
     process_env.update(ANSIBLE_COLLECTIONS_PATH=collections_path(), ANSIBLE_PYTHON_INTERPRETER=sys.executable,
                        ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
     started = time.monotonic()
     result = subprocess.run(command, env=process_env, cwd=ROOT, capture_output=True, text=True, check=False)
-    total = time.monotonic() - started
+    return time.monotonic() - started, result
+
+
+def run_role(env):
+    report_dir = tempfile.mkdtemp(prefix="bench-window-")
+    total, result = run_rollout(env, os.path.join(ROOT, "tests", "lab", "inventory.yml"), "BENCH", report_dir)
     if result.returncode != 0:
         raise SystemExit("the rollout failed:\n" + result.stdout[-5000:])
     with open(os.path.join(report_dir, "BENCH-wsfc_agent_rollout.json")) as handle:
