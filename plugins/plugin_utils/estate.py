@@ -5,8 +5,9 @@
 cluster goes in which round, who holds and who releases DRS on a vSphere cluster several of them share,
 and the estate's report.
 
-The role ``nlb_agent_rollout`` uses the grouping and the report with ``kind="nlb"``: one play host per
-NLB farm, each farm's hosts one at a time (it holds no DRS and takes no rounds from here).
+The role ``nlb_agent_rollout`` uses the grouping, the rounds and the report with ``kind="nlb"``: one play
+host per NLB farm, one host per farm per round, at most ``nlb_agent_rollout_max_nodes_out`` hosts out
+across the farms (it holds no DRS: its plans name no vSphere cluster).
 
 The role ``wsfc_agent_rollout`` runs once per failover cluster, each on a play host of its own, so
 Ansible runs the clusters side by side. Every play host computes the same schedule from the plans of
@@ -37,10 +38,12 @@ DEFAULT_CLUSTER_KEY = "cluster"
 KINDS = {
     "wsfc": {"variable": "wsfc_agent_rollout_cluster", "hosts": "wsfc_rollout_hosts (or wsfc_agent_rollout_nodes)",
              "unit": "failover cluster", "units": "failover clusters", "column": "Failover cluster",
-             "default_key": DEFAULT_CLUSTER_KEY, "stats": "wsfc_estate"},
+             "default_key": DEFAULT_CLUSTER_KEY, "stats": "wsfc_estate",
+             "cap": "wsfc_agent_rollout_max_nodes_out", "node": "node", "short_unit": "cluster"},
     "nlb": {"variable": "nlb_agent_rollout_farm", "hosts": "nlb_rollout_hosts (or nlb_agent_rollout_nodes)",
             "unit": "NLB farm", "units": "NLB farms", "column": "NLB cluster",
-            "default_key": "farm", "stats": "nlb_estate"},
+            "default_key": "farm", "stats": "nlb_estate",
+            "cap": "nlb_agent_rollout_max_nodes_out", "node": "host", "short_unit": "farm"},
 }
 
 
@@ -112,12 +115,13 @@ def _usable(plan):
     return bool(plan) and not plan.get("blockers")
 
 
-def schedule(plans, max_nodes_out=0):
+def schedule(plans, max_nodes_out=0, kind="wsfc"):
     """The rounds of the estate and the DRS holds, from every failover cluster's plan.
 
     plans: play host (one per failover cluster) -> its plan (``wsfc_rollout_plan``), or None when that
         cluster has no plan (it failed before planning). A plan with blockers takes no round.
     max_nodes_out: most nodes out of service across the estate at once (0: one per cluster, no other cap).
+    kind: ``nlb`` for NLB farms (plans of ``nlb_rollout_plan``, which hold no DRS): only the words differ.
 
     Returns ``{"rounds": [{host: node}], "last_round": {host: index or -1}, "drs": {vsphere cluster:
     {"owner": host, "users": [hosts]}}, "hosts": [hosts in order]}``. The clusters with the most nodes
@@ -127,9 +131,10 @@ def schedule(plans, max_nodes_out=0):
         cap = int(max_nodes_out or 0)
     except (TypeError, ValueError):
         cap = -1
+    words = _words(kind)
     if cap < 0:
-        raise EstatePlanError("wsfc_agent_rollout_max_nodes_out must be 0 (one node per failover cluster, no other "
-                              "cap) or a positive number of nodes, not %r" % (max_nodes_out,))
+        raise EstatePlanError("%s must be 0 (one %s per %s, no other cap) or a positive number of %ss, not %r"
+                              % (words["cap"], words["node"], words["unit"], words["node"], max_nodes_out))
     hosts = sorted(plans or {})
     remaining = dict((host, list((plans[host] or {}).get("order") or []) if _usable(plans[host]) else [])
                      for host in hosts)
@@ -151,12 +156,14 @@ def schedule(plans, max_nodes_out=0):
     return {"rounds": rounds, "last_round": last_round, "drs": drs, "hosts": hosts}
 
 
-def schedule_lines(estate, window, max_nodes_out=0):
+def schedule_lines(estate, window, max_nodes_out=0, kind="wsfc"):
     """The schedule as the printed plan shows it: one line per round, one per held vSphere cluster."""
     estate = estate or {}
-    lines = ["window %s across %d failover cluster(s), %s" % (
-        window, len(estate.get("hosts") or []),
-        ("at most %d node(s) out at once" % int(max_nodes_out)) if int(max_nodes_out or 0) else "one node per cluster at a time")]
+    words = _words(kind)
+    lines = ["window %s across %d %s(s), %s" % (
+        window, len(estate.get("hosts") or []), words["unit"],
+        ("at most %d %s(s) out at once" % (int(max_nodes_out), words["node"])) if int(max_nodes_out or 0)
+        else "one %s per %s at a time" % (words["node"], words["short_unit"]))]
     for index, entry in enumerate(estate.get("rounds") or []):
         lines.append("round %d: %s" % (index + 1, ", ".join("%s %s" % (host, entry[host]) for host in sorted(entry))))
     for name, entry in sorted((estate.get("drs") or {}).items()):
