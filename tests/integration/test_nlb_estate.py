@@ -195,7 +195,9 @@ def test_bad_estate_variables_stop_before_anything_is_read(fresh_estate, tmp_pat
     shells = dict((host, counters["create"]) for host, counters in status(lab)["windows"]["counters"].items())
     for variable, value, words in (
             ("nlb_rollout_max_nodes_out", "-1", "nlb_agent_rollout_max_nodes_out (playbook: nlb_rollout_max_nodes_out) must be 0"),
-            ("nlb_rollout_on_farm_failure", "stop_everything", "must be stop_farm or stop_all (got 'stop_everything')")):
+            # the role's argument spec answers first, naming the variable and its choices
+            ("nlb_rollout_on_farm_failure", "stop_everything",
+             "value of nlb_agent_rollout_on_farm_failure must be one of: stop_farm, stop_all, got: stop_everything")):
         code, output = run(lab, ROLLOUT, tmp_path, "CHG-NLB-BAD", "-e", "%s=%s" % (variable, value))
         assert code != 0 and words in output, output[-5000:]
     # no host was even read: no WinRM shell opened
@@ -219,7 +221,8 @@ def test_stop_all_stops_every_farm_before_its_next_host_and_recover_puts_them_ba
     assert_farms_kept(lab_now, complete=False)
     events = nlb_events(lab_now, since)
     # round 2 (WEB2 beside the failing WEB02-2) finished and WEB2 was started again; WEB3 never left its farm
-    assert [host for event, host in events if event == "nlb.drainstop"] == ["WEB1", "WEB02-1", "WEB2", "WEB02-2"], events
+    # (the two hosts of a round go side by side, in either order)
+    assert sorted(host for event, host in events if event == "nlb.drainstop") == ["WEB02-1", "WEB02-2", "WEB1", "WEB2"], events
     agents = lab_now["windows"]["agents"]
     assert [agents[host]["version"] for host in FARMS["WEBFARM"]] == [VERSION, VERSION, None]
     assert [agents[host]["version"] for host in FARMS["WEBFARM02"]] == [VERSION, None, None]
@@ -232,3 +235,26 @@ def test_stop_all_stops_every_farm_before_its_next_host_and_recover_puts_them_ba
     lab_now = status(lab)
     assert_farms_kept(lab_now)
     assert all(computer["network_engine_mode"] == "Inline" for computer in computers(lab_now).values())
+
+
+@pytest.mark.lab
+def test_stop_all_refuses_every_farm_before_any_change_when_one_is_refused(fresh_estate, tmp_path):
+    lab = fresh_estate
+    window = "CHG-NLB-REFUSE"
+    before = status(lab)
+    # WEB02-1 cannot read its NLB configuration once: WEBFARM02's plan has a blocker
+    lab_control(lab, "POST", "/faults/windows", {"script_error_next": 1, "node": "WEB02-1", "marker": "nlb_cluster_info"})
+    code, output = run(lab, ROLLOUT, tmp_path, window, "-e", "nlb_rollout_on_farm_failure=stop_all")
+    assert code != 0
+    assert ("window %s refused before any change: NLB farm(s) nlb-window-WEBFARM02 of the window are refused" % window) in output
+    estate_report = report(tmp_path, "%s-nlb_estate.json" % window)
+    assert [(farm["key"], farm["result"]) for farm in estate_report["clusters"]] == [
+        ("WEBFARM", "failed"), ("WEBFARM02", "refused")]
+    assert "nlb_agent_rollout_on_farm_failure=stop_all" in estate_report["clusters"][0]["message"]
+    # nothing changed on either farm: no host left its farm, no agent, no Tap, no record
+    lab_now = status(lab)
+    assert nlb_events(lab_now, len(before["windows"]["events"])) == []
+    assert lab_now["windows"]["agents"] == before["windows"]["agents"]
+    assert dict((host, computer["network_engine_mode"]) for host, computer in computers(lab_now).items()) == dict(
+        (host, computer["network_engine_mode"]) for host, computer in computers(before).items())
+    assert_farms_kept(lab_now)
