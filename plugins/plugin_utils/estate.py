@@ -5,9 +5,8 @@
 cluster goes in which round, who holds and who releases DRS on a vSphere cluster several of them share,
 and the estate's report.
 
-The role ``nlb_agent_rollout`` uses the grouping, the rounds and the report with ``kind="nlb"``: one play
-host per NLB farm, one host per farm per round, at most ``nlb_agent_rollout_max_nodes_out`` hosts out
-across the farms (it holds no DRS: its plans name no vSphere cluster).
+The role ``nlb_agent_rollout`` uses the grouping and the report with ``kind="nlb"``: one play host per
+NLB farm, and the same rounds through ``farm_schedule`` (it holds no DRS).
 
 The role ``wsfc_agent_rollout`` runs once per failover cluster, each on a play host of its own, so
 Ansible runs the clusters side by side. Every play host computes the same schedule from the plans of
@@ -38,12 +37,10 @@ DEFAULT_CLUSTER_KEY = "cluster"
 KINDS = {
     "wsfc": {"variable": "wsfc_agent_rollout_cluster", "hosts": "wsfc_rollout_hosts (or wsfc_agent_rollout_nodes)",
              "unit": "failover cluster", "units": "failover clusters", "column": "Failover cluster",
-             "default_key": DEFAULT_CLUSTER_KEY, "stats": "wsfc_estate",
-             "cap": "wsfc_agent_rollout_max_nodes_out", "node": "node", "short_unit": "cluster"},
+             "default_key": DEFAULT_CLUSTER_KEY, "stats": "wsfc_estate"},
     "nlb": {"variable": "nlb_agent_rollout_farm", "hosts": "nlb_rollout_hosts (or nlb_agent_rollout_nodes)",
             "unit": "NLB farm", "units": "NLB farms", "column": "NLB cluster",
-            "default_key": "farm", "stats": "nlb_estate",
-            "cap": "nlb_agent_rollout_max_nodes_out", "node": "host", "short_unit": "farm"},
+            "default_key": "farm", "stats": "nlb_estate"},
 }
 
 
@@ -115,13 +112,12 @@ def _usable(plan):
     return bool(plan) and not plan.get("blockers")
 
 
-def schedule(plans, max_nodes_out=0, kind="wsfc"):
+def schedule(plans, max_nodes_out=0):
     """The rounds of the estate and the DRS holds, from every failover cluster's plan.
 
     plans: play host (one per failover cluster) -> its plan (``wsfc_rollout_plan``), or None when that
         cluster has no plan (it failed before planning). A plan with blockers takes no round.
     max_nodes_out: most nodes out of service across the estate at once (0: one per cluster, no other cap).
-    kind: ``nlb`` for NLB farms (plans of ``nlb_rollout_plan``, which hold no DRS): only the words differ.
 
     Returns ``{"rounds": [{host: node}], "last_round": {host: index or -1}, "drs": {vsphere cluster:
     {"owner": host, "users": [hosts]}}, "hosts": [hosts in order]}``. The clusters with the most nodes
@@ -131,10 +127,9 @@ def schedule(plans, max_nodes_out=0, kind="wsfc"):
         cap = int(max_nodes_out or 0)
     except (TypeError, ValueError):
         cap = -1
-    words = _words(kind)
     if cap < 0:
-        raise EstatePlanError("%s must be 0 (one %s per %s, no other cap) or a positive number of %ss, not %r"
-                              % (words["cap"], words["node"], words["unit"], words["node"], max_nodes_out))
+        raise EstatePlanError("wsfc_agent_rollout_max_nodes_out must be 0 (one node per failover cluster, no other "
+                              "cap) or a positive number of nodes, not %r" % (max_nodes_out,))
     hosts = sorted(plans or {})
     remaining = dict((host, list((plans[host] or {}).get("order") or []) if _usable(plans[host]) else [])
                      for host in hosts)
@@ -156,14 +151,12 @@ def schedule(plans, max_nodes_out=0, kind="wsfc"):
     return {"rounds": rounds, "last_round": last_round, "drs": drs, "hosts": hosts}
 
 
-def schedule_lines(estate, window, max_nodes_out=0, kind="wsfc"):
+def schedule_lines(estate, window, max_nodes_out=0):
     """The schedule as the printed plan shows it: one line per round, one per held vSphere cluster."""
     estate = estate or {}
-    words = _words(kind)
-    lines = ["window %s across %d %s(s), %s" % (
-        window, len(estate.get("hosts") or []), words["unit"],
-        ("at most %d %s(s) out at once" % (int(max_nodes_out), words["node"])) if int(max_nodes_out or 0)
-        else "one %s per %s at a time" % (words["node"], words["short_unit"]))]
+    lines = ["window %s across %d failover cluster(s), %s" % (
+        window, len(estate.get("hosts") or []),
+        ("at most %d node(s) out at once" % int(max_nodes_out)) if int(max_nodes_out or 0) else "one node per cluster at a time")]
     for index, entry in enumerate(estate.get("rounds") or []):
         lines.append("round %d: %s" % (index + 1, ", ".join("%s %s" % (host, entry[host]) for host in sorted(entry))))
     for name, entry in sorted((estate.get("drs") or {}).items()):
@@ -376,3 +369,31 @@ def estate_stats(report):
     summary = dict(report.get("summary") or {})
     summary.update(window=report.get("window"), kind=_report_words(report)["stats"])
     return summary
+
+
+# --- NLB farms: the same rounds, in the words of farms and hosts ------------------------------------------
+
+def farm_schedule(plans, max_nodes_out=0):
+    """The rounds of a window across NLB farms: ``schedule`` over the farms' plans (``nlb_rollout_plan``), one
+    host per farm per round and at most ``max_nodes_out`` hosts per round (0: no cap beyond one per farm).
+
+    The plans name no vSphere cluster, so ``drs`` is empty. A bad cap names ``nlb_agent_rollout_max_nodes_out``.
+    """
+    try:
+        cap = int(max_nodes_out or 0)
+    except (TypeError, ValueError):
+        cap = -1
+    if cap < 0:
+        raise EstatePlanError("nlb_agent_rollout_max_nodes_out must be 0 (one host per NLB farm, no other cap) or a "
+                              "positive number of hosts, not %r" % (max_nodes_out,))
+    return schedule(plans, cap)
+
+
+def farm_schedule_lines(estate, window, max_nodes_out=0):
+    """The rounds across NLB farms as the printed plan shows them: the first line in the words of farms."""
+    cap = int(max_nodes_out or 0)
+    lines = schedule_lines(estate, window, cap)
+    lines[0] = "window %s across %d NLB farm(s), %s" % (
+        window, len((estate or {}).get("hosts") or []),
+        ("at most %d host(s) out at once" % cap) if cap else "one host per farm at a time")
+    return lines
