@@ -250,8 +250,8 @@ def test_a_cap_of_one_takes_one_host_of_the_whole_estate_per_round():
     assert result["last_round"] == {"nlb-window-WEBFARM": 4, "nlb-window-WEBFARM02": 5}
     assert result["drs"] == {}
     # without a cap the farms go side by side, one host each per round
-    assert estate.farm_schedule(plans, 0)["rounds"][0] == {"nlb-window-WEBFARM": "WEB1",
-                                                                  "nlb-window-WEBFARM02": "WEB02-1"}
+    first_round = estate.farm_schedule(plans, 0)["rounds"][0]
+    assert first_round == {"nlb-window-WEBFARM": "WEB1", "nlb-window-WEBFARM02": "WEB02-1"}
 
 
 def test_a_bad_farm_cap_names_the_nlb_variable():
