@@ -23,4 +23,6 @@ class FilterModule(object):
             "wsfc_estate_report": _filter(estate.estate_report),
             "wsfc_estate_report_markdown": _filter(estate.estate_markdown),
             "wsfc_estate_report_stats": _filter(estate.estate_stats),
+            "nlb_estate_schedule": _filter(estate.farm_schedule),
+            "nlb_estate_schedule_lines": _filter(estate.farm_schedule_lines),
         }

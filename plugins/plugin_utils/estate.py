@@ -6,7 +6,7 @@ cluster goes in which round, who holds and who releases DRS on a vSphere cluster
 and the estate's report.
 
 The role ``nlb_agent_rollout`` uses the grouping and the report with ``kind="nlb"``: one play host per
-NLB farm, each farm's hosts one at a time (it holds no DRS and takes no rounds from here).
+NLB farm, and the same rounds through ``farm_schedule`` (it holds no DRS).
 
 The role ``wsfc_agent_rollout`` runs once per failover cluster, each on a play host of its own, so
 Ansible runs the clusters side by side. Every play host computes the same schedule from the plans of
@@ -369,3 +369,31 @@ def estate_stats(report):
     summary = dict(report.get("summary") or {})
     summary.update(window=report.get("window"), kind=_report_words(report)["stats"])
     return summary
+
+
+# --- NLB farms: the same rounds, in the words of farms and hosts ------------------------------------------
+
+def farm_schedule(plans, max_nodes_out=0):
+    """The rounds of a window across NLB farms: ``schedule`` over the farms' plans (``nlb_rollout_plan``), one
+    host per farm per round and at most ``max_nodes_out`` hosts per round (0: no cap beyond one per farm).
+
+    The plans name no vSphere cluster, so ``drs`` is empty. A bad cap names ``nlb_agent_rollout_max_nodes_out``.
+    """
+    try:
+        cap = int(max_nodes_out or 0)
+    except (TypeError, ValueError):
+        cap = -1
+    if cap < 0:
+        raise EstatePlanError("nlb_agent_rollout_max_nodes_out must be 0 (one host per NLB farm, no other cap) or a "
+                              "positive number of hosts, not %r" % (max_nodes_out,))
+    return schedule(plans, cap)
+
+
+def farm_schedule_lines(estate, window, max_nodes_out=0):
+    """The rounds across NLB farms as the printed plan shows them: the first line in the words of farms."""
+    cap = int(max_nodes_out or 0)
+    lines = schedule_lines(estate, window, cap)
+    lines[0] = "window %s across %d NLB farm(s), %s" % (
+        window, len((estate or {}).get("hosts") or []),
+        ("at most %d host(s) out at once" % cap) if cap else "one host per farm at a time")
+    return lines

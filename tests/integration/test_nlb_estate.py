@@ -5,7 +5,8 @@ exclusion rules on the one activation policy both farms use).
 The shared lab is stopped for this module and started again afterwards: both bind the same loopback
 addresses. The invariants after every scenario: no farm ever had two hosts out at once (the hosts'
 timelines), no farm ever had fewer Converged hosts than it needs (the lab's own count), and, once the
-window is complete or recovered, every host Converged.
+window is complete or recovered, every host Converged. With a cap (nlb_rollout_max_nodes_out) the lab's own
+NLB events prove it: never more hosts drain-stopped and not yet started again across the farms.
 """
 import json
 import os
@@ -141,3 +142,119 @@ def test_a_failed_farm_stops_itself_only_and_recover_puts_it_back(fresh_estate, 
     assert_farms_kept(lab_now)
     # the Tap the window set goes back to the mode before it, on both farms
     assert all(computer["network_engine_mode"] == "Inline" for computer in computers(lab_now).values())
+
+
+def nlb_events(document, since=0):
+    """The lab's own record of the NLB host changes (Stop-NlbClusterNode -Drain, Start-NlbClusterNode), in order."""
+    return [(event["event"], event["host_name"]) for event in document["windows"]["events"][since:]
+            if event["event"].startswith("nlb.") and event["host_name"] in HOSTS]
+
+
+def most_hosts_out(events):
+    """Most hosts out of their farms at once across the estate, replaying the lab's events in order."""
+    out, most = set(), 0
+    for event, host in events:
+        if event in ("nlb.drainstop", "nlb.stop"):
+            out.add(host)
+        elif event == "nlb.start":
+            out.discard(host)
+        most = max(most, len(out))
+    return most
+
+
+@pytest.mark.lab
+def test_a_cap_of_one_takes_one_host_out_across_the_farms(fresh_estate, tmp_path):
+    lab = fresh_estate
+    window = "CHG-NLB-CAP"
+    since = len(status(lab)["windows"]["events"])
+    code, output = run(lab, ROLLOUT, tmp_path, window, "-e", "nlb_rollout_max_nodes_out=1")
+    assert code == 0, output[-20000:]
+    assert "window %s across 2 NLB farm(s), at most 1 host(s) out at once" % window in output
+    lab_now = status(lab)
+    events = nlb_events(lab_now, since)
+    # the lab's own record: one host out at a time across both farms, each host out once, the farms in turn
+    assert most_hosts_out(events) == 1, events
+    assert [host for event, host in events if event == "nlb.drainstop"] == [
+        "WEB1", "WEB02-1", "WEB2", "WEB02-2", "WEB3", "WEB02-3"], events
+    assert sorted(host for event, host in events if event == "nlb.start") == sorted(HOSTS), events
+    # the report proves the same from the hosts' timelines and names the cap
+    estate_report = report(tmp_path, "%s-nlb_estate.json" % window)
+    assert estate_report["result"] == "succeeded" and estate_report["max_nodes_out"] == 1
+    assert estate_report["limits"] == {"most_nodes_out": 1, "most_nodes_out_in_one_cluster": 1, "kept": True,
+                                       "min_converged_kept": True}
+    with open(os.path.join(str(tmp_path), "%s-nlb_estate.md" % window)) as handle:
+        assert "Most nodes out at once: 1 across the estate (cap 1)" in handle.read()
+    assert_farms_kept(lab_now, complete=False)
+    assert all(lab_now["windows"]["agents"][host]["version"] == VERSION for host in HOSTS)
+    assert all(lab_now["windows"]["nlb"][farm] == dict((host, "Converged") for host in hosts) for farm, hosts in FARMS.items())
+
+
+@pytest.mark.lab
+def test_bad_estate_variables_stop_before_anything_is_read(fresh_estate, tmp_path):
+    lab = fresh_estate
+    shells = dict((host, counters["create"]) for host, counters in status(lab)["windows"]["counters"].items())
+    for variable, value, words in (
+            ("nlb_rollout_max_nodes_out", "-1", "nlb_agent_rollout_max_nodes_out (playbook: nlb_rollout_max_nodes_out) must be 0"),
+            # the role's argument spec answers first, naming the variable and its choices
+            ("nlb_rollout_on_farm_failure", "stop_everything",
+             "value of nlb_agent_rollout_on_farm_failure must be one of: stop_farm, stop_all, got: stop_everything")):
+        code, output = run(lab, ROLLOUT, tmp_path, "CHG-NLB-BAD", "-e", "%s=%s" % (variable, value))
+        assert code != 0 and words in output, output[-5000:]
+    # no host was even read: no WinRM shell opened
+    assert dict((host, counters["create"]) for host, counters in status(lab)["windows"]["counters"].items()) == shells
+
+
+@pytest.mark.lab
+def test_stop_all_stops_every_farm_before_its_next_host_and_recover_puts_them_back(fresh_estate, tmp_path):
+    lab = fresh_estate
+    window = "CHG-NLB-ALL"
+    since = len(status(lab)["windows"]["events"])
+    lab_control(lab, "POST", "/faults/windows", {"msi_exit_next": 1603, "node": "WEB02-2"})
+    code, output = run(lab, ROLLOUT, tmp_path, window, "-e", "nlb_rollout_on_farm_failure=stop_all")
+    assert code != 0
+    assert "NLB farm nlb-window-WEBFARM02 of the window failed (nlb_agent_rollout_on_farm_failure=stop_all)" in output
+    estate_report = report(tmp_path, "%s-nlb_estate.json" % window)
+    assert [(farm["key"], farm["result"]) for farm in estate_report["clusters"]] == [
+        ("WEBFARM", "incomplete"), ("WEBFARM02", "failed")]
+    assert estate_report["limits"]["kept"], estate_report["limits"]
+    lab_now = status(lab)
+    assert_farms_kept(lab_now, complete=False)
+    events = nlb_events(lab_now, since)
+    # round 2 (WEB2 beside the failing WEB02-2) finished and WEB2 was started again; WEB3 never left its farm
+    # (the two hosts of a round go side by side, in either order)
+    assert sorted(host for event, host in events if event == "nlb.drainstop") == ["WEB02-1", "WEB02-2", "WEB1", "WEB2"], events
+    agents = lab_now["windows"]["agents"]
+    assert [agents[host]["version"] for host in FARMS["WEBFARM"]] == [VERSION, VERSION, None]
+    assert [agents[host]["version"] for host in FARMS["WEBFARM02"]] == [VERSION, None, None]
+    assert lab_now["windows"]["nlb"]["WEBFARM"] == dict((host, "Converged") for host in FARMS["WEBFARM"])
+    assert lab_now["windows"]["nlb"]["WEBFARM02"]["WEB02-2"] != "Converged"
+
+    lab_control(lab, "POST", "/faults/windows", {"clear": True})
+    code, output = run(lab, RECOVER, tmp_path, window, "-e", "recover_vsphere=false")
+    assert code == 0, output[-20000:]
+    lab_now = status(lab)
+    assert_farms_kept(lab_now)
+    assert all(computer["network_engine_mode"] == "Inline" for computer in computers(lab_now).values())
+
+
+@pytest.mark.lab
+def test_stop_all_refuses_every_farm_before_any_change_when_one_is_refused(fresh_estate, tmp_path):
+    lab = fresh_estate
+    window = "CHG-NLB-REFUSE"
+    before = status(lab)
+    # WEB02-1 cannot read its NLB configuration once: WEBFARM02's plan has a blocker
+    lab_control(lab, "POST", "/faults/windows", {"script_error_next": 1, "node": "WEB02-1", "marker": "nlb_cluster_info"})
+    code, output = run(lab, ROLLOUT, tmp_path, window, "-e", "nlb_rollout_on_farm_failure=stop_all")
+    assert code != 0
+    assert ("window %s refused before any change: NLB farm(s) nlb-window-WEBFARM02 of the window are refused" % window) in output
+    estate_report = report(tmp_path, "%s-nlb_estate.json" % window)
+    assert [(farm["key"], farm["result"]) for farm in estate_report["clusters"]] == [
+        ("WEBFARM", "failed"), ("WEBFARM02", "refused")]
+    assert "nlb_agent_rollout_on_farm_failure=stop_all" in estate_report["clusters"][0]["message"]
+    # nothing changed on either farm: no host left its farm, no agent, no Tap, no record
+    lab_now = status(lab)
+    assert nlb_events(lab_now, len(before["windows"]["events"])) == []
+    assert lab_now["windows"]["agents"] == before["windows"]["agents"]
+    assert dict((host, computer["network_engine_mode"]) for host, computer in computers(lab_now).items()) == dict(
+        (host, computer["network_engine_mode"]) for host, computer in computers(before).items())
+    assert_farms_kept(lab_now)

@@ -230,3 +230,39 @@ def test_failover_cluster_reports_say_their_kind():
     assert estate.estate_markdown(report).startswith("# Window W across 1 failover cluster(s)")
     # a report written before the kind existed is a failover clusters' report
     assert estate.estate_stats(dict(report, kind=None))["kind"] == "wsfc_estate"
+
+
+# --- rounds across NLB farms -----------------------------------------------------------------------------
+
+def farm_plan(order, blockers=()):
+    """What nlb_rollout_plan gives the schedule: an order, no vSphere clusters."""
+    return {"window": "CHG1", "cluster": "F", "order": list(order), "blockers": list(blockers)}
+
+
+def test_a_cap_of_one_takes_one_host_of_the_whole_estate_per_round():
+    plans = {"nlb-window-WEBFARM": farm_plan(["WEB1", "WEB2", "WEB3"]),
+             "nlb-window-WEBFARM02": farm_plan(["WEB02-1", "WEB02-2", "WEB02-3"])}
+    result = estate.farm_schedule(plans, 1)
+    assert [sorted(entry.items()) for entry in result["rounds"]] == [
+        [("nlb-window-WEBFARM", "WEB1")], [("nlb-window-WEBFARM02", "WEB02-1")],
+        [("nlb-window-WEBFARM", "WEB2")], [("nlb-window-WEBFARM02", "WEB02-2")],
+        [("nlb-window-WEBFARM", "WEB3")], [("nlb-window-WEBFARM02", "WEB02-3")]]
+    assert result["last_round"] == {"nlb-window-WEBFARM": 4, "nlb-window-WEBFARM02": 5}
+    assert result["drs"] == {}
+    # without a cap the farms go side by side, one host each per round
+    first_round = estate.farm_schedule(plans, 0)["rounds"][0]
+    assert first_round == {"nlb-window-WEBFARM": "WEB1", "nlb-window-WEBFARM02": "WEB02-1"}
+
+
+def test_a_bad_farm_cap_names_the_nlb_variable():
+    for cap in (-2, "one"):
+        with pytest.raises(EstatePlanError, match=r"nlb_agent_rollout_max_nodes_out must be 0 \(one host per NLB farm"):
+            estate.farm_schedule({"f1": farm_plan(["WEB1"])}, cap)
+
+
+def test_the_printed_farm_schedule_speaks_of_farms_and_hosts():
+    result = estate.farm_schedule({"f1": farm_plan(["WEB1", "WEB2"]), "f2": farm_plan(["WEB02-1"])})
+    assert estate.farm_schedule_lines(result, "CHG1", 1)[0] == "window CHG1 across 2 NLB farm(s), at most 1 host(s) out at once"
+    lines = estate.farm_schedule_lines(result, "CHG1")
+    assert lines == ["window CHG1 across 2 NLB farm(s), one host per farm at a time", "round 1: f1 WEB1, f2 WEB02-1",
+                     "round 2: f1 WEB2"]
