@@ -27,6 +27,14 @@ options:
       - Expected name of the connected node; the module fails (and names the nearest node names) when the
         connection reaches another machine.
     type: str
+  window_records:
+    description:
+      - Also return the maintenance window records on the connected node (RV(window_records)), as
+        M(clustersafe.deep_security.node_window_record_info) lists them, read over the same connection by a
+        second script (a second WinRM shell) in the same module run.
+    type: bool
+    default: false
+    version_added: 0.2.0
 notes:
   - The module's name keeps C(mscs), Microsoft Cluster Service, the name of the feature until Windows Server 2008
     renamed it Failover Clustering (WSFC); its WMI provider still lives in C(root\MSCluster). Module
@@ -47,6 +55,13 @@ EXAMPLES = r"""
     ca_path: /etc/pki/winrm-ca.pem
   delegate_to: localhost
   register: wsfc
+
+- name: Read the cluster and what maintenance windows left on the node, in one module run
+  clustersafe.deep_security.mscs_cluster_info:
+    hostname: "{{ ansible_host }}"
+    window_records: true
+  delegate_to: localhost
+  register: node_view
 
 - name: Stop if any role is not Online
   ansible.builtin.assert:
@@ -110,6 +125,13 @@ agent:
   returned: always
   type: dict
   sample: {"installed": true, "version": "20.0.1.690", "service_status": "Running"}
+window_records:
+  description: Every maintenance window record on the connected node, as RV(clustersafe.deep_security.node_window_record_info#module:records).
+  returned: when O(window_records=true)
+  type: list
+  elements: dict
+  sample: [{"window": "CHG0012345", "change": "node_drained", "since": "2026-11-26T01:00:00Z", "controller": "awx-ee-1",
+            "data": {"failback": "none"}}]
 """
 
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.query import apply_query, module_query, query_argument_spec
@@ -118,10 +140,12 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.mo
 
 
 def main():
-    module = WinRMModule(argument_spec=dict(name=dict(type="str"), **query_argument_spec()))
+    module = WinRMModule(argument_spec=dict(name=dict(type="str"), window_records=dict(type="bool", default=False),
+                                            **query_argument_spec()))
     query = module_query(module)
-    module.run_with_client(lambda client: apply_query(service.mscs_cluster_info(client, name=module.params["name"]),
-                                                      query, module.params["query"]))
+    module.run_with_client(lambda client: apply_query(
+        service.mscs_cluster_info(client, name=module.params["name"], window_records=module.params["window_records"]),
+        query, module.params["query"]))
 
 
 if __name__ == "__main__":

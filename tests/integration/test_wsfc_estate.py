@@ -127,8 +127,7 @@ def test_estate_window_end_to_end(fresh_estate, tmp_path):
     assert max(shells) <= 31, shells
     # the clusters read their nodes side by side: each read of the gather runs once per node position
     # (three), its results from every cluster under the one task, not once per node of each cluster (nine)
-    for read in ("Read the window records of the node", "Read the cluster through the node",
-                 "Ask ds_agent what it would change on the node"):
+    for read in ("Read the cluster and the window records through the node", "Ask ds_agent what it would change on the node"):
         blocks = [block for block in output.split("TASK [")[1:] if (": %s: " % read) in block.split("]", 1)[0]]
         assert len(blocks) == 3, (read, [block.split("]", 1)[0] for block in blocks])
         assert sum(1 for block in blocks for line in block.splitlines() if line.startswith("ok:")) == 9, read

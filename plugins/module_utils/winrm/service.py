@@ -32,12 +32,17 @@ def _run(client, name, params=None, timeout=None):
 
 # --- failover clusters --------------------------------------------------------------------------
 
-def mscs_cluster_info(client, name=None):
+def mscs_cluster_info(client, name=None, window_records=False):
+    """The cluster as the node sees it; with ``window_records`` also every window record on the node (a
+    second script over the same connection), so a window reads a node once before it plans."""
     facts = wsfc.cluster_facts(_run(client, "mscs_cluster_info"), _host(client))
     wsfc.require_member(facts)
     if name:
         wsfc.local_node(facts, name)
-    return dict(changed=False, **facts)
+    result = dict(changed=False, **facts)
+    if window_records:
+        result["window_records"], result["warnings"] = records.read_records(client)
+    return result
 
 
 # The window record each action leaves on the node (invariant 7): written before the action takes the

@@ -122,6 +122,27 @@ def record_document(*changes, window="CHG1"):
          "data": '{"failback":"none"}' if change == "node_drained" else "{}"} for change in changes]}
 
 
+def test_info_with_window_records_reads_them_over_the_same_client():
+    records = record_document("node_drained", "cluster_service_stopped", window="CHG7")
+    records["records"].append({"window": "CHG8", "change": "agent_maintenance", "since": None, "controller": "ctl02", "data": "{}"})
+    client = FakeClient({"mscs_cluster_info": mscs_document(), "node_window_record_info": records})
+    result = service.mscs_cluster_info(client, window_records=True)
+    assert scripts_run(client) == ["mscs_cluster_info", "node_window_record_info"]
+    assert sorted((record["window"], record["change"]) for record in result["window_records"]) == [
+        ("CHG7", "cluster_service_stopped"), ("CHG7", "node_drained"), ("CHG8", "agent_maintenance")]
+    # every window's records: the read is not limited to one window
+    assert client.calls[1][1] == {"window": None}
+    # a record whose write was cut short (no since) is kept and warned about, as node_window_record_info does
+    assert any("since" in warning for warning in result["warnings"]), result["warnings"]
+    assert result["nodes"] and result["changed"] is False
+
+
+def test_info_without_window_records_runs_only_the_cluster_read():
+    client = FakeClient({"mscs_cluster_info": mscs_document(), "node_window_record_info": record_document("node_drained")})
+    result = service.mscs_cluster_info(client)
+    assert scripts_run(client) == ["mscs_cluster_info"] and "window_records" not in result
+
+
 def test_mscs_node_with_a_window_records_each_change_before_it_is_made():
     client = FakeClient({
         "mscs_cluster_info": [mscs_document(), DRAINED, mscs_document(service="Stopped")],
