@@ -87,6 +87,12 @@ def test_nlb_estate_end_to_end(fresh_estate, tmp_path):
     for farm in FARMS:
         assert report(tmp_path, "%s-%s-nlb_agent_rollout.json" % (window, farm))["result"] == "succeeded"
     assert os.path.exists(os.path.join(str(tmp_path), "%s-nlb_estate.md" % window))
+    # the farms read and tap their hosts side by side: each of these steps runs once per host position
+    # (three), with the results of both farms under the one task, not once per host of each farm (six)
+    for step in ("Read the window records on", "Read the NLB farm through", "Read the network engine mode of"):
+        blocks = [block for block in output.split("TASK [")[1:] if (": %s " % step) in block.split("]", 1)[0]]
+        assert len(blocks) == 3, (step, [block.split("]", 1)[0] for block in blocks])
+        assert sum(1 for block in blocks for line in block.splitlines() if line.startswith("ok:")) == 6, step
 
     lab_now = status(lab)
     assert_farms_kept(lab_now, complete=False)
