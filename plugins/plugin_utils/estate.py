@@ -33,14 +33,17 @@ ESTATE_REPORT_SCHEMA = "clustersafe.deep_security/window-estate-report/v1"
 _CLUSTER_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}\Z")
 DEFAULT_CLUSTER_KEY = "cluster"
 # The words of each kind of estate: the host variable naming a node's cluster, the variables listing the
-# window's hosts, what a cluster is called, the key of a window with one cluster, the set_stats key.
+# window's hosts, what a cluster is called, the key of a window with one cluster, the set_stats key, the
+# variable of the estate-wide cap and what it counts.
 KINDS = {
     "wsfc": {"variable": "wsfc_agent_rollout_cluster", "hosts": "wsfc_rollout_hosts (or wsfc_agent_rollout_nodes)",
              "unit": "failover cluster", "units": "failover clusters", "column": "Failover cluster",
-             "default_key": DEFAULT_CLUSTER_KEY, "stats": "wsfc_estate"},
+             "default_key": DEFAULT_CLUSTER_KEY, "stats": "wsfc_estate",
+             "cap_variable": "wsfc_agent_rollout_max_nodes_out", "member": "node"},
     "nlb": {"variable": "nlb_agent_rollout_farm", "hosts": "nlb_rollout_hosts (or nlb_agent_rollout_nodes)",
             "unit": "NLB farm", "units": "NLB farms", "column": "NLB cluster",
-            "default_key": "farm", "stats": "nlb_estate"},
+            "default_key": "farm", "stats": "nlb_estate",
+            "cap_variable": "nlb_agent_rollout_max_nodes_out", "member": "host"},
 }
 
 
@@ -112,24 +115,32 @@ def _usable(plan):
     return bool(plan) and not plan.get("blockers")
 
 
-def schedule(plans, max_nodes_out=0):
-    """The rounds of the estate and the DRS holds, from every failover cluster's plan.
-
-    plans: play host (one per failover cluster) -> its plan (``wsfc_rollout_plan``), or None when that
-        cluster has no plan (it failed before planning). A plan with blockers takes no round.
-    max_nodes_out: most nodes out of service across the estate at once (0: one per cluster, no other cap).
-
-    Returns ``{"rounds": [{host: node}], "last_round": {host: index or -1}, "drs": {vsphere cluster:
-    {"owner": host, "users": [hosts]}}, "hosts": [hosts in order]}``. The clusters with the most nodes
-    left go first in a round, so a cap costs as few rounds as it can.
-    """
+def _cap(max_nodes_out, kind):
+    """The estate-wide cap as a number (0: none beyond one per cluster); a bad one names the kind's variable."""
+    words = _words(kind)
     try:
         cap = int(max_nodes_out or 0)
     except (TypeError, ValueError):
         cap = -1
     if cap < 0:
-        raise EstatePlanError("wsfc_agent_rollout_max_nodes_out must be 0 (one node per failover cluster, no other "
-                              "cap) or a positive number of nodes, not %r" % (max_nodes_out,))
+        raise EstatePlanError("%s must be 0 (one %s per %s, no other cap) or a positive number of %ss, not %r"
+                              % (words["cap_variable"], words["member"], words["unit"], words["member"], max_nodes_out))
+    return cap
+
+
+def schedule(plans, max_nodes_out=0, kind="wsfc"):
+    """The rounds of the estate and the DRS holds, from every failover cluster's plan.
+
+    plans: play host (one per failover cluster) -> its plan (``wsfc_rollout_plan``), or None when that
+        cluster has no plan (it failed before planning). A plan with blockers takes no round.
+    max_nodes_out: most nodes out of service across the estate at once (0: one per cluster, no other cap).
+    kind: ``wsfc`` or ``nlb`` (``farm_schedule``): the words of a bad cap's message.
+
+    Returns ``{"rounds": [{host: node}], "last_round": {host: index or -1}, "drs": {vsphere cluster:
+    {"owner": host, "users": [hosts]}}, "hosts": [hosts in order]}``. The clusters with the most nodes
+    left go first in a round, so a cap costs as few rounds as it can.
+    """
+    cap = _cap(max_nodes_out, kind)
     hosts = sorted(plans or {})
     remaining = dict((host, list((plans[host] or {}).get("order") or []) if _usable(plans[host]) else [])
                      for host in hosts)
@@ -379,14 +390,7 @@ def farm_schedule(plans, max_nodes_out=0):
 
     The plans name no vSphere cluster, so ``drs`` is empty. A bad cap names ``nlb_agent_rollout_max_nodes_out``.
     """
-    try:
-        cap = int(max_nodes_out or 0)
-    except (TypeError, ValueError):
-        cap = -1
-    if cap < 0:
-        raise EstatePlanError("nlb_agent_rollout_max_nodes_out must be 0 (one host per NLB farm, no other cap) or a "
-                              "positive number of hosts, not %r" % (max_nodes_out,))
-    return schedule(plans, cap)
+    return schedule(plans, max_nodes_out, kind="nlb")
 
 
 def farm_schedule_lines(estate, window, max_nodes_out=0):
