@@ -22,6 +22,7 @@ try:
 except ImportError:  # Python 2
     from urlparse import urlsplit, urlunsplit  # type: ignore
 
+from ansible_collections.clustersafe.deep_security.plugins.module_utils import _agent_version as versions
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import (
     CollectionError,
     InterlockError,
@@ -55,7 +56,6 @@ TENANT_OR_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,127}\Z")
 SHA256 = re.compile(r"[0-9A-Fa-f]{64}\Z")
 # dsa_control -p <password> goes through cmd.exe as well: none of its metacharacters
 SELF_PROTECTION_PASSWORD = re.compile(r"[A-Za-z0-9_.:/@#+~\[\]-]{1,128}\Z")
-VERSION = re.compile(r"([0-9]{1,5})\.([0-9]{1,5})\.([0-9]{1,6})(?:[.-]([0-9]{1,6}))?\Z")
 STATUS_LINE = re.compile(r"\s*([A-Za-z0-9_.]+)\s*:\s?(.*)\Z")
 # The DSM serves the agent packages (REFERENCE.md section 2; the retired Ansible role's install-win.yml).
 INSTALLER_PATH = "/software/agent/Windows/x86_64/%s/agent.msi"
@@ -73,54 +73,6 @@ class ActivationError(CollectionError):
 
 class AgentOutputError(CollectionError):
     """A script's answer about the agent did not have the documented shape; the message names the source."""
-
-
-# --- versions -------------------------------------------------------------------------------------
-
-def normalise_version(text, source="version"):
-    """One parser for every spelling of an agent build.
-
-    Trend writes builds as ``20.0.0-8438`` (major.minor.update-build); Windows Installer's
-    ProductVersion, which the uninstall key's DisplayVersion carries, has at most four dot-separated
-    fields (``20.0.0.8438``) and some packages show three (``20.0.8438``: major.minor.build, the update
-    left out). Returns ``(major, minor, update, build)`` with ``update`` None when the spelling omits it,
-    or None for an empty value.
-    """
-    if text is None or text == "":
-        return None
-    match = VERSION.match(str(text))
-    if not match:
-        raise ParameterError("%s %r is not a Deep Security Agent build such as 20.0.1-690 (major.minor.update-build)"
-                             % (source, text))
-    major, minor, third, fourth = match.groups()
-    if fourth is None:
-        return (int(major), int(minor), None, int(third))
-    return (int(major), int(minor), int(third), int(fourth))
-
-
-def compare_versions(left, right):
-    """-1, 0 or 1. When either side lacks the update field, builds are compared within major.minor."""
-    if left[2] is None or right[2] is None:
-        a, b = (left[0], left[1], left[3]), (right[0], right[1], right[3])
-    else:
-        a, b = left, right
-    return (a > b) - (a < b)
-
-
-def same_version(left, right):
-    if left is None or right is None:
-        return left is right
-    return compare_versions(left, right) == 0
-
-
-def display_version(value):
-    """``20.0.1-690`` for four fields, ``20.0.8438`` for three; accepts text or a normalised tuple."""
-    parts = value if isinstance(value, tuple) or value is None else normalise_version(value)
-    if parts is None:
-        return None
-    if parts[2] is None:
-        return "%d.%d.%d" % (parts[0], parts[1], parts[3])
-    return "%d.%d.%d-%d" % parts
 
 
 # --- URLs and secrets -----------------------------------------------------------------------------
@@ -191,7 +143,7 @@ def installer_url_for(activation_url, version):
     match = ACTIVATION_URL.match(activation_url or "")
     if not match or not version:
         return None
-    return "https://%s:%d%s" % (match.group("host"), DSM_CONSOLE_PORT, INSTALLER_PATH % display_version(version))
+    return "https://%s:%d%s" % (match.group("host"), DSM_CONSOLE_PORT, INSTALLER_PATH % versions.display(version))
 
 
 # --- input ----------------------------------------------------------------------------------------
@@ -229,7 +181,7 @@ def validate(desired, install_timeout=1800):
     if sha is not None and not SHA256.match(sha):
         raise ParameterError("installer_sha256 must be 64 hexadecimal characters (a SHA-256 digest)")
     if desired.get("version") is not None:
-        normalise_version(desired["version"], "version")
+        versions.parse(desired["version"], "version")
     activation = desired.get("activation_url")
     if activation:
         match = ACTIVATION_URL.match(activation)
@@ -357,7 +309,7 @@ def agent_facts(document, host=None):
     status = parse_agent_status(agent.get("status_lines"), host)
     version_text = _text(agent.get("version"), source, host, "agent.version")
     try:
-        version = normalise_version(version_text, "DisplayVersion of the installed agent")
+        version = versions.parse(version_text, "DisplayVersion of the installed agent")
     except ParameterError as error:
         raise _fail(source, host, error.message)
     # Trend's scripts tell an activated agent by dsmUrl being present in GetAgentStatus.
@@ -381,7 +333,7 @@ def agent_facts(document, host=None):
 
 def agent_summary(facts):
     agent = facts["agent"]
-    return dict(installed=agent["installed"], version=display_version(agent["version"]),
+    return dict(installed=agent["installed"], version=versions.display(agent["version"]),
                 service_status=agent["service_status"], activated=agent["activated"],
                 dsm_url=redact_url(agent["dsm_url"]) if agent["dsm_url"] else None, policy_id=agent["policy_id"])
 
@@ -415,22 +367,29 @@ def plan_agent(facts, desired):
             after = dict(installed=False, version=None, service_status=None, activated=False,
                          dsm_url=None, policy_id=None)
         return dict(actions=actions, before=before, after=after, reset=False)
-    wanted = normalise_version(desired.get("version"))
+    wanted = versions.parse(desired.get("version"))
     computer = facts.get("computer")
-    if not before["installed"] or (wanted is not None and not same_version(have, wanted)):
+    same = versions.same(have, wanted) if before["installed"] and wanted is not None else False
+    if not before["installed"] or (wanted is not None and same is not True):
         if wanted is None:
             raise ParameterError("the agent is not installed on %s; give version (and installer_url or "
                                  "installer_path) to install it" % computer)
-        if before["installed"] and have is not None and compare_versions(have, wanted) > 0:
+        order = versions.compare(have, wanted) if before["installed"] and have is not None else -1
+        if order is None:
+            raise ParameterError("%s has agent %s, which cannot be ordered against version=%s: one spelling lacks the "
+                                 "update number, and Trend's build numbers start again with each update; read the "
+                                 "agent's full build (major.minor.update-build) in the manager and give version so"
+                                 % (computer, before["version"], desired["version"]))
+        if order > 0:
             raise ParameterError("%s has agent %s, newer than version=%s; downgrades are not supported: "
                                  "uninstall first (state=absent) if you really want the older build"
                                  % (computer, before["version"], desired["version"]))
         if not desired.get("installer_url") and not desired.get("installer_path"):
             raise ParameterError("installing agent %s on %s needs installer_url (for example the manager's "
                                  "https://<dsm>:4119%s), installer_path, or activation_url to derive it from"
-                                 % (desired["version"], computer, INSTALLER_PATH % display_version(wanted)))
+                                 % (desired["version"], computer, INSTALLER_PATH % versions.display(wanted)))
         actions.append("upgrade" if before["installed"] else "install")
-        after.update(installed=True, version=display_version(wanted), service_status="Running")
+        after.update(installed=True, version=versions.display(wanted), service_status="Running")
         if not before["installed"]:
             after.update(activated=False, dsm_url=None, policy_id=None)
     reset = False

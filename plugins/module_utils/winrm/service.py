@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.clustersafe.deep_security.plugins.module_utils import _agent_version as versions
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import (
     CollectionError,
     ParameterError,
@@ -296,7 +297,7 @@ def ds_agent(client, desired, check_mode=False, install_timeout=1800, window=Non
                 actions_done=[action for action in plan["actions"] if action != "activate"])
     final = _agent_info(client, host)
     after = agent.agent_summary(final)
-    if installing and not agent.same_version(final["agent"]["version"], agent.normalise_version(desired["version"])):
+    if installing and versions.same(final["agent"]["version"], desired["version"]) is not True:
         raise ScriptError(
             "the installer given for %s installed agent version %s, not the requested %s; check that "
             "installer_url/installer_path points at build %s" % (

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import InterlockError, ParameterError
+from ansible_collections.clustersafe.deep_security.plugins.module_utils import _agent_version as versions
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import agent, client, scripts, service
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.client import ScriptError
 from winrm_fakes import FakeClient, agent_document
@@ -36,28 +37,24 @@ def facts(*args, **kwargs):
     ("20.0.1-690", "20.0.1.690"),
 ])
 def test_spellings_of_one_build_are_equal(left, right):
-    assert agent.same_version(agent.normalise_version(left), agent.normalise_version(right))
-
-
-def test_versions_order_and_display():
-    v = agent.normalise_version
-    assert agent.compare_versions(v("20.0.1-3180"), v("20.0.1-690")) == 1
-    assert agent.compare_versions(v("20.0.0-8438"), v("20.0.1-690")) == -1
-    assert agent.compare_versions(v("20.0.8438"), v("20.0.0-877")) == 1
-    assert agent.display_version("20.0.1.690") == "20.0.1-690"
-    assert agent.display_version("20.0.8438") == "20.0.8438"
-    assert not agent.same_version(v("20.0.1-690"), v("20.0.2-690"))
+    assert versions.same(left, right) is True
 
 
 @pytest.mark.parametrize("text", ["latest", "20", "20.0", "20.0.0-8438\n", "20.0.0-8438-1", "v20.0.0-1"])
 def test_other_version_text_is_refused(text):
     with pytest.raises(ParameterError):
-        agent.normalise_version(text)
+        agent.validate(desired(version=text))
 
 
 def test_plan_compares_a_three_part_display_version():
     current = facts("20.0.8438")
     assert agent.plan_agent(current, desired(version="20.0.0-8438", installer_url=URL))["actions"] == []
+
+
+def test_plan_refuses_a_pair_it_cannot_order():
+    current = facts("20.0.8438")
+    with pytest.raises(ParameterError, match="cannot be ordered"):
+        agent.plan_agent(current, desired(version="20.0.1-690", installer_url=URL))
 
 
 # --- input (issue 10 points 1 and 10) -------------------------------------------------------------
