@@ -477,3 +477,44 @@ SCRIPTS.update({
     "node_window_record": (NODE_WINDOW_RECORD, ("action", "window", "change", "changes", "data", "controller"),
                            ("computer", "records")),
 })
+
+# A window's lease on its cluster (safety invariant 9), one REG_SZ value holding a JSON object on the
+# cluster's lease node. Parameters: action (read|take|release), expected (the exact text the caller read
+# there, '' for none: a compare-and-swap of the whole value), lease (run, window, holder, controller, unit),
+# ttl (seconds). The compare and the write happen
+# under the named system mutex Global\clustersafe-window-lease, so two controllers' scripts on this node
+# cannot both see the same lease and both replace it (.NET Mutex: a named mutex in the Global namespace is
+# one object for every session of the machine). Times are the node's clock, never a controller's.
+WINDOW_LEASE = r"""
+$k = 'HKLM:\SOFTWARE\clustersafe\window_lease'
+$m = New-Object Threading.Mutex($false, 'Global\clustersafe-window-lease')
+if (-not $m.WaitOne(30000)) { throw 'the lease mutex Global\clustersafe-window-lease stayed busy for 30 s' }
+try {
+  $cur = [string](Get-ItemProperty -LiteralPath $k -Name lease -ErrorAction SilentlyContinue).lease
+  $run = ''
+  $since = $null
+  if ($cur) { try { $o = ConvertFrom-Json $cur; $run = [string]$o.run; $since = [string]$o.since } catch { $run = '' } }
+  $now = [DateTime]::UtcNow
+  $swapped = $false
+  if ([string]$P.action -ne 'read' -and $cur -ceq [string]$P.expected) {
+    if ([string]$P.action -eq 'release') {
+      if ($cur) { Remove-ItemProperty -LiteralPath $k -Name lease }
+      $cur = ''
+    } else {
+      $l = [ordered]@{}
+      foreach ($n in 'run', 'window', 'holder', 'controller', 'unit') { $l[$n] = [string]$P.lease.$n }
+      if ($run -ne [string]$P.lease.run -or -not $since) { $since = $now.ToString('s') + 'Z' }
+      $l.since = $since
+      $l.heartbeat = $now.ToString('s') + 'Z'
+      $l.expires = $now.AddSeconds([int]$P.ttl).ToString('s') + 'Z'
+      $cur = $l | ConvertTo-Json -Compress -Depth 5
+      if (-not (Test-Path -LiteralPath $k)) { New-Item -Path $k -Force | Out-Null }
+      Set-ItemProperty -LiteralPath $k -Name lease -Value $cur -Type String
+    }
+    $swapped = $true
+  }
+  @{ computer = $env:COMPUTERNAME; now = $now.ToString('s') + 'Z'; lease = $cur; swapped = $swapped } | ConvertTo-Json -Compress -Depth 5
+} finally { $m.ReleaseMutex(); $m.Dispose() }
+"""
+
+SCRIPTS["window_lease"] = (WINDOW_LEASE, ("action", "expected", "lease", "ttl"), ("computer", "now", "lease", "swapped"))

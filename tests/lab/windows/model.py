@@ -207,7 +207,8 @@ class WindowsModel(object):
         return {"clusters": clusters, "nlb": nlb, "nlb_converged": nlb_converged, "agents": agents, "failovers": failovers,
                 "unplanned_failovers": len([item for item in failovers if not item["planned"]]),
                 "blips": self.state["blips"], "events": self.state["events"], "counters": self.counters,
-                "faults": self.faults, "window_records": self.window_records_status()}
+                "faults": self.faults, "window_records": self.window_records_status(),
+                "leases": dict((name, node.get("registry_lease") or "") for name, node in self.state["nodes"].items())}
 
     # --- helpers ---------------------------------------------------------------------------------
 
@@ -662,6 +663,36 @@ class WindowsModel(object):
                 records.append({"window": window, "change": change, "since": values.get("since"),
                                 "controller": values.get("controller"), "data": values.get("data")})
         return records
+
+    def script_window_lease(self, node, params):
+        """The lease script (module_utils/winrm/scripts.py WINDOW_LEASE): a compare-and-swap of the whole stored
+        text. The lab's lock serialises scripts as the node's named mutex does; times are the node's clock."""
+        stored = node.get("registry_lease") or ""
+        now = time.time()
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
+        swapped = False
+        action = params.get("action")
+        if action not in ("read", "take", "release"):
+            raise ScriptFailure("unknown action %s" % action)
+        if action != "read" and stored == str(params.get("expected") or ""):
+            if action == "release":
+                stored = ""
+            else:
+                fields = params.get("lease") or {}
+                try:
+                    current = json.loads(stored) if stored else {}
+                except ValueError:
+                    current = {}
+                since = current.get("since") if current.get("run") == fields.get("run") and current.get("since") else stamp
+                lease = dict((name, str(fields.get(name) or "")) for name in ("run", "window", "holder", "controller", "unit"))
+                lease.update(since=since, heartbeat=stamp,
+                             expires=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + int(params.get("ttl") or 0))))
+                stored = json.dumps(lease, separators=(",", ":"))
+            node["registry_lease"] = stored
+            swapped = True
+            self.state["events"].append({"event": "lease.%s" % action, "host_name": node["name"],
+                                         "run": (params.get("lease") or {}).get("run")})
+        return {"computer": node["name"], "now": stamp, "lease": stored, "swapped": swapped}
 
     def script_node_window_record_info(self, node, params):
         return {"computer": node["name"], "records": self._window_records(node, str(params.get("window") or ""))}
