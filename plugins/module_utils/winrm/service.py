@@ -61,7 +61,7 @@ def _record(client, state, window, change, data=None, controller="", check_mode=
     return bool(outcome["changed"]), outcome.get("warnings") or []
 
 
-def _remove_records(client, window, changes, check_mode=False):
+def remove_records(client, window, changes, check_mode=False):
     """Remove this window's records of ``changes`` from the node: one read, and one write when any is there."""
     present, warnings = records.read_records(client, window)
     found = [record for change in changes for record in records.select(present, window, change)]
@@ -92,7 +92,7 @@ def mscs_node(client, state, name=None, force=False, failback="none", timeout=30
     if not plan["actions"]:
         # already there: a record this window left for this state is stale, remove it
         if window is not None and state in RECORD_OF_STATE:
-            removed, warnings = _remove_records(client, window, RECORD_OF_STATE[state], check_mode=check_mode)
+            removed, warnings = remove_records(client, window, RECORD_OF_STATE[state], check_mode=check_mode)
             result.update(changed=removed, record_removed=removed, warnings=warnings)
         return result
     if check_mode:
@@ -122,7 +122,7 @@ def mscs_node(client, state, name=None, force=False, failback="none", timeout=30
                     "drain of %s finished but %s; the node is paused: fix the roles, then re-run or resume it "
                     "(state=resumed)" % (me, "; ".join(problems)), node=me, problems=problems)
         if window is not None and action in RECORD_AFTER:
-            _remove_records(client, window, RECORD_AFTER[action])
+            remove_records(client, window, RECORD_AFTER[action])
     final = wsfc.cluster_facts(_run(client, "mscs_cluster_info"), _host(client))
     after = wsfc.node_summary(final)
     result.update(node=after, diff=dict(before=plan["before"], after=after), groups=final["groups"],
@@ -201,6 +201,12 @@ def _agent_step(client, name, params, desired, host, timeout=None):
 
 def _agent_info(client, host=None):
     return agent.agent_facts(_run(client, "agent_info"), host)
+
+
+def agent_info_facts(client):
+    """The agent on the node (installed, version, service, activation), without the cluster: for NLB hosts and
+    other nodes without a cluster service."""
+    return _agent_info(client)
 
 
 def ds_agent(client, desired, check_mode=False, install_timeout=1800, window=None, controller=""):

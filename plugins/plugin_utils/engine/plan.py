@@ -16,6 +16,7 @@ __metaclass__ = type
 from ansible_collections.clustersafe.deep_security.plugins.module_utils import _agent_version as versions
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import ParameterError
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.nlb import base_state
+from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.engine import decide
 
 # The NLB host state a window counts as carrying the farm's load: Converged. A Converging host has joined
 # (module_utils/winrm/nlb.py JOINED) but does not carry load yet.
@@ -81,18 +82,6 @@ def vm_locations(vsphere):
     return locations
 
 
-def _someone_elses(member, records, window):
-    """Why a node is out of service by someone other than this window ('' when it is not)."""
-    ours = set(record.get("change") for record in records or [] if lower(record.get("window")) == lower(window))
-    if member.get("state") == "Paused" and "node_drained" not in ours:
-        return "is Paused (drain status %s)" % member.get("drain_status")
-    if member.get("drain_status") == "InProgress" and "node_drained" not in ours:
-        return "is being drained"
-    if member.get("state") in ("Down", "Joining") and "cluster_service_stopped" not in ours:
-        return "is %s" % member.get("state")
-    return ""
-
-
 def plan_wsfc(hosts, cluster, node_facts, window, vsphere=None, vm_names=None, order=None,
               require_all_nodes_online=True, findings=None):
     """The ordered plan of the failover cluster's nodes ``hosts`` (inventory hosts, in inventory order) and
@@ -121,7 +110,7 @@ def plan_wsfc(hosts, cluster, node_facts, window, vsphere=None, vm_names=None, o
                                 "start the cluster service on a node (or run clustersafe.deep_security.recover if a "
                                 "window stopped it)"))
     for node in cluster.get("nodes") or []:
-        why = _someone_elses(node, records_by_computer.get(lower(node.get("name"))), window)
+        why = decide.wsfc_out_by_someone_else(node, records_by_computer.get(lower(node.get("name"))), window)
         if why and lower(node.get("name")) in records_by_computer:
             blockers.append(blocker(node.get("name"), "node %s %s, and not by this window: the window leaves it as "
                                     "it found it" % (node.get("name"), why),
@@ -287,9 +276,10 @@ def plan_nlb(hosts, node_facts, window, dsm_computers=None, version="", min_conv
                         "nlb_state": state, "dsm_known": bool(dsm and dsm.get("has_agent")),
                         "intrusion_prevention": ips.get("state") if dsm else None,
                         "network_engine_mode": (dsm or {}).get("network_engine_mode"), "_index": index})
-        if needed and state in ("Stopped", "Suspended", "Draining"):
-            blockers.append(blocker(host, "NLB host %s is %s, and not by this window: the window leaves it as it found it"
-                                    % (computer, state),
+        why = decide.nlb_out_by_someone_else(state, facts.get("records"), window)
+        if needed and why:
+            blockers.append(blocker(host, "NLB host %s %s, and not by this window: the window leaves it as it found it"
+                                    % (computer, why),
                                     "ask who took it out of the farm; once it is back (Start-NlbClusterNode), run the "
                                     "window again"))
     for finding in findings or []:
