@@ -256,7 +256,6 @@ $r | ConvertTo-Json -Compress -Depth 5
 # drop the activation record beside it. /norestart: without it msiexec /qn restarts the node whenever it
 # needs to (Windows Installer command-line options).
 AGENT_INSTALL = r"""
-$P = ConvertFrom-Json -InputObject (@($input) -join "`n")
 $dc = 'C:\Program Files\Trend Micro\Deep Security Agent\dsa_control.cmd'
 function Invoke-Native([string]$exe, [string[]]$av) {
   $ErrorActionPreference = 'Continue'
@@ -312,7 +311,6 @@ $r | ConvertTo-Json -Compress -Depth 5
 # Parameters (standard input): password. Exit codes 0, 3010 and 1641 all mean removed (3010/1641 with a
 # reboot pending); /norestart keeps msiexec from restarting the node itself.
 AGENT_REMOVE = r"""
-$P = ConvertFrom-Json -InputObject (@($input) -join "`n")
 $dc = 'C:\Program Files\Trend Micro\Deep Security Agent\dsa_control.cmd'
 """ + _AGENT_UNINSTALL_ENTRY + r"""
 $r = @{ exit_code = 0; log_tail = @(); removed = $false; self_protection = 'untouched'; self_protection_output = '' }
@@ -349,7 +347,6 @@ $r | ConvertTo-Json -Compress -Depth 5
 # activating; this waits, bounded, for ds_agent to be Running. dsa_control -r runs only when the Python side
 # found the agent activated to another manager.
 AGENT_ACTIVATE = r"""
-$P = ConvertFrom-Json -InputObject (@($input) -join "`n")
 $dc = 'C:\Program Files\Trend Micro\Deep Security Agent\dsa_control.cmd'
 if (-not (Test-Path $dc)) { throw "dsa_control not found at $dc; install the agent first" }
 $av = @($P.arguments | ForEach-Object { [string]$_ })
