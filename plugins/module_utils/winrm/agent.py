@@ -379,6 +379,35 @@ def agent_facts(document, host=None):
     )
 
 
+# --- the installer on the node (read by mscs_cluster_info; recover must see "idle" before it starts ClusSvc) ----
+
+INSTALLER_STATES = ("running", "idle", "unknown")
+
+
+def installer_state(agent_facts):
+    """"running", "idle" or "unknown" for the Windows Installer on a node.
+
+    ``agent_facts`` is the ``agent`` object of mscs_cluster_info (or the whole result, which holds it):
+    ``installer_running`` true when the mutex Global\\_MSIExecute exists (opened, or refused with
+    UnauthorizedAccessException), false only when .NET said it does not exist (WaitHandleCannotBeOpenedException),
+    null for any other answer; ``installer_service`` the msiserver service's status and whether it accepts
+    SERVICE_ACCEPT_SHUTDOWN, which Microsoft's _MSIExecute page gives as the sign that the service is processing an
+    installation. Anything but a definite "not running" from the mutex and no sign of work from the service is
+    never "idle": a caller refuses on "unknown" exactly as on "running".
+    """
+    facts = agent_facts or {}
+    if isinstance(facts.get("agent"), dict):
+        facts = facts["agent"]
+    running = facts.get("installer_running")
+    service = facts.get("installer_service")
+    busy = isinstance(service, dict) and service.get("status") == "Running" and service.get("accepts_shutdown") is True
+    if running is True or busy:
+        return "running"
+    if running is False:
+        return "idle"
+    return "unknown"
+
+
 def agent_summary(facts):
     agent = facts["agent"]
     return dict(installed=agent["installed"], version=display_version(agent["version"]),

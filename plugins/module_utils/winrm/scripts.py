@@ -39,9 +39,14 @@ function Get-AgentUninstallEntry {
 $a = Get-AgentUninstallEntry
 """
 
-# installer_running: the Windows Installer service holds the mutex Global\_MSIExecute while it processes an
-# installation's execute sequence (learn.microsoft.com/windows/win32/msi/-msiexecute-mutex); OpenExisting
-# throws when there is none.
+# installer_running, from the mutex Global\_MSIExecute that Windows Installer sets "only while processing the
+# InstallExecuteSequence table, AdminExecuteSequence table, or AdvtExecuteSequence table"
+# (learn.microsoft.com/windows/win32/msi/-msiexecute-mutex). .NET's Mutex.OpenExisting throws
+# WaitHandleCannotBeOpenedException when the named mutex does not exist (false) and UnauthorizedAccessException
+# when it exists but cannot be opened (true: it exists); anything else is unknown (null), never "not running".
+# PowerShell wraps a method's exception, so the innermost one is tested. installer_service: the same page says
+# the service "is currently running if ... dwControlsAccepted ... is SERVICE_ACCEPT_SHUTDOWN", which .NET's
+# ServiceController.CanShutdown reports. agent.installer_state combines both.
 MSCS_INFO = r"""
 $r = [ordered]@{ computer = $env:COMPUTERNAME; cluster = $null; nodes = @(); groups = @(); networks = @() }
 $svc = Get-Service -Name ClusSvc -ErrorAction SilentlyContinue
@@ -52,8 +57,16 @@ $as = Get-Service -Name ds_agent -ErrorAction SilentlyContinue
 $r.agent = @{ installed = [bool]$a; version = $null; service_status = $null }
 if ($a) { $r.agent.version = [string]$a.DisplayVersion }
 if ($as) { $r.agent.service_status = [string]$as.Status }
-$r.agent.installer_running = $false
-try { ([Threading.Mutex]::OpenExisting('Global\_MSIExecute')).Dispose(); $r.agent.installer_running = $true } catch { $null = $_ }
+$r.agent.installer_running = $null
+try { ([Threading.Mutex]::OpenExisting('Global\_MSIExecute')).Dispose(); $r.agent.installer_running = $true } catch {
+  $x = $_.Exception
+  while ($x.InnerException) { $x = $x.InnerException }
+  if ($x -is [Threading.WaitHandleCannotBeOpenedException]) { $r.agent.installer_running = $false }
+  elseif ($x -is [UnauthorizedAccessException]) { $r.agent.installer_running = $true }
+}
+$mi = Get-Service -Name msiserver -ErrorAction SilentlyContinue
+$r.agent.installer_service = $null
+if ($mi) { $r.agent.installer_service = @{ status = [string]$mi.Status; accepts_shutdown = [bool]$mi.CanShutdown } }
 # The cluster is only readable locally while this node's cluster service runs.
 if ($svc -and [string]$svc.Status -eq 'Running') {
   Import-Module FailoverClusters

@@ -16,6 +16,7 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors i
     ParameterError,
     not_found,
 )
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.agent import installer_state
 
 FAILBACK = {"none": "NoFailback", "immediate": "Immediate", "policy": "Policy"}
 # ClusterNetworkRole as numbers (what PowerShell 5.1 emits if a cast is missed) and names.
@@ -155,7 +156,17 @@ def cluster_facts(document, host=None):
             cluster["witness_dynamic_weight"] = integer_field(cluster["witness_dynamic_weight"], source, host,
                                                               "cluster.witness_dynamic_weight", WEIGHTS)
         cluster["witness"] = witness_kind(cluster)
-    agent = object_field(document.get("agent"), source, host, "agent")
+    agent = dict(dict(installed=False, version=None, service_status=None, installer_running=None,
+                      installer_service=None), **(object_field(document.get("agent"), source, host, "agent") or {}))
+    if agent["installer_running"] is not None and not isinstance(agent["installer_running"], bool):
+        raise output_error(source, host, "agent.installer_running is %r, expected true, false or null"
+                           % (agent["installer_running"],))
+    service_of_installer = object_field(agent["installer_service"], source, host, "agent.installer_service")
+    if service_of_installer is not None:
+        agent["installer_service"] = dict(
+            status=text_field(service_of_installer.get("status"), source, host, "agent.installer_service.status"),
+            accepts_shutdown=service_of_installer.get("accepts_shutdown") is True)
+    agent["installer_state"] = installer_state(agent)
     return dict(
         computer=computer,
         member=bool(service) and (service.get("start_mode") != "Disabled" or cluster is not None),
@@ -164,8 +175,7 @@ def cluster_facts(document, host=None):
         groups=groups,
         networks=networks,
         cluster_service=service,
-        agent=dict(dict(installed=False, version=None, service_status=None, installer_running=None),
-                   **(agent or {})),
+        agent=agent,
     )
 
 

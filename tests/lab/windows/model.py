@@ -140,7 +140,7 @@ class WindowsModel(object):
             self.faults = {}
         for key in ("timeout_next", "malformed_next", "slow_ms", "msi_exit_next", "script_error_next",
                     "no_rejoin_next", "node", "marker", "activation_fail_next", "installer_running",
-                    "operation_seconds"):
+                    "installer_mutex", "operation_seconds"):
             if key in faults:
                 self.faults[key] = faults[key]
         # {"self_protection": {"WEB3": "password"}}: turn agent self-protection on for a node, with the
@@ -310,12 +310,24 @@ class WindowsModel(object):
             return None
         return {"status": node["clussvc"], "start_mode": "Automatic"}
 
+    # The mutex Global\_MSIExecute as the node has it: "absent", "held" (an msiexec still running, e.g. after the
+    # controller died: fault installer_running), "denied" (it exists and the account may not open it: .NET's
+    # UnauthorizedAccessException) or "broken" (any other failure of Mutex.OpenExisting), fault installer_mutex.
+    def _installer_mutex(self, node):
+        if node["name"] in (self.faults.get("installer_running") or []):
+            return "held"
+        return (self.faults.get("installer_mutex") or {}).get(node["name"], "absent")
+
     def _agent_doc(self, node):
         agent = node["agent"]
+        mutex = self._installer_mutex(node)
+        # what the script makes of it: not found -> false, opened or access denied -> true, anything else -> null;
+        # the msiserver service accepts SERVICE_ACCEPT_SHUTDOWN only while it processes an installation
         return {"installed": bool(agent["version"]), "version": msi_version(agent["version"]) if agent["version"] else None,
                 "service_status": "Running" if agent["version"] else None,
-                # the Global\_MSIExecute mutex: an msiexec still running, e.g. after the controller died
-                "installer_running": node["name"] in (self.faults.get("installer_running") or [])}
+                "installer_running": {"absent": False, "held": True, "denied": True}.get(mutex),
+                "installer_service": {"status": "Running" if mutex == "held" else "Stopped",
+                                      "accepts_shutdown": mutex == "held"}}
 
     def script_mscs_cluster_info(self, node, params):
         doc = {"computer": node["name"], "cluster": None, "nodes": [], "groups": [], "networks": [],
