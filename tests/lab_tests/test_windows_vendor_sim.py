@@ -39,3 +39,67 @@ def test_the_installer_as_mscs_cluster_info_reads_it(fresh, faults, running, sta
     assert agent["installer_running"] is running and agent["installer_state"] == state
     # the other nodes are not concerned
     assert svc.mscs_cluster_info(client(fresh, NODE2))["agent"]["installer_state"] == "idle"
+
+
+# --- the agent: activation by certificate, the restart of 1641, the product code ---------------------------
+
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import agent  # noqa: E402
+from tests.lab.windows import model as lab_model  # noqa: E402
+
+WEB1 = "127.0.0.31"
+SOFTWARE = "https://127.0.0.1:14119/software/agent/Windows/x86_64/%s/agent.msi"
+
+
+def wanted(version="20.0.1-690", **kwargs):
+    base = dict(state="present", version=version, installer_url=SOFTWARE % version,
+                installer_sha256=lab_model.lab_msi_sha256(version), activation_url="dsm://127.0.0.1:4120/", policy_id=4)
+    base.update(kwargs)
+    return base
+
+
+def agent_status(lab, address=WEB1):
+    return svc._agent_info(client(lab, address))["agent"]["status"]
+
+
+def test_the_certificate_tells_activation_and_a_reset_takes_it_back(fresh):
+    svc.ds_agent(client(fresh, WEB1), wanted(activation_url=None, policy_id=None))
+    status_lines = agent_status(fresh)
+    assert status_lines["agentCertHash"] == agent.BOOTSTRAP_CERT_HASH and "dsmUrl" not in status_lines
+    svc.ds_agent(client(fresh, WEB1), wanted())
+    activated = agent_status(fresh)
+    assert activated["agentCertHash"] != agent.BOOTSTRAP_CERT_HASH and activated["dsmUrl"] == "dsm://127.0.0.1:4120/"
+    # to another manager: reset (bootstrap certificate again), then activated with a certificate of the new one
+    result = svc.ds_agent(client(fresh, WEB1), wanted(activation_url="dsm://127.0.0.9:4120/"))
+    assert result["actions"] == ["activate"] and result["agent"]["activated"]
+    assert agent_status(fresh)["agentCertHash"] not in (agent.BOOTSTRAP_CERT_HASH, activated["agentCertHash"])
+
+
+def test_1641_on_a_cluster_node_restarts_it_and_its_cluster_service_comes_back(fresh):
+    node1 = client(fresh)
+    svc.mscs_node(node1, "stopped")
+    fresh["part"].set_faults({"msi_exit_next": 1641})
+    with pytest.raises(agent.RestartInitiatedError) as error:
+        svc.ds_agent(node1, wanted(policy_id=3))
+    assert error.value.details["restart_initiated"] is True
+    document = status(fresh)
+    assert [item["host_name"] for item in document["events"] if item["event"] == "node.rebooted"] == ["SQL-NODE1"]
+    # the cluster service starts with the node (still paused after its drain): why the work must stop there
+    assert document["clusters"]["SQLCLU01"]["nodes"]["SQL-NODE1"] == dict(state="Paused", cluster_service="Running",
+                                                                           drain_status="Completed")
+    assert document["agents"]["SQL-NODE1"]["activated"] is False and document["unplanned_failovers"] == 0
+
+
+def test_a_damaged_uninstall_entry_runs_nothing(fresh):
+    svc.ds_agent(client(fresh, WEB1), wanted())
+    fresh["part"].set_faults({"product_code": {"WEB1": "{6D8A3A5C} /i \\\\evil\\share\\x.msi"}})
+    with pytest.raises(agent.AgentOutputError) as error:
+        svc.ds_agent(client(fresh, WEB1), dict(state="absent"))
+    assert "nothing was run" in error.value.message
+    assert status(fresh)["agents"]["WEB1"]["version"] == "20.0.1-690"
+    # the script refuses on its own too, when the key name is not the one the module checked
+    fresh["part"].set_faults({"product_code": {}})
+    with pytest.raises(Exception) as refused:
+        client(fresh, WEB1).run("agent_remove", svc.scripts.body("agent_remove"), {},
+                                stdin_params=dict(password=None, product_code="{00000000-0000-0000-0000-000000000000}"))
+    assert "nothing was run" in str(refused.value)
+    assert status(fresh)["agents"]["WEB1"]["version"] == "20.0.1-690"

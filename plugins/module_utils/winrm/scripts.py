@@ -321,13 +321,19 @@ if (@(3010, 1641) -contains $r.exit_code) {
 if ($r.self_protection -eq 'off' -and (Test-Path $dc)) { $r.self_protection = if ((Invoke-Native $dc @('-m')).code -eq 0) { 'heartbeat' } else { 'off' } }
 $r | ConvertTo-Json -Compress -Depth 5
 """
-# Parameters (standard input): password. Exit codes 0, 3010 and 1641 all mean removed (3010/1641 with a
-# reboot pending); /norestart keeps msiexec from restarting the node itself.
+# Parameters (standard input): password, product_code (checked by agent.check_product_code). Exit codes 0, 3010
+# and 1641 all mean removed (3010 with a reboot pending, 1641 with the node restarting); /norestart keeps msiexec
+# from restarting the node itself. The uninstall key's name reaches msiexec /x only when it is a GUID in registry
+# form (Windows Installer's ProductCode property) and the one Python checked; otherwise nothing runs.
 AGENT_REMOVE = r"""
 $dc = 'C:\Program Files\Trend Micro\Deep Security Agent\dsa_control.cmd'
 """ + _AGENT_UNINSTALL_ENTRY + r"""
 $r = @{ exit_code = 0; log_tail = @(); removed = $false; self_protection = 'untouched'; self_protection_output = '' }
 if ($a) {
+  $pc = [string]$a.PSChildName
+  if ($pc -notmatch '^\{[0-9A-Fa-f]{8}-([0-9A-Fa-f]{4}-){3}[0-9A-Fa-f]{12}\}\z' -or $pc -ne [string]$P.product_code) {
+    throw "the agent's uninstall key name is not the product code the module checked; nothing was run"
+  }
   if (Test-Path $dc) {
     $av = @('-s', '0')
     if ($P.password) {
@@ -339,7 +345,7 @@ if ($a) {
     $r.self_protection_output = ($o -join "`n")
   }
   $log = Join-Path $env:SystemRoot ('Temp\clustersafe-agent-remove-' + [guid]::NewGuid().ToString('N') + '.log')
-  $p = Start-Process -FilePath msiexec.exe -ArgumentList @('/x', [string]$a.PSChildName, '/qn', '/norestart', '/l*v', "`"$log`"") -Wait -PassThru
+  $p = Start-Process -FilePath msiexec.exe -ArgumentList @('/x', $pc, '/qn', '/norestart', '/l*v', "`"$log`"") -Wait -PassThru
   $r.exit_code = [int]$p.ExitCode
   if (@(0, 3010, 1641) -contains $r.exit_code) {
     $r.removed = $true
@@ -417,7 +423,7 @@ SCRIPTS = {
     "agent_info": (AGENT_INFO, (), ("computer", "cluster_service", "agent", "reboot_pending")),
     "agent_install": (AGENT_INSTALL, ("url", "path", "sha256", "insecure_download", "password"),
                       ("exit_code", "log_tail", "self_protection")),
-    "agent_remove": (AGENT_REMOVE, ("password",), ("exit_code", "log_tail", "removed", "self_protection")),
+    "agent_remove": (AGENT_REMOVE, ("password", "product_code"), ("exit_code", "log_tail", "removed", "self_protection")),
     "agent_activate": (AGENT_ACTIVATE, ("arguments", "url", "policy_id", "reset", "wait", "password"),
                        ("exit_code", "output", "reset", "service_status")),
 }

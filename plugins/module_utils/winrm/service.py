@@ -219,6 +219,7 @@ def ds_agent(client, desired, check_mode=False, install_timeout=1800, window=Non
     facts = _agent_info(client)
     plan = agent.plan_agent(facts, desired)
     agent.check_interlock(facts, plan["actions"], desired.get("allow_running_cluster_service"))
+    product_code = agent.check_product_code(facts) if "uninstall" in plan["actions"] else None
     host = facts.get("computer")
     installing = [action for action in plan["actions"] if action in ("install", "upgrade")]
     if installing and not desired.get("installer_sha256"):
@@ -253,8 +254,9 @@ def ds_agent(client, desired, check_mode=False, install_timeout=1800, window=Non
             done = agent.outcome(_agent_step(client, "agent_install", params, desired, host, install_timeout),
                                  "agent_install", host, ("exit_code", "log_tail"))
         elif action == "uninstall":
-            done = agent.outcome(_agent_step(client, "agent_remove", dict(password=password), desired, host,
-                                             install_timeout), "agent_remove", host, ("exit_code", "log_tail"))
+            done = agent.outcome(_agent_step(client, "agent_remove", dict(password=password, product_code=product_code),
+                                             desired, host, install_timeout), "agent_remove", host,
+                                 ("exit_code", "log_tail"))
         else:
             continue
         result["msi_exit_code"] = done["exit_code"]
@@ -304,8 +306,9 @@ def ds_agent(client, desired, check_mode=False, install_timeout=1800, window=Non
             host=host, installed_version=after["version"])
     if "activate" in plan["actions"] and not after["activated"]:
         raise agent.ActivationError(
-            "dsa_control -a reported success on %s, but dsa_query -c GetAgentStatus shows no manager (dsmUrl); the "
-            "agent is not activated: check the manager's Computers page and the agent's connectivity" % host,
+            "dsa_control -a reported success on %s, but dsa_query -c GetAgentStatus still shows the bootstrap "
+            "certificate (agentCertHash; or no dsmUrl where the agent prints no hash): the agent is not activated. "
+            "Check the manager's Computers page and the agent's connectivity" % host,
             host=host, agent=after)
     reboot = bool(reboot_codes) or final["reboot_pending"]
     if reboot_codes:

@@ -14,6 +14,7 @@ import json
 import os
 import re
 import time
+import uuid
 
 VERSION_IN_SOURCE = re.compile(r"(\d+\.\d+\.\d+[-.]\d+)")
 
@@ -140,7 +141,7 @@ class WindowsModel(object):
             self.faults = {}
         for key in ("timeout_next", "malformed_next", "slow_ms", "msi_exit_next", "script_error_next",
                     "no_rejoin_next", "node", "marker", "activation_fail_next", "installer_running",
-                    "installer_mutex", "operation_seconds"):
+                    "installer_mutex", "product_code", "operation_seconds"):
             if key in faults:
                 self.faults[key] = faults[key]
         # {"self_protection": {"WEB3": "password"}}: turn agent self-protection on for a node, with the
@@ -488,24 +489,42 @@ class WindowsModel(object):
 
     CMD_METACHARACTERS = re.compile(r"[&|<>^%!\"(),;\s]")
 
-    def _agent_status_lines(self, agent):
+    # An agent carries Trend's bootstrap certificate until it is activated (its hash is the one Trend's Ansible role
+    # and Chef cookbook compare agentCertHash with); activation gives it a certificate of the manager's, a reset
+    # (dsa_control -r) takes it back to the bootstrap one.
+    BOOTSTRAP_CERT_HASH = "D0:68:DE:48:1B:DC:4D:00:89:07:7F:85:15:20:C5:90:11:EB:56:6A"
+
+    def _agent_status_lines(self, node, agent):
         if not agent["version"]:
             return []
-        lines = ["", "AgentStatus.agentState: %s" % ("green" if agent["activated"] else "inactive")]
+        cert = self.BOOTSTRAP_CERT_HASH
+        if agent["activated"]:
+            digest = hashlib.sha1(("%s|%s" % (node["name"], agent["dsm_url"])).encode()).hexdigest().upper()
+            cert = ":".join(digest[index:index + 2] for index in range(0, 40, 2))
+        lines = ["", "AgentStatus.agentState: %s" % ("green" if agent["activated"] else "inactive"),
+                 "AgentStatus.agentCertHash: %s" % cert]
         if agent["activated"]:
             lines.append("AgentStatus.dsmUrl: %s" % agent["dsm_url"])
         return lines
+
+    def _product_code(self, node, agent):
+        """The agent's uninstall key name: its MSI's ProductCode, a GUID in registry form; fault product_code
+        ({"WEB1": "<text>"}) gives a node a damaged entry."""
+        damaged = (self.faults.get("product_code") or {}).get(node["name"])
+        if damaged is not None:
+            return damaged
+        return "{%s}" % str(uuid.UUID(hashlib.md5(agent["version"].encode()).hexdigest())).upper()
 
     def script_agent_info(self, node, params):
         agent = node["agent"]
         doc = {"computer": node["name"], "cluster_service": self._service(node),
                "reboot_pending": agent["reboot_required"]}
         info = {"installed": bool(agent["version"]), "version": None, "product_code": None, "service_status": None,
-                "status_lines": self._agent_status_lines(agent), "recorded_url": agent.get("recorded_url"),
+                "status_lines": self._agent_status_lines(node, agent), "recorded_url": agent.get("recorded_url"),
                 "recorded_policy_id": agent.get("recorded_policy_id")}
         if agent["version"]:
             info.update(version=msi_version(agent["version"]),
-                        product_code="{6D8A3A5C-%s}" % hashlib.md5(agent["version"].encode()).hexdigest()[:12].upper(),
+                        product_code=self._product_code(node, agent),
                         service_status="Running")
         doc["agent"] = info
         return doc
@@ -535,18 +554,28 @@ class WindowsModel(object):
         agent["self_protection"] = False
         return "off"
 
+    def _restart(self, node, cause):
+        """The node restarts: a blip while it goes down, then every service set to start automatically runs again,
+        the cluster service among them (its start mode is Automatic); a paused node stays paused."""
+        self.state["events"].append({"event": "node.rebooted", "host_name": node["name"], "cause": cause})
+        self.blip(node["name"], "reboot: %s" % cause)
+        node["agent"]["reboot_required"] = False
+        if node["wsfc"]:
+            node["clussvc"] = "Running"
+
     def _msi_outcome(self, node, code, action):
         """Exit code as msiexec would give it, and a reboot when the command line lets it reboot."""
         agent = node["agent"]
-        if code in (3010, 1641):
+        if code == 1641:
+            # ERROR_SUCCESS_REBOOT_INITIATED: "the installer has initiated a restart", /norestart or not
+            self._restart(node, "msiexec %s returned 1641" % action)
+            return code
+        if code == 3010:
             agent["reboot_required"] = True
             if "'/norestart'" not in self._msiexec_line():
                 # "If no reboot options are specified, the installer restarts the computer whenever
                 # necessary without displaying any prompt" (Windows Installer command-line options)
-                self.state["events"].append({"event": "node.rebooted", "host_name": node["name"],
-                                             "cause": "msiexec %s without /norestart" % action})
-                self.blip(node["name"], "reboot by msiexec")
-                agent["reboot_required"] = False
+                self._restart(node, "msiexec %s without /norestart" % action)
                 return 1641
         return code
 
@@ -581,8 +610,9 @@ class WindowsModel(object):
                     "self_protection_output": "Error: password required" if protection == "failed" else ""}
         upgrade = bool(agent["version"])
         agent["version"] = version
-        code = self._msi_outcome(node, code, "upgrade" if upgrade else "install")
+        # the network driver's blip comes with the install; a restart, if any, after it
         self.blip(node["name"], "agent upgrade" if upgrade else "agent install")
+        code = self._msi_outcome(node, code, "upgrade" if upgrade else "install")
         if protection == "off" and "@('-m')" in self.script_text:
             # the heartbeat lets the manager send its policy again, self-protection included
             protection = "heartbeat"
@@ -590,10 +620,17 @@ class WindowsModel(object):
                 agent["self_protection"] = True
         return {"exit_code": code, "log_tail": [], "self_protection": protection, "self_protection_output": ""}
 
+    GUID = re.compile(r"\{[0-9A-Fa-f]{8}-(?:[0-9A-Fa-f]{4}-){3}[0-9A-Fa-f]{12}\}\Z")
+
     def script_agent_remove(self, node, params):
         agent = node["agent"]
         if not agent["version"]:
             return {"exit_code": 0, "log_tail": [], "removed": False, "self_protection": "untouched"}
+        code = self._product_code(node, agent)
+        if not self.GUID.match(code) or code != params.get("product_code"):
+            # what the script refuses: msiexec /x never sees a key name that is not the checked product code
+            raise ScriptFailure("the agent's uninstall key name is not the product code the module checked; nothing "
+                                "was run")
         protection = self._turn_self_protection_off(agent, params)
         code = self._msi_exit()
         if agent.get("self_protection") and code == 0:
@@ -602,8 +639,8 @@ class WindowsModel(object):
             return {"exit_code": code, "log_tail": ["MSI (s): Removal failed, error status: %d." % code],
                     "removed": False, "self_protection": protection}
         node["agent"] = _no_agent()
-        code = self._msi_outcome(node, code, "uninstall")
         self.blip(node["name"], "agent uninstall")
+        code = self._msi_outcome(node, code, "uninstall")
         self.state["events"].append({"event": "agent.removed", "host_name": node["name"]})
         self.world.publish("agent.removed", host_name=node["name"])
         return {"exit_code": code, "log_tail": [], "removed": True, "self_protection": protection}

@@ -66,3 +66,98 @@ def test_the_script_tells_not_found_from_access_denied_from_anything_else():
     assert "elseif ($x -is [UnauthorizedAccessException]) { $r.agent.installer_running = $true }" in block
     assert block.count("installer_running = $false") == 1
     assert "accepts_shutdown = [bool]$mi.CanShutdown" in body
+
+
+# --- activation as Trend's scripts judge it (agentCertHash, then dsmUrl) -----------------------------------
+
+ACTIVATED = "3A:91:5C:0E:77:2B:D4:18:C6:05:9F:E1:42:7D:B8:63:0A:F2:9C:54"
+
+
+@pytest.mark.parametrize("status, activated, signal", [
+    ({"agentCertHash": agent.BOOTSTRAP_CERT_HASH}, False, "cert_hash"),
+    ({"agentCertHash": agent.BOOTSTRAP_CERT_HASH.lower()}, False, "cert_hash"),
+    # the bootstrap hash wins over a dsmUrl (Chef and the Ansible role never look at dsmUrl)
+    ({"agentCertHash": agent.BOOTSTRAP_CERT_HASH, "dsmUrl": "dsm://dsm:4120/"}, False, "cert_hash"),
+    ({"agentCertHash": ACTIVATED}, True, "cert_hash"),
+    ({"agentCertHash": ACTIVATED, "dsmUrl": "dsm://dsm:4120/"}, True, "cert_hash"),
+    # no hash printed: the DSM's generated deployment script's test, dsmUrl present
+    ({"dsmUrl": "dsm://dsm:4120/"}, True, "dsm_url"),
+    ({}, False, "dsm_url"),
+    ({"agentCertHash": "not a hash"}, False, "unreadable_cert_hash"),
+    ({"agentCertHash": ""}, False, "dsm_url"),
+])
+def test_activation_state(status, activated, signal):
+    assert agent.activation_state(status) == (activated, signal)
+
+
+def test_the_bootstrap_hash_is_the_one_of_trends_role_and_cookbook():
+    assert agent.BOOTSTRAP_CERT_HASH == "D0:68:DE:48:1B:DC:4D:00:89:07:7F:85:15:20:C5:90:11:EB:56:6A"
+
+
+def agent_info(lines, product_code="{6D8A3A5C-1F2E-4B7A-9C3D-8E5F6A7B8C9D}"):
+    return {"computer": "WEB1", "cluster_service": None, "reboot_pending": False,
+            "agent": {"installed": True, "version": "20.0.1.690", "product_code": product_code,
+                      "service_status": "Running", "status_lines": lines}}
+
+
+def test_agent_facts_judge_activation_by_the_certificate():
+    facts = agent.agent_facts(agent_info(["AgentStatus.agentCertHash: %s" % agent.BOOTSTRAP_CERT_HASH,
+                                          "AgentStatus.dsmUrl: dsm://dsm:4120/"]))
+    assert facts["agent"]["activated"] is False and facts["agent"]["activation_signal"] == "cert_hash"
+    facts = agent.agent_facts(agent_info(["AgentStatus.agentCertHash: %s" % ACTIVATED,
+                                          "AgentStatus.dsmUrl: dsm://dsm:4120/"]))
+    assert facts["agent"]["activated"] is True and facts["agent"]["dsm_url"] == "dsm://dsm:4120/"
+    # an agent activated under the old signal plans no reactivation as long as it prints no hash
+    facts = agent.agent_facts(agent_info(["AgentStatus.dsmUrl: dsm://dsm:4120/"]))
+    assert facts["agent"]["activated"] is True and facts["agent"]["activation_signal"] == "dsm_url"
+
+
+def test_an_agent_with_the_bootstrap_certificate_is_activated_again():
+    facts = agent.agent_facts(agent_info(["AgentStatus.agentCertHash: %s" % agent.BOOTSTRAP_CERT_HASH,
+                                          "AgentStatus.dsmUrl: dsm://dsm:4120/"]))
+    plan = agent.plan_agent(facts, dict(state="present", activation_url="dsm://dsm:4120/"))
+    assert plan["actions"] == ["activate"]
+
+
+def test_the_activation_script_reads_the_full_status():
+    assert "& $dq -c GetAgentStatus 2>&1" in scripts.body("agent_info")
+
+
+# --- the uninstall product code --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("code", ["{6D8A3A5C-1F2E-4B7A-9C3D-8E5F6A7B8C9D}", "{6d8a3a5c-1f2e-4b7a-9c3d-8e5f6a7b8c9d}"])
+def test_a_product_code_in_registry_form_passes(code):
+    assert agent.check_product_code(agent.agent_facts(agent_info([], product_code=code))) == code
+
+
+@pytest.mark.parametrize("code", ["{X}", "6D8A3A5C-1F2E-4B7A-9C3D-8E5F6A7B8C9D", "{6D8A3A5C-1F2E-4B7A-9C3D-8E5F6A7B8C9D} & calc",
+                                  "{6D8A3A5C-1F2E-4B7A-9C3D-8E5F6A7B8C9D}\n", "/i evil.msi", "TrendMicroDSA"])
+def test_anything_else_stops_before_msiexec(code):
+    with pytest.raises(agent.AgentOutputError) as error:
+        agent.check_product_code(agent.agent_facts(agent_info([], product_code=code)))
+    assert "not a Windows Installer product code" in error.value.message and "nothing was run" in error.value.message
+
+
+def test_no_product_code_stops_as_well():
+    with pytest.raises(agent.AgentOutputError) as error:
+        agent.check_product_code(agent.agent_facts(agent_info([], product_code=None)))
+    assert "no product code" in error.value.message
+
+
+def test_a_bad_product_code_runs_nothing_on_the_node_even_in_check_mode():
+    from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import service
+    from winrm_fakes import FakeClient
+    document = agent_info(["AgentStatus.agentCertHash: %s" % ACTIVATED], product_code="{X} /i evil.msi")
+    for check_mode in (True, False):
+        client_ = FakeClient({"agent_info": document})
+        with pytest.raises(agent.AgentOutputError):
+            service.ds_agent(client_, dict(state="absent"), check_mode=check_mode)
+        assert [call[0] for call in client_.calls] == ["agent_info"]
+
+
+def test_the_remove_script_hands_msiexec_only_the_checked_guid():
+    body = scripts.body("agent_remove")
+    check = body.index("$pc -notmatch '^\\{[0-9A-Fa-f]{8}-([0-9A-Fa-f]{4}-){3}[0-9A-Fa-f]{12}\\}\\z'")
+    assert "-or $pc -ne [string]$P.product_code" in body
+    assert check < body.index("& $dc @av") < body.index("@('/x', $pc,")
+    assert "[string]$a.PSChildName, '/qn'" not in body
