@@ -92,11 +92,20 @@ if ($svc -and [string]$svc.Status -eq 'Running') {
     node_weight = [int]$_.NodeWeight
     dynamic_weight = $null
   }; if ($null -ne $_.DynamicWeight) { $n.dynamic_weight = [int]$_.DynamicWeight }; $n })
-  $r.groups = @(Get-ClusterGroup | ForEach-Object { @{
-    name = [string]$_.Name
+  # Each role's resources with their type and possible owners (Get-ClusterOwnerNode on a resource: "which nodes
+  # can own the resource"; on a group: "the order of preference among owner nodes"); Python tells an availability
+  # group ("SQL Server Availability Group") and an FCI ("SQL Server") by type, and a role can move only to a node
+  # that can own every resource of it.
+  $rs = @(Get-ClusterResource | ForEach-Object { @{ group = [string]$_.OwnerGroup.Name; name = [string]$_.Name
+    type = [string]$_.ResourceType.Name
+    possible_owners = @((Get-ClusterOwnerNode -Resource $_.Name).OwnerNodes | ForEach-Object { [string]$_.Name }) } })
+  $r.groups = @(Get-ClusterGroup | ForEach-Object { $gn = [string]$_.Name; @{
+    name = $gn
     owner_node = [string]$_.OwnerNode.Name
     state = [string]$_.State
     is_core = [bool]$_.IsCoreGroup
+    resources = @($rs | Where-Object { $_.group -eq $gn })
+    preferred_owners = @((Get-ClusterOwnerNode -Group $gn).OwnerNodes | ForEach-Object { [string]$_.Name })
   } })
   $r.networks = @(Get-ClusterNetwork | ForEach-Object { @{
     name = [string]$_.Name
@@ -108,12 +117,19 @@ if ($svc -and [string]$svc.Status -eq 'Running') {
 $r | ConvertTo-Json -Compress -Depth 5
 """
 
-# Parameters: action (drain|stop|start|resume), force_drain (bool), failback (NoFailback|Immediate|Policy),
-# timeout (seconds). Waits are bounded by $P.timeout; the JSON says whether the wait completed.
+# Parameters: action (drain|stop|start|resume|return), force_drain (bool), failback (NoFailback|Immediate|Policy),
+# timeout (seconds), allow_quorum_loss (bool, the module's force), roles (names, for return). Waits are bounded by
+# $P.timeout; the JSON says whether the wait completed.
 # Suspend-ClusterNode -Drain without -Wait returns at once (its -Wait is unbounded), so the first poll could
 # read a Failed or Completed left by an earlier drain: a final DrainStatus counts only once this drain was
 # seen InProgress or the status differs from the one read before the call.
 # -ForceDrain stops roles that cannot move and moves them "as a failed role": only on explicit request.
+# stop: MSCluster_Node.WillOfflineLoseQuorum ("Checks if the taking the node offline will cause the cluster to lose
+# quorum", root\MSCluster, Windows Server 2012 and later) is asked first; then the core groups this node owns
+# (Cluster Group, ...) are moved off with Move-ClusterGroup (no -Node: "to any other node"; the cmdlet page calls a
+# move "an appropriate step to take in preparation for routine maintenance on a node"); the service is stopped
+# without -Force, which Stop-Service needs to stop a service's running dependents: those are named and refused.
+# return: a drained role that ended Failed on its target is moved back (the node resumed first, without failback).
 MSCS_NODE = r"""
 $n = $env:COMPUTERNAME
 $end = (Get-Date).AddSeconds([int]$P.timeout)
@@ -125,6 +141,7 @@ function Wait-Until([scriptblock]$test) {
   return $true
 }
 $ok = $true
+$x = [ordered]@{ refused = $null; will_offline_lose_quorum = $null; dependent_services = @() }
 switch ([string]$P.action) {
   'drain' {
     Import-Module FailoverClusters
@@ -138,9 +155,19 @@ switch ([string]$P.action) {
     }
   }
   'stop' {
-    # Stop-ClusterNode refuses remotely in some setups; stopping the service on the node itself does not.
-    Stop-Service -Name ClusSvc
-    $ok = Wait-Until { [string](Get-Service -Name ClusSvc).Status -eq 'Stopped' }
+    Import-Module FailoverClusters
+    $cn = Get-CimInstance -Namespace root/MSCluster -ClassName MSCluster_Node -Filter "Name='$n'"
+    $x.will_offline_lose_quorum = [bool](Invoke-CimMethod -InputObject $cn -MethodName WillOfflineLoseQuorum).ReturnValue
+    $x.dependent_services = @((Get-Service -Name ClusSvc).DependentServices | Where-Object { [string]$_.Status -ne 'Stopped' } |
+      ForEach-Object { [string]$_.Name })
+    if ($x.will_offline_lose_quorum -and -not [bool]$P.allow_quorum_loss) { $x.refused = 'quorum' }
+    elseif ($x.dependent_services.Count) { $x.refused = 'dependent_services' }
+    else {
+      Get-ClusterGroup | Where-Object { $_.IsCoreGroup -and [string]$_.OwnerNode.Name -eq $n } |
+        ForEach-Object { Move-ClusterGroup -Name $_.Name | Out-Null }
+      Stop-Service -Name ClusSvc
+      $ok = Wait-Until { [string](Get-Service -Name ClusSvc).Status -eq 'Stopped' }
+    }
   }
   'start' {
     Start-Service -Name ClusSvc
@@ -151,10 +178,20 @@ switch ([string]$P.action) {
     Import-Module FailoverClusters
     Resume-ClusterNode -Name $n -Failback ([string]$P.failback) | Out-Null
   }
+  'return' {
+    Import-Module FailoverClusters
+    $back = @($P.roles | ForEach-Object { [string]$_ })
+    Resume-ClusterNode -Name $n -Failback NoFailback | Out-Null
+    foreach ($g in $back) { Move-ClusterGroup -Name $g -Node $n | Out-Null }
+    $ok = Wait-Until { -not @(Get-ClusterGroup | Where-Object { $back -contains [string]$_.Name -and
+      ([string]$_.State -ne 'Online' -or [string]$_.OwnerNode.Name -ne $n) }).Count }
+  }
   default { throw "unknown action $($P.action)" }
 }
 $s = Get-Service -Name ClusSvc
-@{ computer = $n; action = [string]$P.action; completed = [bool]$ok; cluster_service = [string]$s.Status } | ConvertTo-Json -Compress -Depth 5
+$r = @{ computer = $n; action = [string]$P.action; completed = [bool]$ok; cluster_service = [string]$s.Status }
+foreach ($k in $x.Keys) { $r[$k] = $x[$k] }
+$r | ConvertTo-Json -Compress -Depth 5
 """
 
 NLB_INFO = r"""
@@ -416,8 +453,9 @@ AGENT_STDIN_SCRIPTS = ("agent_install", "agent_remove", "agent_activate")
 # name -> (body, parameters the Python side sends, keys the Python side reads from the document)
 SCRIPTS = {
     "mscs_cluster_info": (MSCS_INFO, (), ("computer", "cluster", "nodes", "groups", "networks", "cluster_service", "agent")),
-    "mscs_node": (MSCS_NODE, ("action", "force_drain", "failback", "timeout"),
-                  ("computer", "action", "completed", "cluster_service")),
+    "mscs_node": (MSCS_NODE, ("action", "force_drain", "failback", "timeout", "allow_quorum_loss", "roles"),
+                  ("computer", "action", "completed", "cluster_service", "refused", "will_offline_lose_quorum",
+                   "dependent_services")),
     "nlb_cluster_info": (NLB_INFO, (), ("computer", "installed", "cluster", "nodes", "port_rules")),
     "nlb_node": (NLB_NODE, ("action", "drain_seconds"), ("computer", "action", "state", "host_state")),
     "agent_info": (AGENT_INFO, (), ("computer", "cluster_service", "agent", "reboot_pending")),
