@@ -49,9 +49,7 @@ def initial_state(topology):
             entry["order"].append(node["name"])
             state["nodes"][node["name"]] = _node(node, wsfc=cluster["name"], node_id=index + 1)
         for group in cluster.get("groups", []):
-            entry["groups"].append({"name": group["name"], "owner": group["owner"], "home": group["owner"],
-                                    "state": "Online", "core": bool(group.get("core")),
-                                    "application": bool(group.get("application"))})
+            entry["groups"].append(_group(group, entry["order"]))
         for network in cluster.get("networks", []):
             entry["networks"].append({"name": network["name"], "role": int(network.get("role", 3)),
                                       "address": network.get("address", ""), "state": "Up"})
@@ -70,6 +68,17 @@ def initial_state(topology):
             record["nlb_interface"] = node.get("interface", "Ethernet0")
         state["nlb"][farm["name"]] = entry
     return state
+
+
+def _group(group, nodes):
+    """A role: its resources' types (SQL Server registers "SQL Server" for an FCI and "SQL Server Availability
+    Group" for an availability group) and the nodes that may own it (every resource's possible owners; all the
+    cluster's nodes unless the topology or a fault says otherwise)."""
+    return {"name": group["name"], "owner": group["owner"], "home": group["owner"], "state": "Online",
+            "core": bool(group.get("core")), "application": bool(group.get("application")),
+            "resource_types": list(group.get("resource_types") or []),
+            "possible_owners": list(group["possible_owners"]) if group.get("possible_owners") is not None
+            else list(nodes)}
 
 
 def _node(node, wsfc=None, node_id=None):
@@ -141,11 +150,20 @@ class WindowsModel(object):
             self.faults = {}
         for key in ("timeout_next", "malformed_next", "slow_ms", "msi_exit_next", "script_error_next",
                     "no_rejoin_next", "node", "marker", "activation_fail_next", "installer_running",
-                    "installer_mutex", "product_code", "operation_seconds"):
+                    "installer_mutex", "product_code", "fail_on_move", "quorum_loss_on_stop",
+                    "dependent_services", "operation_seconds"):
             if key in faults:
                 self.faults[key] = faults[key]
         # {"self_protection": {"WEB3": "password"}}: turn agent self-protection on for a node, with the
         # password "Local override requires password" sets in the manager's policy ("" for none)
+        # {"roles": {"SQLCLU01": [{"name": "AG01", "owner": "SQL-NODE2", "resource_types": [...],
+        # "possible_owners": [...]}]}}: roles added to a cluster until the next reset (an availability group, a role
+        # pinned to some nodes) without touching the topology the other tests use
+        for cluster_name, roles in (faults.get("roles") or {}).items():
+            cluster = self.state["clusters"][cluster_name]
+            for role in roles:
+                cluster["groups"].append(_group(role, cluster["order"]))
+            self.save()
         for node_name, password in (faults.get("self_protection") or {}).items():
             agent = self.state["nodes"][node_name]["agent"]
             agent.update(self_protection=True, self_protection_password=password or None)
@@ -224,10 +242,13 @@ class WindowsModel(object):
     def _cluster(self, node):
         return self.state["clusters"].get(node["wsfc"]) if node["wsfc"] else None
 
-    def _takers(self, cluster, exclude):
-        """Nodes that can take roles: cluster service running and not paused, in topology order."""
+    def _takers(self, cluster, exclude, group=None):
+        """Nodes that can take roles (of ``group``: those among its possible owners): cluster service running and
+        not paused, in topology order."""
+        allowed = group.get("possible_owners") if group is not None else None
         return [name for name in cluster["order"] if name != exclude
-                and self.state["nodes"][name]["clussvc"] == "Running" and not self.state["nodes"][name]["paused"]]
+                and self.state["nodes"][name]["clussvc"] == "Running" and not self.state["nodes"][name]["paused"]
+                and (allowed is None or name in allowed)]
 
     def _move(self, cluster, group, target, planned, cause):
         self.state["failovers"].append({"cluster": cluster["name"], "role": group["name"], "from": group["owner"],
@@ -352,7 +373,11 @@ class WindowsModel(object):
                                      "drain_status": record["drain_status"], "node_weight": 1,
                                      "dynamic_weight": 1 if record["clussvc"] == "Running" else 0})
             doc["groups"] = [{"name": group["name"], "owner_node": group["owner"], "state": group["state"],
-                              "is_core": group["core"]} for group in cluster["groups"]]
+                              "is_core": group["core"],
+                              "resources": [{"group": group["name"], "name": "%s (%s)" % (kind, group["name"]),
+                                             "type": kind, "possible_owners": list(group.get("possible_owners") or [])}
+                                            for kind in group.get("resource_types") or []],
+                              "preferred_owners": [group["home"]]} for group in cluster["groups"]]
             roles = {0: "None", 1: "Cluster", 2: "Client", 3: "ClusterAndClient"}
             doc["networks"] = [{"name": net["name"], "role": roles.get(net["role"], str(net["role"])),
                                 "state": net["state"], "address": net["address"]} for net in cluster["networks"]]
@@ -364,15 +389,22 @@ class WindowsModel(object):
             raise ScriptFailure("Cannot find a service with service name 'ClusSvc'.")
         action = params.get("action")
         name = node["name"]
+        answer = {"computer": name, "action": action, "completed": True, "cluster_service": None, "refused": None,
+                  "will_offline_lose_quorum": None, "dependent_services": []}
         if action == "drain":
             if node["clussvc"] != "Running":
                 raise ScriptFailure("The cluster service is not running on node '%s'." % name)
-            takers = self._takers(cluster, name)
             failed = False
             for group in cluster["groups"]:
                 if group["owner"] == name and not group["core"]:
+                    takers = self._takers(cluster, name, group)
                     if takers:
                         self._move(cluster, group, takers[0], True, "drain")
+                        if group["name"] in (self.faults.get("fail_on_move") or []):
+                            # the role moved but cannot come online on its target (fault fail_on_move)
+                            self.faults["fail_on_move"] = [item for item in self.faults["fail_on_move"]
+                                                           if item != group["name"]]
+                            group["state"] = "Failed"
                     elif params.get("force_drain"):
                         # -ForceDrain: a role that cannot move is stopped and failed over as a failed role
                         group["state"] = "Failed"
@@ -384,13 +416,24 @@ class WindowsModel(object):
                                          "force_drain": bool(params.get("force_drain"))})
         elif action == "stop":
             if node["clussvc"] == "Running":
-                takers = self._takers(cluster, name)
+                answer["will_offline_lose_quorum"] = self._would_lose_quorum(cluster, name)
+                answer["dependent_services"] = list((self.faults.get("dependent_services") or {}).get(name) or [])
+                if answer["will_offline_lose_quorum"] and not params.get("allow_quorum_loss"):
+                    answer["refused"] = "quorum"
+                elif answer["dependent_services"]:
+                    answer["refused"] = "dependent_services"
+            if node["clussvc"] == "Running" and not answer["refused"]:
+                # the script moves the core groups off with Move-ClusterGroup before Stop-Service; without that,
+                # stopping the service moves them as it goes down (recorded as such)
+                how = "Move-ClusterGroup" if "Move-ClusterGroup" in self.script_text else "Stop-Service"
                 for group in cluster["groups"]:
                     if group["owner"] == name:
+                        takers = self._takers(cluster, name, group)
                         if takers:
                             planned = group["core"]
                             self._move(cluster, group, takers[0], planned,
                                        "cluster service stopped" if planned else "cluster service stopped before drain")
+                            self.state["failovers"][-1]["how"] = how
                         else:
                             group["state"] = "Offline"
                 node["clussvc"] = "Stopped"
@@ -398,7 +441,8 @@ class WindowsModel(object):
             node["clussvc"] = "Running"
             if self.take_fault("no_rejoin_next", name, "mscs_node"):
                 # the service runs but the node has not rejoined within the script's bounded wait
-                return {"computer": name, "action": action, "completed": False, "cluster_service": "Running"}
+                answer.update(completed=False, cluster_service="Running")
+                return answer
         elif action == "resume":
             if node["clussvc"] != "Running":
                 raise ScriptFailure("The cluster service is not running on node '%s'." % name)
@@ -408,9 +452,29 @@ class WindowsModel(object):
                 for group in cluster["groups"]:
                     if group["home"] == name and group["owner"] != name:
                         self._move(cluster, group, name, True, "failback")
+        elif action == "return":
+            # Resume-ClusterNode -Failback NoFailback, then Move-ClusterGroup <role> -Node <this node>
+            node["paused"] = False
+            node["drain_status"] = "NotInitiated"
+            for group in cluster["groups"]:
+                if group["name"] in (params.get("roles") or []) and group["owner"] != name:
+                    self._move(cluster, group, name, True, "moved back: failed after the drain")
+                    group["state"] = "Online"
         else:
             raise ScriptFailure("unknown action %s" % action)
-        return {"computer": name, "action": action, "completed": True, "cluster_service": node["clussvc"]}
+        answer["cluster_service"] = node["clussvc"]
+        return answer
+
+    def _would_lose_quorum(self, cluster, name):
+        """MSCluster_Node.WillOfflineLoseQuorum as the model counts it: dynamic quorum (a vote per running node)
+        and the dynamic witness (a vote while the node votes are even); fault quorum_loss_on_stop forces true."""
+        if name in (self.faults.get("quorum_loss_on_stop") or []):
+            return True
+        running = len([member for member in cluster["order"] if self.state["nodes"][member]["clussvc"] == "Running"])
+        witness = 1 if WITNESS_BY_QUORUM.get(cluster["quorum"]) else 0
+        total = running + (witness if running % 2 == 0 else 0)
+        left = running - 1 + (witness if running % 2 == 0 else 0)
+        return left * 2 <= total
 
     def script_nlb_cluster_info(self, node, params):
         doc = {"computer": node["name"], "installed": bool(node["nlb"]), "cluster": None, "nodes": [],

@@ -161,3 +161,146 @@ def test_the_remove_script_hands_msiexec_only_the_checked_guid():
     assert "-or $pc -ne [string]$P.product_code" in body
     assert check < body.index("& $dc @av") < body.index("@('/x', $pc,")
     assert "[string]$a.PSChildName, '/qn'" not in body
+
+
+# --- roles: availability groups, FCIs, possible owners -----------------------------------------------------
+
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import InterlockError  # noqa: E402
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import service  # noqa: E402
+from winrm_fakes import FakeClient, mscs_document  # noqa: E402
+
+NODES = ["SQL-NODE1", "SQL-NODE2", "SQL-NODE3"]
+
+
+def resource(name, kind, owners=NODES):
+    return {"group": "g", "name": name, "type": kind, "possible_owners": list(owners)}
+
+
+def with_roles(document, *roles):
+    document = dict(document)
+    document["groups"] = list(document["groups"]) + list(roles)
+    return document
+
+
+def role(name, owner="SQL-NODE1", resources=(), state="Online"):
+    return {"name": name, "owner_node": owner, "state": state, "is_core": False, "resources": list(resources),
+            "preferred_owners": [owner]}
+
+
+AG = role("AG01", resources=[resource("AG01", "SQL Server Availability Group", ["SQL-NODE1", "SQL-NODE2"]),
+                             resource("AG01_listener", "Network Name")])
+FCI = role("SQL Server (INST2)", resources=[resource("SQL Server (INST2)", "SQL Server"),
+                                            resource("SQL Network Name (SQL2)", "Network Name")])
+
+
+def test_roles_are_told_by_resource_type_with_their_possible_owners():
+    facts = wsfc.cluster_facts(with_roles(mscs_document(), AG, FCI))
+    groups = dict((group["name"], group) for group in facts["groups"])
+    assert groups["AG01"]["kind"] == "availability_group"
+    assert groups["AG01"]["resource_types"] == ["Network Name", "SQL Server Availability Group"]
+    assert groups["AG01"]["possible_owners"] == ["SQL-NODE1", "SQL-NODE2"]  # the intersection of its resources
+    assert groups["SQL Server (INST2)"]["kind"] == "fci" and groups["SQL Server (INST2)"]["possible_owners"] == NODES
+    # a role without resources in the answer: nothing restricts it
+    assert groups["SQL Server (MSSQLSERVER)"]["kind"] == "other" and groups["SQL Server (MSSQLSERVER)"]["possible_owners"] is None
+
+
+def test_type_names_are_compared_without_case():
+    assert wsfc.role_kind([resource("x", "sql server availability group")])["kind"] == "availability_group"
+    assert wsfc.role_kind([resource("x", "SQL SERVER")])["kind"] == "fci"
+    assert wsfc.role_kind([resource("x", "SQL Server Agent")])["kind"] == "other"
+
+
+def test_an_availability_group_owned_by_the_node_is_a_blocker_with_the_documented_remedy():
+    facts = wsfc.cluster_facts(with_roles(mscs_document(), AG))
+    hazards = wsfc.role_hazards(facts, "SQL-NODE1")
+    assert [item["subject"] for item in hazards] == ["AG01"]
+    assert "not aware of the replicas' synchronization" in hazards[0]["message"]
+    assert "ALTER AVAILABILITY GROUP [AG01] FAILOVER" in hazards[0]["remedy"]
+    assert "synchronous-commit" in hazards[0]["remedy"] and "SYNCHRONIZED" in hazards[0]["remedy"]
+    # owned by another node: not this node's blocker
+    assert wsfc.role_hazards(facts, "SQL-NODE2") == []
+
+
+def test_an_fci_is_no_blocker_while_another_up_node_can_own_it():
+    assert wsfc.role_hazards(wsfc.cluster_facts(with_roles(mscs_document(), FCI)), "SQL-NODE1") == []
+
+
+def test_a_role_no_other_up_node_may_own_is_a_blocker():
+    pinned = role("FS01", resources=[resource("FS01", "File Server", ["SQL-NODE1", "SQL-NODE3"])])
+    facts = wsfc.cluster_facts(with_roles(mscs_document(states={"SQL-NODE3": "Down"}), pinned))
+    hazards = wsfc.role_hazards(facts, "SQL-NODE1")
+    assert [item["subject"] for item in hazards] == ["FS01"]
+    assert "Set-ClusterOwnerNode" in hazards[0]["remedy"]
+    # SQL-NODE3 Up again: it can take the role
+    assert wsfc.role_hazards(wsfc.cluster_facts(with_roles(mscs_document(), pinned)), "SQL-NODE1") == []
+    # a resource no node may own
+    nobody = role("FS02", resources=[resource("FS02", "File Server", [])])
+    assert [item["subject"] for item in wsfc.role_hazards(wsfc.cluster_facts(with_roles(mscs_document(), nobody)),
+                                                          "SQL-NODE1")] == ["FS02"]
+
+
+@pytest.mark.parametrize("state", ["drained", "stopped"])
+def test_mscs_node_refuses_before_any_change_and_force_does_not_lift_it(state):
+    for force in (False, True):
+        client = FakeClient({"mscs_cluster_info": with_roles(mscs_document(), AG)})
+        with pytest.raises(InterlockError) as error:
+            service.mscs_node(client, state, force=force, window="CHG1")
+        assert "AG01" in error.value.message and error.value.details["hazards"][0]["subject"] == "AG01"
+        assert [call[0] for call in client.calls] == ["mscs_cluster_info"]
+
+
+def test_a_role_that_fails_on_its_target_is_moved_back_and_the_drain_fails():
+    before = mscs_document()
+    after = mscs_document(states={"SQL-NODE1": "Paused"}, drain={"SQL-NODE1": "Completed"},
+                          owners={"SQL Server (MSSQLSERVER)": "SQL-NODE2"},
+                          group_states={"SQL Server (MSSQLSERVER)": "Failed"})
+    assert wsfc.failed_after_move(wsfc.cluster_facts(before), wsfc.cluster_facts(after), "SQL-NODE1") == \
+        ["SQL Server (MSSQLSERVER)"]
+    records = {"computer": "SQL-NODE1", "records": [{"window": "CHG1", "change": "node_drained", "since": "x",
+                                                     "controller": "c", "data": '{"failback":"none"}'}]}
+    client = FakeClient({"mscs_cluster_info": [before, after],
+                         "mscs_node": [{"completed": True, "cluster_service": "Running"},
+                                       {"completed": True, "cluster_service": "Running"}],
+                         "node_window_record": [records, {"computer": "SQL-NODE1", "records": []}],
+                         "node_window_record_info": [{"computer": "SQL-NODE1", "records": []}, records]})
+    with pytest.raises(wsfc.DrainFailedError) as error:
+        service.mscs_node(client, "drained", window="CHG1")
+    assert "never in service" in error.value.message and "moved back to SQL-NODE1" in error.value.message
+    assert error.value.details["roles"] == ["SQL Server (MSSQLSERVER)"] and error.value.details["moved_back"] is True
+    sent = [params for name, params in client.calls if name == "mscs_node"]
+    assert [item["action"] for item in sent] == ["drain", "return"]
+    assert sent[1]["roles"] == ["SQL Server (MSSQLSERVER)"]
+    # the node was resumed: its node_drained record is removed
+    assert [params["action"] for name, params in client.calls if name == "node_window_record"] == ["set", "remove"]
+
+
+@pytest.mark.parametrize("outcome, words", [
+    ({"refused": "quorum", "will_offline_lose_quorum": True}, ["WillOfflineLoseQuorum", "force=true"]),
+    ({"refused": "dependent_services", "dependent_services": ["VendorHA"]}, ["VendorHA", "Stop-Service -Force"]),
+])
+def test_the_stop_refusals_read_on_the_node(outcome, words):
+    drained = mscs_document(states={"SQL-NODE1": "Paused"}, drain={"SQL-NODE1": "Completed"},
+                            owners={"SQL Server (MSSQLSERVER)": "SQL-NODE2"})
+    client = FakeClient({"mscs_cluster_info": drained,
+                         "mscs_node": dict(dict(completed=True, cluster_service="Running"), **outcome)})
+    with pytest.raises(InterlockError) as error:
+        service.mscs_node(client, "stopped")
+    for word in words:
+        assert word in error.value.message
+
+
+def test_the_stop_script_asks_quorum_moves_core_groups_then_stops_without_force():
+    body = scripts.body("mscs_node")
+    stop = body[body.index("'stop' {"):body.index("'start' {")]
+    order = [stop.index(text) for text in ("WillOfflineLoseQuorum", "DependentServices", "Move-ClusterGroup -Name $_.Name",
+                                           "Stop-Service -Name ClusSvc")]
+    assert order == sorted(order)
+    assert "-Force" not in stop and "$_.IsCoreGroup -and [string]$_.OwnerNode.Name -eq $n" in stop
+    assert "-not [bool]$P.allow_quorum_loss" in stop
+
+
+def test_the_info_script_reads_resource_types_and_owners():
+    body = scripts.body("mscs_cluster_info")
+    assert "type = [string]$_.ResourceType.Name" in body
+    assert "(Get-ClusterOwnerNode -Resource $_.Name).OwnerNodes" in body
+    assert "(Get-ClusterOwnerNode -Group $gn).OwnerNodes" in body
