@@ -103,3 +103,68 @@ def test_a_damaged_uninstall_entry_runs_nothing(fresh):
                                 stdin_params=dict(password=None, product_code="{00000000-0000-0000-0000-000000000000}"))
     assert "nothing was run" in str(refused.value)
     assert status(fresh)["agents"]["WEB1"]["version"] == "20.0.1-690"
+
+
+# --- roles and the stop ---------------------------------------------------------------------------------------
+
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import InterlockError  # noqa: E402
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import wsfc  # noqa: E402
+
+AG01 = {"name": "AG01", "owner": "SQL-NODE1", "resource_types": ["SQL Server Availability Group", "Network Name"],
+        "possible_owners": ["SQL-NODE1", "SQL-NODE2"]}
+
+
+def test_an_availability_group_on_the_node_refuses_its_drain_until_it_is_failed_over(fresh):
+    fresh["part"].set_faults({"roles": {"SQLCLU01": [AG01]}})
+    groups = dict((group["name"], group) for group in svc.mscs_cluster_info(client(fresh))["groups"])
+    assert groups["AG01"]["kind"] == "availability_group" and groups["SQL Server (MSSQLSERVER)"]["kind"] == "fci"
+    with pytest.raises(InterlockError) as error:
+        svc.mscs_node(client(fresh), "stopped", force=True)
+    assert "ALTER AVAILABILITY GROUP [AG01] FAILOVER" in error.value.message
+    assert status(fresh)["failovers"] == []  # nothing moved
+    # the AG failed over by SQL Server (here: its owner changed to SQL-NODE2): the node may go
+    fresh["part"].model.state["clusters"]["SQLCLU01"]["groups"][-1]["owner"] = "SQL-NODE2"
+    assert svc.mscs_node(client(fresh), "stopped")["actions"] == ["drain", "stop"]
+    assert status(fresh)["unplanned_failovers"] == 0
+
+
+def test_a_role_only_this_node_may_own_refuses_the_drain(fresh):
+    fresh["part"].set_faults({"roles": {"SQLCLU01": [dict(AG01, name="FS01", resource_types=["File Server"],
+                                                          possible_owners=["SQL-NODE1"])]}})
+    with pytest.raises(InterlockError) as error:
+        svc.mscs_node(client(fresh), "drained")
+    assert "role FS01 can be owned only by SQL-NODE1" in error.value.message
+
+
+def test_a_role_failed_on_its_target_is_moved_back(fresh):
+    fresh["part"].set_faults({"fail_on_move": ["SQL Server (MSSQLSERVER)"]})
+    with pytest.raises(wsfc.DrainFailedError) as error:
+        svc.mscs_node(client(fresh), "stopped", window="CHG-BACK")
+    assert "never in service" in error.value.message and error.value.details["moved_back"] is True
+    document = status(fresh)
+    assert document["clusters"]["SQLCLU01"]["groups"]["SQL Server (MSSQLSERVER)"] == dict(owner="SQL-NODE1",
+                                                                                          state="Online")
+    assert document["clusters"]["SQLCLU01"]["nodes"]["SQL-NODE1"]["state"] == "Up"
+    assert [item["cause"] for item in document["failovers"]] == ["drain", "moved back: failed after the drain"]
+    # the node was put back in service: no record of the window is left on it, and its service never stopped
+    assert document["window_records"]["SQL-NODE1"] == []
+
+
+@pytest.mark.parametrize("faults, word", [
+    ({"quorum_loss_on_stop": ["SQL-NODE1"]}, "WillOfflineLoseQuorum"),
+    ({"dependent_services": {"SQL-NODE1": ["VendorHA"]}}, "VendorHA"),
+])
+def test_the_stop_is_refused_on_the_node(fresh, faults, word):
+    fresh["part"].set_faults(faults)
+    with pytest.raises(InterlockError) as error:
+        svc.mscs_node(client(fresh), "stopped")
+    assert word in error.value.message and "stays paused" in error.value.message
+    node = status(fresh)["clusters"]["SQLCLU01"]["nodes"]["SQL-NODE1"]
+    assert node["cluster_service"] == "Running" and node["state"] == "Paused"
+
+
+def test_force_lets_the_stop_lose_quorum_and_the_core_groups_move_first(fresh):
+    fresh["part"].set_faults({"quorum_loss_on_stop": ["SQL-NODE1"]})
+    svc.mscs_node(client(fresh), "stopped", force=True)
+    core = [item for item in status(fresh)["failovers"] if item["role"] in ("Cluster Group", "Available Storage")]
+    assert core and all(item["planned"] and item["how"] == "Move-ClusterGroup" for item in core)
