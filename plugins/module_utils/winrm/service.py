@@ -19,7 +19,7 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors i
 )
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.window_id import validate_window_id
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import agent, nlb, records, scripts, wsfc
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.client import ScriptError
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.client import ScriptError, WinRMTimeoutError
 
 
 def _host(client):
@@ -239,6 +239,13 @@ def _agent_step(client, name, params, desired, host, timeout=None):
         document = client.run(name, scripts.body(name), {}, timeout=timeout, stdin_params=params)
     except CollectionError as error:
         secrets = agent.desired_secrets(desired)
+        if isinstance(error, WinRMTimeoutError) and name in ("agent_install", "agent_remove"):
+            # Whether ending the WinRM shell also ends a running msiexec is not documented (docs/windows.md):
+            # the node is left as if an installation were still under way.
+            error.message += ("; msiexec may still be running on %s, or may have been cut short with the shell: keep "
+                              "its cluster service stopped, and go on only once mscs_cluster_info shows "
+                              "agent.installer_state idle (raise install_timeout if installs take longer)" % host)
+            error.details["installer_may_be_running"] = True
         error.message = agent.scrub(error.message, secrets)
         error.args = (error.message,)
         error.details = dict((key, agent.scrub(value, secrets) if isinstance(value, str) else value)

@@ -304,3 +304,14 @@ def test_the_info_script_reads_resource_types_and_owners():
     assert "type = [string]$_.ResourceType.Name" in body
     assert "(Get-ClusterOwnerNode -Resource $_.Name).OwnerNodes" in body
     assert "(Get-ClusterOwnerNode -Group $gn).OwnerNodes" in body
+
+
+def test_an_install_cut_by_the_transport_says_the_installer_may_still_run():
+    from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.client import WinRMTimeoutError
+    from winrm_fakes import agent_document
+    client_ = FakeClient({"agent_info": agent_document(None, service="Stopped"),
+                          "agent_install": WinRMTimeoutError("script agent_install on n did not finish within 5s")})
+    with pytest.raises(WinRMTimeoutError) as error:
+        service.ds_agent(client_, dict(state="present", version="20.0.1-690", installer_sha256="A" * 64,
+                                       installer_url="https://dsm:4119/software/agent/Windows/x86_64/20.0.1-690/agent.msi"))
+    assert "installer_state idle" in error.value.message and error.value.details["installer_may_be_running"] is True
