@@ -197,8 +197,8 @@ reboot_required:
   type: bool
 restart_initiated:
   description:
-    - True when msiexec returned 1641: Windows Installer has initiated a restart of the node, the task failed and
-      the window's work on this node must stop there. Returned with the failure, together with RV(msi_exit_code).
+    - True when msiexec returned 1641, that is Windows Installer has initiated a restart of the node; the task failed
+      and the window's work on this node must stop there. Returned with the failure, together with RV(msi_exit_code).
   returned: when msiexec returned 1641
   type: bool
   sample: true

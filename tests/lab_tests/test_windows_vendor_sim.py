@@ -84,8 +84,8 @@ def test_1641_on_a_cluster_node_restarts_it_and_its_cluster_service_comes_back(f
     document = status(fresh)
     assert [item["host_name"] for item in document["events"] if item["event"] == "node.rebooted"] == ["SQL-NODE1"]
     # the cluster service starts with the node (still paused after its drain): why the work must stop there
-    assert document["clusters"]["SQLCLU01"]["nodes"]["SQL-NODE1"] == dict(state="Paused", cluster_service="Running",
-                                                                           drain_status="Completed")
+    node = document["clusters"]["SQLCLU01"]["nodes"]["SQL-NODE1"]
+    assert node == dict(state="Paused", cluster_service="Running", drain_status="Completed")
     assert document["agents"]["SQL-NODE1"]["activated"] is False and document["unplanned_failovers"] == 0
 
 

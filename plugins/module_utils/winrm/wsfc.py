@@ -446,10 +446,8 @@ def role_hazards(facts, node_name):
 
 def refuse_hazards(hazards, what, me):
     if hazards:
-        raise InterlockError(
-            "refusing to %s %s: %s" % (what, me, "; ".join("%s (fix: %s)" % (item["message"], item["remedy"])
-                                                              for item in hazards)),
-            hazards=hazards)
+        reasons = "; ".join("%s (fix: %s)" % (item["message"], item["remedy"]) for item in hazards)
+        raise InterlockError("refusing to %s %s: %s" % (what, me, reasons), hazards=hazards)
 
 
 def failed_after_move(before, after, me):

@@ -169,7 +169,7 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors i
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import service  # noqa: E402
 from winrm_fakes import FakeClient, mscs_document  # noqa: E402
 
-NODES = ["SQL-NODE1", "SQL-NODE2", "SQL-NODE3"]
+NODES = ("SQL-NODE1", "SQL-NODE2", "SQL-NODE3")
 
 
 def resource(name, kind, owners=NODES):
@@ -199,7 +199,7 @@ def test_roles_are_told_by_resource_type_with_their_possible_owners():
     assert groups["AG01"]["kind"] == "availability_group"
     assert groups["AG01"]["resource_types"] == ["Network Name", "SQL Server Availability Group"]
     assert groups["AG01"]["possible_owners"] == ["SQL-NODE1", "SQL-NODE2"]  # the intersection of its resources
-    assert groups["SQL Server (INST2)"]["kind"] == "fci" and groups["SQL Server (INST2)"]["possible_owners"] == NODES
+    assert groups["SQL Server (INST2)"]["kind"] == "fci" and groups["SQL Server (INST2)"]["possible_owners"] == list(NODES)
     # a role without resources in the answer: nothing restricts it
     assert groups["SQL Server (MSSQLSERVER)"]["kind"] == "other" and groups["SQL Server (MSSQLSERVER)"]["possible_owners"] is None
 
