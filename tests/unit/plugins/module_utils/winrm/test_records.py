@@ -69,15 +69,17 @@ def test_window_id_uses_the_shared_rule():
     assert "not a valid window id" in error.value.message
 
 
-def test_largest_data_fits_the_command_line():
-    """Worst case for the command line: data full of characters JSON escapes twice (once as data, once as
-    the parameter document)."""
+def test_largest_data_stays_under_the_registry_value_size_advice():
+    """Worst case: data full of characters JSON escapes (the registry value is the compact JSON text); Microsoft's
+    "Registry Element Size Limits" advises values under 2,048 bytes (UTF-16: two bytes a character). The
+    parameters travel on standard input, so the command line does not grow with them."""
     data = {"k": '"' * ((records.DATA_MAX_CHARS - len('{"k":""}')) // 2)}
     text = records.encode_data(data)
+    assert len(text) <= records.DATA_MAX_CHARS and len(text.encode("utf-16-le")) < 2048
     params = dict(action="set", window="W" * 64, change="cluster_service_stopped", changes=["cluster_service_stopped"],
                   data=text, controller="c" * 253)
-    command = client.encode_command(client.build_script("node_window_record", scripts.body("node_window_record"), params))
-    assert len(command) < client.COMMAND_LINE_LIMIT
+    assert text not in client.build_command("node_window_record")
+    assert json.loads(client.build_input(scripts.body("node_window_record"), params))["p"]["data"] == text
 
 
 # --- the node's document -------------------------------------------------------------------------

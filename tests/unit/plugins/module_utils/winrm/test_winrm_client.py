@@ -1,4 +1,5 @@
 """The WinRM client: connection validation, script framing, error mapping, bounded waits."""
+import base64
 import json
 
 import pytest
@@ -28,10 +29,15 @@ class FakeProtocol(object):
         self._maybe_fail("open_shell")
         return "S1"
 
-    def run_command(self, shell_id, command):
+    def run_command(self, shell_id, command, console_mode_stdin=True):
         self._maybe_fail("run_command")
         self.command = command
+        self.console_mode_stdin = console_mode_stdin
         return "C1"
+
+    def send_command_input(self, shell_id, command_id, stdin_input, end=False):
+        self._maybe_fail("send")
+        self.stdin, self.stdin_end = stdin_input, end
 
     def get_command_output_raw(self, shell_id, command_id):
         self._maybe_fail("receive")
@@ -183,8 +189,27 @@ def test_build_script_marker_params_and_compaction():
 def test_run_returns_the_document_and_uses_one_shell():
     protocol = FakeProtocol([(b'\xef\xbb\xbf{"ok": true}\r\n', b"", 0, True)])
     assert make(protocol).run("demo", "$x = 1", {}) == {"ok": True}
-    assert protocol.log == ["open_shell", "run_command", "receive", "signal", "delete"]
+    assert protocol.log == ["open_shell", "run_command", "send", "receive", "signal", "delete"]
     assert protocol.command.startswith(c.COMMAND_PREFIX)
+
+
+def test_the_command_line_carries_the_loader_and_standard_input_the_body_and_parameters():
+    protocol = FakeProtocol([(b'{"ok": true}', b"", 0, True)])
+    make(protocol).run("demo", "  # note\n  $x = $P.name\n", {"name": "it's"})
+    script = base64.b64decode(protocol.command[len(c.COMMAND_PREFIX):]).decode("utf-16-le")
+    assert script.splitlines()[0] == "# clustersafe:demo"
+    assert script.splitlines()[-3:] == list(c.LOADER)
+    assert "$x" not in script and "it's" not in script
+    assert protocol.console_mode_stdin is False and protocol.stdin_end is True
+    assert json.loads(protocol.stdin.decode("ascii")) == {"p": {"name": "it's"}, "s": "$x = $P.name\n"}
+    assert protocol.stdin.endswith(b"\r\n")
+
+
+def test_the_command_line_is_the_same_whatever_the_script():
+    first, second = FakeProtocol([(b"{}", b"", 0, True)]), FakeProtocol([(b"{}", b"", 0, True)])
+    make(first).run("demo", "$x = 'y'\n" * 2000, {"a": "b" * 5000})
+    make(second).run("demo", "", {})
+    assert first.command == second.command
 
 
 def test_operation_timeouts_are_retried_until_done():
@@ -239,9 +264,11 @@ def test_anything_but_one_json_object_is_malformed(stdout):
         make(FakeProtocol([(stdout, b"", 0, True)])).run("demo", "", {})
 
 
-def test_oversized_script_is_refused():
-    with pytest.raises(ParameterError):
-        make(FakeProtocol([(b"{}", b"", 0, True)])).run("demo", "$x = 'y'\n" * 800, {})
+def test_a_command_line_over_the_limit_is_refused(monkeypatch):
+    monkeypatch.setattr(c, "LOADER", c.LOADER + ("$x = 'y'",) * 900)
+    with pytest.raises(ParameterError) as error:
+        make(FakeProtocol([(b"{}", b"", 0, True)])).run("demo", "", {})
+    assert "command-line limit" in error.value.message
 
 
 def test_clixml_plain_text_passthrough():
