@@ -165,7 +165,7 @@ def _move_back(client, failed, after_drain, me, params, timeout, window):
     targets = dict((group["name"], group["owner_node"]) for group in after_drain["groups"])
     outcome = _run(client, "mscs_node", params, timeout=int(timeout) + 60)
     if window is not None:
-        _remove_records(client, window, RECORD_AFTER["resume"])
+        remove_records(client, window, RECORD_AFTER["resume"])
     moved = "; ".join("%s on %s" % (name, targets.get(name)) for name in failed)
     if outcome.get("completed"):
         raise wsfc.DrainFailedError(
