@@ -345,7 +345,7 @@ def agent_facts(document, host=None):
                    activated=bool(installed and activated), activation_signal=activation_signal if installed else None,
                    dsm_url=dsm_url if installed else None,
                    policy_id=policy if installed else None, product_code=product_code if installed else None,
-                   status=status),
+                   status=status, installer_state=installer_state(agent)),
     )
 
 

@@ -47,16 +47,7 @@ $a = Get-AgentUninstallEntry
 # PowerShell wraps a method's exception, so the innermost one is tested. installer_service: the same page says
 # the service "is currently running if ... dwControlsAccepted ... is SERVICE_ACCEPT_SHUTDOWN", which .NET's
 # ServiceController.CanShutdown reports. agent.installer_state combines both.
-MSCS_INFO = r"""
-$r = [ordered]@{ computer = $env:COMPUTERNAME; cluster = $null; nodes = @(); groups = @(); networks = @() }
-$svc = Get-Service -Name ClusSvc -ErrorAction SilentlyContinue
-$r.cluster_service = $null
-if ($svc) { $r.cluster_service = @{ status = [string]$svc.Status; start_mode = [string]$svc.StartType } }
-""" + _AGENT_UNINSTALL_ENTRY + r"""
-$as = Get-Service -Name ds_agent -ErrorAction SilentlyContinue
-$r.agent = @{ installed = [bool]$a; version = $null; service_status = $null }
-if ($a) { $r.agent.version = [string]$a.DisplayVersion }
-if ($as) { $r.agent.service_status = [string]$as.Status }
+_INSTALLER_STATE = r"""
 $r.agent.installer_running = $null
 try { ([Threading.Mutex]::OpenExisting('Global\_MSIExecute')).Dispose(); $r.agent.installer_running = $true } catch {
   $x = $_.Exception
@@ -67,6 +58,19 @@ try { ([Threading.Mutex]::OpenExisting('Global\_MSIExecute')).Dispose(); $r.agen
 $mi = Get-Service -Name msiserver -ErrorAction SilentlyContinue
 $r.agent.installer_service = $null
 if ($mi) { $r.agent.installer_service = @{ status = [string]$mi.Status; accepts_shutdown = [bool]$mi.CanShutdown } }
+"""
+
+MSCS_INFO = r"""
+$r = [ordered]@{ computer = $env:COMPUTERNAME; cluster = $null; nodes = @(); groups = @(); networks = @() }
+$svc = Get-Service -Name ClusSvc -ErrorAction SilentlyContinue
+$r.cluster_service = $null
+if ($svc) { $r.cluster_service = @{ status = [string]$svc.Status; start_mode = [string]$svc.StartType } }
+""" + _AGENT_UNINSTALL_ENTRY + r"""
+$as = Get-Service -Name ds_agent -ErrorAction SilentlyContinue
+$r.agent = @{ installed = [bool]$a; version = $null; service_status = $null }
+if ($a) { $r.agent.version = [string]$a.DisplayVersion }
+if ($as) { $r.agent.service_status = [string]$as.Status }
+""" + _INSTALLER_STATE + r"""
 # The cluster is only readable locally while this node's cluster service runs.
 if ($svc -and [string]$svc.Status -eq 'Running') {
   Import-Module FailoverClusters
@@ -292,6 +296,7 @@ $r.agent = @{ installed = [bool]$a; version = $null; product_code = $null; servi
 if ($a) { $r.agent.version = [string]$a.DisplayVersion; $r.agent.product_code = [string]$a.PSChildName }
 if ($s) { $r.agent.service_status = [string]$s.Status }
 if ($m) { $r.agent.recorded_url = [string]$m.DsmUrl; $r.agent.recorded_policy_id = [string]$m.PolicyId }
+""" + _INSTALLER_STATE + r"""
 # A reboot the agent's MSI asked for is pending until the boot after the one it was recorded in.
 $boot = [string](Get-CimInstance Win32_OperatingSystem).LastBootUpTime.Ticks
 $cbs = 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\RebootPending'

@@ -68,16 +68,19 @@ class WindowActionBase(ActionBase):
     def _template(self, value):
         return self._templar.template(value)
 
-    def role_values(self, task_vars, role, spec):
-        """option -> value from ``<role>_<option>`` variables, then the task's own arguments (which win)."""
+    def role_values(self, task_vars, role, spec, arguments=()):
+        """option -> value from the ``<role>_<option>`` variables; the task's own arguments may only be
+        ``arguments`` (the role's entry points set them)."""
         values = {}
         for name in spec:
             variable = "%s_%s" % (role, name)
             if variable in task_vars:
                 values[name] = self._template(task_vars[variable])
         for name, value in (self._task.args or {}).items():
-            if name in spec:
-                values[name] = self._template(value)
+            if name not in arguments:
+                raise CollectionError("unsupported parameter %s: the window's settings are the role's variables; set "
+                                      "%s_%s instead" % (name, role, name))
+            values[name] = self._template(value)
         return values
 
     def inventory(self, task_vars):
@@ -180,7 +183,8 @@ def run_window(action, kind, task_vars):
     words = KINDS[kind]
     try:
         window_settings.check_no_unknown([name for name in task_vars if isinstance(name, str)], kind)
-        values = action.role_values(task_vars, words.role, window_settings.SPECS[kind])
+        values = action.role_values(task_vars, words.role, window_settings.SPECS[kind],
+                                    arguments=("phase",) if kind == "nlb" else ())
         checked, warnings = window_settings.check(kind, values)
     except CollectionError as error:
         return action.fail_result("%s: %s" % (words.role, error.message))

@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import socket
 import threading
 
@@ -222,6 +223,15 @@ class Backend(object):
                 self._vcenter = VcenterIO(validated(vsphere_argument_spec(), self._vsphere_params, "vCenter's settings"),
                                           self.controller)
             return self._vcenter
+
+    @staticmethod
+    def fetch_json(url, timeout=30):
+        """A JSON document over HTTP(S) (the lab's status, where the lab counts the farm's firewall events)."""
+        from ansible.module_utils.urls import open_url
+        try:
+            return json.loads(open_url(url, timeout=timeout).read())
+        except Exception as error:  # noqa: BLE001 - any failure to read it is one message
+            raise CollectionError("could not read %s: %s" % (url, error))
 
     def close(self):
         if self._vcenter is not None:

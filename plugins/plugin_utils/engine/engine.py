@@ -33,6 +33,7 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils import w
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.nlb import exclusion_rules
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import CollectionError
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.rules import catalogue
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.agent import installer_state
 from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.engine import decide, plan as planning, report, schedule, tap
 from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.engine.kinds import KINDS
 
@@ -168,7 +169,9 @@ class Window(object):
             self.own()
             self.make_plans()
             self.print_plan()
-            if not self.check_mode and not any(unit.refused for unit in self.units):
+            if self.settings.get("phase") == "inline":
+                self.inline()
+            elif not self.check_mode and not any(unit.refused for unit in self.units):
                 self.hold()
                 self.prepare()
                 self.rounds()
@@ -366,7 +369,8 @@ class Window(object):
         left); the members are read again afterwards."""
         for host in unit.hosts:
             facts = unit.facts[host]
-            own = decide.records_to_undo(facts.get("records"), self.window)
+            own = [record for record in decide.records_to_undo(facts.get("records"), self.window)
+                   if not (self.kind.name == "nlb" and record["change"] == tap.TAP_RECORD)]
             if not own:
                 continue
             self.say("%s: putting back what an earlier run of this window left (%s)"
@@ -395,17 +399,15 @@ class Window(object):
                 self._undo_step(node, record, operation, arguments)
 
     def _agent_state(self, node):
+        """Whether an installer runs on the node (running, idle or unknown: agent.installer_state) and whether the
+        agent is installed; both kinds read the same installer mutex and service."""
         if self.kind.name == "wsfc":
-            agent = (node.read_cluster(window_records=False).get("agent") or {})
+            agent = node.read_cluster(window_records=False).get("agent") or {}
+            state = installer_state(agent)
         else:
             agent = node.agent_facts().get("agent") or {}
-        running = agent.get("installer_running")
-        installer = "running" if running is True else ("idle" if running is False else "unknown")
-        if self.kind.name == "nlb" and "installer_running" not in agent:
-            # the agent script of a host without a cluster does not read the installer mutex: no installer of
-            # this window runs once ds_agent has returned, which is how its records are left behind
-            installer = "idle"
-        return {"installer": installer, "agent_installed": bool(agent.get("installed"))}
+            state = agent.get("installer_state") or "unknown"
+        return {"installer": state, "agent_installed": bool(agent.get("installed"))}
 
     def _undo_step(self, node, record, operation, arguments):
         window = record["window"]
@@ -657,6 +659,55 @@ class Window(object):
         self.backend.node(host).write_record(self.window, "network_engine_mode", {"previous_mode": mode})
         self.backend.dsm.computer_settings(computers=[computer], settings={"firewallSettingNetworkEngineMode": "Tap"},
                                            wait_timeout=self.settings["dsm_timeout"])
+
+    # --- NLB: Tap -> Inline (NLB-03) ----------------------------------------------------------------------
+
+    def inline(self):
+        """Each farm from Tap to Inline once it may (tap.inline_check), one host at a time, each Converged
+        before the next; a host that does not converge keeps its record (recover or a re-run puts it back)."""
+        s = self.settings
+        lab = None
+        if s.get("event_source") == "lab":
+            lab = self.backend.fetch_json(s["lab_status_url"]).get("dsm") or {}
+
+        def work(unit):
+            records = dict((host, unit.facts[host].get("records") or []) for host in unit.hosts)
+            computers = dict((host, unit.facts[host].get("computer")) for host in unit.hosts)
+            counts = tap.lab_invalid_flags(lab, records, self.window, computers) if lab is not None else None
+            check = tap.inline_check(records, self.window, time.time(), s["observation_seconds"], invalid_flags=counts,
+                                     reviewed=s.get("events_reviewed"), event_source=s.get("event_source"),
+                                     computers=computers)
+            unit.inline = check
+            unit.modes_before = dict(check["previous_modes"])
+            if not check["ready"]:
+                for reason in check["reasons"]:
+                    self.say("NLB farm %s stays in Tap: %s" % (unit.key, reason))
+                return
+            if self.check_mode:
+                self.say("NLB farm %s would go Inline: %s" % (unit.key, ", ".join(check["computers"])))
+                return
+            for host in check["hosts"]:
+                timeline = Timeline(unit, host)
+                computer = computers[host]
+                try:
+                    self._check_lease(unit)
+                    timeline.begin("inline")
+                    self.backend.dsm.computer_settings(computers=[computer], settings={"firewallSettingNetworkEngineMode": "Inline"},
+                                                       wait_timeout=s["dsm_timeout"])
+                    node = self.backend.node(host)
+                    with self.waiting("%s to be Converged in Inline" % host, s["node_timeout"]):
+                        self._wait_converged(node, computer, s["node_timeout"])
+                    node.remove_records(self.window, [tap.TAP_RECORD])
+                    unit.modes_after[computer] = "Inline"
+                    timeline.close()
+                    self.say("%s: Inline" % host)
+                except CollectionError as error:
+                    timeline.fail(error.message)
+                    unit.failed.append({"node": host, "step": "inline", "message": error.message,
+                                        "left": "its Tap record kept: recover or the switch again puts it back"})
+                    self.say("%s: the switch to Inline failed: %s; the farm's other hosts stay in Tap" % (host, error.message))
+                    return
+        self._in_parallel(work, [unit for unit in self.units if not unit.refused])
 
     # --- rounds -----------------------------------------------------------------------------------------
 

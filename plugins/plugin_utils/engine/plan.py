@@ -16,6 +16,7 @@ __metaclass__ = type
 from ansible_collections.clustersafe.deep_security.plugins.module_utils import _agent_version as versions
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import ParameterError
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.nlb import base_state
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.wsfc import role_hazards
 from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.engine import decide
 
 # The NLB host state a window counts as carrying the farm's load: Converged. A Converging host has joined
@@ -162,6 +163,11 @@ def plan_wsfc(hosts, cluster, node_facts, window, vsphere=None, vm_names=None, o
                     "set the host variable wsfc_agent_rollout_vm_name to the node's VM name, or "
                     "wsfc_agent_rollout_vsphere=false for physical nodes"))
         entries.append(entry)
+    if cluster_name:
+        # roles a drain cannot move safely: an availability group, a role no other Up node may own
+        for entry in entries:
+            if entry["maintain"]:
+                blockers.extend(role_hazards(cluster, entry["computer"]))
     entries = _ordered(entries, hosts, order, "wsfc_agent_rollout_order", by_roles=True)
     drs_clusters = []
     for entry in entries:

@@ -35,7 +35,9 @@ ESTATE_SCHEMA = "clustersafe.deep_security/window-estate-report/v1"
 # the start of the text is escaped; line breaks become spaces: a value is one line.
 _MD_INLINE = re.compile(r"[\\`*_\[\]|~]")
 _MD_AUTOLINK = re.compile(r"(?i)(:(?=//)|(?<=www)\.|@)")
-_MD_LEADING = re.compile(r"\A(\d*)([#+=>.)-])")
+# a block marker opens a heading, a quote, a list item or a setext underline only at the start of a line and (for
+# list markers) before a space
+_MD_LEADING = re.compile(r"\A(?:[#>]|[-+*](?=\s|\Z)|\d{1,9}[.)](?=\s|\Z)|[=-]+\s*\Z)")
 _LINE_BREAKS = re.compile("[\r\n\u2028\u2029\x0b\x0c\x85]+")
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
 
@@ -47,7 +49,13 @@ def md(value):
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MD_INLINE.sub(lambda match: "\\" + match.group(0), text)
     text = _MD_AUTOLINK.sub(lambda match: "\\" + match.group(0), text)
-    return _MD_LEADING.sub(lambda match: match.group(1) + "\\" + match.group(2), text.lstrip(" "))
+    text = text.lstrip(" ")
+    match = _MD_LEADING.match(text)
+    if match:
+        marker = match.group(0)
+        cut = len(marker) - len(marker.lstrip("0123456789"))
+        text = text[:cut] + "\\" + text[cut:]
+    return text
 
 
 def html(value):

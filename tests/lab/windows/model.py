@@ -587,6 +587,8 @@ class WindowsModel(object):
         info = {"installed": bool(agent["version"]), "version": None, "product_code": None, "service_status": None,
                 "status_lines": self._agent_status_lines(node, agent), "recorded_url": agent.get("recorded_url"),
                 "recorded_policy_id": agent.get("recorded_policy_id")}
+        mutex = self._agent_doc(node)
+        info.update(installer_running=mutex["installer_running"], installer_service=mutex["installer_service"])
         if agent["version"]:
             info.update(version=msi_version(agent["version"]),
                         product_code=self._product_code(node, agent),
