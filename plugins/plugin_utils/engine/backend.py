@@ -132,7 +132,7 @@ class DsmIO(object):
     def firewall_rule(self, spec):
         options = validated(dict(argument_spec_fields(), name=dict(type="str", required=True)), spec,
                             "NLB exclusion rule %s" % spec.get("name"))
-        return dsm_service.firewall_rule(self.client(), dict((field, options.get(field)) for field in FIELDS + ("name",)
+        return dsm_service.firewall_rule(self.client(), dict((field, options.get(field)) for field in list(FIELDS) + ["name"]
                                                              if field in options))
 
     def assign_rules(self, rules, computers=None, policy=None):

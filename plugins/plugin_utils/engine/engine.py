@@ -206,6 +206,14 @@ class Window(object):
             thread.join()
         return results
 
+    def _units_in_parallel(self, work, units, step):
+        """``work(unit)`` side by side; an error nobody caught fails its unit at ``step``, never silently."""
+        for unit, outcome in self._in_parallel(work, units).items():
+            if isinstance(outcome, Exception):
+                message = getattr(outcome, "message", None) or "%s: %s" % (type(outcome).__name__, outcome)
+                unit.failure = {"step": step, "message": message}
+                self.say("%s %s failed at %s: %s" % (self.kind.unit, unit.key, step, message))
+
     def _read_member(self, host):
         node = self.backend.node(host)
         facts = {"host": host}
@@ -540,7 +548,9 @@ class Window(object):
         result = self.backend.dsm.computer_settings(policy=str(self.policy_id), modules={"Intrusion Prevention": "off"},
                                                     check_mode=True)
         targets = result.get("targets") or [{}]
-        return (targets[0].get("modules") or {}).get("Intrusion Prevention")
+        state = (targets[0].get("modules") or {}).get("Intrusion Prevention")
+        # dsm_computer in check mode says what it would change, and from what: the state in effect is "before"
+        return state.get("before") if isinstance(state, dict) else state
 
     def _plan_nlb(self, unit, dsm_computers, policy_ips):
         node_facts = dict((host, {"nlb": unit.facts[host].get("nlb") or {}, "plan": unit.facts[host].get("plan") or {},
@@ -617,10 +627,11 @@ class Window(object):
         def work(unit):
             try:
                 self._prepare_farm(unit)
-            except CollectionError as error:
-                unit.failure = {"step": "prepare", "message": error.message}
-                self.say("NLB farm %s: the preparation failed: %s" % (unit.key, error.message))
-        self._in_parallel(work, units)
+            except Exception as error:  # noqa: BLE001 - a farm whose preparation failed takes no host out
+                message = getattr(error, "message", None) or "%s: %s" % (type(error).__name__, error)
+                unit.failure = {"step": "prepare", "message": message}
+                self.say("NLB farm %s: the preparation failed: %s" % (unit.key, message))
+        self._units_in_parallel(work, units, "prepare")
 
     def _prepare_farm(self, unit):
         s = self.settings
@@ -707,7 +718,7 @@ class Window(object):
                                         "left": "its Tap record kept: recover or the switch again puts it back"})
                     self.say("%s: the switch to Inline failed: %s; the farm's other hosts stay in Tap" % (host, error.message))
                     return
-        self._in_parallel(work, [unit for unit in self.units if not unit.refused])
+        self._units_in_parallel(work, [unit for unit in self.units if not unit.refused], "inline")
 
     # --- rounds -----------------------------------------------------------------------------------------
 
