@@ -17,6 +17,8 @@ __metaclass__ = type
 import json
 import os
 import tempfile
+import threading
+import time
 
 from ansible import context
 from ansible.errors import AnsibleError
@@ -172,6 +174,22 @@ class WindowActionBase(ActionBase):
         return {"failed": True, "changed": False, "msg": message}
 
 
+def die_with_the_controller(interval=0.5):
+    """Ansible's workers start a session of their own (WorkerProcess._detach calls os.setsid), so a controller
+    killed outright would leave this worker running the window headless. A window must stop with its controller,
+    as a crashed controller stops: the records on the systems tell recover, or a re-run, what to put back."""
+    parent = os.getppid()
+
+    def watch():
+        while True:
+            time.sleep(interval)
+            if os.getppid() != parent:
+                os._exit(137)
+    thread = threading.Thread(target=watch)
+    thread.daemon = True
+    thread.start()
+
+
 def safe_name(key):
     """A unit's key as part of a file name."""
     return "".join(char if char.isalnum() or char in "._-" else "_" for char in str(key))[:64] or "unit"
@@ -204,6 +222,7 @@ def run_window(action, kind, task_vars):
     def say(text):
         display.display(scrub(text, secrets))
 
+    die_with_the_controller()
     backend = Backend(node_params, dsm_params=dsm, vsphere_params=vsphere)
     engine = Window(kind, checked, backend, hostvars=inventory, say=say, check_mode=check_mode)
     outcome = engine.run_window()
@@ -254,3 +273,112 @@ def _stats(words, phase, reports, estate):
 
 
 __all__ = ["WindowActionBase", "run_window", "AnsibleError"]
+
+
+def _vsphere_entry(item, change, check_mode):
+    """What recover put back on vCenter, as a report entry (item: a cluster, or (cluster, host))."""
+    if isinstance(item, tuple):
+        cluster, host = item
+        record = host.get("evacuation") or {}
+        system = "%s/%s" % (cluster.get("name"), host.get("name"))
+    else:
+        record = item.get("drs_window") or {}
+        system = item.get("name")
+    return {"system": system, "window": record.get("window"), "change": change, "since": record.get("since"),
+            "controller": record.get("owner"), "result": "would put back" if check_mode else "put back"}
+
+
+def run_recover(action, task_vars):
+    """The run of ``window_recover``: the Windows nodes through the engine, then vCenter through the modules."""
+    from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.engine.recover import Recover
+    try:
+        window_settings.check_no_unknown_recover([name for name in task_vars if isinstance(name, str)])
+        values = action.role_values(task_vars, "recover", window_settings.RECOVER_SPEC)
+        checked = window_settings.check_recover(values)
+    except CollectionError as error:
+        return action.fail_result("recover: %s" % error.message)
+    check_mode = bool(action._task.check_mode if action._task.check_mode is not None else action._play_context.check_mode)
+    inventory = action.inventory(task_vars)
+    unknown = [host for host in checked["windows_hosts"] + checked["discard_hosts"] if host not in inventory]
+    if unknown:
+        return action.fail_result("recover: recover_windows_hosts and recover_discard_hosts must be inventory hosts; "
+                                  "unknown: %s; nothing was read or changed" % ", ".join(unknown))
+    node_params, command_line = action.node_params_factory(inventory, checked.get("winrm_options"))
+    dsm, vsphere = action.connection_settings()
+    secrets = action.secrets(inventory, checked, dsm, vsphere, command_line)
+
+    def say(text):
+        display.display(scrub(text, secrets))
+
+    die_with_the_controller()
+    backend = Backend(node_params, dsm_params=dsm, vsphere_params=vsphere)
+    outcome = Recover(checked, backend, hostvars=inventory, say=say, check_mode=check_mode).run_recover()
+    put_back, failed = list(outcome["put_back"]), list(outcome["failed"])
+    refused = outcome["refused"]
+    if checked["vsphere"]:
+        put_back_vcenter, failed_vcenter, refused_vcenter = _recover_vcenter(action, checked, task_vars, vsphere, check_mode,
+                                                                             outcome["live_windows"])
+        refused += refused_vcenter
+        put_back += put_back_vcenter
+        failed += failed_vcenter
+    for entry in put_back:
+        say("%s: %s/%s %s" % (entry["system"], entry["window"], entry["change"], entry["result"]))
+    result = {"changed": bool(put_back) and not check_mode, "put_back": put_back, "refused": refused, "failed": failed,
+              "run": outcome["run"],
+              "msg": ("recover %s %d change(s)" % ("would put back" if check_mode else "put back", len(put_back)))
+              if put_back else "recover found nothing a window left behind",
+              "ansible_stats": {"data": {"recover": {"check_mode": check_mode, "put_back": put_back, "refused": refused,
+                                                     "failed": failed}}, "per_host": False}}
+    if refused or failed:
+        result.update(failed=True, msg=scrub("recover could not put back everything: %s. Their records stay on them; run "
+                                             "recover again once the cause is fixed" % "; ".join(
+                                                 "%s: %s" % (item["system"], item["message"]) for item in refused + failed),
+                                             secrets))
+    return result
+
+
+def _recover_vcenter(action, checked, task_vars, vsphere, check_mode, live_windows=()):
+    """DRS levels and host evacuations from the records on vCenter, through the vSphere modules (their services
+    check every record before they act on it). A record of a window that still holds a lease recover found is
+    left alone: that window runs."""
+    def module(name, arguments):
+        return action._execute_module(module_name="clustersafe.deep_security.%s" % name,
+                                      module_args=dict(vsphere, **arguments), task_vars=task_vars)
+    put_back, failed, refused = [], [], []
+    read = module("vsphere_cluster_info", {"clusters": checked["vsphere_clusters"]})
+    if read.get("failed"):
+        return [], [{"system": "vCenter", "message": read.get("msg")}], []
+
+    def live(record, system):
+        if str(record.get("window") or "").lower() in live_windows:
+            refused.append({"system": system, "message": "window %s still runs (it holds a lease recover found): its "
+                            "record is left alone" % record.get("window")})
+            return True
+        return False
+    window = checked["window"]
+    for cluster in read.get("clusters") or []:
+        for host in cluster.get("hosts") or []:
+            record = host.get("evacuation")
+            if not record or (window and record.get("window") != window):
+                continue
+            if live(record, "%s/%s" % (cluster["name"], host["name"])):
+                continue
+            outcome = module("vsphere_host_evacuate", {"cluster": cluster["name"], "host": host["name"], "state": "restored",
+                                                       "timeout": checked["timeout"]})
+            if outcome.get("failed"):
+                failed.append({"system": "%s/%s" % (cluster["name"], host["name"]), "message": outcome.get("msg")})
+            else:
+                put_back.append(_vsphere_entry((cluster, host), "host_evacuation", check_mode))
+    for cluster in read.get("clusters") or []:
+        record = cluster.get("drs_window")
+        if not record or (window and record.get("window") != window):
+            continue
+        if live(record, cluster["name"]):
+            continue
+        outcome = module("vsphere_drs_window", {"cluster": cluster["name"], "window": record.get("window"),
+                                                "state": "restored"})
+        if outcome.get("failed"):
+            failed.append({"system": cluster["name"], "message": outcome.get("msg")})
+        else:
+            put_back.append(_vsphere_entry(cluster, "drs_window", check_mode))
+    return put_back, failed, refused

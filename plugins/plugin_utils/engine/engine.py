@@ -33,9 +33,9 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils import w
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.nlb import exclusion_rules
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import CollectionError
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.rules import catalogue
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.agent import installer_state
 from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.engine import decide, plan as planning, report, schedule, tap
 from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.engine.kinds import KINDS
+from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.engine.undo import StepFailed, Undo, wait_node_up
 
 PROGRESS_SECONDS = 10
 # Rules of the assessment that belong to other windows (vSphere placement, Horizon, agentless, the other kind).
@@ -52,10 +52,6 @@ def iso_now():
 
 def new_run_id():
     return uuid.uuid4().hex[:16]
-
-
-class StepFailed(CollectionError):
-    """A member's step failed; ``details`` carry what the step knew (msiexec's exit code, ...)."""
 
 
 class LeaseLost(CollectionError):
@@ -250,6 +246,7 @@ class Window(object):
                                   % (self.kind.member, self.kind.role, self.kind.playbook))
         if self.kind.name == "wsfc" and self.settings.get("state") == "present" and self.settings.get("policy"):
             self.policy_id = self.backend.dsm.policy_id(self.settings["policy"])
+        self.say("run %s from controller %s%s" % (self.run, self.backend.controller, " (check mode)" if self.check_mode else ""))
         self.say("reading %d %s(s) side by side" % (len(hosts), self.kind.member))
         found = self._in_parallel(self._read_member, hosts)
         by_name = {}
@@ -395,61 +392,11 @@ class Window(object):
 
     def undo(self, host, records, computer):
         """Put back ``records`` of one member, in order; a refusal keeps the record and raises."""
-        node = self.backend.node(host)
-        for record in records:
-            facts = {"computer": computer}
-            if record["change"] == "agent_maintenance":
-                facts.update(self._agent_state(node))
-            steps, refusal = decide.undo_steps(record, facts, dsm=True)
-            if refusal:
-                raise CollectionError(refusal)
-            for operation, arguments in steps:
-                self._undo_step(node, record, operation, arguments)
-
-    def _agent_state(self, node):
-        """Whether an installer runs on the node (running, idle or unknown: agent.installer_state) and whether the
-        agent is installed; both kinds read the same installer mutex and service."""
-        if self.kind.name == "wsfc":
-            agent = node.read_cluster(window_records=False).get("agent") or {}
-            state = installer_state(agent)
-        else:
-            agent = node.agent_facts().get("agent") or {}
-            state = agent.get("installer_state") or "unknown"
-        return {"installer": state, "agent_installed": bool(agent.get("installed"))}
-
-    def _undo_step(self, node, record, operation, arguments):
-        window = record["window"]
-        timeout = self.settings["node_timeout"]
-        if operation == "wait_policy_applied":
-            with self.waiting("the manager to show %s's policy applied" % arguments["computer"], self.settings["dsm_timeout"]):
-                self.backend.dsm.wait_policy_applied(arguments["computer"], self.settings["dsm_timeout"])
-        elif operation == "start_service":
-            node.mscs_node("started", window=window, timeout=timeout)
-        elif operation == "resume":
-            node.mscs_node("resumed", window=None, failback=arguments["failback"], timeout=timeout)
-        elif operation == "wait_up":
-            self._wait_node_up(node, timeout)
-        elif operation == "nlb_start":
-            node.nlb_node("started", window=window)
-        elif operation in ("set_engine_mode", "reset_engine_mode"):
-            mode = arguments.get("mode")
-            self.backend.dsm.computer_settings(computers=[arguments["computer"]],
-                                               settings={"firewallSettingNetworkEngineMode": mode or "Inline"},
-                                               wait_timeout=self.settings["dsm_timeout"])
-        elif operation == "remove_records":
-            node.remove_records(window, arguments["changes"])
+        Undo(self.backend, self.settings["node_timeout"], self.settings["dsm_timeout"], self.waiting, self.clock,
+             self.sleep).records(self.backend.node(host), self.kind.name, records, computer)
 
     def _wait_node_up(self, node, timeout):
-        deadline = self.clock() + timeout
-        while True:
-            view = node.read_cluster(window_records=False)
-            me = [item for item in view.get("nodes") or [] if planning.lower(item["name"]) == planning.lower(view["computer"])]
-            if me and me[0]["state"] == "Up":
-                return view
-            if self.clock() > deadline:
-                raise StepFailed("%s did not read back Up within %ss (it is %s)"
-                                 % (view["computer"], timeout, me[0]["state"] if me else "not in the cluster"))
-            self.sleep(2)
+        return wait_node_up(node, timeout, self.clock, self.sleep)
 
     def _start_heartbeat(self):
         interval = max(self.settings["lease_seconds"] / 3.0, 1.0)
@@ -698,7 +645,7 @@ class Window(object):
                 self.say("NLB farm %s would go Inline: %s" % (unit.key, ", ".join(check["computers"])))
                 return
             for host in check["hosts"]:
-                timeline = Timeline(unit, host)
+                timeline = Timeline(unit, host, self.say)
                 computer = computers[host]
                 try:
                     self._check_lease(unit)
@@ -764,7 +711,7 @@ class Window(object):
 
     def maintain(self, unit, host):
         """One member, in the only safe order of its kind; a failed step puts back what is safe to put back."""
-        timeline = Timeline(unit, host)
+        timeline = Timeline(unit, host, self.say)
         try:
             self._check_lease(unit)
             if self.kind.name == "wsfc":
@@ -803,7 +750,6 @@ class Window(object):
         if why:
             raise StepFailed("%s %s, and not by this window: it is left exactly as found" % (computer, why),
                              someone_else=True)
-        self.say("%s: drain (roles move to the other nodes)" % host)
         with self.waiting("the drain of %s" % host, timeout):
             drained = node.mscs_node("drained", window=self.window, failback=s["failback"], timeout=timeout)
         timeline.begin("roles_moved")
@@ -815,7 +761,6 @@ class Window(object):
                 "%s / %s / %s" % (group.get("name"), group.get("owner_node"), group.get("state")) for group in left + offline)))
         self._check_lease(unit)
         timeline.begin("stop")
-        self.say("%s: stop the cluster service" % host)
         with self.waiting("the cluster service of %s to stop" % host, timeout):
             node.mscs_node("stopped", window=self.window, timeout=timeout)
         timeline.begin("agent")
@@ -826,7 +771,6 @@ class Window(object):
             self._wait_manager(host, computer, agent)
         self._check_lease(unit)
         timeline.begin("start")
-        self.say("%s: start the cluster service" % host)
         with self.waiting("%s to rejoin its cluster" % host, timeout):
             node.mscs_node("started", window=self.window, timeout=timeout)
         timeline.begin("resume")
@@ -839,7 +783,6 @@ class Window(object):
     def _agent(self, unit, host, node):
         s = self.settings
         attempts = int(s.get("install_retries") or 0) + 1
-        self.say("%s: %s the agent" % (host, "remove" if s.get("state") == "absent" else "install or upgrade and activate"))
         for attempt in range(attempts):
             try:
                 with self.waiting("the agent work on %s (msiexec, dsa_control)" % host, s["install_timeout"]):
@@ -904,7 +847,6 @@ class Window(object):
                              "farm needs (%s_min_converged)" % (host, len(others), ", ".join(others) or "none",
                                                                 unit.plan["min_converged"], self.kind.role))
         unit.converged_seen = len(others) if unit.converged_seen is None else min(unit.converged_seen, len(others))
-        self.say("%s: drain-stop (open connections finish, at most %d minute(s))" % (host, s["drain_timeout"]))
         with self.waiting("the drain-stop of %s" % host, s["drain_timeout"] * 60 + 120):
             node.nlb_node("drainstopped", window=self.window, drain_timeout=s["drain_timeout"])
         timeline.begin("agent")
@@ -937,7 +879,6 @@ class Window(object):
         node.remove_records(self.window, ["agent_maintenance"])
         self._check_lease(unit)
         timeline.begin("start")
-        self.say("%s: start it in the farm again" % host)
         node.nlb_node("started", window=self.window)
         timeline.begin("verified")
         with self.waiting("%s to be Converged" % host, s["node_timeout"]):
@@ -1077,16 +1018,33 @@ def level_of(vsphere, name):
     return None
 
 
-class Timeline(object):
-    """The steps of one member: each step begins when the previous one ends."""
+# What each step does, as the output says it when the step begins ("SQL-NODE2: [drain] ...").
+STEP_WORDS = {
+    "drain": "drain: its roles move to the other nodes",
+    "roles_moved": "every role Online on another node?",
+    "stop": "stop the cluster service",
+    "agent": "the agent work (install, upgrade or remove, activate) while out of service",
+    "dsm_active": "wait for the manager to show the agent active with its policy applied",
+    "start": "start the cluster service",
+    "resume": "resume the node",
+    "verified": "wait until every node is Up and every role Online",
+    "drainstop": "drain-stop: open connections finish, then the host leaves the farm",
+    "inline": "switch the computer from Tap to Inline",
+}
 
-    def __init__(self, unit, host):
+
+class Timeline(object):
+    """The steps of one member: each step begins when the previous one ends; each beginning is said."""
+
+    def __init__(self, unit, host, say=None):
         self.unit = unit
         self.host = host
+        self.say = say or (lambda text: None)
         self.current = None
         self._open = None
 
     def begin(self, step):
+        self.say("%s: [%s] %s" % (self.host, step, STEP_WORDS.get(step, step)))
         now = iso_now()
         if self._open is not None:
             self._open.update(end=now, result="ok")

@@ -129,7 +129,7 @@ RECOVER_SPEC = dict(
     agent_confirmed=dict(type="bool", default=False),
     lease_seconds=dict(type="int", default=300),
     take_over=dict(type="str", default=""),
-    discard_cluster=dict(type="str", default=""),
+    discard_hosts=dict(type="list", elements="str", default=[]),
 )
 
 
@@ -226,6 +226,19 @@ def check(kind, values):
     if problems:
         raise ParameterError("check the variables: %s; nothing was read or changed" % "; ".join(problems))
     return settings, warnings
+
+
+RECOVER_NOT_OPTIONS = ()
+
+
+def check_no_unknown_recover(names):
+    """Refuse a recover_* variable the role does not know (a misspelling never silently becomes a default)."""
+    problems = unknown_variables(names, "recover_", RECOVER_SPEC, RECOVER_NOT_OPTIONS)
+    if problems:
+        raise ParameterError("unknown variable%s: %s; nothing was read or changed" % (
+            "s" if len(problems) > 1 else "", "; ".join(
+                "%s (did you mean %s?)" % (name, " or ".join(close)) if close else "%s (not a variable of recover)" % name
+                for name, close in problems)))
 
 
 def check_recover(values):
