@@ -17,7 +17,7 @@ description:
   - Reads every Windows host's window records side by side and puts back exactly what they say, one record at a time
     in the safe order, never on a failover cluster or NLB farm whose lease a running window holds; then the host
     evacuations and DRS levels recorded on vCenter, through the vSphere modules.
-  - This is also the documented entry point to undo one record: set C(recover_windows_hosts) to the host and
+  - This is also the documented entry point to undo one record; set C(recover_windows_hosts) to the host and
     C(recover_window) to the window.
 author:
   - clustersafe maintainers (@clustersafe)
