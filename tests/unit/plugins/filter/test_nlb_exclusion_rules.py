@@ -6,7 +6,7 @@ from ansible_collections.clustersafe.deep_security.plugins.filter.nlb_exclusion_
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import firewall
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.client import DsmClient
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.nlb import is_heartbeat_exclusion
-from tests.lab.inprocess import load_topology, model_opener, new_model
+from tests.lab.inprocess import created_rules, load_topology, model_opener, new_model
 
 nlb_exclusion_rules = FilterModule().filters()["nlb_exclusion_rules"]
 
@@ -100,4 +100,4 @@ def test_every_spec_is_accepted_by_the_module_and_the_dsm():
                 assert str(value) in spec[key]["choices"] or set(value) <= set(spec[key]["choices"])
         created = client.create_firewall_rule(firewall.normalize_rule(rule))
         assert created["name"] == rule["name"]
-    assert len(model.state["rules"]) == len(rules) == 12
+    assert len(created_rules(model)) == len(rules) == 12

@@ -17,7 +17,7 @@ from ansible_collections.clustersafe.deep_security.plugins.modules import (
     dsm_firewall_rule,
     dsm_policy_info,
 )
-from tests.lab.inprocess import FakeClock, activate, load_topology, model_opener, new_model
+from tests.lab.inprocess import FakeClock, activate, created_rules, load_topology, model_opener, new_model
 
 try:
     from ansible.module_utils.testing import patch_module_args
@@ -99,7 +99,7 @@ HB = {"name": "hb in", "action": "bypass", "priority": 4, "direction": "incoming
 
 
 def test_firewall_rule_twice_and_check_mode(run, model):
-    assert run(dsm_firewall_rule, HB, check=True)["changed"] and model.state["rules"] == {}
+    assert run(dsm_firewall_rule, HB, check=True)["changed"] and created_rules(model) == {}
     first = run(dsm_firewall_rule, HB)
     assert first["changed"] and first["id"] == 1
     assert not run(dsm_firewall_rule, HB)["changed"]
@@ -110,7 +110,7 @@ def test_firewall_rule_permit_names_the_allowed_actions(run, model):
     assert "action" in result["msg"] and "permit" in result["msg"]
     for action in ("log-only", "allow", "deny", "force-allow", "bypass"):
         assert action in result["msg"]
-    assert model.state["rules"] == {}
+    assert created_rules(model) == {}
 
 
 def test_firewall_rule_env_fallback(run, model, monkeypatch):

@@ -12,7 +12,7 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.clie
     DsmUnavailableError,
 )
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import WaitTimeoutError
-from tests.lab.inprocess import activate, model_opener
+from tests.lab.inprocess import activate, created_rules, model_opener
 
 DENY = {"name": "webX1", "action": "deny", "priority": 4, "direction": "incoming", "frame_type": "ip"}
 
@@ -185,7 +185,7 @@ def test_a_create_whose_answer_is_lost_is_read_back_not_repeated(model, topology
         return answer
     client = DsmClient("https://dsm.test:4119/api", topology["dsm"]["api_key"], opener=opener, sleep=lambda s: None)
     result = service.firewall_rule(client, dict(DENY))
-    assert result["id"] == 1 and len(model.state["rules"]) == 1
+    assert result["id"] == 1 and len(created_rules(model)) == 1
 
 
 def test_a_create_that_never_arrived_is_sent_again(model, topology):
@@ -198,7 +198,7 @@ def test_a_create_that_never_arrived_is_sent_again(model, topology):
             raise socket.error("connection refused")
         return real(method, url, data, headers)
     client = DsmClient("https://dsm.test:4119/api", topology["dsm"]["api_key"], opener=opener, sleep=lambda s: None)
-    assert service.firewall_rule(client, dict(DENY))["id"] == 1 and len(model.state["rules"]) == 1
+    assert service.firewall_rule(client, dict(DENY))["id"] == 1 and len(created_rules(model)) == 1
 
 
 # -- issue 15 point 15: expand ----------------------------------------------------------------------
