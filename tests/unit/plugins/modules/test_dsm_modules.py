@@ -170,14 +170,16 @@ def test_missing_connection_options_are_named(run, monkeypatch):
     assert "dsm_url" in result["msg"] and "api_key" in result["msg"]
 
 
-def test_computer_module_waits_and_info_waits_since(run, model):
+def test_computer_module_waits_and_info_waits_since_the_send_before(run, model):
     activate(model, "WEB1")
     changed = run(dsm_computer, {"computers": ["WEB1"], "settings": {"firewallSettingNetworkEngineMode": "Tap"}})
     assert changed["changed_at"] and changed["targets"][0]["policy_applied"] is True and changed["waited_seconds"] >= 1
-    info = run(dsm_computer_info, {"computers": ["WEB1"], "wait_for": "policy_applied", "since": changed["changed_at"]})
+    before = changed["targets"][0]["policy_sent_before"]
+    info = run(dsm_computer_info, {"computers": ["WEB1"], "wait_for": "policy_applied",
+                                   "since_policy_success": {"WEB1": before}})
     computer = info["computers"][0]
     assert computer["policy_applied"] and computer["has_agent"] and computer["agent_tasks"] == []
-    assert computer["last_send_policy_success"] >= changed["changed_at"]
+    assert computer["last_send_policy_success"] > before
     bad = run(dsm_computer_info, {"computers": ["WEB1"], "wait_for": "active", "wait_timeout": 0}, expect=Fail)
     assert bad["parameter"] == "wait_timeout"
 

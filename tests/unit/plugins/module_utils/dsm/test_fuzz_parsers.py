@@ -91,5 +91,5 @@ def test_timestamps_that_are_not_finite_numbers_are_absent():
 @given(JSON)
 def test_the_pure_readers_take_any_computer_document(document):
     _only_typed_errors(lambda: computer_model.summarize_computer(document))
-    _only_typed_errors(lambda: computer_model.policy_state(document, since_ms=5, after_success=3))
+    _only_typed_errors(lambda: computer_model.policy_state(document, after_success=3))
     _only_typed_errors(lambda: computer_model.states_of(document))
