@@ -443,7 +443,8 @@ def passage(rules, direction, protocol="udp", port=None):
         if match == MATCH_NONE:
             continue
         action = str(rule.get("action") or "").lower()
-        rank = ACTION_ORDER.index(action) if action in ACTION_ORDER else ACTION_ORDER.index("deny")
+        # an action the DSM does not document may deny, and is taken before any other of its priority
+        rank = ACTION_ORDER.index(action) if action in ACTION_ORDER else -1
         ordered.append((-_priority(rule, action in PASSING_ACTIONS), rank, index, rule, match, action))
     ordered.sort(key=lambda item: item[:3])
     # An Allow rule denies everything it does not allow, whatever it matches itself.

@@ -173,7 +173,7 @@ def policy_window_blockers(policy_facts, cluster_kind):
     firewall = states["firewall"]
     if cluster_kind == "failover_cluster" and firewall.get("on") is not False:
         rules = policy_facts.get("firewall_rules")
-        if not isinstance(rules, list):
+        if not isinstance(rules, list) or not all(isinstance(rule, dict) for rule in rules):
             blockers.append(_blocker(
                 subject, "MS-04: the firewall rules in effect in policy %s were not read, so the cluster heartbeat "
                 "(UDP %d) cannot be shown to pass" % (name, HEARTBEAT_PORT),

@@ -213,6 +213,13 @@ def check_policy_ids(ids):
     return out
 
 
+def _policy_document(document, source):
+    if not isinstance(document, dict) or not policy_model._positive_id(document.get("ID")):
+        raise DsmError("the DSM answered %s with %s where a policy object with an integer ID was expected"
+                       % (source, type(document).__name__ if not isinstance(document, dict) else "an object without ID"))
+    return document
+
+
 def policy_details(client, policy, known=None):
     """What a window must know of ``policy`` (a policy document as the DSM answers it): the module states in
     effect and which policy of its chain sets each, the firewall rules in effect with the policy that
@@ -232,7 +239,7 @@ def policy_details(client, policy, known=None):
         seen.add(parent)
         document = known.get(parent)
         if document is None:
-            document = client.get_policy(parent) or {}
+            document = _policy_document(client.get_policy(parent), "GET /policies/%d" % parent)
         chain.append(document)
         parent = policy_model._positive_id(document.get("parentID"))
     own = dict((item.get("ID"), client.get_policy(item.get("ID"), overrides=True) or {}) for item in chain)
@@ -272,7 +279,7 @@ def policy_info(client, names=None, ids=None, details=False, cluster_kind=None):
             found.append(matches[0])
         for policy_id in ids or []:
             try:
-                document = client.get_policy(policy_id)
+                document = _policy_document(client.get_policy(policy_id), "GET /policies/%d" % policy_id)
             except DsmNotFoundError:
                 raise not_found("policy ID", policy_id, [item.get("ID") for item in client.list_policies()], "ids")
             if document.get("ID") not in [item.get("ID") for item in found]:

@@ -202,3 +202,34 @@ def test_policy_info_by_name_check_mode_and_unknown(run, model):
     assert "'NLB Webfarm' not found (parameter policies)" in unknown["msg"] and unknown["nearest"][0] == "NLB Web Farm"
     empty = run(dsm_policy_info, {"policies": [""]}, expect=Fail)
     assert "policies" in empty["msg"]
+
+
+def test_policy_info_details_and_window_blockers(run, model):
+    plain = run(dsm_policy_info, {"ids": [3]})["policies"][0]
+    assert set(plain) == {"id", "name", "parent_id", "description"}
+    detailed = run(dsm_policy_info, {"ids": [3], "details": True}, check=True)["policies"][0]
+    assert detailed["heartbeat"]["incoming"]["passes"] and "window_blockers" not in detailed
+    blocked = run(dsm_policy_info, {"policies": ["Windows Server"], "ids": [3], "cluster_kind": "failover_cluster"})
+    assert [(p["name"], len(p["window_blockers"])) for p in blocked["policies"]] == \
+        [("Windows Server", 1), ("SQL Server Cluster", 0)]
+    assert blocked["policies"][0]["window_blockers"][0]["message"].startswith("MS-04")
+    bad = run(dsm_policy_info, {"ids": [3], "cluster_kind": "wsfc"}, expect=Fail)
+    assert "cluster_kind" in bad["msg"] and "failover_cluster, nlb" in bad["msg"]
+
+
+def test_computer_module_resets_a_setting_and_info_says_whose_it_is(run, model):
+    activate(model, "WEB1")
+    mode = "firewallSettingNetworkEngineMode"
+    run(dsm_computer, {"computers": ["WEB1"], "settings": {mode: "Tap"}})
+    own = run(dsm_computer_info, {"computers": ["WEB1"], "settings": [mode]})["computers"][0]["settings"][mode]
+    assert own == {"value": "Tap", "own": True, "own_value": "Tap"}
+    reset = run(dsm_computer, {"computers": ["WEB1"], "reset_settings": [mode]}, diff=True)
+    assert reset["changed"] and reset["targets"][0]["settings"][mode] == {"before": "Tap", "after": None}
+    assert reset["targets"][0]["policy_applied"] is True and reset["targets"][0]["policy_sent_before"]
+    assert not run(dsm_computer, {"computers": ["WEB1"], "settings": {mode: None}})["changed"]
+    follows = run(dsm_computer_info, {"computers": ["WEB1"], "settings": [mode]})["computers"][0]["settings"][mode]
+    assert follows == {"value": "Inline", "own": False, "own_value": None}
+    both = run(dsm_computer, {"computers": ["WEB1"], "settings": {mode: "Tap"}, "reset_settings": [mode]}, expect=Fail)
+    assert both["parameter"] == "reset_settings"
+    plain = run(dsm_computer_info, {"computers": ["WEB1"]})["computers"][0]
+    assert "settings" not in plain
