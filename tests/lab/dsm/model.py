@@ -643,6 +643,8 @@ class DsmModel(object):
             return {
                 "computers": computers,
                 "rules": len(self.state["rules"]),
+                # the rules created since the start, without those the topology gives the manager
+                "rules_created": len([key for key in self.state["rules"] if int(key) not in self.preset_rule_ids]),
                 "rule_names": sorted(rule["name"] for rule in self.state["rules"].values()),
                 "policies": dict((p["ID"], {"name": p["name"], "firewall_rule_ids": sorted(p["firewallRuleIDs"]),
                                             "modules": p["modules"], "settings": p["settings"]})
