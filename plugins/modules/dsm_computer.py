@@ -90,7 +90,9 @@ options:
       - In agent-initiated communication the DSM sends the policy at the agent's next heartbeat, and the
         network driver loads when the policy arrives; the module returns only once that has happened, so
         the cluster service is not started before the blip (rule MS-02).
-      - Computers whose agent was not active before the change are not waited for (a warning names them).
+      - Computers whose agent was not active before the change are not waited for (a warning names them), except
+        an agent in status C(warning), which may be online and get the policy at any moment; it is waited for,
+        and the wait ends once it is active with the policy or at O(wait_timeout).
         Policy changes are not waited for; use M(clustersafe.deep_security.dsm_computer_info) with
         O(clustersafe.deep_security.dsm_computer_info#module:wait_for=policy_applied) and
         O(clustersafe.deep_security.dsm_computer_info#module:since_policy_success) on the computers concerned.

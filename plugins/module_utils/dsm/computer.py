@@ -255,7 +255,8 @@ def policy_state(computer, after_success=None):
             reasons.append("no policy has been sent successfully since the one at %d, read before the change"
                            % after_success)
     return dict(active=active, policy_applied=not reasons, reason="; ".join(reasons) or "policy applied",
-                last_send_policy_request=request, last_send_policy_success=success, agent_tasks=list(tasks))
+                agent_status=agent_status, last_send_policy_request=request, last_send_policy_success=success,
+                agent_tasks=list(tasks))
 
 
 def summarize_computer(computer, assigned_rule_ids=None):
@@ -296,6 +297,13 @@ def summarize_computer(computer, assigned_rule_ids=None):
         last_send_policy_success=_timestamp(computer.get("lastSendPolicySuccess")),
         agent_tasks=_strings(_obj(computer.get("tasks")).get("agentTasks")),
     )
+
+
+def setting_in_effect(computer, name):
+    """The value in effect of setting ``name`` in a computer expanded with ``computerSettings``, or None when
+    the answer does not carry it."""
+    value = _obj(_obj(_document(computer).get("computerSettings")).get(name)).get("value")
+    return value if isinstance(value, str) else None
 
 
 def states_of(document):

@@ -43,7 +43,8 @@ def _obj(value):
     return value if isinstance(value, dict) else {}
 
 
-def _positive_id(value):
+def positive_id(value):
+    """``value`` when it is a positive integer (an object ID), else None."""
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
@@ -102,7 +103,7 @@ def policy_facts(policy, chain, own, rules, assigned):
         snake["inherited"] = snake["assigned_by"] is not None and snake["assigned_by"]["id"] != policy.get("ID")
         out_rules.append(snake)
     engine = _obj(_obj(policy.get("policySettings")).get(ENGINE_MODE)).get("value")
-    parent = _positive_id(policy.get("parentID"))
+    parent = positive_id(policy.get("parentID"))
     return dict(
         id=policy.get("ID"), name=policy.get("name"), parent_id=parent, description=policy.get("description") or "",
         chain=[_ref(item) for item in chain],

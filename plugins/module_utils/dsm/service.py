@@ -118,11 +118,10 @@ def _settings_of(client, item, names):
     """Each setting named: the value in effect (from the computer's ``computerSettings``) and whether the
     computer sets it itself (``GET .../settings/{name}?overrides=true``, SDK 20.0 ``describe_computer_setting``:
     "Show the value only if defined for the current computer")."""
-    expanded = computer_model._obj(item.get("computerSettings"))
     out = {}
     for name in names:
-        value = computer_model._obj(expanded.get(name)).get("value")
-        if not isinstance(value, str):
+        value = computer_model.setting_in_effect(item, name)
+        if value is None:
             value = client.get_setting("computers", item["ID"], name)
         own_value = client.get_setting("computers", item["ID"], name, overrides=True)
         out[name] = dict(value=value, own=own_value is not None, own_value=own_value)
@@ -214,7 +213,7 @@ def check_policy_ids(ids):
 
 
 def _policy_document(document, source):
-    if not isinstance(document, dict) or not policy_model._positive_id(document.get("ID")):
+    if not isinstance(document, dict) or not policy_model.positive_id(document.get("ID")):
         raise DsmError("the DSM answered %s with %s where a policy object with an integer ID was expected"
                        % (source, type(document).__name__ if not isinstance(document, dict) else "an object without ID"))
     return document
@@ -230,7 +229,7 @@ def policy_details(client, policy, known=None):
     known = dict(known or {})
     chain = [policy]
     seen = set([policy.get("ID")])
-    parent = policy_model._positive_id(policy.get("parentID"))
+    parent = policy_model.positive_id(policy.get("parentID"))
     while parent is not None:
         if parent in seen or len(chain) >= policy_model.MAX_CHAIN:
             raise DsmError("the parent policies of policy %r (ID %s) loop or nest deeper than %d: %s"
@@ -241,7 +240,7 @@ def policy_details(client, policy, known=None):
         if document is None:
             document = _policy_document(client.get_policy(parent), "GET /policies/%d" % parent)
         chain.append(document)
-        parent = policy_model._positive_id(document.get("parentID"))
+        parent = policy_model.positive_id(document.get("parentID"))
     own = dict((item.get("ID"), client.get_policy(item.get("ID"), overrides=True) or {}) for item in chain)
     assigned = dict((item.get("ID"), client.get_firewall_assignments("policies", item.get("ID"), overrides=True))
                     for item in chain)
@@ -539,13 +538,15 @@ def _wait_policy_applied(client, report, before_send, changed_at, wait_timeout, 
     """After its own change, wait (bounded) until each changed computer's agent has the policy: agent
     active, no agent task pending, and a successful send later than the one read before the change, all on
     the DSM's clock (``computer.policy_state``). Computers without an active agent get the policy when their
-    agent next connects; they are reported, not waited for."""
+    agent next connects; they are reported, not waited for. An agent in status ``warning`` may be online and
+    get the policy (and the driver's blip) at any moment, so it is waited for, and the wait ends only once it
+    is active with the policy, or at the timeout (the safe side: no caller goes on as if nothing could come)."""
     entries = []
     for entry in report:
         if entry["kind"] != "computer" or not entry["changed"]:
             continue
         before = before_send.get(entry["id"]) or {}
-        if not before.get("active"):
+        if not before.get("active") and before.get("agent_status") != "warning":
             warnings.append("%s has no active agent (%s): the change reaches it when its agent next connects; "
                             "not waited for" % (entry["name"], before.get("reason", "unknown")))
             continue

@@ -158,3 +158,16 @@ def test_one_baseline_per_computer(client, model):
     assert service.check_wait_options("policy_applied", 5, {"APP1": 7, "app2": ""}, ["APP1", "APP2"]) == [7, None]
     assert service.check_wait_options("policy_applied", 5, 9, ["A", "B"]) == [9, 9]
     assert service.check_wait_options("policy_applied", 5, None, ["A"]) is None
+
+
+def test_dsm_computer_waits_for_an_agent_in_warning_and_runs_out(client, model, clock):
+    activate(model, "APP1", policy_id=1)
+    model.state["computers"]["1"]["agentStatus"] = "warning"
+    model.state["computers"]["1"]["agentStatusMessages"] = ["Reboot Required"]
+    with pytest.raises(WaitTimeoutError) as caught:
+        service.computer_settings(client, computers=["APP1"], settings={MODE: "Tap"}, wait_timeout=20)
+    assert "agent status is warning (Reboot Required)" in caught.value.message
+    assert "do not start the cluster service yet" in caught.value.message
+    model.state["computers"]["1"]["agentStatus"] = "error"
+    result = service.computer_settings(client, computers=["APP1"], settings={MODE: "Inline"}, wait_timeout=20)
+    assert result["targets"][0]["policy_applied"] is None and "no active agent" in result["warnings"][0]
