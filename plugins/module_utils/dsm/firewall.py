@@ -408,9 +408,9 @@ def _priority(rule, passing):
     """The rule's priority 0-4; one that cannot be read counts as 4 for a rule that may deny and as 0 for
     one that lets traffic through (the safe side both ways)."""
     value = _int_or_none(rule.get("priority"))
-    if value is None or not 0 <= value <= 4:
-        return 0 if passing else 4
-    return value
+    if value is not None and 0 <= value <= 4:
+        return int(value)
+    return 0 if passing else 4
 
 
 def _summary(rule, match):
@@ -445,7 +445,8 @@ def passage(rules, direction, protocol="udp", port=None):
         action = str(rule.get("action") or "").lower()
         # an action the DSM does not document may deny, and is taken before any other of its priority
         rank = ACTION_ORDER.index(action) if action in ACTION_ORDER else -1
-        ordered.append((-_priority(rule, action in PASSING_ACTIONS), rank, index, rule, match, action))
+        # highest priority first: 4 - priority runs from 0 (priority 4) to 4 (priority 0)
+        ordered.append((4 - _priority(rule, action in PASSING_ACTIONS), rank, index, rule, match, action))
     ordered.sort(key=lambda item: item[:3])
     # An Allow rule denies everything it does not allow, whatever it matches itself.
     allow_rules = any(str(rule.get("action") or "").lower() == "allow"

@@ -27,6 +27,7 @@ def topology():
     document["dsm"]["firewall_rules"] = []
     return document
 
+
 SECRET = "2:not-the-lab-key"
 
 

@@ -96,8 +96,8 @@ def test_what_a_rule_matches(fields, matches):
 
 @pytest.mark.parametrize("fields", [
     dict(frame_type="ipv4"), dict(frame_type="other", frame_number=0x0800), dict(schedule_id=3), dict(context_id=2),
-    dict(source_port_type="multiple", source_port_multiple=["3343"]), dict(destination_port_type="port-list",
-                                                                         destination_port_list_id=4),
+    dict(source_port_type="multiple", source_port_multiple=["3343"]),
+    dict(destination_port_type="port-list", destination_port_list_id=4),
     dict(destination_mac_type="single", destination_mac_value="00:11:22:33:44:55"),
     dict(destination_port_multiple=["not a port"]),
 ])
