@@ -189,17 +189,23 @@ class Window(object):
         """``work(item)`` for each item in a thread of its own; exceptions come back in place of results."""
         results = {}
 
+        fatal = []
+
         def call(item):
             try:
                 results[item] = work(item)
             except Exception as error:  # noqa: BLE001 - carried back to the caller, which decides
                 results[item] = error
+            except BaseException as error:  # the process is going down: the caller's thread goes with it
+                fatal.append(error)
         threads = [threading.Thread(target=call, args=(item,)) for item in items]
         for thread in threads:
             thread.daemon = True
             thread.start()
         for thread in threads:
             thread.join()
+        if fatal:
+            raise fatal[0]
         return results
 
     def _units_in_parallel(self, work, units, step):
@@ -385,8 +391,10 @@ class Window(object):
                 unit.healed.append(host)
             except CollectionError as error:
                 self.say("%s: could not put back what an earlier run left: %s" % (host, error.message))
-            unit.facts[host] = self._read_member(host)
-        if unit.healed and self.kind.name == "wsfc":
+        if unit.healed:
+            # the earlier reads saw the healed nodes paused or stopped: the unit is read again, every member
+            for host in unit.hosts:
+                unit.facts[host] = self._read_member(host)
             unit.view = {}
             self._read_view(unit)
 

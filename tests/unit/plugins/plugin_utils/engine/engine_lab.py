@@ -10,7 +10,7 @@ from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.engine i
 from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.engine.backend import Backend
 from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.engine.engine import Window
 from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.engine.recover import Recover
-from tests.lab.inprocess import InProcessLab
+from tests.lab.inprocess import FakeClock, InProcessLab
 
 VERSION = "20.0.1-690"
 SQL = ("SQL-NODE1", "SQL-NODE2", "SQL-NODE3")
@@ -121,9 +121,10 @@ def nlb_settings(window="CHG-N", **overrides):
 def run_window(lab, vcenter, kind="wsfc", settings=None, check_mode=False, controller="controller-a",
                crash_after=None, lines=None, run_id=None):
     backend = LabBackend(lab, vcenter, controller=controller, crash_after=crash_after)
+    clock = FakeClock()
     window = Window(kind, settings or (wsfc_settings() if kind == "wsfc" else nlb_settings()), backend,
                     hostvars=hostvars(), say=(lines.append if lines is not None else None), check_mode=check_mode,
-                    sleep=lambda seconds: None, run_id=run_id)
+                    clock=clock.time, sleep=clock.sleep, run_id=run_id)
     return window.run_window(), window
 
 
@@ -132,7 +133,9 @@ def run_recover(lab, vcenter, check_mode=False, **overrides):
     values.update(overrides)
     checked = window_settings.check_recover(values)
     backend = LabBackend(lab, vcenter, controller="controller-r")
-    return Recover(checked, backend, hostvars=hostvars(), check_mode=check_mode, sleep=lambda seconds: None).run_recover()
+    clock = FakeClock()
+    return Recover(checked, backend, hostvars=hostvars(), check_mode=check_mode, clock=clock.time,
+                   sleep=clock.sleep).run_recover()
 
 
 def status(lab):

@@ -98,28 +98,27 @@ def test_msi_failure_starts_the_cluster_service_keeps_the_node_paused_and_stops_
 
 
 def test_a_node_paused_by_someone_else_mid_window_is_left_as_found(lab, vcenter):
-    settings = wsfc_settings()
-    _result, window = run_window(lab, vcenter, settings=settings, check_mode=True)
-    # the administrator pauses SQL-NODE1 (the last node) once the window has started
-    original = window.backend.lab.windows.script_mscs_node
+    # the administrator pauses SQL-NODE1 (the last node) once SQL-NODE3 is done, before its round
+    original = lab.windows.script_node_window_record
     paused = []
 
     def pause_then(node, params):
-        if not paused and params.get("action") == "resume":
+        answer = original(node, params)
+        if not paused and node["name"] == "SQL-NODE3" and params.get("action") == "remove" \
+                and "node_drained" in (params.get("changes") or []):
             admin = lab.windows.state["nodes"]["SQL-NODE1"]
             admin["paused"] = True
             admin["drain_status"] = "Completed"
             paused.append(True)
-        return original(node, params)
-    lab.windows.script_mscs_node = pause_then
-    result, _window = run_window(lab, vcenter, settings=settings)
+        return answer
+    lab.windows.script_node_window_record = pause_then
+    result, _window = run_window(lab, vcenter)
     report = report_of(result)
-    assert report["result"] == "failed"
-    # the next node is not taken out of a cluster someone else degraded (mscs_node's interlock), and nothing of
-    # the paused node is touched
+    assert paused and report["result"] == "failed"
     [failed] = report["failed_nodes"]
-    assert failed["node"] == "SQL-NODE3" and failed["step"] == "drain" and failed["left"] == "in service"
-    assert "SQL-NODE1 is Paused" in failed["message"]
+    assert failed["node"] == "SQL-NODE1" and failed["step"] == "drain"
+    assert failed["left"] == "as found (out of service by someone else)" and "not by this window" in failed["message"]
+    assert [node["outcome"] for node in report["nodes"]] == ["changed", "changed", "failed"]
     node1 = status(lab)["clusters"]["SQLCLU01"]["nodes"]["SQL-NODE1"]
     assert node1["state"] == "Paused" and node1["cluster_service"] == "Running"
     assert records(lab) == {} and leases(lab) == {}
@@ -137,8 +136,8 @@ def test_a_refused_drs_restore_fails_the_window_and_keeps_its_record(lab, vcente
 
 def test_a_fresh_lease_of_another_run_refuses_the_cluster_and_names_it(lab, vcenter):
     with pytest.raises(Crash):
-        run_window(lab, vcenter, crash_after=12, run_id="aaaaaaaaaaaaaaaa")
-    assert leases(lab), "the crashed run holds its lease"
+        run_window(lab, vcenter, crash_after=20, run_id="aaaaaaaaaaaaaaaa")
+    assert leases(lab) and records(lab), "the crashed run holds its lease and left its records"
     result, _window = run_window(lab, vcenter, settings=wsfc_settings(window="CHG-2"), controller="controller-b")
     report = report_of(result)
     assert report["result"] == "refused"
