@@ -93,7 +93,7 @@ class Recover(object):
             nlb = node.read_nlb()
             facts.update(kind="nlb", computer=nlb.get("computer"), unit=(nlb.get("cluster") or {}).get("name"),
                          members=[item.get("name") for item in nlb.get("nodes") or []])
-            if not nlb.get("installed") or not facts["unit"]:
+            if not facts["unit"]:
                 facts.update(kind=None, unit=None)
         return facts
 
