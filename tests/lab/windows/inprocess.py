@@ -25,6 +25,9 @@ class InProcessLab(object):
         self.world.subscribe("agent.activated", self.dsm.on_agent_activated)
         self.world.subscribe("agent.removed", self.dsm.on_agent_removed)
         self.calls = []
+        # called with (node, script, parameters) before each script, outside the lab's lock: a test can hold
+        # one node's script there while other nodes answer, as real nodes do
+        self.before_script = None
 
     def client(self, node_name):
         return NodeClient(self, node_name)
@@ -45,6 +48,8 @@ class NodeClient(object):
         from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.client import ScriptError
         arguments = dict(params or {})
         arguments.update(stdin_params or {})
+        if self.lab.before_script is not None:
+            self.lab.before_script(self.host, name, arguments)
         model = self.lab.windows
         with self.lab.world.lock:
             self.lab.calls.append((self.host, name, arguments))

@@ -180,3 +180,52 @@ def test_a_controller_killed_at_any_moment_is_put_back_by_recover(lab, vcenter, 
     if vcenter.clusters["Prod-Cluster"]["record"]:
         vcenter.drs("Prod-Cluster", "CHG-1", "restored")
     assert_put_back(lab, vcenter)
+
+
+def test_two_runs_launched_at_once_one_works_the_other_is_refused(lab, vcenter):
+    """A double click in AWX: the second run finds the first one's fresh lease and changes nothing."""
+    import threading
+    first_drain = threading.Event()
+    second_done = threading.Event()
+    def hold_the_first(node, script, params):
+        if script == "mscs_node" and params.get("action") == "drain" and not first_drain.is_set():
+            first_drain.set()
+            second_done.wait(30)
+    lab.before_script = hold_the_first
+    outcome = {}
+    first = threading.Thread(target=lambda: outcome.update(first=run_window(lab, vcenter, controller="controller-a")[0]))
+    first.start()
+    assert first_drain.wait(30)
+    second, _window = run_window(lab, vcenter, controller="controller-b")
+    second_done.set()
+    first.join(60)
+    refused = report_of(second)
+    assert refused["result"] == "refused" and refused["order"] == ORDER
+    assert any("held by run %s" % outcome["first"]["run"] in item["message"] for item in refused["blockers"])
+    assert report_of(outcome["first"])["result"] == "succeeded"
+    assert_put_back(lab, vcenter)
+
+
+def test_a_run_whose_lease_is_taken_over_stops_and_touches_nothing_more(lab, vcenter):
+    """Another run takes the lease over while the window works (an operator's take_over): the window finishes
+    the step it is in, takes no further node out and says so; it never touches what the new holder owns."""
+    import json
+    original = lab.windows.script_node_window_record
+
+    def take_over(node, params):
+        answer = original(node, params)
+        if params.get("action") == "remove" and node["name"] == "SQL-NODE2" and "node_drained" in (params.get("changes") or []):
+            holder = lab.windows.state["nodes"]["SQL-NODE1"]
+            lease = json.loads(holder["registry_lease"])
+            lease.update(run="dddddddddddddddd", controller="controller-x")
+            holder["registry_lease"] = json.dumps(lease)
+        return answer
+    lab.windows.script_node_window_record = take_over
+    result, _window = run_window(lab, vcenter)
+    report = report_of(result)
+    assert report["result"] == "failed"
+    assert [node["outcome"] for node in report["nodes"]] == ["changed", "not started", "not started"]
+    assert "dddddddddddddddd" in report["failure"]["message"]
+    assert status(lab)["agents"]["SQL-NODE3"]["version"] is None
+    # the new holder's lease stays: this run never removes what is not its own
+    assert "dddddddddddddddd" in leases(lab)["SQL-NODE1"]
