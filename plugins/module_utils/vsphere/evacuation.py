@@ -237,10 +237,10 @@ def admission_refusal(cluster, host_name):
     policy = ha.get("admission_control_policy") or {}
     if not ha.get("enabled") or not ha.get("admission_control") or not policy:
         return None
-    remaining = [host for host in cluster["hosts"] if host["name"] != host_name
+    remaining = [host for host in cluster.get("hosts") or [] if host.get("name") != host_name
                  and host.get("connection_state") == "connected" and not host.get("maintenance_mode")]
     capacities = sorted((host.get("memory_mb") or 0 for host in remaining), reverse=True)
-    demand = sum(vm.get("memory_mb") or 0 for vm in cluster["vms"] if vm["power_state"] == POWERED_ON)
+    demand = sum(vm.get("memory_mb") or 0 for vm in cluster.get("vms") or [] if vm.get("power_state") == POWERED_ON)
     kind = policy.get("kind")
     if kind == "resources_percent":
         percent = policy.get("memory_percent") or 0

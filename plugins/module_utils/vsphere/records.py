@@ -331,14 +331,19 @@ def tie_maintenance(host_moid, events, user, begin):
 
 
 def tie_migration(vm_moid, host_moid, events, user, begin):
-    """None when ``user`` migrated the VM off the host at or after ``begin``; the reason otherwise."""
+    """None when the VM's latest migration since ``begin`` is one ``user`` made off the host (it has not been
+    moved by anyone since); the reason otherwise."""
     if not vm_moid:
         return "the record names no managed-object id for it"
-    for event in events:
-        if (event["type"] in MIGRATION_EVENTS and event.get("vm") == vm_moid and event.get("source_host") == host_moid
-                and _after(event, begin) and _same_user(event.get("user"), user)):
-            return None
-    return "vCenter's events show no migration of it off this host by this account (%s) since the record was written" % user
+    moves = _ordered(event for event in events if event["type"] in MIGRATION_EVENTS and event.get("vm") == vm_moid
+                     and _after(event, begin))
+    if not any(event.get("source_host") == host_moid and _same_user(event.get("user"), user) for event in moves):
+        return ("vCenter's events show no migration of it off this host by this account (%s) since the record was written"
+                % user)
+    last = moves[-1]
+    if last.get("source_host") != host_moid or not _same_user(last.get("user"), user):
+        return "%s moved it again at %s after this account had" % (last.get("user") or "DRS", last["created"].isoformat())
+    return None
 
 
 def tie_power_off(vm_moid, events, user, begin):
@@ -381,11 +386,15 @@ def tie_evacuation(record, host_moid, events, user, leave_maintenance=False, pow
 
 
 def tie_drs_change(cluster_moid, events, user, begin):
-    """None when ``user`` reconfigured the cluster at or after ``begin`` (the window setting DRS to manual);
-    the reason otherwise."""
-    for event in events:
-        if (event["type"] in DRS_EVENTS and event.get("cluster") == cluster_moid and _after(event, begin)
-                and _same_user(event.get("user"), user)):
-            return None
-    return ("vCenter's events show no reconfiguration of the cluster by this account (%s) since the window began"
-            % user)
+    """None when the cluster's latest reconfiguration since ``begin`` is one ``user`` made (the window setting DRS
+    to manual, nobody reconfiguring it since); the reason otherwise."""
+    changes = _ordered(event for event in events if event["type"] in DRS_EVENTS and event.get("cluster") == cluster_moid
+                       and _after(event, begin))
+    if not changes:
+        return ("vCenter's events show no reconfiguration of the cluster by this account (%s) since the window began"
+                % user)
+    last = changes[-1]
+    if not _same_user(last.get("user"), user):
+        return ("%s reconfigured the cluster at %s, after anything this account (%s) did, so its DRS level may be theirs"
+                % (last.get("user") or "vCenter itself", last["created"].isoformat(), user))
+    return None

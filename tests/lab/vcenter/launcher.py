@@ -169,8 +169,9 @@ def command(binary, topology, topology_path, state_dir, port=None, scale=None):
         "topology_path": os.path.abspath(topology_path) if topology_path else "",
         "clusters": [],
     }
+    # an account without "privileges" is an administrator (every privilege), as the main one is
     config["accounts"] = [{"username": account["username"], "password": account["password"],
-                           "privileges": list(account.get("privileges") or [])}
+                           "privileges": None if account.get("privileges") is None else list(account["privileges"])}
                           for account in vcenter.get("accounts") or []]
     config["method_privileges"] = method_privileges()
     config["tools_start_ms"] = int(vcenter.get("tools_start_ms", 2000))
