@@ -19,6 +19,7 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors i
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere import client as vsphere_client
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere import records
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.drs_window import MANUAL, plan_window
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.drs_window_service import check_drs_tie
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.evacuation import (
     AdmissionControlError,
     ClusterNodeError,
@@ -227,23 +228,41 @@ def _refuse(host, refused, cut_off=False):
         "clear custom attribute %s" % (host["name"], text, EVACUATION_ATTRIBUTE), refused=refused)
 
 
-def _hold_drs(client, snapshot, cluster, window, params):
+def _hold_drs(client, snapshot, cluster, params):
     """Hold DRS at manual for the restore when nobody holds the cluster: with DRS automated, vCenter places VMs
-    on the host as soon as it leaves maintenance mode, before its DSVA runs. Returns the level to put back, or
-    None when nothing was held."""
+    on the host as soon as it leaves maintenance mode, before its DSVA runs. The hold is a DRS window of its own
+    (RESTORE_DRS_WINDOW), so a window that holds the cluster itself (esx_prepare) keeps its hold. Returns
+    ``(record, saved)``: the hold this restore puts back at its end (a hold an earlier restore left included) and
+    whether this run saved the level itself; ``(None, False)`` when it holds nothing."""
     drs = cluster["drs"]
-    if not drs["enabled"] or drs["automation_level"] == MANUAL or cluster["drs_window"] is not None:
-        return None
-    plan = plan_window(cluster["name"], "manual", window, drs["automation_level"], None,
+    current = cluster["drs_window"]
+    if current is not None:
+        if current.get("valid") and current.get("window") == RESTORE_DRS_WINDOW:
+            return current, False
+        return None, False
+    if not drs["enabled"] or drs["automation_level"] == MANUAL:
+        return None, False
+    plan = plan_window(cluster["name"], "manual", RESTORE_DRS_WINDOW, drs["automation_level"], None,
                        params["owner"] or default_owner(params["username"]), now_iso(), user=client.session_user())
     apply_window_plan(client, snapshot, snapshot.ref(cluster["moid"]), plan, None, DRS_WINDOW_ATTRIBUTE)
-    return plan.write_record
+    return plan.write_record, True
 
 
-def _release_drs(client, snapshot, cluster, held):
-    plan = plan_window(cluster["name"], "restored", held["window"], MANUAL, dict(held, valid=True), held["owner"],
-                       now_iso(), saved_level=held["original_level"])
+def _release_drs(client, snapshot, cluster, host, held, saved):
+    """Put back the restore's own DRS hold, unless another host of the cluster is out of maintenance mode with its
+    evacuation not finished (DRS would place VMs on it before its DSVA protects them). Returns a warning or None."""
+    pending = sorted(other["name"] for other in cluster["hosts"] if other["name"] != host["name"] and other["evacuation"]
+                     and not other["maintenance_mode"])
+    if pending:
+        return ("DRS of cluster %s stays at manual (window %s): %s %s out of maintenance mode with VMs not back; the "
+                "restore of the last of them puts DRS back" % (cluster["name"], RESTORE_DRS_WINDOW, ", ".join(pending),
+                                                                "is" if len(pending) == 1 else "are"))
+    plan = plan_window(cluster["name"], "restored", RESTORE_DRS_WINDOW, MANUAL, dict(held, valid=True), held["owner"],
+                       now_iso(), saved_level=held["original_level"] if saved else None)
+    # a hold an earlier restore left: its level comes from the record, so vCenter's events must tie it to this account
+    check_drs_tie(client, snapshot.ref(cluster["moid"]), dict(cluster, drs_window=held), plan)
     apply_window_plan(client, snapshot, snapshot.ref(cluster["moid"]), plan, held, DRS_WINDOW_ATTRIBUTE)
+    return None
 
 
 def restore(client, snapshot, cluster, host, params, check_mode=False):
@@ -300,7 +319,7 @@ def restore(client, snapshot, cluster, host, params, check_mode=False):
     if check_mode:
         return result
     host_ref = snapshot.ref(host["moid"])
-    held = _hold_drs(client, snapshot, cluster, record.get("window") or RESTORE_DRS_WINDOW, params) if move_back else None
+    held, saved = _hold_drs(client, snapshot, cluster, params) if move_back else (None, False)
     if leave_maintenance:
         # vim.HostSystem.ExitMaintenanceMode requires ``timeout`` too.
         client.run_task("leaving maintenance mode on %s" % host["name"], host_ref.ExitMaintenanceMode_Task,
@@ -341,5 +360,7 @@ def restore(client, snapshot, cluster, host, params, check_mode=False):
     result["moves"] = done
     write_record(client, snapshot, host_ref, EVACUATION_ATTRIBUTE, type(host_ref), None)
     if held is not None:
-        _release_drs(client, snapshot, cluster, held)
+        warning = _release_drs(client, snapshot, cluster, host, held, saved)
+        if warning:
+            result.setdefault("warnings", []).append(warning)
     return result

@@ -230,6 +230,32 @@ def test_restore_holds_automated_drs_at_manual_and_puts_it_back_last():
     assert done[-2] == ("task", "setting") and done[-1] == ("record", "clustersafe.drs_window", None)
 
 
+def test_restore_keeps_drs_held_while_another_host_is_back_without_its_vms():
+    snapshot, cluster, host, client = restored_world(drs="fullyAutomated")
+    cluster["hosts"][1]["evacuation"] = {"window": "CHG-1", "valid": True}  # esx2: out of maintenance mode, VMs not back
+    result = host_evacuation.restore(client, snapshot, cluster, host, PARAMS)
+    assert acts(client)[-1] == ("record", EVACUATION_ATTRIBUTE, None)
+    assert "stays at manual" in result["warnings"][0] and "esx2 is out of maintenance mode" in result["warnings"][0]
+
+
+def test_restore_puts_back_the_hold_an_earlier_restore_left_once_vcenter_ties_it():
+    held = {"window": "evacuation-restore", "original_level": "fullyAutomated", "owner": "ops", "since": SINCE,
+            "held_since": SINCE, "valid": True}
+    events = OWN_EVENTS + [event("ClusterReconfiguredEvent", 0.5)]
+    snapshot, cluster, host, client = restored_world(events=events)
+    cluster["drs_window"] = held
+    client.values[("domain-c1", "clustersafe.drs_window")] = json.dumps(dict((k, v) for k, v in held.items() if k != "valid"))
+    host_evacuation.restore(client, snapshot, cluster, host, PARAMS)
+    assert acts(client)[-2:] == [("task", "setting"), ("record", "clustersafe.drs_window", None)]
+    # someone else reconfigured the cluster since: the level stays, the record too, and the run says why
+    snapshot, cluster, host, client = restored_world(events=events + [event("ClusterReconfiguredEvent", 4, user=ADMIN)])
+    cluster["drs_window"] = held
+    with pytest.raises(EvacuationRecordError.__bases__[0]) as caught:
+        host_evacuation.restore(client, snapshot, cluster, host, PARAMS)
+    assert "alice reconfigured the cluster" in caught.value.message
+    assert ("task", "setting") not in acts(client)
+
+
 def test_restore_in_two_steps_leaves_the_moves_for_after_the_dsm_check():
     snapshot, cluster, host, client = restored_world()
     first = host_evacuation.restore(client, snapshot, cluster, host, dict(PARAMS, move_back=False))
