@@ -8,13 +8,11 @@ vcenter.accounts: ``tagger`` holds Global.SetCustomField and read privileges, ``
 than the collection's account)."""
 import datetime
 import json
-import os
 import ssl
 
 import pytest
 import yaml
 
-from conftest import ROOT
 from test_playbooks import run_playbook
 from test_vsphere_windows import vcenter_state
 from test_wsfc_window import INVENTORY, RECOVER, assert_no_secret

@@ -254,9 +254,9 @@ def _release_drs(client, snapshot, cluster, host, held, saved):
     pending = sorted(other["name"] for other in cluster["hosts"] if other["name"] != host["name"] and other["evacuation"]
                      and not other["maintenance_mode"])
     if pending:
+        verb = "is" if len(pending) == 1 else "are"
         return ("DRS of cluster %s stays at manual (window %s): %s %s out of maintenance mode with VMs not back; the "
-                "restore of the last of them puts DRS back" % (cluster["name"], RESTORE_DRS_WINDOW, ", ".join(pending),
-                                                                "is" if len(pending) == 1 else "are"))
+                "restore of the last of them puts DRS back" % (cluster["name"], RESTORE_DRS_WINDOW, ", ".join(pending), verb))
     plan = plan_window(cluster["name"], "restored", RESTORE_DRS_WINDOW, MANUAL, dict(held, valid=True), held["owner"],
                        now_iso(), saved_level=held["original_level"] if saved else None)
     # a hold an earlier restore left: its level comes from the record, so vCenter's events must tie it to this account

@@ -16,10 +16,9 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors i
     ParameterError,
     not_found,
 )
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.records import (  # noqa: F401 - re-exported
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.records import (
     DRS_WINDOW_ATTRIBUTE,
     EVACUATION_ATTRIBUTE,
-    encode_record,
     read_record,
 )
 

@@ -37,6 +37,7 @@ class RecordRefusedError(CollectionError):
     """A record in vCenter that fails validation, or that vCenter's state and events do not bear out: nothing
     was done with it and it is left as it is."""
 
+
 DRS_WINDOW_ATTRIBUTE = "clustersafe.drs_window"
 EVACUATION_ATTRIBUTE = "clustersafe.evacuation"
 

@@ -136,11 +136,11 @@ OWN_EVENTS = [event("VmMigratedEvent", 1, host="host-2", vm="vm-1", source="host
               event("EnteredMaintenanceModeEvent", 3.2, host="host-1")]
 
 
-def restored_world(record=None, events=OWN_EVENTS, **options):
+def restored_world(record=None, events=None, **options):
     snapshot, cluster, host = world(record or evacuated(), maintenance=True, dsva_power="poweredOff", **options)
     cluster["vms"][0]["host"] = "esx2"  # app was moved to esx2
     cluster["vms"][4]["host"] = "esx2"
-    return snapshot, cluster, host, FakeClient(events=events)
+    return snapshot, cluster, host, FakeClient(events=OWN_EVENTS if events is None else events)
 
 
 def test_check_mode_plans_and_touches_nothing():
@@ -288,7 +288,7 @@ def test_no_vm_moves_back_onto_a_host_without_a_running_dsva():
 
 # -- the forged records of the security review ------------------------------------------------------------
 
-def refused(record, events=OWN_EVENTS, maintenance=True):
+def refused(record, events=None, maintenance=True):
     snapshot, cluster, host, client = restored_world(record, events)
     host["maintenance_mode"] = maintenance
     with pytest.raises(EvacuationRecordError) as caught:

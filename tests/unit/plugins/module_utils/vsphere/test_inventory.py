@@ -7,11 +7,11 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors i
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.inventory import (
     build_inventory,
     datacenter_names,
-    encode_record,
     read_record,
     resolve_vms,
     select_clusters,
 )
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.records import encode_record
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import ParameterError
 
 FIELDS = {101: "clustersafe.drs_window", 102: "clustersafe.evacuation", 103: "owner-tag"}

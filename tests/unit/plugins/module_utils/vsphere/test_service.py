@@ -7,7 +7,7 @@ import pytest
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import HeldError, WaitTimeoutError
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.client import VsphereError, VsphereTaskError
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.drs_window import plan_window
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.inventory import encode_record
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.records import encode_record
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.service import Snapshot, apply_window_plan
 
 ATTRIBUTE = "clustersafe.drs_window"
