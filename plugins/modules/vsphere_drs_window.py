@@ -150,6 +150,7 @@ message:
 """
 
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.drs_window_service import drs_window
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.records import check_record_params
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.module import VsphereModule
 
 
@@ -163,7 +164,8 @@ def main():
         force=dict(type="bool", default=False),
         original_level=dict(type="str", choices=["manual", "partiallyAutomated", "fullyAutomated"]),
     ), supports_check_mode=True)
-    module.run_with_client(lambda client: drs_window(client, module.params, module.check_mode))
+    module.run_with_client(lambda client: drs_window(client, module.params, module.check_mode),
+                           validate=lambda: check_record_params(module.params))
 
 
 if __name__ == "__main__":

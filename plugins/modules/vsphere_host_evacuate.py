@@ -220,7 +220,7 @@ record:
 """
 
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.host_evacuation import (
-    check_timeout,
+    check_params,
     host_evacuation,
 )
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.module import VsphereModule
@@ -245,7 +245,7 @@ def main():
         timeout=dict(type="int", default=600),
     ))
     module.run_with_client(lambda client: host_evacuation(client, module.params, check_mode=module.check_mode),
-                           validate=lambda: check_timeout(module.params["timeout"]))
+                           validate=lambda: check_params(module.params))
 
 
 if __name__ == "__main__":

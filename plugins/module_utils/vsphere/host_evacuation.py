@@ -58,6 +58,12 @@ def check_timeout(timeout):
         raise ParameterError("parameter timeout must be a positive number of seconds, not %s" % timeout)
 
 
+def check_params(params):
+    """The module's own options, before anything is sent to vCenter."""
+    check_timeout(params["timeout"])
+    records.check_record_params(params)
+
+
 def host_evacuation(client, params, check_mode=False):
     """The module's work: evacuate (state=evacuated) or restore the host ``params["host"]``."""
     snapshot = gather(client, params["dsva_name_pattern"])
@@ -302,7 +308,8 @@ def restore(client, snapshot, cluster, host, params, check_mode=False):
         raise _refuse(host, refused, cut_off)
     dsvas_here = [dsva for dsva in cluster["dsvas"] if dsva["host"] == host["name"]]
     result = {
-        "changed": True,
+        # the first step alone changes only what is still to undo on the host itself
+        "changed": True if move_back else bool(leave_maintenance or power_on),
         "moves": moves if move_back else [],
         "powered_off": [],
         "powered_on": power_on,
@@ -332,7 +339,7 @@ def restore(client, snapshot, cluster, host, params, check_mode=False):
         if dsva["power_state"] == POWERED_ON or dsva["moid"] in powered:
             client.wait_for_tools(snapshot.ref(dsva["moid"]), dsva["name"], wait_seconds=params["timeout"])
     dsva_running = any(dsva["power_state"] == POWERED_ON or dsva["moid"] in powered for dsva in dsvas_here)
-    if leave_maintenance or power_on or not move_back:
+    if leave_maintenance or power_on:
         left = _record_base(record, params, None, cluster)
         left.update(maintenance=False, powered_off=[])
         write_record(client, snapshot, host_ref, EVACUATION_ATTRIBUTE, type(host_ref), left)

@@ -29,7 +29,7 @@ import json
 import re
 import unicodedata
 
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import CollectionError
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import CollectionError, ParameterError
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.window_id import WINDOW_ID_PATTERN
 
 
@@ -120,6 +120,19 @@ def policy_warning(attribute, type_name, update_privilege, global_too=False):
 
 
 # -- validation ----------------------------------------------------------------------------------------
+
+def check_record_params(params):
+    """Refuse, before anything is sent, a ``window`` or ``owner`` option a record could not carry (its readers
+    would refuse the record the run wrote)."""
+    window = params.get("window")
+    if window is not None and not WINDOW_ID_PATTERN.match(str(window)):
+        raise ParameterError("parameter window=%r is not a valid window id: 1 to 64 characters, a letter or digit first, "
+                             "then letters, digits, '.', '_' or '-' (e.g. 'CHG0012345')" % (window,))
+    owner = params.get("owner")
+    if owner is not None and not is_text(owner, TEXT_MAX):
+        raise ParameterError("parameter owner must be 1 to %d printable characters without line breaks, not %r"
+                             % (TEXT_MAX, owner))
+
 
 def is_text(value, maximum, minimum=1):
     """A string of ``minimum``..``maximum`` characters without control, format or line/paragraph separator

@@ -263,9 +263,12 @@ def test_restore_in_two_steps_leaves_the_moves_for_after_the_dsm_check():
     done = acts(client)
     assert [call[0] for call in done] == ["task", "power on", "tools", "record"]
     assert done[-1][2]["maintenance"] is False and done[-1][2]["moved"] == first["record"]["moved"]
-    # the second step finds the host out of maintenance mode with only the moves left
+    # the second step finds the host out of maintenance mode with only the moves left; the first step again changes nothing
     snapshot, cluster, host = world(done[-1][2], dsva_power="poweredOn")
     cluster["vms"][0]["host"] = "esx2"
+    client = FakeClient(events=OWN_EVENTS)
+    again = host_evacuation.restore(client, snapshot, cluster, host, dict(PARAMS, move_back=False))
+    assert again["changed"] is False and [call[0] for call in acts(client)] == ["tools"]
     client = FakeClient(events=OWN_EVENTS)
     second = host_evacuation.restore(client, snapshot, cluster, host, PARAMS)
     assert [m["vm"] for m in second["moves"]] == ["app"] and acts(client)[-1] == ("record", EVACUATION_ATTRIBUTE, None)

@@ -130,3 +130,13 @@ def test_policy_warnings_name_the_fix():
     assert "has no privilege policy" in warning and "Global.SetCustomField" in warning and "Custom Attributes" in warning
     assert records.policy_warning("clustersafe.evacuation", "HostSystem", "Host.Config.Maintenance") is None
     assert records.policy_warning("owner-tag", None, None) is None
+
+
+@pytest.mark.parametrize("params,named", [({"window": "CHG 1"}, "window"), ({"window": "x" * 65}, "window"),
+                                          ({"owner": "a\nb"}, "owner"), ({"owner": "x" * 257}, "owner")])
+def test_options_a_record_could_not_carry_are_refused_before_anything_is_sent(params, named):
+    with pytest.raises(records.ParameterError) as caught:
+        records.check_record_params(params)
+    assert "parameter %s" % named in caught.value.message
+    records.check_record_params({"window": "CHG-1", "owner": "ops@ctl (vCenter user svc)"})
+    records.check_record_params({"window": None, "owner": None})
