@@ -174,20 +174,25 @@ class WindowActionBase(ActionBase):
         return {"failed": True, "changed": False, "msg": message}
 
 
-def die_with_the_controller(interval=0.5):
+def die_with_the_controller(interval=0.2):
     """Ansible's workers start a session of their own (WorkerProcess._detach calls os.setsid), so a controller
     killed outright would leave this worker running the window headless. A window must stop with its controller,
-    as a crashed controller stops: the records on the systems tell recover, or a re-run, what to put back."""
+    as a crashed controller stops: the records on the systems tell recover, or a re-run, what to put back.
+    Returns the check the engine also runs before each step; a thread runs it during long steps."""
     parent = os.getppid()
+
+    def check():
+        if os.getppid() != parent:
+            os._exit(137)
 
     def watch():
         while True:
             time.sleep(interval)
-            if os.getppid() != parent:
-                os._exit(137)
+            check()
     thread = threading.Thread(target=watch)
     thread.daemon = True
     thread.start()
+    return check
 
 
 def safe_name(key):
@@ -222,9 +227,9 @@ def run_window(action, kind, task_vars):
     def say(text):
         display.display(scrub(text, secrets))
 
-    die_with_the_controller()
+    alive = die_with_the_controller()
     backend = Backend(node_params, dsm_params=dsm, vsphere_params=vsphere)
-    engine = Window(kind, checked, backend, hostvars=inventory, say=say, check_mode=check_mode)
+    engine = Window(kind, checked, backend, hostvars=inventory, say=say, check_mode=check_mode, alive=alive)
     outcome = engine.run_window()
     reports = outcome["reports"]
     unit_word = "cluster" if kind == "wsfc" else "farm"

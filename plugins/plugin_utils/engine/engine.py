@@ -107,8 +107,9 @@ class Window(object):
     """
 
     def __init__(self, kind, settings, backend, hostvars=None, say=None, check_mode=False, clock=time.time,
-                 sleep=time.sleep, progress_seconds=PROGRESS_SECONDS, run_id=None, heartbeat_seconds=None):
+                 sleep=time.sleep, progress_seconds=PROGRESS_SECONDS, run_id=None, heartbeat_seconds=None, alive=None):
         self.kind = KINDS[kind]
+        self.alive = alive or (lambda: None)
         self.heartbeat_seconds = heartbeat_seconds
         self.settings = settings
         self.backend = backend
@@ -449,6 +450,7 @@ class Window(object):
     def _check_lease(self, unit):
         """Between two steps: the lease renewed (a heartbeat), and the run still holds it. A lease not renewed for
         two thirds of its life may be taken over any moment: the run stops there as if it had lost it."""
+        self.alive()
         self._renew(unit)
         if not unit.lease_lost and unit.lease_raw and \
                 self.clock() - unit.lease_renewed_at > self.settings["lease_seconds"] * 2.0 / 3:
