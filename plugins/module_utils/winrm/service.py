@@ -41,7 +41,8 @@ def mscs_cluster_info(client, name=None, window_records=False):
         wsfc.local_node(facts, name)
     result = dict(changed=False, **facts)
     if window_records:
-        result["window_records"], result["warnings"] = records.read_records(client)
+        # records that fail validation come back apart and are never acted on (records.validate_record)
+        result["window_records"], result["invalid_window_records"], result["warnings"] = records.read_records(client)
     return result
 
 
@@ -62,13 +63,13 @@ def _record(client, state, window, change, data=None, controller="", check_mode=
 
 def _remove_records(client, window, changes, check_mode=False):
     """Remove this window's records of ``changes`` from the node: one read, and one write when any is there."""
-    present, warnings = records.read_records(client, window)
+    present, _invalid, warnings = records.read_records(client, window)
     found = [record for change in changes for record in records.select(present, window, change)]
     if not found or check_mode:
         return bool(found), warnings
-    plan = dict(action="remove", params=dict(action="remove", window=found[0]["window"], change=None,
-                                             changes=[record["change"] for record in found], data="", controller=""))
-    left, warnings = records.write_records(client, plan["params"])
+    plan = dict(action="remove", params=records.removal_params(found[0]["window"],
+                                                               [record["change"] for record in found]))
+    left, _invalid, warnings = records.write_records(client, plan["params"])
     records.verify_written(left, plan, getattr(client, "host", "node"))
     return True, warnings
 

@@ -65,10 +65,16 @@ HTTP_OPT_IN = dict(CONNECTION, scheme="http", transport="ntlm", allow_unencrypte
 
 
 def run_fresh(monkeypatch, capsys, module, args, client):
-    """run_module in a process whose module warnings start empty (Ansible keeps them per process; each real
-    module run is a process of its own); returns (result, failed, warning texts: strings before
-    ansible-core 2.19, WarningSummary documents from it on)."""
+    """run_module as in a module process of its own: module warnings start empty (Ansible keeps them per
+    process) and go into the result (from ansible-core 2.19 they go to the controller's display instead once
+    a test in this process has loaded controller code). Returns (result, failed, warning texts: strings
+    before 2.19, WarningSummary documents from it on)."""
     from ansible.module_utils.common import warnings as ansible_warnings
+    try:
+        from ansible.module_utils import _internal
+        monkeypatch.setattr(_internal, "is_controller", False, raising=False)
+    except ImportError:  # ansible-core < 2.19
+        pass
     ansible_warnings._global_warnings.clear()
     result, failed = run_module(monkeypatch, capsys, module, args, client)
     texts = [item if isinstance(item, str) else item["event"]["msg"] for item in result.get("warnings") or []]
