@@ -221,6 +221,12 @@ def validate_record(record, node_computer=None):
     return checked is not None, reason
 
 
+def host_name_or_none(value):
+    """``value`` when it is a HOST_NAME, else None: for facts a record keeps only to inform (the NLB cluster's
+    name, which Get-NlbCluster may leave empty)."""
+    return value if isinstance(value, str) and HOST_NAME.match(value) else None
+
+
 def controller_name(name):
     """The controller's host name as records store it: a HOST_NAME, whatever ``socket.gethostname()`` says
     (characters outside it become ``-``); ``unknown`` when nothing is left."""

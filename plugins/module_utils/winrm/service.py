@@ -166,7 +166,7 @@ def nlb_node(client, state, drain_timeout=10, force=False, check_mode=False, win
         return result
     if window is not None and plan["action"] in NLB_RECORD_BEFORE:
         _record(client, "present", window, NLB_RECORD, controller=controller,
-                data={"cluster": facts["cluster"].get("name"), "action": plan["action"]})
+                data={"cluster": records.host_name_or_none(facts["cluster"].get("name")), "action": plan["action"]})
     # drain_timeout is in minutes; Stop-NlbClusterNode -Timeout takes seconds. Bound the transport to match.
     seconds = nlb.drain_seconds(drain_timeout)
     outcome = _run(client, "nlb_node", dict(action=plan["action"], drain_seconds=seconds), timeout=seconds + 120)

@@ -511,3 +511,10 @@ def test_record_script_refuses_unknown_names_before_building_a_path():
     assert pattern.replace("\\z", "") == WINDOW_ID_PATTERN.pattern.replace("\\Z", "")
     assert "-cnotcontains" in body
     assert body.index("throw \"refused: unknown change") < body.index("$w = $root")
+
+
+def test_an_nlb_cluster_name_that_is_no_host_name_is_recorded_as_null():
+    assert records.host_name_or_none("www.contoso.example") == "www.contoso.example"
+    assert records.host_name_or_none("") is None and records.host_name_or_none("web farm") is None
+    assert records.host_name_or_none(None) is None
+    records.validate_request("present", "CHG1", "nlb_node_stopped", {"cluster": None, "action": "stop"})
