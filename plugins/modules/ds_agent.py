@@ -16,11 +16,20 @@ description:
     the node. The node downloads or copies the MSI into a new folder only Administrators and SYSTEM can
     write, checks its SHA-256 against O(installer_sha256), installs that same copy and deletes it.
     Upgrades when O(version) is newer than the installed build; uninstalls with O(state=absent).
-  - Never restarts the node. Exit codes V(3010) and V(1641) are success with a reboot pending; the task
+  - Never restarts the node itself (C(/norestart)). Exit code V(3010) is success with a reboot pending; the task
     reports RV(reboot_required=true) and a warning, and the caller decides when to reboot.
+  - Exit code V(1641) ("the installer has initiated a restart") means the node is restarting now. The task
+    fails with RV(restart_initiated=true) and a message saying the node is restarting and its work in the window
+    must stop there (services set to start automatically, the cluster service among them, start again with it).
+    Nothing more is run on the node in that task.
   - Activates the agent against a Deep Security Manager (C(dsa_control -a)) when O(activation_url) is given
-    and the agent is not activated there yet (no C(dsmUrl) in C(dsa_query -c GetAgentStatus)), or always
-    with O(reactivate=true). It resets the agent (C(dsa_control -r)) only when it is activated to another
+    and the agent is not activated there yet, or always with O(reactivate=true). Activated is judged as Trend's
+    own Ansible role and Chef cookbook judge it - C(agentCertHash) of C(dsa_query -c GetAgentStatus) differs
+    from the bootstrap certificate's hash - and, only for an agent that prints no such hash, by C(dsmUrl)
+    being present, as the manager's generated deployment script does.
+  - Before an uninstall, the agent's uninstall key name must be a Windows Installer product code (a GUID such
+    as C({1D2F3A4B-5C6D-7E8F-9A0B-1C2D3E4F5A6B})); anything else fails the task, in check mode too, and nothing
+    runs on the node. It resets the agent (C(dsa_control -r)) only when it is activated to another
     manager, and waits (up to 120 s) for the C(ds_agent) service to run before activating.
   - Parameters reach the node on the standard input of PowerShell, never on its command line.
   - Agent self-protection is turned off (C(dsa_control -s 0), with O(self_protection_password) when set)
@@ -182,10 +191,17 @@ msi_exit_code:
   sample: 0
 reboot_required:
   description:
-    - Whether the node needs a reboot, because msiexec returned 3010 or 1641 (the node was not restarted),
+    - Whether the node needs a reboot, because msiexec returned 3010 (the node was not restarted),
       or Windows or an earlier agent change has a reboot pending.
   returned: always
   type: bool
+restart_initiated:
+  description:
+    - True when msiexec returned 1641, that is Windows Installer has initiated a restart of the node; the task failed
+      and the window's work on this node must stop there. Returned with the failure, together with RV(msi_exit_code).
+  returned: when msiexec returned 1641
+  type: bool
+  sample: true
 self_protection:
   description:
     - What happened to agent self-protection around msiexec; V(untouched) (no agent yet), V(off) (turned

@@ -121,10 +121,19 @@ cluster_service:
   type: dict
   sample: {"status": "Running", "start_mode": "Automatic"}
 agent:
-  description: The connected node's Deep Security Agent.
+  description:
+    - The connected node's Deep Security Agent, and its Windows Installer.
+    - C(installer_running) is true when the mutex C(Global\_MSIExecute) exists (Windows Installer sets it while it
+      processes an installation), also when it exists but cannot be opened; false only when .NET reports that it
+      does not exist; null for any other answer.
+    - C(installer_service) is the C(msiserver) service's C(status) and whether it accepts the shutdown control
+      (C(accepts_shutdown)), which Microsoft gives as the sign that it is processing an installation.
+    - C(installer_state) combines both - V(running), V(idle) or V(unknown) (C(agent.installer_state) in
+      C(plugins/module_utils/winrm/agent.py)); anything but V(idle) means an installation may be under way.
   returned: always
   type: dict
-  sample: {"installed": true, "version": "20.0.1.690", "service_status": "Running"}
+  sample: {"installed": true, "version": "20.0.1.690", "service_status": "Running", "installer_running": false,
+           "installer_service": {"status": "Stopped", "accepts_shutdown": false}, "installer_state": "idle"}
 window_records:
   description: Every maintenance window record on the connected node, as RV(clustersafe.deep_security.node_window_record_info#module:records).
   returned: when O(window_records=true)

@@ -51,11 +51,11 @@ options:
   data:
     description:
       - 'Small facts C(recover) needs to undo the change, for example V({"failback": "none"}) or
-        V({"previous_mode": "Inline", "computer": "WEB1"}).'
+        V({"previous_mode": "Inline"}).'
       - 'What each O(change) holds (no other key): C(node_drained) C(failback) (V(none), V(immediate) or V(policy));
         C(cluster_service_stopped) nothing; C(nlb_node_stopped) C(action) (V(drainstop) or V(stop)) and C(cluster)
-        (the NLB cluster''s host name, or null); C(network_engine_mode) C(previous_mode) (V(Inline) or V(Tap)) and
-        C(computer); C(agent_maintenance) C(state) (V(present) or V(absent)), C(version) (an agent version such as
+        (the NLB cluster''s host name, or null); C(network_engine_mode) C(previous_mode) (V(Inline) or V(Tap)), and optionally
+        C(computer) and C(own_setting) (a boolean); C(agent_maintenance) C(state) (V(present) or V(absent)), C(version) (an agent version such as
         V(20.0.1-690), or null), C(activation) (a boolean), and optionally C(nlb) (a boolean) and C(computer)
         (required with C(nlb=true)).'
       - A C(computer) must be a host name and the node's own computer name (C($env:COMPUTERNAME)), or the record
@@ -104,7 +104,6 @@ EXAMPLES = r"""
     change: network_engine_mode
     data:
       previous_mode: Inline
-      computer: WEB1
   delegate_to: localhost
 
 - name: The node is resumed; remove the record

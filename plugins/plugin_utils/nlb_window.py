@@ -12,15 +12,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
 from datetime import datetime
 
+from ansible_collections.clustersafe.deep_security.plugins.module_utils import _agent_version as versions
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import CollectionError
 
-# NLB-01: NLB is supported from Deep Security 10.0 Update 5, the build that also ships the
-# non-interrupting network driver (REFERENCE section 2: 10.0 U5 = 10.0.0-2548).
-MINIMUM_NLB_AGENT = (10, 0, 0, 2548)
-MINIMUM_NLB_AGENT_TEXT = "10.0.0-2548 (10.0 Update 5)"
 IN_SERVICE = ("Converged",)
 TAP_RECORD = "network_engine_mode"
 
@@ -37,17 +33,10 @@ def _base_state(state):
     return str(state or "Unknown").split("(", 1)[0].strip() or "Unknown"
 
 
-def version_tuple(version):
-    """``10.0.0-2548``, ``10.0.0.2548`` or ``20.0.1-690`` -> a tuple of four numbers; None if not a version."""
-    numbers = [int(item) for item in re.findall(r"\d+", str(version or ""))]
-    if len(numbers) < 2:
-        return None
-    return tuple((numbers + [0, 0, 0, 0])[:4])
-
-
 def older_than_nlb_minimum(version):
-    found = version_tuple(version)
-    return found is not None and found < MINIMUM_NLB_AGENT
+    """An installed or planned agent that is not known to be 10.0 Update 5 or later (NLB-01), as the rule
+    catalogue judges it: the one version module decides both."""
+    return not versions.is_no_agent(version) and versions.nlb01_supported(version) is not True
 
 
 def _blocker(subject, message, remedy):
@@ -111,7 +100,7 @@ def plan_nlb_rollout(hosts, node_facts, window, dsm_computers=None, version="", 
         installed = plan.get("previous_version")
         if older_than_nlb_minimum(installed):
             message = ("NLB-01: %s has agent %s installed, older than %s, which NLB needs; an upgrade from it "
-                       "loads an interrupting network driver" % (host, installed, MINIMUM_NLB_AGENT_TEXT))
+                       "loads an interrupting network driver" % (host, installed, versions.NLB_MINIMUM_TEXT))
             blockers.append(_blocker(host, message,
                                      "upgrade it outside the farm's service hours with the host drain-stopped by hand, "
                                      "then run the window"))
@@ -133,7 +122,7 @@ def plan_nlb_rollout(hosts, node_facts, window, dsm_computers=None, version="", 
                                  % ", ".join(sorted(farm_names)), "run one window per NLB farm"))
     if version and older_than_nlb_minimum(version):
         blockers.append(_blocker("nlb_agent_rollout_version", "NLB-01: the target agent %s is older than %s"
-                                 % (version, MINIMUM_NLB_AGENT_TEXT), "roll out 10.0 Update 5 or later"))
+                                 % (version, versions.NLB_MINIMUM_TEXT), "roll out 10.0 Update 5 or later"))
     if _ips_on(policy_intrusion_prevention) and not turn_off_intrusion_prevention:
         blockers.append(_blocker("nlb_agent_rollout_policy_id", "NLB-01: the activation policy has Intrusion "
                                  "Prevention %s; it is not supported on NLB hosts" % policy_intrusion_prevention,

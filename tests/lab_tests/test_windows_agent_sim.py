@@ -1,6 +1,6 @@
 """ds_agent against the simulated nodes over real WinRM: parameters on standard input (WS-Man Send),
-msiexec reboots only when /norestart is missing, 3010/1641 reported as a pending reboot, activation
-told by dsmUrl, reset only for another manager, a failed activation with the state it left, agent
+msiexec reboots only when /norestart is missing or it returns 1641, 3010 reported as a pending reboot, 1641 as
+a restart that stops the work, activation told by agentCertHash, reset only for another manager, a failed activation with the state it left, agent
 self-protection, and cmd.exe metacharacters refused on the node. Own ports, beside a running lab."""
 import base64
 
@@ -75,12 +75,18 @@ def test_the_model_reboots_a_node_when_msiexec_may(fresh):
     assert done["exit_code"] == 1641 and [item["host_name"] for item in events(fresh, "node.rebooted")] == ["WEB1"]
 
 
-def test_remove_with_1641_is_removed(fresh):
+def test_remove_with_1641_is_removed_and_the_restart_stops_the_work(fresh):
+    """1641 is "the installer has initiated a restart": the node restarts, /norestart or not, and the module says
+    so instead of reporting a pending reboot (a change of behaviour, on purpose)."""
     svc.ds_agent(client(fresh), wanted())
     fresh["part"].set_faults({"msi_exit_next": 1641})
-    result = svc.ds_agent(client(fresh), dict(state="absent"))
-    assert result["actions"] == ["uninstall"] and result["reboot_required"] is True and result["version"] is None
-    assert status(fresh)["agents"]["WEB1"]["version"] is None and events(fresh, "node.rebooted") == []
+    with pytest.raises(agent.RestartInitiatedError) as error:
+        svc.ds_agent(client(fresh), dict(state="absent"))
+    assert error.value.details["restart_initiated"] is True and error.value.details["msi_exit_code"] == 1641
+    assert status(fresh)["agents"]["WEB1"]["version"] is None
+    assert [item["host_name"] for item in events(fresh, "node.rebooted")] == ["WEB1"]
+    # back from the restart, the agent is gone: nothing left to do
+    assert svc.ds_agent(client(fresh), dict(state="absent"))["changed"] is False
 
 
 def test_activation_to_another_manager_resets_and_a_failure_reports_the_state_left(fresh):

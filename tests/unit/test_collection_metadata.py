@@ -10,8 +10,12 @@ import pytest
 import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-MODULES = sorted(os.path.basename(path)[:-3] for path in glob.glob(os.path.join(ROOT, "plugins", "modules", "*.py"))
-                 if not os.path.basename(path).startswith("_"))
+ALL_MODULES = sorted(os.path.basename(path)[:-3] for path in glob.glob(os.path.join(ROOT, "plugins", "modules", "*.py"))
+                     if not os.path.basename(path).startswith("_"))
+# The window actions run on the controller and take their settings from their role's variables, not from
+# module_defaults: no action group. Each has an action plugin of its name.
+WINDOW_ACTIONS = sorted(name for name in ALL_MODULES if os.path.exists(os.path.join(ROOT, "plugins", "action", name + ".py")))
+MODULES = [name for name in ALL_MODULES if name not in WINDOW_ACTIONS]
 
 
 def load(relative):
@@ -35,6 +39,13 @@ def test_every_module_is_in_one_action_group_and_documents_it(module):
     assert len(member_of) == 1, "%s is in the action groups %s of meta/runtime.yml" % (module, member_of)
     fragments = documentation(module).get("extends_documentation_fragment") or []
     assert "clustersafe.deep_security.action_group.%s" % member_of[0] in fragments, fragments
+
+
+@pytest.mark.parametrize("module", WINDOW_ACTIONS)
+def test_window_actions_are_in_no_action_group(module):
+    groups = load("meta/runtime.yml")["action_groups"]
+    assert not [name for name, members in groups.items() if module in members]
+    assert "action_group" not in (documentation(module).get("attributes") or {})
 
 
 def test_action_group_fragments_name_their_group():

@@ -9,7 +9,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import ParameterError
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.rules import general, nlb, versions, vsphere, wsfc
+from ansible_collections.clustersafe.deep_security.plugins.module_utils import _agent_version as versions
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.rules import general, nlb, vsphere, wsfc
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.rules.facts import SEVERITIES, gather, plan_of
 
 RULES = (
@@ -62,7 +63,7 @@ def validate(raw_facts, raw_plan):
                                  "dicts; got %s" % (name, type(value).__name__), parameter=name)
     plan = raw_plan or {}
     target = plan.get("agent_version")
-    if target and versions.parse(target) is None:
+    if target and versions.parse_or_none(target) is None:
         raise ParameterError("agent_version %r is not a Deep Security Agent version such as 20.0.1-690" % (target,),
                              parameter="agent_version")
     for item in plan.get("other_clusters") or []:

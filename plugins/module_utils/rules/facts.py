@@ -9,7 +9,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.rules.versions import parse
+from ansible_collections.clustersafe.deep_security.plugins.module_utils._agent_version import parse_or_none
 
 SEVERITIES = ("blocker", "warning", "info")
 UNKNOWN = None
@@ -232,4 +232,4 @@ def module_state(computer, module):
 
 
 def has_agent(computer):
-    return computer is not None and parse(computer.get("agent_version")) is not None
+    return computer is not None and parse_or_none(computer.get("agent_version")) is not None

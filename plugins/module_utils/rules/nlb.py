@@ -9,7 +9,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.nlb import is_heartbeat_exclusion
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.rules import versions
+from ansible_collections.clustersafe.deep_security.plugins.module_utils import _agent_version as versions
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.rules.facts import (
     computer_for,
     finding,
@@ -19,6 +19,13 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.rules.fa
 )
 
 ROLLOUT = remedy("role", "nlb_agent_rollout", "exclusions first, Tap for the rollout, Inline after")
+
+
+def _older_or_unknown(version):
+    """How a version that is not known to support NLB stands against the minimum, in words."""
+    if versions.nlb01_supported(version) is False:
+        return "older than"
+    return "not known to be at least (its spelling lacks the update number: read it in the DSM)"
 
 
 def _nodes(facts):
@@ -42,8 +49,9 @@ def nlb_01(facts, plan):
     nodes = list(_nodes(facts))
     if target and nodes and versions.nlb01_supported(target) is not True:
         out.append(finding("NLB-01", "blocker", "agent_version " + str(target),
-                           "the planned agent version %s is older than 10.0 Update 5 (10.0.0-2548), the first to support "
-                           "NLB" % target, {"target": target, "minimum": versions.display(versions.NLB01_MIN)}, ROLLOUT))
+                           "the planned agent version %s is %s 10.0 Update 5 (10.0.0-2548), the first to support NLB"
+                           % (target, _older_or_unknown(target)),
+                           {"target": target, "minimum": versions.display(versions.NLB_MINIMUM)}, ROLLOUT))
     for cluster in facts["nlb_clusters"]:
         for member in cluster["members"].values():
             if member.get("error"):
@@ -57,10 +65,10 @@ def nlb_01(facts, plan):
             continue
         subject = _subject(cluster, name)
         version = computer.get("agent_version")
-        if versions.nlb01_supported(version) is False:
+        if versions.nlb01_supported(version) is not True:
             out.append(finding("NLB-01", "blocker", subject,
-                               "agent %s on NLB node %s is older than 10.0 Update 5 (10.0.0-2548), the first to support NLB"
-                               % (version, name), {"agent_version": version}, ROLLOUT))
+                               "agent %s on NLB node %s is %s 10.0 Update 5 (10.0.0-2548), the first to support NLB"
+                               % (version, name, _older_or_unknown(version)), {"agent_version": version}, ROLLOUT))
         state = module_state(computer, "intrusion_prevention")
         if state == "off":
             continue

@@ -8,7 +8,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.rules import versions
+from ansible_collections.clustersafe.deep_security.plugins.module_utils import _agent_version as versions
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.rules.facts import (
     as_list,
     computer_for,
@@ -99,7 +99,7 @@ def _blip_findings(rule_id, facts, plan, active):
             if (key(name) in owners) != active:
                 continue
             version, known = _agent_version(member)
-            if known and versions.parse(version) == versions.parse(target):
+            if known and versions.same(version, target) is True:
                 continue
             if known:
                 blips, reason = versions.upgrade_blips(version, target, _rebooted(member))

@@ -22,6 +22,7 @@ try:
 except ImportError:  # Python 2
     from urlparse import urlsplit, urlunsplit  # type: ignore
 
+from ansible_collections.clustersafe.deep_security.plugins.module_utils import _agent_version as versions
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import (
     CollectionError,
     InterlockError,
@@ -29,10 +30,12 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors i
 )
 
 # Windows Installer error codes (Microsoft: "MsiExec.exe and InstMsi.exe error messages"):
-# 3010 ERROR_SUCCESS_REBOOT_REQUIRED, 1641 ERROR_SUCCESS_REBOOT_INITIATED. Both are successes with a
-# reboot outstanding; with /norestart the installer does not restart the node itself, so both are
-# reported alike as reboot_required and the caller (the rollout roles) decides when to reboot.
-MSI_SUCCESS = {0: False, 3010: True, 1641: True}  # exit code -> reboot required
+# 3010 ERROR_SUCCESS_REBOOT_REQUIRED, "a restart is required to complete the install": success, the node not
+# restarted (reboot_required, the caller decides when). 1641 ERROR_SUCCESS_REBOOT_INITIATED, "the installer has
+# initiated a restart": the change succeeded but the node is going down now, /norestart or not, so the work on it
+# must stop there (RestartInitiatedError, restart_initiated: true).
+MSI_SUCCESS = {0: False, 3010: True}  # exit code -> reboot required
+MSI_RESTART_INITIATED = 1641
 MSI_MEANING = {
     1602: "the user cancelled the installation",
     1603: "fatal error during installation",
@@ -53,9 +56,16 @@ ACTIVATION_URL = re.compile(r"dsm://(?P<host>%s(?:\.%s)*|\[[0-9A-Fa-f:.]+\]):(?P
 # and hyphens are accepted, nothing else.
 TENANT_OR_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,127}\Z")
 SHA256 = re.compile(r"[0-9A-Fa-f]{64}\Z")
+# Windows Installer's ProductCode property is a GUID in registry format, {XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX}
+# (Microsoft: "ProductCode property", "GUID"); it names the agent's uninstall key and is handed to msiexec /x.
+PRODUCT_CODE = re.compile(r"\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}\Z")
+# The certificate hash an agent carries before activation, the same in Trend's retired Ansible role
+# (deep-security/ansible, tasks/activate-win.yml) and its Chef cookbook (deep-security/chef-agent,
+# libraries/dsa.rb, BOOTSTRAP_CERT); both read it with dsa_query -c GetAgentStatus agentCertHash.
+BOOTSTRAP_CERT_HASH = "D0:68:DE:48:1B:DC:4D:00:89:07:7F:85:15:20:C5:90:11:EB:56:6A"
+CERT_HASH = re.compile(r"[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2})+\Z")
 # dsa_control -p <password> goes through cmd.exe as well: none of its metacharacters
 SELF_PROTECTION_PASSWORD = re.compile(r"[A-Za-z0-9_.:/@#+~\[\]-]{1,128}\Z")
-VERSION = re.compile(r"([0-9]{1,5})\.([0-9]{1,5})\.([0-9]{1,6})(?:[.-]([0-9]{1,6}))?\Z")
 STATUS_LINE = re.compile(r"\s*([A-Za-z0-9_.]+)\s*:\s?(.*)\Z")
 # The DSM serves the agent packages (REFERENCE.md section 2; the retired Ansible role's install-win.yml).
 INSTALLER_PATH = "/software/agent/Windows/x86_64/%s/agent.msi"
@@ -67,60 +77,17 @@ class MsiError(CollectionError):
     """msiexec reported a failure; details carry the exit code and the tail of the MSI log."""
 
 
+class RestartInitiatedError(CollectionError):
+    """msiexec returned 1641: Windows Installer has started a restart of the node; details carry
+    ``restart_initiated: true`` and the exit code, so a caller can tell it from a failed install."""
+
+
 class ActivationError(CollectionError):
     """dsa_control -a failed; details carry its exit code and the agent state it left."""
 
 
 class AgentOutputError(CollectionError):
     """A script's answer about the agent did not have the documented shape; the message names the source."""
-
-
-# --- versions -------------------------------------------------------------------------------------
-
-def normalise_version(text, source="version"):
-    """One parser for every spelling of an agent build.
-
-    Trend writes builds as ``20.0.0-8438`` (major.minor.update-build); Windows Installer's
-    ProductVersion, which the uninstall key's DisplayVersion carries, has at most four dot-separated
-    fields (``20.0.0.8438``) and some packages show three (``20.0.8438``: major.minor.build, the update
-    left out). Returns ``(major, minor, update, build)`` with ``update`` None when the spelling omits it,
-    or None for an empty value.
-    """
-    if text is None or text == "":
-        return None
-    match = VERSION.match(str(text))
-    if not match:
-        raise ParameterError("%s %r is not a Deep Security Agent build such as 20.0.1-690 (major.minor.update-build)"
-                             % (source, text))
-    major, minor, third, fourth = match.groups()
-    if fourth is None:
-        return (int(major), int(minor), None, int(third))
-    return (int(major), int(minor), int(third), int(fourth))
-
-
-def compare_versions(left, right):
-    """-1, 0 or 1. When either side lacks the update field, builds are compared within major.minor."""
-    if left[2] is None or right[2] is None:
-        a, b = (left[0], left[1], left[3]), (right[0], right[1], right[3])
-    else:
-        a, b = left, right
-    return (a > b) - (a < b)
-
-
-def same_version(left, right):
-    if left is None or right is None:
-        return left is right
-    return compare_versions(left, right) == 0
-
-
-def display_version(value):
-    """``20.0.1-690`` for four fields, ``20.0.8438`` for three; accepts text or a normalised tuple."""
-    parts = value if isinstance(value, tuple) or value is None else normalise_version(value)
-    if parts is None:
-        return None
-    if parts[2] is None:
-        return "%d.%d.%d" % (parts[0], parts[1], parts[3])
-    return "%d.%d.%d-%d" % parts
 
 
 # --- URLs and secrets -----------------------------------------------------------------------------
@@ -191,7 +158,7 @@ def installer_url_for(activation_url, version):
     match = ACTIVATION_URL.match(activation_url or "")
     if not match or not version:
         return None
-    return "https://%s:%d%s" % (match.group("host"), DSM_CONSOLE_PORT, INSTALLER_PATH % display_version(version))
+    return "https://%s:%d%s" % (match.group("host"), DSM_CONSOLE_PORT, INSTALLER_PATH % versions.display(version))
 
 
 # --- input ----------------------------------------------------------------------------------------
@@ -229,7 +196,7 @@ def validate(desired, install_timeout=1800):
     if sha is not None and not SHA256.match(sha):
         raise ParameterError("installer_sha256 must be 64 hexadecimal characters (a SHA-256 digest)")
     if desired.get("version") is not None:
-        normalise_version(desired["version"], "version")
+        versions.parse(desired["version"], "version")
     activation = desired.get("activation_url")
     if activation:
         match = ACTIVATION_URL.match(activation)
@@ -357,11 +324,12 @@ def agent_facts(document, host=None):
     status = parse_agent_status(agent.get("status_lines"), host)
     version_text = _text(agent.get("version"), source, host, "agent.version")
     try:
-        version = normalise_version(version_text, "DisplayVersion of the installed agent")
+        version = versions.parse(version_text, "DisplayVersion of the installed agent")
     except ParameterError as error:
         raise _fail(source, host, error.message)
-    # Trend's scripts tell an activated agent by dsmUrl being present in GetAgentStatus.
     dsm_url = status.get("dsmUrl") or None
+    activated, activation_signal = activation_state(status)
+    product_code = _text(agent.get("product_code"), source, host, "agent.product_code") or None
     recorded = _text(agent.get("recorded_url"), source, host, "agent.recorded_url") or None
     policy = None
     if dsm_url and recorded and manager_address(recorded) == manager_address(dsm_url):
@@ -374,14 +342,81 @@ def agent_facts(document, host=None):
         reboot_pending=bool(document.get("reboot_pending")),
         agent=dict(installed=installed, version=version if installed else None,
                    service_status=_text(agent.get("service_status"), source, host, "agent.service_status"),
-                   activated=bool(installed and dsm_url), dsm_url=dsm_url if installed else None,
-                   policy_id=policy if installed else None, status=status),
+                   activated=bool(installed and activated), activation_signal=activation_signal if installed else None,
+                   dsm_url=dsm_url if installed else None,
+                   policy_id=policy if installed else None, product_code=product_code if installed else None,
+                   status=status, installer_state=installer_state(agent)),
     )
+
+
+def activation_state(status):
+    """(activated, signal) from the fields of ``dsa_query -c GetAgentStatus``, as Trend's own scripts decide.
+
+    Trend's Chef cookbook (libraries/dsa.rb, is_DSA_activated?) and retired Ansible role (activate-win.yml) read
+    ``agentCertHash``: activated when it differs from the bootstrap certificate's hash (``cert_hash``). Only
+    when the agent prints no usable hash does the collection fall back to ``dsmUrl`` being present, the test the
+    DSM's generated deployment script makes (``dsa_query --cmd GetAgentStatus dsmUrl``; CFAutomationDSADeploy
+    in trendmicro/cloudone-community) (``dsm_url``). Chef raises where the hash is missing; the fallback is
+    never looser than that script. A hash equal to the bootstrap hash is "not activated" whatever dsmUrl says.
+    """
+    cert_hash = (status.get("agentCertHash") or "").strip()
+    if CERT_HASH.match(cert_hash):
+        return cert_hash.upper() != BOOTSTRAP_CERT_HASH, "cert_hash"
+    if status.get("dsmUrl"):
+        return True, "dsm_url"
+    return False, "dsm_url" if not cert_hash else "unreadable_cert_hash"
+
+
+def check_product_code(facts):
+    """The product code msiexec /x will be given, checked before anything runs on the node: the uninstall key's
+    name is input the collection did not write, and anything but a GUID stops here."""
+    code = facts["agent"].get("product_code")
+    if code is not None and not PRODUCT_CODE.match(code):
+        raise AgentOutputError(
+            "the agent's uninstall entry on %s is named %r, not a Windows Installer product code such as "
+            "{1D2F3A4B-5C6D-7E8F-9A0B-1C2D3E4F5A6B}; nothing was run. Check HKLM\\SOFTWARE\\Microsoft\\Windows\\"
+            "CurrentVersion\\Uninstall on the node (remove the agent with Trend's own tools if the entry is damaged)"
+            % (facts.get("computer"), code[:80]), host=facts.get("computer"), product_code=code[:80])
+    if code is None:
+        raise AgentOutputError(
+            "the agent on %s has no product code in its uninstall entry; nothing was run. Check "
+            "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall on the node" % facts.get("computer"),
+            host=facts.get("computer"))
+    return code
+
+
+# --- the installer on the node (read by mscs_cluster_info; recover must see "idle" before it starts ClusSvc) ----
+
+INSTALLER_STATES = ("running", "idle", "unknown")
+
+
+def installer_state(agent_facts):
+    """"running", "idle" or "unknown" for the Windows Installer on a node.
+
+    ``agent_facts`` is the ``agent`` object of mscs_cluster_info (or the whole result, which holds it):
+    ``installer_running`` true when the mutex Global\\_MSIExecute exists (opened, or refused with
+    UnauthorizedAccessException), false only when .NET said it does not exist (WaitHandleCannotBeOpenedException),
+    null for any other answer; ``installer_service`` the msiserver service's status and whether it accepts
+    SERVICE_ACCEPT_SHUTDOWN, which Microsoft's _MSIExecute page gives as the sign that the service is processing an
+    installation. Anything but a definite "not running" from the mutex and no sign of work from the service is
+    never "idle": a caller refuses on "unknown" exactly as on "running".
+    """
+    facts = agent_facts or {}
+    if isinstance(facts.get("agent"), dict):
+        facts = facts["agent"]
+    running = facts.get("installer_running")
+    service = facts.get("installer_service")
+    busy = isinstance(service, dict) and service.get("status") == "Running" and service.get("accepts_shutdown") is True
+    if running is True or busy:
+        return "running"
+    if running is False:
+        return "idle"
+    return "unknown"
 
 
 def agent_summary(facts):
     agent = facts["agent"]
-    return dict(installed=agent["installed"], version=display_version(agent["version"]),
+    return dict(installed=agent["installed"], version=versions.display(agent["version"]),
                 service_status=agent["service_status"], activated=agent["activated"],
                 dsm_url=redact_url(agent["dsm_url"]) if agent["dsm_url"] else None, policy_id=agent["policy_id"])
 
@@ -415,32 +450,41 @@ def plan_agent(facts, desired):
             after = dict(installed=False, version=None, service_status=None, activated=False,
                          dsm_url=None, policy_id=None)
         return dict(actions=actions, before=before, after=after, reset=False)
-    wanted = normalise_version(desired.get("version"))
+    wanted = versions.parse(desired.get("version"))
     computer = facts.get("computer")
-    if not before["installed"] or (wanted is not None and not same_version(have, wanted)):
+    same = versions.same(have, wanted) if before["installed"] and wanted is not None else False
+    if not before["installed"] or (wanted is not None and same is not True):
         if wanted is None:
             raise ParameterError("the agent is not installed on %s; give version (and installer_url or "
                                  "installer_path) to install it" % computer)
-        if before["installed"] and have is not None and compare_versions(have, wanted) > 0:
+        order = versions.compare(have, wanted) if before["installed"] and have is not None else -1
+        if order is None:
+            raise ParameterError("%s has agent %s, which cannot be ordered against version=%s: one spelling lacks the "
+                                 "update number, and Trend's build numbers start again with each update; read the "
+                                 "agent's full build (major.minor.update-build) in the manager and give version so"
+                                 % (computer, before["version"], desired["version"]))
+        if order > 0:
             raise ParameterError("%s has agent %s, newer than version=%s; downgrades are not supported: "
                                  "uninstall first (state=absent) if you really want the older build"
                                  % (computer, before["version"], desired["version"]))
         if not desired.get("installer_url") and not desired.get("installer_path"):
             raise ParameterError("installing agent %s on %s needs installer_url (for example the manager's "
                                  "https://<dsm>:4119%s), installer_path, or activation_url to derive it from"
-                                 % (desired["version"], computer, INSTALLER_PATH % display_version(wanted)))
+                                 % (desired["version"], computer, INSTALLER_PATH % versions.display(wanted)))
         actions.append("upgrade" if before["installed"] else "install")
-        after.update(installed=True, version=display_version(wanted), service_status="Running")
+        after.update(installed=True, version=versions.display(wanted), service_status="Running")
         if not before["installed"]:
             after.update(activated=False, dsm_url=None, policy_id=None)
     reset = False
     activation = desired.get("activation_url")
     if activation:
         policy = desired.get("policy_id")
-        current = facts["agent"]["dsm_url"] if facts["agent"]["installed"] else None
+        # activated as agent_facts judges it (agentCertHash first); dsmUrl then tells which manager
+        activated = facts["agent"]["installed"] and facts["agent"]["activated"]
+        current = facts["agent"]["dsm_url"] if activated else None
         elsewhere = bool(current) and manager_address(current) != manager_address(activation)
-        other_policy = bool(current) and policy is not None and before["policy_id"] != policy
-        if desired.get("reactivate") or not current or elsewhere or other_policy:
+        other_policy = activated and policy is not None and before["policy_id"] != policy
+        if desired.get("reactivate") or not activated or elsewhere or other_policy:
             actions.append("activate")
             # dsa_control -r only when the agent belongs to another manager: a reset followed by a
             # failed activation would leave the node unprotected for nothing.
@@ -464,10 +508,17 @@ def check_interlock(facts, actions, allow_running_cluster_service=False):
 
 
 def interpret_msi(result, action, host):
-    """Exit code -> reboot_required, or MsiError with the tail of the MSI log."""
+    """Exit code -> reboot_required; RestartInitiatedError for 1641; MsiError with the tail of the MSI log."""
     code = result.get("exit_code")
     if code in MSI_SUCCESS:
         return MSI_SUCCESS[code]
+    if code == MSI_RESTART_INITIATED:
+        raise RestartInitiatedError(
+            "msiexec %s of the Deep Security Agent on %s returned 1641 (ERROR_SUCCESS_REBOOT_INITIATED): Windows "
+            "Installer has initiated a restart of %s. The node is restarting now; its work in this window must stop "
+            "here: services set to start automatically (the cluster service among them) start again with it. Once it "
+            "is back, read it with mscs_cluster_info and ds_agent in check mode before anything else"
+            % (action, host, host), msi_exit_code=code, restart_initiated=True, host=host)
     tail = [line for line in log_lines(result.get("log_tail"), "agent_" + action, host) if line][-20:]
     meaning = MSI_MEANING.get(code, "see the MSI log")
     raise MsiError("msiexec %s of the Deep Security Agent on %s failed with exit code %s (%s); last lines of "
@@ -476,7 +527,6 @@ def interpret_msi(result, action, host):
 
 
 def reboot_warning(host, code):
-    return ("%s needs a reboot to finish the agent change (msiexec exit code %s: %s). The collection passes "
-            "/norestart, so the node was not restarted; reboot it in the node's maintenance window (drained, "
-            "cluster service stopped) before the next node" % (
-                host, code, "ERROR_SUCCESS_REBOOT_INITIATED" if code == 1641 else "ERROR_SUCCESS_REBOOT_REQUIRED"))
+    return ("%s needs a reboot to finish the agent change (msiexec exit code %s: ERROR_SUCCESS_REBOOT_REQUIRED). "
+            "The collection passes /norestart, so the node was not restarted; reboot it in the node's maintenance "
+            "window (drained, cluster service stopped) before the next node" % (host, code))

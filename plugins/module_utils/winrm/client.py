@@ -40,7 +40,7 @@ except ImportError:
     HAS_WINRM = False
     WINRM_IMPORT_ERROR = traceback.format_exc()
 
-# Windows limits a command line to 8191 characters; the encoded script is most of ours.
+# Windows limits a command line to 8191 characters (ours carries only the loader, see LOADER).
 COMMAND_LINE_LIMIT = 8191
 COMMAND_PREFIX = "powershell -NoProfile -NonInteractive -EncodedCommand "
 MARKER_PREFIX = "# clustersafe:"
@@ -218,22 +218,53 @@ def connection_warnings(params):
             % (params.get("hostname"), transport, risk)]
 
 
-def build_script(name, body, params=None):
-    """The text sent to the node: marker line, the shared preamble, parameters as a JSON here-string, then
-    the body.
+# The command line carries only the marker, the preamble and this loader; the script's body and its parameters
+# travel together as one JSON document on standard input (WS-Man Send), as ansible-core sends its module payload
+# to the fixed bootstrap_wrapper.ps1 it puts on the command line (plugins/connection/winrm.py,
+# executor/powershell/bootstrap_wrapper.ps1: the wrapper reads $input and runs [ScriptBlock]::Create of it). The
+# command line then stays the same size whatever the script (Windows limits it to 8191 characters) and no
+# parameter, secret or not, is on it (process auditing, event 4688). Dot-sourcing runs the body in this scope, so
+# the preamble's preferences and $P apply to it.
+LOADER = (
+    '$I = ConvertFrom-Json -InputObject (@($input) -join "`n")',
+    "$P = $I.p",
+    ". ([ScriptBlock]::Create([string]$I.s))",
+)
 
-    Comment lines and indentation are dropped (the marker stays) so the encoded command stays far
-    below the command-line limit.
-    """
-    document = json.dumps(params or {}, sort_keys=True, separators=(",", ":"))
-    lines = [MARKER_PREFIX + name]
-    lines.extend(line for line in PREAMBLE.splitlines() if line.strip())
-    lines.extend(["$P = @'", document, "'@ | ConvertFrom-Json"])
+
+def compact(body):
+    """The body without comment lines and indentation (the marker is on the command line)."""
+    lines = []
     for line in body.splitlines():
         stripped = line.strip()
         if stripped and not stripped.startswith("#"):
             lines.append(stripped)
     return "\n".join(lines) + "\n"
+
+
+def build_command(name):
+    """The script text of the command line: marker line, the shared preamble, the loader."""
+    lines = [MARKER_PREFIX + name]
+    lines.extend(line for line in PREAMBLE.splitlines() if line.strip())
+    lines.extend(LOADER)
+    return "\n".join(lines) + "\n"
+
+
+def build_input(body, params=None):
+    """The document sent on standard input: the compacted body (``s``) and its parameters (``p``), ASCII JSON
+    so the node's input code page cannot change it."""
+    return json.dumps({"p": params or {}, "s": compact(body)}, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=True)
+
+
+def build_script(name, body, params=None):
+    """What the node runs, as one text (for reading and for the syntax checks; ``run`` sends the command line
+    and the standard input apart): marker, preamble, the parameters as ``$P``, the compacted body."""
+    document = json.dumps(params or {}, sort_keys=True, separators=(",", ":"))
+    lines = [MARKER_PREFIX + name]
+    lines.extend(line for line in PREAMBLE.splitlines() if line.strip())
+    lines.extend(["$P = @'", document, "'@ | ConvertFrom-Json"])
+    return "\n".join(lines) + "\n" + compact(body)
 
 
 def encode_command(script):
@@ -387,16 +418,18 @@ class WinRMClient(object):
         self._close(protocol, shell_id, quiet=False)
 
     def run(self, name, body, params=None, timeout=None, stdin_params=None):
-        """Run script ``name`` with ``params``; return its JSON document.
+        """Run script ``name`` with its parameters; return its JSON document.
 
-        ``stdin_params`` (a dict) is sent as one JSON line on the command's standard input and never
-        appears on the command line; the script reads it from ``$input``. Inside ``session()`` the script
-        runs in the session's shell, otherwise in a shell of its own.
+        The command line carries the marker, the preamble and the loader (``build_command``); the body and the
+        parameters go on the command's standard input (``build_input``). ``stdin_params``, where given, are
+        the parameters (the agent scripts' name for them); otherwise ``params``. Inside ``session()`` the
+        script runs in the session's shell, otherwise in a shell of its own.
         """
-        command = encode_command(build_script(name, body, params))
+        command = encode_command(build_command(name))
         if len(command) > COMMAND_LINE_LIMIT:
             raise ParameterError("script %s is %d characters encoded, over the Windows command-line limit of %d"
                                  % (name, len(command), COMMAND_LINE_LIMIT))
+        document = build_input(body, stdin_params if stdin_params is not None else params)
         timeout = timeout or self.params.get("command_timeout") or 600
         protocol = self.protocol()
         own_shell = self._shell_id is None
@@ -406,10 +439,7 @@ class WinRMClient(object):
             if own_shell:
                 shell_id = protocol.open_shell()
             stage = "start the script"
-            if stdin_params is None:
-                command_id = protocol.run_command(shell_id, command)
-            else:
-                command_id = self._run_with_input(protocol, shell_id, command, stdin_params)
+            command_id = self._run_with_input(protocol, shell_id, command, document)
             stage = "read the script's output"
             stdout, stderr, exit_code = self._receive(protocol, shell_id, command_id, name, timeout)
         except CollectionError:
@@ -426,15 +456,13 @@ class WinRMClient(object):
         return parse_document(stdout, name, self.host)
 
     @staticmethod
-    def _run_with_input(protocol, shell_id, command, stdin_params):
-        """Start the command with a pipe for stdin, send the parameters, close stdin.
+    def _run_with_input(protocol, shell_id, command, document):
+        """Start the command with a pipe for stdin, send the document, close stdin.
 
         As ansible-core's winrm connection plugin does for its module payload: ``console_mode_stdin``
-        off, then WS-Man ``Send`` with ``End="true"`` (pywinrm ``Protocol.send_command_input``). ASCII
-        JSON, so the node's input code page cannot change it.
+        off, then WS-Man ``Send`` with ``End="true"`` (pywinrm ``Protocol.send_command_input``).
         """
         command_id = protocol.run_command(shell_id, command, console_mode_stdin=False)
-        document = json.dumps(stdin_params, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
         protocol.send_command_input(shell_id, command_id, (document + "\r\n").encode("ascii"), end=True)
         return command_id
 

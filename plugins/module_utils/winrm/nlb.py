@@ -22,7 +22,9 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.ws
 
 ACTIONS = {"drainstopped": "drainstop", "stopped": "stop", "started": "start",
            "suspended": "suspend", "resumed": "resume"}
-IN_SERVICE = ("Converged", "Converging")
+# A host that is in the cluster: converged, or converging while it joins (Get-NlbClusterNode states). A
+# window counts only Converged hosts as carrying the farm's load (plugin_utils/window/plan.py).
+JOINED = ("Converged", "Converging")
 # Get-NlbClusterDriverInfo's CurrentHostState is the driver's host state (Started, Stopped, Suspended in the
 # cmdlet's example), not a convergence state: Started says the host is in the cluster, not that it converged.
 HOST_STARTED = "Started"
@@ -138,7 +140,7 @@ def plan_nlb(facts, state, force=False):
             raise ParameterError("%s is Suspended; resume it first (state=resumed), then stop it" % me)
         if current != "Stopped":
             others = [node for node in facts["nodes"] if (node["name"] or "").lower() != me.lower()
-                      and base_state(node["state"]) not in IN_SERVICE]
+                      and base_state(node["state"]) not in JOINED]
             if others and not force:
                 raise InterlockError(
                     "refusing to take %s out of NLB cluster %s: %s already out of service; bring it back first, "
@@ -148,7 +150,7 @@ def plan_nlb(facts, state, force=False):
     elif state == "started":
         if current == "Suspended":
             raise ParameterError("%s is Suspended; resume it first (state=resumed), then start it" % me)
-        if current not in IN_SERVICE + (HOST_STARTED,):
+        if current not in JOINED + (HOST_STARTED,):
             action, expected = "start", "Converged"
     elif state == "suspended":
         if current != "Suspended":

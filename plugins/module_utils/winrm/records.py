@@ -50,7 +50,6 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.window_i
     validate_window_id,
 )
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import scripts
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.agent import VERSION
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.client import (
     MalformedOutputError,
     ScriptError,
@@ -59,11 +58,11 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.cl
 RECORD_ROOT = "HKLM:\\SOFTWARE\\clustersafe\\maintenance_windows"
 CHANGES = ("node_drained", "cluster_service_stopped", "nlb_node_stopped", "network_engine_mode", "agent_maintenance")
 STATES = ("present", "absent")
-# Microsoft advises values over 2,048 bytes go to a file ("Registry Element Size Limits"). The command line
-# is the tighter bound: the data travels inside the parameters, UTF-16 and base64 encoded, within 8,191
-# characters with the script. The schemas below (DATA_SCHEMAS) hold only host names, versions and fixed
-# words, which JSON does not escape; their longest data (agent_maintenance naming a 253-character computer)
-# is 355 characters, and a unit test checks that each change's longest data fits the command line.
+# Microsoft advises values over 2,048 bytes go to a file ("Registry Element Size Limits"); 384 characters
+# stay well inside it (the parameters travel on standard input, so the command line does not grow with them).
+# The schemas below (DATA_SCHEMAS) hold only host names, versions and fixed words, which JSON does not escape;
+# their longest data (agent_maintenance naming a 253-character computer) is 355 characters, and a unit test
+# checks that each change's longest data is within the limit.
 DATA_MAX_CHARS = 384
 FIELDS = ("window", "change", "since", "controller", "data")
 # What the write script stores: [DateTime]::UtcNow.ToString('s') + 'Z' (the culture-invariant sortable
@@ -76,6 +75,9 @@ SINCE_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{
 HOST_NAME_MAX = 253
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 HOST_NAME = re.compile(r"(?=.{1,%d}\Z)%s(?:\.%s)*\Z" % (HOST_NAME_MAX, _LABEL, _LABEL))
+# An agent build as _agent_version.parse reads it (20.0.1-690, 20.0.1.690, 20.0.690), without the spaces it
+# forgives.
+AGENT_VERSION = re.compile(r"[0-9]{1,5}\.[0-9]{1,5}\.[0-9]{1,6}(?:[.-][0-9]{1,6})?\Z")
 # Names shown as they are in a result or message; anything else is shown JSON-escaped (below).
 _PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 
@@ -127,22 +129,24 @@ def _boolean(value):
 
 
 def _version(value):
-    if value is None or (isinstance(value, str) and VERSION.match(value)):
+    if value is None or (isinstance(value, str) and AGENT_VERSION.match(value)):
         return None
     return "must be an agent version such as 20.0.1-690, or null (got %s)" % _display(value)
 
 
 # change -> data key -> (required, check). What each writer stores: mscs_node (node_drained: the failback it
 # resumes with; cluster_service_stopped: nothing), nlb_node (nlb_node_stopped: the NLB cluster and the
-# action), ds_agent and the NLB rollout (agent_maintenance: the desired state, version, whether it
-# activates; an NLB window adds nlb and the computer), the NLB rollout (network_engine_mode: the mode to put
-# back and the computer, the node's own, in the manager).
+# action), ds_agent (agent_maintenance: the desired state, version, whether it activates; an NLB window may add
+# nlb and the computer), the NLB window (network_engine_mode: the mode to put back; it may name the computer,
+# the node's own, and whether the mode was the computer's own setting, own_setting, as the window engine's
+# undo reads it).
 DATA_SCHEMAS = {
     "node_drained": {"failback": (True, _one_of("none", "immediate", "policy"))},
     "cluster_service_stopped": {},
     "nlb_node_stopped": {"cluster": (True, lambda value: _host_name(value, nullable=True)),
                          "action": (True, _one_of("drainstop", "stop"))},
-    "network_engine_mode": {"previous_mode": (True, _one_of("Inline", "Tap")), "computer": (True, _host_name)},
+    "network_engine_mode": {"previous_mode": (True, _one_of("Inline", "Tap")), "computer": (False, _host_name),
+                            "own_setting": (False, _boolean)},
     "agent_maintenance": {"state": (True, _one_of("present", "absent")), "version": (True, _version),
                           "activation": (True, _boolean), "nlb": (False, _boolean), "computer": (False, _host_name)},
 }
@@ -446,28 +450,40 @@ def _read(client, name, params):
     return parse_records(document, host)
 
 
-def read_records(client, window=None):
+def read_all_records(client, window=None):
     """(records, invalid_records, warnings) on the node, every window's or ``window``'s: one round trip."""
     return _read(client, "node_window_record_info", dict(window=window))
 
 
-def write_records(client, params):
-    """Run the write script with ``params`` (from plan_record); returns (records, invalid_records, warnings)
-    after it."""
+def read_records(client, window=None):
+    """(records, warnings) on the node, every window's or ``window``'s: one round trip. Only the records that
+    passed every check; the warnings name the others (``read_all_records`` returns them)."""
+    found, _invalid, warnings = read_all_records(client, window)
+    return found, warnings
+
+
+def write_all_records(client, params):
+    """Run the write script with ``params`` (from plan_record); (records, invalid_records, warnings) after it."""
     return _read(client, "node_window_record", params)
+
+
+def write_records(client, params):
+    """Run the write script with ``params`` (from plan_record); (records, warnings) after it, as read_records."""
+    found, _invalid, warnings = write_all_records(client, params)
+    return found, warnings
 
 
 def node_window_record(client, state, window, change=None, data=None, controller="", check_mode=False):
     """Write (``present``) or remove (``absent``) a window record on the node the client reaches."""
     data_text = validate_request(state, window, change, data)
     controller = controller_name(controller)
-    records, invalid, warnings = read_records(client)
+    records, invalid, warnings = read_all_records(client)
     plan = plan_record(records, state, window, change, data_text, controller, invalid)
     result = dict(changed=plan["action"] is not None, records=records, invalid_records=invalid, warnings=warnings,
                   diff=dict(before=dict(records=plan["before"]), after=dict(records=plan["after"])))
     if plan["action"] is None or check_mode:
         return result
-    records, invalid, warnings = write_records(client, plan["params"])
+    records, invalid, warnings = write_all_records(client, plan["params"])
     host = getattr(client, "host", "node")
     verify_written(records, plan, host)
     after = select(records, plan["params"]["window"], change if state == "present" else None)
@@ -481,5 +497,5 @@ def node_window_record_info(client, window=None):
     validation come back apart, in ``invalid_records``."""
     if window is not None:
         validate_window_id(window)
-    records, invalid, warnings = read_records(client, window)
+    records, invalid, warnings = read_all_records(client, window)
     return dict(changed=False, records=select(records, window), invalid_records=invalid, warnings=warnings)

@@ -39,9 +39,27 @@ function Get-AgentUninstallEntry {
 $a = Get-AgentUninstallEntry
 """
 
-# installer_running: the Windows Installer service holds the mutex Global\_MSIExecute while it processes an
-# installation's execute sequence (learn.microsoft.com/windows/win32/msi/-msiexecute-mutex); OpenExisting
-# throws when there is none.
+# installer_running, from the mutex Global\_MSIExecute that Windows Installer sets "only while processing the
+# InstallExecuteSequence table, AdminExecuteSequence table, or AdvtExecuteSequence table"
+# (learn.microsoft.com/windows/win32/msi/-msiexecute-mutex). .NET's Mutex.OpenExisting throws
+# WaitHandleCannotBeOpenedException when the named mutex does not exist (false) and UnauthorizedAccessException
+# when it exists but cannot be opened (true: it exists); anything else is unknown (null), never "not running".
+# PowerShell wraps a method's exception, so the innermost one is tested. installer_service: the same page says
+# the service "is currently running if ... dwControlsAccepted ... is SERVICE_ACCEPT_SHUTDOWN", which .NET's
+# ServiceController.CanShutdown reports. agent.installer_state combines both.
+_INSTALLER_STATE = r"""
+$r.agent.installer_running = $null
+try { ([Threading.Mutex]::OpenExisting('Global\_MSIExecute')).Dispose(); $r.agent.installer_running = $true } catch {
+  $x = $_.Exception
+  while ($x.InnerException) { $x = $x.InnerException }
+  if ($x -is [Threading.WaitHandleCannotBeOpenedException]) { $r.agent.installer_running = $false }
+  elseif ($x -is [UnauthorizedAccessException]) { $r.agent.installer_running = $true }
+}
+$mi = Get-Service -Name msiserver -ErrorAction SilentlyContinue
+$r.agent.installer_service = $null
+if ($mi) { $r.agent.installer_service = @{ status = [string]$mi.Status; accepts_shutdown = [bool]$mi.CanShutdown } }
+"""
+
 MSCS_INFO = r"""
 $r = [ordered]@{ computer = $env:COMPUTERNAME; cluster = $null; nodes = @(); groups = @(); networks = @() }
 $svc = Get-Service -Name ClusSvc -ErrorAction SilentlyContinue
@@ -52,8 +70,7 @@ $as = Get-Service -Name ds_agent -ErrorAction SilentlyContinue
 $r.agent = @{ installed = [bool]$a; version = $null; service_status = $null }
 if ($a) { $r.agent.version = [string]$a.DisplayVersion }
 if ($as) { $r.agent.service_status = [string]$as.Status }
-$r.agent.installer_running = $false
-try { ([Threading.Mutex]::OpenExisting('Global\_MSIExecute')).Dispose(); $r.agent.installer_running = $true } catch { $null = $_ }
+""" + _INSTALLER_STATE + r"""
 # The cluster is only readable locally while this node's cluster service runs.
 if ($svc -and [string]$svc.Status -eq 'Running') {
   Import-Module FailoverClusters
@@ -79,11 +96,20 @@ if ($svc -and [string]$svc.Status -eq 'Running') {
     node_weight = [int]$_.NodeWeight
     dynamic_weight = $null
   }; if ($null -ne $_.DynamicWeight) { $n.dynamic_weight = [int]$_.DynamicWeight }; $n })
-  $r.groups = @(Get-ClusterGroup | ForEach-Object { @{
-    name = [string]$_.Name
+  # Each role's resources with their type and possible owners (Get-ClusterOwnerNode on a resource: "which nodes
+  # can own the resource"; on a group: "the order of preference among owner nodes"); Python tells an availability
+  # group ("SQL Server Availability Group") and an FCI ("SQL Server") by type, and a role can move only to a node
+  # that can own every resource of it.
+  $rs = @(Get-ClusterResource | ForEach-Object { @{ group = [string]$_.OwnerGroup.Name; name = [string]$_.Name
+    type = [string]$_.ResourceType.Name
+    possible_owners = @((Get-ClusterOwnerNode -Resource $_.Name).OwnerNodes | ForEach-Object { [string]$_.Name }) } })
+  $r.groups = @(Get-ClusterGroup | ForEach-Object { $gn = [string]$_.Name; @{
+    name = $gn
     owner_node = [string]$_.OwnerNode.Name
     state = [string]$_.State
     is_core = [bool]$_.IsCoreGroup
+    resources = @($rs | Where-Object { $_.group -eq $gn })
+    preferred_owners = @((Get-ClusterOwnerNode -Group $gn).OwnerNodes | ForEach-Object { [string]$_.Name })
   } })
   $r.networks = @(Get-ClusterNetwork | ForEach-Object { @{
     name = [string]$_.Name
@@ -95,12 +121,19 @@ if ($svc -and [string]$svc.Status -eq 'Running') {
 $r | ConvertTo-Json -Compress -Depth 5
 """
 
-# Parameters: action (drain|stop|start|resume), force_drain (bool), failback (NoFailback|Immediate|Policy),
-# timeout (seconds). Waits are bounded by $P.timeout; the JSON says whether the wait completed.
+# Parameters: action (drain|stop|start|resume|return), force_drain (bool), failback (NoFailback|Immediate|Policy),
+# timeout (seconds), allow_quorum_loss (bool, the module's force), roles (names, for return). Waits are bounded by
+# $P.timeout; the JSON says whether the wait completed.
 # Suspend-ClusterNode -Drain without -Wait returns at once (its -Wait is unbounded), so the first poll could
 # read a Failed or Completed left by an earlier drain: a final DrainStatus counts only once this drain was
 # seen InProgress or the status differs from the one read before the call.
 # -ForceDrain stops roles that cannot move and moves them "as a failed role": only on explicit request.
+# stop: MSCluster_Node.WillOfflineLoseQuorum ("Checks if the taking the node offline will cause the cluster to lose
+# quorum", root\MSCluster, Windows Server 2012 and later) is asked first; then the core groups this node owns
+# (Cluster Group, ...) are moved off with Move-ClusterGroup (no -Node: "to any other node"; the cmdlet page calls a
+# move "an appropriate step to take in preparation for routine maintenance on a node"); the service is stopped
+# without -Force, which Stop-Service needs to stop a service's running dependents: those are named and refused.
+# return: a drained role that ended Failed on its target is moved back (the node resumed first, without failback).
 MSCS_NODE = r"""
 $n = $env:COMPUTERNAME
 $end = (Get-Date).AddSeconds([int]$P.timeout)
@@ -112,6 +145,7 @@ function Wait-Until([scriptblock]$test) {
   return $true
 }
 $ok = $true
+$x = [ordered]@{ refused = $null; will_offline_lose_quorum = $null; dependent_services = @() }
 switch ([string]$P.action) {
   'drain' {
     Import-Module FailoverClusters
@@ -125,9 +159,19 @@ switch ([string]$P.action) {
     }
   }
   'stop' {
-    # Stop-ClusterNode refuses remotely in some setups; stopping the service on the node itself does not.
-    Stop-Service -Name ClusSvc
-    $ok = Wait-Until { [string](Get-Service -Name ClusSvc).Status -eq 'Stopped' }
+    Import-Module FailoverClusters
+    $cn = Get-CimInstance -Namespace root/MSCluster -ClassName MSCluster_Node -Filter "Name='$n'"
+    $x.will_offline_lose_quorum = [bool](Invoke-CimMethod -InputObject $cn -MethodName WillOfflineLoseQuorum).ReturnValue
+    $x.dependent_services = @((Get-Service -Name ClusSvc).DependentServices | Where-Object { [string]$_.Status -ne 'Stopped' } |
+      ForEach-Object { [string]$_.Name })
+    if ($x.will_offline_lose_quorum -and -not [bool]$P.allow_quorum_loss) { $x.refused = 'quorum' }
+    elseif ($x.dependent_services.Count) { $x.refused = 'dependent_services' }
+    else {
+      Get-ClusterGroup | Where-Object { $_.IsCoreGroup -and [string]$_.OwnerNode.Name -eq $n } |
+        ForEach-Object { Move-ClusterGroup -Name $_.Name | Out-Null }
+      Stop-Service -Name ClusSvc
+      $ok = Wait-Until { [string](Get-Service -Name ClusSvc).Status -eq 'Stopped' }
+    }
   }
   'start' {
     Start-Service -Name ClusSvc
@@ -138,10 +182,20 @@ switch ([string]$P.action) {
     Import-Module FailoverClusters
     Resume-ClusterNode -Name $n -Failback ([string]$P.failback) | Out-Null
   }
+  'return' {
+    Import-Module FailoverClusters
+    $back = @($P.roles | ForEach-Object { [string]$_ })
+    Resume-ClusterNode -Name $n -Failback NoFailback | Out-Null
+    foreach ($g in $back) { Move-ClusterGroup -Name $g -Node $n | Out-Null }
+    $ok = Wait-Until { -not @(Get-ClusterGroup | Where-Object { $back -contains [string]$_.Name -and
+      ([string]$_.State -ne 'Online' -or [string]$_.OwnerNode.Name -ne $n) }).Count }
+  }
   default { throw "unknown action $($P.action)" }
 }
 $s = Get-Service -Name ClusSvc
-@{ computer = $n; action = [string]$P.action; completed = [bool]$ok; cluster_service = [string]$s.Status } | ConvertTo-Json -Compress -Depth 5
+$r = @{ computer = $n; action = [string]$P.action; completed = [bool]$ok; cluster_service = [string]$s.Status }
+foreach ($k in $x.Keys) { $r[$k] = $x[$k] }
+$r | ConvertTo-Json -Compress -Depth 5
 """
 
 NLB_INFO = r"""
@@ -242,6 +296,7 @@ $r.agent = @{ installed = [bool]$a; version = $null; product_code = $null; servi
 if ($a) { $r.agent.version = [string]$a.DisplayVersion; $r.agent.product_code = [string]$a.PSChildName }
 if ($s) { $r.agent.service_status = [string]$s.Status }
 if ($m) { $r.agent.recorded_url = [string]$m.DsmUrl; $r.agent.recorded_policy_id = [string]$m.PolicyId }
+""" + _INSTALLER_STATE + r"""
 # A reboot the agent's MSI asked for is pending until the boot after the one it was recorded in.
 $boot = [string](Get-CimInstance Win32_OperatingSystem).LastBootUpTime.Ticks
 $cbs = 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\RebootPending'
@@ -256,7 +311,6 @@ $r | ConvertTo-Json -Compress -Depth 5
 # drop the activation record beside it. /norestart: without it msiexec /qn restarts the node whenever it
 # needs to (Windows Installer command-line options).
 AGENT_INSTALL = r"""
-$P = ConvertFrom-Json -InputObject (@($input) -join "`n")
 $dc = 'C:\Program Files\Trend Micro\Deep Security Agent\dsa_control.cmd'
 function Invoke-Native([string]$exe, [string[]]$av) {
   $ErrorActionPreference = 'Continue'
@@ -309,14 +363,19 @@ if (@(3010, 1641) -contains $r.exit_code) {
 if ($r.self_protection -eq 'off' -and (Test-Path $dc)) { $r.self_protection = if ((Invoke-Native $dc @('-m')).code -eq 0) { 'heartbeat' } else { 'off' } }
 $r | ConvertTo-Json -Compress -Depth 5
 """
-# Parameters (standard input): password. Exit codes 0, 3010 and 1641 all mean removed (3010/1641 with a
-# reboot pending); /norestart keeps msiexec from restarting the node itself.
+# Parameters (standard input): password, product_code (checked by agent.check_product_code). Exit codes 0, 3010
+# and 1641 all mean removed (3010 with a reboot pending, 1641 with the node restarting); /norestart keeps msiexec
+# from restarting the node itself. The uninstall key's name reaches msiexec /x only when it is a GUID in registry
+# form (Windows Installer's ProductCode property) and the one Python checked; otherwise nothing runs.
 AGENT_REMOVE = r"""
-$P = ConvertFrom-Json -InputObject (@($input) -join "`n")
 $dc = 'C:\Program Files\Trend Micro\Deep Security Agent\dsa_control.cmd'
 """ + _AGENT_UNINSTALL_ENTRY + r"""
 $r = @{ exit_code = 0; log_tail = @(); removed = $false; self_protection = 'untouched'; self_protection_output = '' }
 if ($a) {
+  $pc = [string]$a.PSChildName
+  if ($pc -notmatch '^\{[0-9A-Fa-f]{8}-([0-9A-Fa-f]{4}-){3}[0-9A-Fa-f]{12}\}\z' -or $pc -ne [string]$P.product_code) {
+    throw "the agent's uninstall key name is not the product code the module checked; nothing was run"
+  }
   if (Test-Path $dc) {
     $av = @('-s', '0')
     if ($P.password) {
@@ -328,7 +387,7 @@ if ($a) {
     $r.self_protection_output = ($o -join "`n")
   }
   $log = Join-Path $env:SystemRoot ('Temp\clustersafe-agent-remove-' + [guid]::NewGuid().ToString('N') + '.log')
-  $p = Start-Process -FilePath msiexec.exe -ArgumentList @('/x', [string]$a.PSChildName, '/qn', '/norestart', '/l*v', "`"$log`"") -Wait -PassThru
+  $p = Start-Process -FilePath msiexec.exe -ArgumentList @('/x', $pc, '/qn', '/norestart', '/l*v', "`"$log`"") -Wait -PassThru
   $r.exit_code = [int]$p.ExitCode
   if (@(0, 3010, 1641) -contains $r.exit_code) {
     $r.removed = $true
@@ -349,7 +408,6 @@ $r | ConvertTo-Json -Compress -Depth 5
 # activating; this waits, bounded, for ds_agent to be Running. dsa_control -r runs only when the Python side
 # found the agent activated to another manager.
 AGENT_ACTIVATE = r"""
-$P = ConvertFrom-Json -InputObject (@($input) -join "`n")
 $dc = 'C:\Program Files\Trend Micro\Deep Security Agent\dsa_control.cmd'
 if (-not (Test-Path $dc)) { throw "dsa_control not found at $dc; install the agent first" }
 $av = @($P.arguments | ForEach-Object { [string]$_ })
@@ -400,14 +458,15 @@ AGENT_STDIN_SCRIPTS = ("agent_install", "agent_remove", "agent_activate")
 # name -> (body, parameters the Python side sends, keys the Python side reads from the document)
 SCRIPTS = {
     "mscs_cluster_info": (MSCS_INFO, (), ("computer", "cluster", "nodes", "groups", "networks", "cluster_service", "agent")),
-    "mscs_node": (MSCS_NODE, ("action", "force_drain", "failback", "timeout"),
-                  ("computer", "action", "completed", "cluster_service")),
+    "mscs_node": (MSCS_NODE, ("action", "force_drain", "failback", "timeout", "allow_quorum_loss", "roles"),
+                  ("computer", "action", "completed", "cluster_service", "refused", "will_offline_lose_quorum",
+                   "dependent_services")),
     "nlb_cluster_info": (NLB_INFO, (), ("computer", "installed", "cluster", "nodes", "port_rules")),
     "nlb_node": (NLB_NODE, ("action", "drain_seconds"), ("computer", "action", "state", "host_state")),
     "agent_info": (AGENT_INFO, (), ("computer", "cluster_service", "agent", "reboot_pending")),
     "agent_install": (AGENT_INSTALL, ("url", "path", "sha256", "insecure_download", "password"),
                       ("exit_code", "log_tail", "self_protection")),
-    "agent_remove": (AGENT_REMOVE, ("password",), ("exit_code", "log_tail", "removed", "self_protection")),
+    "agent_remove": (AGENT_REMOVE, ("password", "product_code"), ("exit_code", "log_tail", "removed", "self_protection")),
     "agent_activate": (AGENT_ACTIVATE, ("arguments", "url", "policy_id", "reset", "wait", "password"),
                        ("exit_code", "output", "reset", "service_status")),
 }
@@ -482,3 +541,44 @@ SCRIPTS.update({
     "node_window_record": (NODE_WINDOW_RECORD, ("action", "window", "change", "changes", "data", "controller"),
                            ("computer", "records")),
 })
+
+# A window's lease on its cluster (safety invariant 9), one REG_SZ value holding a JSON object on the
+# cluster's lease node. Parameters: action (read|take|release), expected (the exact text the caller read
+# there, '' for none: a compare-and-swap of the whole value), lease (run, window, holder, controller, unit),
+# ttl (seconds). The compare and the write happen
+# under the named system mutex Global\clustersafe-window-lease, so two controllers' scripts on this node
+# cannot both see the same lease and both replace it (.NET Mutex: a named mutex in the Global namespace is
+# one object for every session of the machine). Times are the node's clock, never a controller's.
+WINDOW_LEASE = r"""
+$k = 'HKLM:\SOFTWARE\clustersafe\window_lease'
+$m = New-Object Threading.Mutex($false, 'Global\clustersafe-window-lease')
+if (-not $m.WaitOne(30000)) { throw 'the lease mutex Global\clustersafe-window-lease stayed busy for 30 s' }
+try {
+  $cur = [string](Get-ItemProperty -LiteralPath $k -Name lease -ErrorAction SilentlyContinue).lease
+  $run = ''
+  $since = $null
+  if ($cur) { try { $o = ConvertFrom-Json $cur; $run = [string]$o.run; $since = [string]$o.since } catch { $run = '' } }
+  $now = [DateTime]::UtcNow
+  $swapped = $false
+  if ([string]$P.action -ne 'read' -and $cur -ceq [string]$P.expected) {
+    if ([string]$P.action -eq 'release') {
+      if ($cur) { Remove-ItemProperty -LiteralPath $k -Name lease }
+      $cur = ''
+    } else {
+      $l = [ordered]@{}
+      foreach ($n in 'run', 'window', 'holder', 'controller', 'unit') { $l[$n] = [string]$P.lease.$n }
+      if ($run -ne [string]$P.lease.run -or -not $since) { $since = $now.ToString('s') + 'Z' }
+      $l.since = $since
+      $l.heartbeat = $now.ToString('s') + 'Z'
+      $l.expires = $now.AddSeconds([int]$P.ttl).ToString('s') + 'Z'
+      $cur = $l | ConvertTo-Json -Compress -Depth 5
+      if (-not (Test-Path -LiteralPath $k)) { New-Item -Path $k -Force | Out-Null }
+      Set-ItemProperty -LiteralPath $k -Name lease -Value $cur -Type String
+    }
+    $swapped = $true
+  }
+  @{ computer = $env:COMPUTERNAME; now = $now.ToString('s') + 'Z'; lease = $cur; swapped = $swapped } | ConvertTo-Json -Compress -Depth 5
+} finally { $m.ReleaseMutex(); $m.Dispose() }
+"""
+
+SCRIPTS["window_lease"] = (WINDOW_LEASE, ("action", "expected", "lease", "ttl"), ("computer", "now", "lease", "swapped"))

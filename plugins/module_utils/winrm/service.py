@@ -11,14 +11,16 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.clustersafe.deep_security.plugins.module_utils import _agent_version as versions
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import (
     CollectionError,
+    InterlockError,
     ParameterError,
     WaitTimeoutError,
 )
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.window_id import validate_window_id
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import agent, nlb, records, scripts, wsfc
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.client import ScriptError
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.client import ScriptError, WinRMTimeoutError
 
 
 def _host(client):
@@ -42,7 +44,8 @@ def mscs_cluster_info(client, name=None, window_records=False):
     result = dict(changed=False, **facts)
     if window_records:
         # records that fail validation come back apart and are never acted on (records.validate_record)
-        result["window_records"], result["invalid_window_records"], result["warnings"] = records.read_records(client)
+        result["window_records"], result["invalid_window_records"], result["warnings"] = \
+            records.read_all_records(client)
     return result
 
 
@@ -61,15 +64,15 @@ def _record(client, state, window, change, data=None, controller="", check_mode=
     return bool(outcome["changed"]), outcome.get("warnings") or []
 
 
-def _remove_records(client, window, changes, check_mode=False):
+def remove_records(client, window, changes, check_mode=False):
     """Remove this window's records of ``changes`` from the node: one read, and one write when any is there."""
-    present, _invalid, warnings = records.read_records(client, window)
+    present, warnings = records.read_records(client, window)
     found = [record for change in changes for record in records.select(present, window, change)]
     if not found or check_mode:
         return bool(found), warnings
     plan = dict(action="remove", params=records.removal_params(found[0]["window"],
                                                                [record["change"] for record in found]))
-    left, _invalid, warnings = records.write_records(client, plan["params"])
+    left, warnings = records.write_records(client, plan["params"])
     records.verify_written(left, plan, getattr(client, "host", "node"))
     return True, warnings
 
@@ -92,7 +95,7 @@ def mscs_node(client, state, name=None, force=False, failback="none", timeout=30
     if not plan["actions"]:
         # already there: a record this window left for this state is stale, remove it
         if window is not None and state in RECORD_OF_STATE:
-            removed, warnings = _remove_records(client, window, RECORD_OF_STATE[state], check_mode=check_mode)
+            removed, warnings = remove_records(client, window, RECORD_OF_STATE[state], check_mode=check_mode)
             result.update(changed=removed, record_removed=removed, warnings=warnings)
         return result
     if check_mode:
@@ -105,9 +108,10 @@ def mscs_node(client, state, name=None, force=False, failback="none", timeout=30
         # force only lifts the collection's own refusals; -ForceDrain (roles that cannot move are stopped
         # and failed over) is sent only when force_drain asks for it
         params = dict(action=action, force_drain=bool(force_drain), failback=wsfc.FAILBACK[failback],
-                      timeout=int(timeout))
+                      timeout=int(timeout), allow_quorum_loss=bool(force), roles=[])
         # the script bounds its own wait by `timeout`; give the transport a little more
         outcome = _run(client, "mscs_node", params, timeout=int(timeout) + 60)
+        _refused_stop(outcome, me, "drain" in plan["actions"])
         if not outcome.get("completed"):
             raise WaitTimeoutError(
                 "%s of %s did not complete within %ss; the node was left with cluster service %s: check it with "
@@ -116,18 +120,65 @@ def mscs_node(client, state, name=None, force=False, failback="none", timeout=30
                 node=me, action=action, cluster_service=outcome.get("cluster_service"), actions_done=plan["actions"])
         if action == "drain":
             after_drain = wsfc.cluster_facts(_run(client, "mscs_cluster_info"), _host(client))
+            failed = wsfc.failed_after_move(facts, after_drain, me)
+            if failed:
+                _move_back(client, failed, after_drain, me, dict(params, action="return", roles=failed), timeout,
+                           window)
             problems = wsfc.verify_drained(after_drain, me)
             if problems:
                 raise WaitTimeoutError(
                     "drain of %s finished but %s; the node is paused: fix the roles, then re-run or resume it "
                     "(state=resumed)" % (me, "; ".join(problems)), node=me, problems=problems)
         if window is not None and action in RECORD_AFTER:
-            _remove_records(client, window, RECORD_AFTER[action])
+            remove_records(client, window, RECORD_AFTER[action])
     final = wsfc.cluster_facts(_run(client, "mscs_cluster_info"), _host(client))
     after = wsfc.node_summary(final)
     result.update(node=after, diff=dict(before=plan["before"], after=after), groups=final["groups"],
                   nodes=final["nodes"])
     return result
+
+
+def _refused_stop(outcome, me, drained_now):
+    """The stop action's own refusals, read on the node just before Stop-Service: nothing was stopped."""
+    refused = outcome.get("refused")
+    if not refused:
+        return
+    left = " The node was drained and stays paused (resume it with state=resumed, or fix this and run again)." \
+        if drained_now else ""
+    if refused == "quorum":
+        raise InterlockError(
+            "refusing to stop the cluster service of %s: the cluster itself reports that taking the node offline "
+            "would lose quorum (MSCluster_Node.WillOfflineLoseQuorum), whatever the vote count the module made; bring "
+            "the other nodes or the witness back, or set force=true if you accept losing quorum.%s" % (me, left),
+            node=me, will_offline_lose_quorum=True)
+    if refused == "dependent_services":
+        names = ", ".join(outcome.get("dependent_services") or [])
+        raise InterlockError(
+            "refusing to stop the cluster service of %s: running services depend on it (%s), and stopping them "
+            "with it (Stop-Service -Force) is not the module's to decide; stop them first, then run again.%s"
+            % (me, names, left), node=me, dependent_services=outcome.get("dependent_services") or [])
+    raise ScriptError("the stop of %s was refused on the node for a reason the module does not know: %s"
+                      % (me, refused), node=me)
+
+
+def _move_back(client, failed, after_drain, me, params, timeout, window):
+    """Roles the drain moved that ended Failed on their target were never in service there: the node is resumed,
+    they are moved back, and the drain fails saying so. The window's node_drained record goes with the resume."""
+    targets = dict((group["name"], group["owner_node"]) for group in after_drain["groups"])
+    outcome = _run(client, "mscs_node", params, timeout=int(timeout) + 60)
+    if window is not None:
+        remove_records(client, window, RECORD_AFTER["resume"])
+    moved = "; ".join("%s on %s" % (name, targets.get(name)) for name in failed)
+    if outcome.get("completed"):
+        raise wsfc.DrainFailedError(
+            "drain of %s moved %s, where it ended Failed: never in service after the move. It was moved back to %s "
+            "and %s was resumed (no failback of other roles); nothing else was changed. Find why it cannot run on "
+            "that node (its resources, possible owners, that node's cluster events) before taking %s out again"
+            % (me, moved, me, me, me), node=me, roles=failed, moved_back=True)
+    raise wsfc.DrainFailedError(
+        "drain of %s moved %s, where it ended Failed: never in service after the move. Moving it back to %s did not "
+        "complete within %ss; %s was resumed. Check the roles with mscs_cluster_info now" % (me, moved, me, timeout, me),
+        node=me, roles=failed, moved_back=False, cluster_service=outcome.get("cluster_service"))
 
 
 # --- network load balancing ---------------------------------------------------------------------
@@ -191,6 +242,13 @@ def _agent_step(client, name, params, desired, host, timeout=None):
         document = client.run(name, scripts.body(name), {}, timeout=timeout, stdin_params=params)
     except CollectionError as error:
         secrets = agent.desired_secrets(desired)
+        if isinstance(error, WinRMTimeoutError) and name in ("agent_install", "agent_remove"):
+            # Whether ending the WinRM shell also ends a running msiexec is not documented (docs/windows.md):
+            # the node is left as if an installation were still under way.
+            error.message += ("; msiexec may still be running on %s, or may have been cut short with the shell: keep "
+                              "its cluster service stopped, and go on only once mscs_cluster_info shows "
+                              "agent.installer_state idle (raise install_timeout if installs take longer)" % host)
+            error.details["installer_may_be_running"] = True
         error.message = agent.scrub(error.message, secrets)
         error.args = (error.message,)
         error.details = dict((key, agent.scrub(value, secrets) if isinstance(value, str) else value)
@@ -201,6 +259,12 @@ def _agent_step(client, name, params, desired, host, timeout=None):
 
 def _agent_info(client, host=None):
     return agent.agent_facts(_run(client, "agent_info"), host)
+
+
+def agent_info_facts(client):
+    """The agent on the node (installed, version, service, activation), without the cluster: for NLB hosts and
+    other nodes without a cluster service."""
+    return _agent_info(client)
 
 
 def ds_agent(client, desired, check_mode=False, install_timeout=1800, window=None, controller=""):
@@ -220,6 +284,7 @@ def ds_agent(client, desired, check_mode=False, install_timeout=1800, window=Non
     facts = _agent_info(client)
     plan = agent.plan_agent(facts, desired)
     agent.check_interlock(facts, plan["actions"], desired.get("allow_running_cluster_service"))
+    product_code = agent.check_product_code(facts) if "uninstall" in plan["actions"] else None
     host = facts.get("computer")
     installing = [action for action in plan["actions"] if action in ("install", "upgrade")]
     if installing and not desired.get("installer_sha256"):
@@ -242,8 +307,10 @@ def ds_agent(client, desired, check_mode=False, install_timeout=1800, window=Non
             warnings.append("%s has a reboot pending" % host)
         return result
     if window is not None:
+        # the version as _agent_version writes it (the record's schema takes no surrounding spaces)
         _record(client, "present", window, "agent_maintenance", controller=controller, data=dict(
-            state=desired.get("state"), version=desired.get("version"), activation="activate" in plan["actions"]))
+            state=desired.get("state"), version=versions.display(versions.parse(desired.get("version"))),
+            activation="activate" in plan["actions"]))
     password = desired.get("self_protection_password")
     reboot_codes = []
     for action in plan["actions"]:
@@ -254,8 +321,9 @@ def ds_agent(client, desired, check_mode=False, install_timeout=1800, window=Non
             done = agent.outcome(_agent_step(client, "agent_install", params, desired, host, install_timeout),
                                  "agent_install", host, ("exit_code", "log_tail"))
         elif action == "uninstall":
-            done = agent.outcome(_agent_step(client, "agent_remove", dict(password=password), desired, host,
-                                             install_timeout), "agent_remove", host, ("exit_code", "log_tail"))
+            done = agent.outcome(_agent_step(client, "agent_remove", dict(password=password, product_code=product_code),
+                                             desired, host, install_timeout), "agent_remove", host,
+                                 ("exit_code", "log_tail"))
         else:
             continue
         result["msi_exit_code"] = done["exit_code"]
@@ -297,7 +365,7 @@ def ds_agent(client, desired, check_mode=False, install_timeout=1800, window=Non
                 actions_done=[action for action in plan["actions"] if action != "activate"])
     final = _agent_info(client, host)
     after = agent.agent_summary(final)
-    if installing and not agent.same_version(final["agent"]["version"], agent.normalise_version(desired["version"])):
+    if installing and versions.same(final["agent"]["version"], desired["version"]) is not True:
         raise ScriptError(
             "the installer given for %s installed agent version %s, not the requested %s; check that "
             "installer_url/installer_path points at build %s" % (
@@ -305,8 +373,9 @@ def ds_agent(client, desired, check_mode=False, install_timeout=1800, window=Non
             host=host, installed_version=after["version"])
     if "activate" in plan["actions"] and not after["activated"]:
         raise agent.ActivationError(
-            "dsa_control -a reported success on %s, but dsa_query -c GetAgentStatus shows no manager (dsmUrl); the "
-            "agent is not activated: check the manager's Computers page and the agent's connectivity" % host,
+            "dsa_control -a reported success on %s, but dsa_query -c GetAgentStatus still shows the bootstrap "
+            "certificate (agentCertHash; or no dsmUrl where the agent prints no hash): the agent is not activated. "
+            "Check the manager's Computers page and the agent's connectivity" % host,
             host=host, agent=after)
     reboot = bool(reboot_codes) or final["reboot_pending"]
     if reboot_codes:

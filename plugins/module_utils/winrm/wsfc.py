@@ -16,6 +16,7 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors i
     ParameterError,
     not_found,
 )
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.agent import installer_state
 
 FAILBACK = {"none": "NoFailback", "immediate": "Immediate", "policy": "Policy"}
 # ClusterNetworkRole as numbers (what PowerShell 5.1 emits if a cast is missed) and names.
@@ -93,6 +94,38 @@ def as_list(value):
     return [value]
 
 
+def text_list(value, source, host, field):
+    """A list of names (ConvertTo-Json writes a one-element array as the element)."""
+    return [text_field(item, source, host, "%s[%d]" % (field, index), required=True)
+            for index, item in enumerate(as_list(value))]
+
+
+# The cluster resource types SQL Server registers: an Always On availability group's role holds a resource of type
+# "SQL Server Availability Group", a failover cluster instance's role one of type "SQL Server" (type names as the
+# failover cluster reports them, compared without case).
+AG_RESOURCE_TYPE = "SQL Server Availability Group"
+FCI_RESOURCE_TYPE = "SQL Server"
+
+
+def role_kind(resources):
+    """resource_types, kind (availability_group, fci or other) and possible_owners of a role from its resources.
+
+    A role can be owned only by a node that can own every resource in it, so its possible owners are the
+    intersection of its resources' possible owners (Get-ClusterOwnerNode on each resource); None for a role
+    without resources (nothing restricts it). An empty list stays empty: no node can take the role.
+    """
+    types = sorted(set(resource["type"] for resource in resources if resource["type"]), key=str.lower)
+    lowered = [item.lower() for item in types]
+    kind = "availability_group" if AG_RESOURCE_TYPE.lower() in lowered else \
+        "fci" if FCI_RESOURCE_TYPE.lower() in lowered else "other"
+    owners = None
+    for resource in resources:
+        names = dict((name.lower(), name) for name in resource["possible_owners"])
+        owners = names if owners is None else dict((key, value) for key, value in owners.items() if key in names)
+    return dict(resource_types=types, kind=kind,
+                possible_owners=None if owners is None else sorted(owners.values(), key=str.lower))
+
+
 def cluster_facts(document, host=None):
     """Normalise the mscs_cluster_info script's document into the module's return shape.
 
@@ -125,10 +158,20 @@ def cluster_facts(document, host=None):
         is_core = group.get("is_core")
         if isinstance(is_core, (list, dict)):
             raise output_error(source, host, "%sis_core is %s, expected true or false" % (field, type(is_core).__name__))
+        resources = []
+        for number, resource in enumerate(object_list(group.get("resources"), source, host, field + "resources")):
+            where = "%sresources[%d]." % (field, number)
+            resources.append(dict(
+                name=text_field(resource.get("name"), source, host, where + "name"),
+                type=text_field(resource.get("type"), source, host, where + "type") or "",
+                possible_owners=text_list(resource.get("possible_owners"), source, host, where + "possible_owners")))
         groups.append(dict(name=text_field(group.get("name"), source, host, field + "name", required=True),
                            owner_node=text_field(group.get("owner_node"), source, host, field + "owner_node"),
                            state=str(text_field(group.get("state"), source, host, field + "state")),
-                           is_core=bool(is_core)))
+                           is_core=bool(is_core), resources=resources,
+                           preferred_owners=text_list(group.get("preferred_owners"), source, host,
+                                                      field + "preferred_owners"),
+                           **role_kind(resources)))
     networks = []
     for index, network in enumerate(object_list(document.get("networks"), source, host, "networks")):
         field = "networks[%d]." % index
@@ -155,7 +198,17 @@ def cluster_facts(document, host=None):
             cluster["witness_dynamic_weight"] = integer_field(cluster["witness_dynamic_weight"], source, host,
                                                               "cluster.witness_dynamic_weight", WEIGHTS)
         cluster["witness"] = witness_kind(cluster)
-    agent = object_field(document.get("agent"), source, host, "agent")
+    agent = dict(dict(installed=False, version=None, service_status=None, installer_running=None,
+                      installer_service=None), **(object_field(document.get("agent"), source, host, "agent") or {}))
+    if agent["installer_running"] is not None and not isinstance(agent["installer_running"], bool):
+        raise output_error(source, host, "agent.installer_running is %r, expected true, false or null"
+                           % (agent["installer_running"],))
+    service_of_installer = object_field(agent["installer_service"], source, host, "agent.installer_service")
+    if service_of_installer is not None:
+        agent["installer_service"] = dict(
+            status=text_field(service_of_installer.get("status"), source, host, "agent.installer_service.status"),
+            accepts_shutdown=service_of_installer.get("accepts_shutdown") is True)
+    agent["installer_state"] = installer_state(agent)
     return dict(
         computer=computer,
         member=bool(service) and (service.get("start_mode") != "Disabled" or cluster is not None),
@@ -164,8 +217,7 @@ def cluster_facts(document, host=None):
         groups=groups,
         networks=networks,
         cluster_service=service,
-        agent=dict(dict(installed=False, version=None, service_status=None, installer_running=None),
-                   **(agent or {})),
+        agent=agent,
     )
 
 
@@ -304,6 +356,7 @@ def plan_node(facts, state, force=False):
             problems = _degradation(facts, me)
             if problems and not force:
                 _refuse("drain", me, problems)
+            refuse_hazards(role_hazards(facts, me), "drain", me)
             actions = ["drain"]
             after.update(state="Paused", drain_status="Completed")
     elif state == "stopped":
@@ -317,6 +370,7 @@ def plan_node(facts, state, force=False):
             if not drained:
                 if not others_up:
                     raise InterlockError("refusing to stop %s: no other node is Up to take its roles" % me)
+                refuse_hazards(role_hazards(facts, me), "stop the cluster service of", me)
                 actions.append("drain")
             actions.append("stop")
             after.update(state="Down", drain_status="NotInitiated", cluster_service="Stopped")
@@ -334,6 +388,75 @@ def plan_node(facts, state, force=False):
     else:
         raise ParameterError("state must be one of drained, stopped, started, resumed (got %r)" % state)
     return dict(actions=actions, before=before, after=after)
+
+
+class DrainFailedError(CollectionError):
+    """A drain moved a role that then failed on its target; details name the roles and what was done."""
+
+
+def _hazard(subject, message, remedy):
+    return dict(subject=subject, message=message, remedy=remedy)
+
+
+def role_hazards(facts, node_name):
+    """Blockers for taking ``node_name`` out (drain or stop), from its roles: dicts subject, message, remedy.
+
+    - An availability group role the node owns: "Do not use the Failover Cluster Manager to move availability
+      groups to different nodes or to fail over availability groups. The Failover Cluster Manager is not aware of
+      the synchronization status of the availability replicas, and doing so can lead to extended downtime"
+      (Microsoft, "Failover Clustering and Always On Availability Groups"); a drain is such a cluster move. The
+      documented way is a planned manual failover, supported "only when the primary replica and the target
+      secondary replica are running in synchronous-commit mode and are currently synchronized" (Microsoft,
+      "Perform a planned manual failover of an availability group"). The collection cannot read replica states
+      over WinRM without SQL Server credentials, so it refuses and names that manual step.
+    - A role whose possible owners (every resource's Get-ClusterOwnerNode) leave no other node that is Up: the drain
+      could only fail it, or with -ForceDrain stop it.
+    Core groups are the cluster's own and move when the service stops; they are left out.
+    """
+    me = node_name.lower()
+    others_up = [node["name"] for node in facts.get("nodes") or []
+                 if node["name"].lower() != me and node["state"] == "Up"]
+    hazards = []
+    for group in facts.get("groups") or []:
+        if group.get("is_core") or (group.get("owner_node") or "").lower() != me:
+            continue
+        name = group["name"]
+        if group.get("kind") == "availability_group":
+            hazards.append(_hazard(
+                name, "role %s is a SQL Server availability group owned by %s: a cluster move (a drain) is not aware "
+                "of the replicas' synchronization and can lead to extended downtime (Microsoft)" % (name, node_name),
+                "fail the availability group over with SQL Server first - a planned manual failover, ALTER "
+                "AVAILABILITY GROUP [%s] FAILOVER run on a synchronous-commit secondary replica whose databases are "
+                "SYNCHRONIZED (is_failover_ready = 1 in sys.dm_hadr_database_replica_cluster_states), or SQL Server "
+                "Management Studio's Failover wizard - then run again: the node then owns no availability group"
+                % name))
+            continue
+        owners = group.get("possible_owners")
+        if owners is None:
+            continue
+        allowed = set(owner.lower() for owner in owners)
+        if not [other for other in others_up if other.lower() in allowed]:
+            hazards.append(_hazard(
+                name, "role %s can be owned only by %s (its resources' possible owners), and no other node that can "
+                "own it is Up, so a drain could only fail it" % (name, ", ".join(owners) or "no node"),
+                "bring a node that can own %s Up, or add one to its resources' possible owners "
+                "(Set-ClusterOwnerNode -Resource <resource> -Owners ...), then run again" % name))
+    return hazards
+
+
+def refuse_hazards(hazards, what, me):
+    if hazards:
+        reasons = "; ".join("%s (fix: %s)" % (item["message"], item["remedy"]) for item in hazards)
+        raise InterlockError("refusing to %s %s: %s" % (what, me, reasons), hazards=hazards)
+
+
+def failed_after_move(before, after, me):
+    """Roles ``me`` owned before a drain that another node owns now, Failed there: never in service after the move."""
+    owned = set(group["name"] for group in before.get("groups") or []
+                if not group.get("is_core") and (group.get("owner_node") or "").lower() == me.lower())
+    return [group["name"] for group in after.get("groups") or []
+            if group["name"] in owned and (group.get("owner_node") or "").lower() != me.lower()
+            and group["state"] == "Failed"]
 
 
 def verify_drained(facts, me):

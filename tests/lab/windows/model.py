@@ -14,6 +14,7 @@ import json
 import os
 import re
 import time
+import uuid
 
 VERSION_IN_SOURCE = re.compile(r"(\d+\.\d+\.\d+[-.]\d+)")
 
@@ -48,9 +49,7 @@ def initial_state(topology):
             entry["order"].append(node["name"])
             state["nodes"][node["name"]] = _node(node, wsfc=cluster["name"], node_id=index + 1)
         for group in cluster.get("groups", []):
-            entry["groups"].append({"name": group["name"], "owner": group["owner"], "home": group["owner"],
-                                    "state": "Online", "core": bool(group.get("core")),
-                                    "application": bool(group.get("application"))})
+            entry["groups"].append(_group(group, entry["order"]))
         for network in cluster.get("networks", []):
             entry["networks"].append({"name": network["name"], "role": int(network.get("role", 3)),
                                       "address": network.get("address", ""), "state": "Up"})
@@ -69,6 +68,17 @@ def initial_state(topology):
             record["nlb_interface"] = node.get("interface", "Ethernet0")
         state["nlb"][farm["name"]] = entry
     return state
+
+
+def _group(group, nodes):
+    """A role: its resources' types (SQL Server registers "SQL Server" for an FCI and "SQL Server Availability
+    Group" for an availability group) and the nodes that may own it (every resource's possible owners; all the
+    cluster's nodes unless the topology or a fault says otherwise)."""
+    return {"name": group["name"], "owner": group["owner"], "home": group["owner"], "state": "Online",
+            "core": bool(group.get("core")), "application": bool(group.get("application")),
+            "resource_types": list(group.get("resource_types") or []),
+            "possible_owners": list(group["possible_owners"]) if group.get("possible_owners") is not None
+            else list(nodes)}
 
 
 def _node(node, wsfc=None, node_id=None):
@@ -140,11 +150,20 @@ class WindowsModel(object):
             self.faults = {}
         for key in ("timeout_next", "malformed_next", "slow_ms", "msi_exit_next", "script_error_next",
                     "no_rejoin_next", "node", "marker", "activation_fail_next", "installer_running",
-                    "operation_seconds"):
+                    "installer_mutex", "product_code", "fail_on_move", "quorum_loss_on_stop",
+                    "dependent_services", "operation_seconds"):
             if key in faults:
                 self.faults[key] = faults[key]
         # {"self_protection": {"WEB3": "password"}}: turn agent self-protection on for a node, with the
         # password "Local override requires password" sets in the manager's policy ("" for none)
+        # {"roles": {"SQLCLU01": [{"name": "AG01", "owner": "SQL-NODE2", "resource_types": [...],
+        # "possible_owners": [...]}]}}: roles added to a cluster until the next reset (an availability group, a role
+        # pinned to some nodes) without touching the topology the other tests use
+        for cluster_name, roles in (faults.get("roles") or {}).items():
+            cluster = self.state["clusters"][cluster_name]
+            for role in roles:
+                cluster["groups"].append(_group(role, cluster["order"]))
+            self.save()
         for node_name, password in (faults.get("self_protection") or {}).items():
             agent = self.state["nodes"][node_name]["agent"]
             agent.update(self_protection=True, self_protection_password=password or None)
@@ -207,7 +226,8 @@ class WindowsModel(object):
         return {"clusters": clusters, "nlb": nlb, "nlb_converged": nlb_converged, "agents": agents, "failovers": failovers,
                 "unplanned_failovers": len([item for item in failovers if not item["planned"]]),
                 "blips": self.state["blips"], "events": self.state["events"], "counters": self.counters,
-                "faults": self.faults, "window_records": self.window_records_status()}
+                "faults": self.faults, "window_records": self.window_records_status(),
+                "leases": dict((name, node.get("registry_lease") or "") for name, node in self.state["nodes"].items())}
 
     # --- helpers ---------------------------------------------------------------------------------
 
@@ -223,10 +243,13 @@ class WindowsModel(object):
     def _cluster(self, node):
         return self.state["clusters"].get(node["wsfc"]) if node["wsfc"] else None
 
-    def _takers(self, cluster, exclude):
-        """Nodes that can take roles: cluster service running and not paused, in topology order."""
+    def _takers(self, cluster, exclude, group=None):
+        """Nodes that can take roles (of ``group``: those among its possible owners): cluster service running and
+        not paused, in topology order."""
+        allowed = group.get("possible_owners") if group is not None else None
         return [name for name in cluster["order"] if name != exclude
-                and self.state["nodes"][name]["clussvc"] == "Running" and not self.state["nodes"][name]["paused"]]
+                and self.state["nodes"][name]["clussvc"] == "Running" and not self.state["nodes"][name]["paused"]
+                and (allowed is None or name in allowed)]
 
     def _move(self, cluster, group, target, planned, cause):
         self.state["failovers"].append({"cluster": cluster["name"], "role": group["name"], "from": group["owner"],
@@ -310,12 +333,24 @@ class WindowsModel(object):
             return None
         return {"status": node["clussvc"], "start_mode": "Automatic"}
 
+    # The mutex Global\_MSIExecute as the node has it: "absent", "held" (an msiexec still running, e.g. after the
+    # controller died: fault installer_running), "denied" (it exists and the account may not open it: .NET's
+    # UnauthorizedAccessException) or "broken" (any other failure of Mutex.OpenExisting), fault installer_mutex.
+    def _installer_mutex(self, node):
+        if node["name"] in (self.faults.get("installer_running") or []):
+            return "held"
+        return (self.faults.get("installer_mutex") or {}).get(node["name"], "absent")
+
     def _agent_doc(self, node):
         agent = node["agent"]
+        mutex = self._installer_mutex(node)
+        # what the script makes of it: not found -> false, opened or access denied -> true, anything else -> null;
+        # the msiserver service accepts SERVICE_ACCEPT_SHUTDOWN only while it processes an installation
         return {"installed": bool(agent["version"]), "version": msi_version(agent["version"]) if agent["version"] else None,
                 "service_status": "Running" if agent["version"] else None,
-                # the Global\_MSIExecute mutex: an msiexec still running, e.g. after the controller died
-                "installer_running": node["name"] in (self.faults.get("installer_running") or [])}
+                "installer_running": {"absent": False, "held": True, "denied": True}.get(mutex),
+                "installer_service": {"status": "Running" if mutex == "held" else "Stopped",
+                                      "accepts_shutdown": mutex == "held"}}
 
     def script_mscs_cluster_info(self, node, params):
         doc = {"computer": node["name"], "cluster": None, "nodes": [], "groups": [], "networks": [],
@@ -339,7 +374,11 @@ class WindowsModel(object):
                                      "drain_status": record["drain_status"], "node_weight": 1,
                                      "dynamic_weight": 1 if record["clussvc"] == "Running" else 0})
             doc["groups"] = [{"name": group["name"], "owner_node": group["owner"], "state": group["state"],
-                              "is_core": group["core"]} for group in cluster["groups"]]
+                              "is_core": group["core"],
+                              "resources": [{"group": group["name"], "name": "%s (%s)" % (kind, group["name"]),
+                                             "type": kind, "possible_owners": list(group.get("possible_owners") or [])}
+                                            for kind in group.get("resource_types") or []],
+                              "preferred_owners": [group["home"]]} for group in cluster["groups"]]
             roles = {0: "None", 1: "Cluster", 2: "Client", 3: "ClusterAndClient"}
             doc["networks"] = [{"name": net["name"], "role": roles.get(net["role"], str(net["role"])),
                                 "state": net["state"], "address": net["address"]} for net in cluster["networks"]]
@@ -351,15 +390,22 @@ class WindowsModel(object):
             raise ScriptFailure("Cannot find a service with service name 'ClusSvc'.")
         action = params.get("action")
         name = node["name"]
+        answer = {"computer": name, "action": action, "completed": True, "cluster_service": None, "refused": None,
+                  "will_offline_lose_quorum": None, "dependent_services": []}
         if action == "drain":
             if node["clussvc"] != "Running":
                 raise ScriptFailure("The cluster service is not running on node '%s'." % name)
-            takers = self._takers(cluster, name)
             failed = False
             for group in cluster["groups"]:
                 if group["owner"] == name and not group["core"]:
+                    takers = self._takers(cluster, name, group)
                     if takers:
                         self._move(cluster, group, takers[0], True, "drain")
+                        if group["name"] in (self.faults.get("fail_on_move") or []):
+                            # the role moved but cannot come online on its target (fault fail_on_move)
+                            self.faults["fail_on_move"] = [item for item in self.faults["fail_on_move"]
+                                                           if item != group["name"]]
+                            group["state"] = "Failed"
                     elif params.get("force_drain"):
                         # -ForceDrain: a role that cannot move is stopped and failed over as a failed role
                         group["state"] = "Failed"
@@ -371,13 +417,24 @@ class WindowsModel(object):
                                          "force_drain": bool(params.get("force_drain"))})
         elif action == "stop":
             if node["clussvc"] == "Running":
-                takers = self._takers(cluster, name)
+                answer["will_offline_lose_quorum"] = self._would_lose_quorum(cluster, name)
+                answer["dependent_services"] = list((self.faults.get("dependent_services") or {}).get(name) or [])
+                if answer["will_offline_lose_quorum"] and not params.get("allow_quorum_loss"):
+                    answer["refused"] = "quorum"
+                elif answer["dependent_services"]:
+                    answer["refused"] = "dependent_services"
+            if node["clussvc"] == "Running" and not answer["refused"]:
+                # the script moves the core groups off with Move-ClusterGroup before Stop-Service; without that,
+                # stopping the service moves them as it goes down (recorded as such)
+                how = "Move-ClusterGroup" if "Move-ClusterGroup" in self.script_text else "Stop-Service"
                 for group in cluster["groups"]:
                     if group["owner"] == name:
+                        takers = self._takers(cluster, name, group)
                         if takers:
                             planned = group["core"]
                             self._move(cluster, group, takers[0], planned,
                                        "cluster service stopped" if planned else "cluster service stopped before drain")
+                            self.state["failovers"][-1]["how"] = how
                         else:
                             group["state"] = "Offline"
                 node["clussvc"] = "Stopped"
@@ -385,7 +442,8 @@ class WindowsModel(object):
             node["clussvc"] = "Running"
             if self.take_fault("no_rejoin_next", name, "mscs_node"):
                 # the service runs but the node has not rejoined within the script's bounded wait
-                return {"computer": name, "action": action, "completed": False, "cluster_service": "Running"}
+                answer.update(completed=False, cluster_service="Running")
+                return answer
         elif action == "resume":
             if node["clussvc"] != "Running":
                 raise ScriptFailure("The cluster service is not running on node '%s'." % name)
@@ -395,9 +453,29 @@ class WindowsModel(object):
                 for group in cluster["groups"]:
                     if group["home"] == name and group["owner"] != name:
                         self._move(cluster, group, name, True, "failback")
+        elif action == "return":
+            # Resume-ClusterNode -Failback NoFailback, then Move-ClusterGroup <role> -Node <this node>
+            node["paused"] = False
+            node["drain_status"] = "NotInitiated"
+            for group in cluster["groups"]:
+                if group["name"] in (params.get("roles") or []) and group["owner"] != name:
+                    self._move(cluster, group, name, True, "moved back: failed after the drain")
+                    group["state"] = "Online"
         else:
             raise ScriptFailure("unknown action %s" % action)
-        return {"computer": name, "action": action, "completed": True, "cluster_service": node["clussvc"]}
+        answer["cluster_service"] = node["clussvc"]
+        return answer
+
+    def _would_lose_quorum(self, cluster, name):
+        """MSCluster_Node.WillOfflineLoseQuorum as the model counts it: dynamic quorum (a vote per running node)
+        and the dynamic witness (a vote while the node votes are even); fault quorum_loss_on_stop forces true."""
+        if name in (self.faults.get("quorum_loss_on_stop") or []):
+            return True
+        running = len([member for member in cluster["order"] if self.state["nodes"][member]["clussvc"] == "Running"])
+        witness = 1 if WITNESS_BY_QUORUM.get(cluster["quorum"]) else 0
+        total = running + (witness if running % 2 == 0 else 0)
+        left = running - 1 + (witness if running % 2 == 0 else 0)
+        return left * 2 <= total
 
     def script_nlb_cluster_info(self, node, params):
         doc = {"computer": node["name"], "installed": bool(node["nlb"]), "cluster": None, "nodes": [],
@@ -476,24 +554,44 @@ class WindowsModel(object):
 
     CMD_METACHARACTERS = re.compile(r"[&|<>^%!\"(),;\s]")
 
-    def _agent_status_lines(self, agent):
+    # An agent carries Trend's bootstrap certificate until it is activated (its hash is the one Trend's Ansible role
+    # and Chef cookbook compare agentCertHash with); activation gives it a certificate of the manager's, a reset
+    # (dsa_control -r) takes it back to the bootstrap one.
+    BOOTSTRAP_CERT_HASH = "D0:68:DE:48:1B:DC:4D:00:89:07:7F:85:15:20:C5:90:11:EB:56:6A"
+
+    def _agent_status_lines(self, node, agent):
         if not agent["version"]:
             return []
-        lines = ["", "AgentStatus.agentState: %s" % ("green" if agent["activated"] else "inactive")]
+        cert = self.BOOTSTRAP_CERT_HASH
+        if agent["activated"]:
+            digest = hashlib.sha1(("%s|%s" % (node["name"], agent["dsm_url"])).encode()).hexdigest().upper()
+            cert = ":".join(digest[index:index + 2] for index in range(0, 40, 2))
+        lines = ["", "AgentStatus.agentState: %s" % ("green" if agent["activated"] else "inactive"),
+                 "AgentStatus.agentCertHash: %s" % cert]
         if agent["activated"]:
             lines.append("AgentStatus.dsmUrl: %s" % agent["dsm_url"])
         return lines
+
+    def _product_code(self, node, agent):
+        """The agent's uninstall key name: its MSI's ProductCode, a GUID in registry form; fault product_code
+        ({"WEB1": "<text>"}) gives a node a damaged entry."""
+        damaged = (self.faults.get("product_code") or {}).get(node["name"])
+        if damaged is not None:
+            return damaged
+        return "{%s}" % str(uuid.UUID(hashlib.md5(agent["version"].encode()).hexdigest())).upper()
 
     def script_agent_info(self, node, params):
         agent = node["agent"]
         doc = {"computer": node["name"], "cluster_service": self._service(node),
                "reboot_pending": agent["reboot_required"]}
         info = {"installed": bool(agent["version"]), "version": None, "product_code": None, "service_status": None,
-                "status_lines": self._agent_status_lines(agent), "recorded_url": agent.get("recorded_url"),
+                "status_lines": self._agent_status_lines(node, agent), "recorded_url": agent.get("recorded_url"),
                 "recorded_policy_id": agent.get("recorded_policy_id")}
+        mutex = self._agent_doc(node)
+        info.update(installer_running=mutex["installer_running"], installer_service=mutex["installer_service"])
         if agent["version"]:
             info.update(version=msi_version(agent["version"]),
-                        product_code="{6D8A3A5C-%s}" % hashlib.md5(agent["version"].encode()).hexdigest()[:12].upper(),
+                        product_code=self._product_code(node, agent),
                         service_status="Running")
         doc["agent"] = info
         return doc
@@ -523,18 +621,28 @@ class WindowsModel(object):
         agent["self_protection"] = False
         return "off"
 
+    def _restart(self, node, cause):
+        """The node restarts: a blip while it goes down, then every service set to start automatically runs again,
+        the cluster service among them (its start mode is Automatic); a paused node stays paused."""
+        self.state["events"].append({"event": "node.rebooted", "host_name": node["name"], "cause": cause})
+        self.blip(node["name"], "reboot: %s" % cause)
+        node["agent"]["reboot_required"] = False
+        if node["wsfc"]:
+            node["clussvc"] = "Running"
+
     def _msi_outcome(self, node, code, action):
         """Exit code as msiexec would give it, and a reboot when the command line lets it reboot."""
         agent = node["agent"]
-        if code in (3010, 1641):
+        if code == 1641:
+            # ERROR_SUCCESS_REBOOT_INITIATED: "the installer has initiated a restart", /norestart or not
+            self._restart(node, "msiexec %s returned 1641" % action)
+            return code
+        if code == 3010:
             agent["reboot_required"] = True
             if "'/norestart'" not in self._msiexec_line():
                 # "If no reboot options are specified, the installer restarts the computer whenever
                 # necessary without displaying any prompt" (Windows Installer command-line options)
-                self.state["events"].append({"event": "node.rebooted", "host_name": node["name"],
-                                             "cause": "msiexec %s without /norestart" % action})
-                self.blip(node["name"], "reboot by msiexec")
-                agent["reboot_required"] = False
+                self._restart(node, "msiexec %s without /norestart" % action)
                 return 1641
         return code
 
@@ -569,8 +677,9 @@ class WindowsModel(object):
                     "self_protection_output": "Error: password required" if protection == "failed" else ""}
         upgrade = bool(agent["version"])
         agent["version"] = version
-        code = self._msi_outcome(node, code, "upgrade" if upgrade else "install")
+        # the network driver's blip comes with the install; a restart, if any, after it
         self.blip(node["name"], "agent upgrade" if upgrade else "agent install")
+        code = self._msi_outcome(node, code, "upgrade" if upgrade else "install")
         if protection == "off" and "@('-m')" in self.script_text:
             # the heartbeat lets the manager send its policy again, self-protection included
             protection = "heartbeat"
@@ -578,10 +687,17 @@ class WindowsModel(object):
                 agent["self_protection"] = True
         return {"exit_code": code, "log_tail": [], "self_protection": protection, "self_protection_output": ""}
 
+    GUID = re.compile(r"\{[0-9A-Fa-f]{8}-(?:[0-9A-Fa-f]{4}-){3}[0-9A-Fa-f]{12}\}\Z")
+
     def script_agent_remove(self, node, params):
         agent = node["agent"]
         if not agent["version"]:
             return {"exit_code": 0, "log_tail": [], "removed": False, "self_protection": "untouched"}
+        code = self._product_code(node, agent)
+        if not self.GUID.match(code) or code != params.get("product_code"):
+            # what the script refuses: msiexec /x never sees a key name that is not the checked product code
+            raise ScriptFailure("the agent's uninstall key name is not the product code the module checked; nothing "
+                                "was run")
         protection = self._turn_self_protection_off(agent, params)
         code = self._msi_exit()
         if agent.get("self_protection") and code == 0:
@@ -590,8 +706,8 @@ class WindowsModel(object):
             return {"exit_code": code, "log_tail": ["MSI (s): Removal failed, error status: %d." % code],
                     "removed": False, "self_protection": protection}
         node["agent"] = _no_agent()
-        code = self._msi_outcome(node, code, "uninstall")
         self.blip(node["name"], "agent uninstall")
+        code = self._msi_outcome(node, code, "uninstall")
         self.state["events"].append({"event": "agent.removed", "host_name": node["name"]})
         self.world.publish("agent.removed", host_name=node["name"])
         return {"exit_code": code, "log_tail": [], "removed": True, "self_protection": protection}
@@ -662,6 +778,36 @@ class WindowsModel(object):
                 records.append({"window": window, "change": change, "since": values.get("since"),
                                 "controller": values.get("controller"), "data": values.get("data")})
         return records
+
+    def script_window_lease(self, node, params):
+        """The lease script (module_utils/winrm/scripts.py WINDOW_LEASE): a compare-and-swap of the whole stored
+        text. The lab's lock serialises scripts as the node's named mutex does; times are the node's clock."""
+        stored = node.get("registry_lease") or ""
+        now = time.time()
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
+        swapped = False
+        action = params.get("action")
+        if action not in ("read", "take", "release"):
+            raise ScriptFailure("unknown action %s" % action)
+        if action != "read" and stored == str(params.get("expected") or ""):
+            if action == "release":
+                stored = ""
+            else:
+                fields = params.get("lease") or {}
+                try:
+                    current = json.loads(stored) if stored else {}
+                except ValueError:
+                    current = {}
+                since = current.get("since") if current.get("run") == fields.get("run") and current.get("since") else stamp
+                lease = dict((name, str(fields.get(name) or "")) for name in ("run", "window", "holder", "controller", "unit"))
+                lease.update(since=since, heartbeat=stamp,
+                             expires=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + int(params.get("ttl") or 0))))
+                stored = json.dumps(lease, separators=(",", ":"))
+            node["registry_lease"] = stored
+            swapped = True
+            self.state["events"].append({"event": "lease.%s" % action, "host_name": node["name"],
+                                         "run": (params.get("lease") or {}).get("run")})
+        return {"computer": node["name"], "now": stamp, "lease": stored, "swapped": swapped}
 
     def script_node_window_record_info(self, node, params):
         return {"computer": node["name"], "records": self._window_records(node, str(params.get("window") or ""))}

@@ -3,8 +3,8 @@
 One listener per node and port; HTTP with Basic auth, HTTPS with Basic or NTLM (pyspnego acceptor).
 Every request is ``POST /wsman`` with a SOAP envelope; the actions handled are shell Create,
 Command, Send, Receive, Signal and Delete. A Command must be ``powershell ... -EncodedCommand <base64 of
-UTF-16-LE>``; the script's first line is the marker ``# clustersafe:<name>`` and its parameters are the
-JSON here-string assigned to ``$P`` or, for a script that reads ``$input``, the JSON document sent on
+UTF-16-LE>``; the script's first line is the marker ``# clustersafe:<name>``. The collection's loader
+(``client.LOADER``) reads the body and its parameters as one JSON document ``{"p": ..., "s": ...}`` from
 standard input (``Send``, stream ``stdin``): such a script blocks, as powershell.exe does, until its
 standard input is closed (``End="true"``).
 The model answers; the output carries the JSON on stdout, or a CLIXML error on stderr with exit code 1,
@@ -58,7 +58,8 @@ OPERATION_TIMEOUT_FAULT = 2150858793
 ENCODED = re.compile(r"-e(?:ncodedcommand|nc|c)?\s+([A-Za-z0-9+/=]+)", re.IGNORECASE)
 MARKER = re.compile(r"^# clustersafe:([a-z_]+)")
 PARAMS = re.compile(r"^\$P = @'\n(.*?)\n'@", re.MULTILINE | re.DOTALL)
-STDIN_READER = re.compile(r"^\$P = ConvertFrom-Json -InputObject \(@\(\$input\)", re.MULTILINE)
+# the collection's loader (client.LOADER): body and parameters arrive as {"p": ..., "s": ...} on standard input
+STDIN_READER = re.compile(r"^\$I = ConvertFrom-Json -InputObject \(@\(\$input\)", re.MULTILINE)
 # MaxTimeoutms, the longest OperationTimeout the service grants (MS-WSMV 3.1.4.1.6); 60000 is Windows' default
 MAX_TIMEOUT_SECONDS = 60.0
 DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
@@ -308,8 +309,8 @@ def make_handler(node_name, model, world, credentials, shells, tls):
                 if result.get("awaiting_input"):
                     result["input"] += base64.b64decode(stream.text or "")
                     if (stream.get("End") or "").lower() == "true":
-                        commands[command_id] = _started(self._execute(result["marker"], result["script"],
-                                                                      result["input"].decode("utf-8", "replace")))
+                        commands[command_id] = _started(self._loaded(result["marker"], result["script"],
+                                                                     result["input"].decode("utf-8", "replace")))
                 return 200, envelope(SHELL + "SendResponse", message_id, "<rsp:SendResponse/>")
             if action == SHELL + "Signal":
                 model.count(node_name, "signal")
@@ -348,6 +349,16 @@ def make_handler(node_name, model, world, credentials, shells, tls):
                 return {"awaiting_input": True, "marker": name, "script": script, "input": b""}
             params_match = PARAMS.search(script)
             return self._execute(name, script, params_match.group(1) if params_match else "{}")
+
+        def _loaded(self, name, command_script, document):
+            """What the loader runs: the body and parameters it read from standard input, after the marker."""
+            try:
+                loaded = json.loads(document)
+                body, params = str(loaded["s"]), json.dumps(loaded.get("p") or {})
+            except (ValueError, KeyError, TypeError, AttributeError):
+                return {"stdout": b"", "exit_code": 1, "marker": name, "script": command_script,
+                        "stderr": clixml_error("ConvertFrom-Json : Invalid JSON primitive.")}
+            return self._execute(name, command_script.splitlines()[0] + "\n" + body, params)
 
         def _execute(self, name, script, document):
             try:

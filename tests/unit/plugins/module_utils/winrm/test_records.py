@@ -79,25 +79,35 @@ LONGEST_DATA = {
     "node_drained": {"failback": "immediate"},
     "cluster_service_stopped": {},
     "nlb_node_stopped": {"cluster": LONGEST_HOST, "action": "drainstop"},
-    "network_engine_mode": {"previous_mode": "Inline", "computer": LONGEST_HOST},
+    "network_engine_mode": {"previous_mode": "Inline", "computer": LONGEST_HOST, "own_setting": False},
     "agent_maintenance": {"activation": False, "computer": LONGEST_HOST, "nlb": False, "state": "present",
                           "version": "99999.99999.999999-999999"},
 }
 
 
 @pytest.mark.parametrize("change", records.CHANGES)
-def test_largest_data_fits_the_command_line(change):
-    """Worst case for the command line: the longest data each change's schema allows (its strings are host
-    names, versions and fixed words, so JSON escapes nothing in them), a 64-character window id and a
-    253-character controller."""
+def test_the_longest_data_each_schema_allows_is_within_the_limit(change):
+    """Each change's longest data (its strings are host names, versions and fixed words, which JSON does not
+    escape) fits DATA_MAX_CHARS, so a valid record is never refused for its length."""
     assert LONGEST_HOST == records.controller_name(LONGEST_HOST)
     text = records.validate_request("present", "W" * 64, change, LONGEST_DATA[change])
-    params = dict(action="set", window="W" * 64, change=change, changes=[change], data=text, controller=LONGEST_HOST)
-    command = client.encode_command(client.build_script("node_window_record", scripts.body("node_window_record"), params))
-    assert len(command) < client.COMMAND_LINE_LIMIT
+    assert len(text) <= records.DATA_MAX_CHARS and records.data_problem(change, json.loads(text)) is None
 
 
-def test_data_full_of_characters_json_escapes_never_reaches_the_command_line():
+def test_largest_data_stays_under_the_registry_value_size_advice():
+    """Worst case: data full of characters JSON escapes (the registry value is the compact JSON text); Microsoft's
+    "Registry Element Size Limits" advises values under 2,048 bytes (UTF-16: two bytes a character). The
+    parameters travel on standard input, so the command line does not grow with them."""
+    data = {"k": '"' * ((records.DATA_MAX_CHARS - len('{"k":""}')) // 2)}
+    text = records.encode_data(data)
+    assert len(text) <= records.DATA_MAX_CHARS and len(text.encode("utf-16-le")) < 2048
+    params = dict(action="set", window="W" * 64, change="cluster_service_stopped", changes=["cluster_service_stopped"],
+                  data=text, controller="c" * 253)
+    assert text not in client.build_command("node_window_record")
+    assert json.loads(client.build_input(scripts.body("node_window_record"), params))["p"]["data"] == text
+
+
+def test_data_full_of_characters_json_escapes_is_refused_by_the_schemas():
     with pytest.raises(ParameterError):
         records.validate_request("present", "CHG1", "network_engine_mode", {"previous_mode": "Inline",
                                                                             "computer": '"' * 100})
@@ -187,8 +197,9 @@ VALID_DATA = st.one_of(
     st.tuples(st.just("cluster_service_stopped"), st.just({})),
     st.tuples(st.just("nlb_node_stopped"), st.fixed_dictionaries({"cluster": st.none() | HOSTS,
                                                                   "action": st.sampled_from(["drainstop", "stop"])})),
-    st.tuples(st.just("network_engine_mode"), st.fixed_dictionaries({"previous_mode": st.sampled_from(["Inline", "Tap"]),
-                                                                     "computer": st.just("SQL-NODE1")})),
+    st.tuples(st.just("network_engine_mode"), st.fixed_dictionaries(
+        {"previous_mode": st.sampled_from(["Inline", "Tap"])},
+        optional={"computer": st.just("SQL-NODE1"), "own_setting": st.booleans()})),
     st.tuples(st.just("agent_maintenance"), st.fixed_dictionaries(
         {"state": st.sampled_from(["present", "absent"]), "activation": st.booleans(),
          "version": st.none() | st.from_regex(r"[0-9]{1,2}\.[0-9]\.[0-9]{1,3}-[0-9]{1,5}", fullmatch=True)},
@@ -411,7 +422,8 @@ def test_an_unknown_change_name_is_not_trusted(change):
     ("nlb_node_stopped", {"cluster": "WEBFARM", "action": "remove"}, "data.action must be one of drainstop, stop"),
     ("nlb_node_stopped", {"cluster": "web farm", "action": "stop"}, "data.cluster must be a host name"),
     ("network_engine_mode", {"previous_mode": "Off", "computer": "SQL-NODE1"}, "data.previous_mode must be one of Inline, Tap"),
-    ("network_engine_mode", {"previous_mode": "Inline"}, "needs computer"),
+    ("network_engine_mode", {"computer": "SQL-NODE1"}, "needs previous_mode"),
+    ("network_engine_mode", {"previous_mode": "Inline", "own_setting": "no"}, "data.own_setting must be true or false"),
     ("network_engine_mode", {"previous_mode": "Inline", "computer": "SQL-NODE1;calc"}, "data.computer must be a host name"),
     ("network_engine_mode", {"previous_mode": "Inline", "computer": ["SQL-NODE1"]}, "data.computer must be a host name"),
     ("agent_maintenance", {"state": "present", "version": "20.0.1-690", "activation": "yes"}, "data.activation must be true or false"),

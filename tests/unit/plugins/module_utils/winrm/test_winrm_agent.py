@@ -7,6 +7,7 @@ import re
 import pytest
 
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import InterlockError, ParameterError
+from ansible_collections.clustersafe.deep_security.plugins.module_utils import _agent_version as versions
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import agent, client, scripts, service
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.client import ScriptError
 from winrm_fakes import FakeClient, agent_document
@@ -36,28 +37,24 @@ def facts(*args, **kwargs):
     ("20.0.1-690", "20.0.1.690"),
 ])
 def test_spellings_of_one_build_are_equal(left, right):
-    assert agent.same_version(agent.normalise_version(left), agent.normalise_version(right))
-
-
-def test_versions_order_and_display():
-    v = agent.normalise_version
-    assert agent.compare_versions(v("20.0.1-3180"), v("20.0.1-690")) == 1
-    assert agent.compare_versions(v("20.0.0-8438"), v("20.0.1-690")) == -1
-    assert agent.compare_versions(v("20.0.8438"), v("20.0.0-877")) == 1
-    assert agent.display_version("20.0.1.690") == "20.0.1-690"
-    assert agent.display_version("20.0.8438") == "20.0.8438"
-    assert not agent.same_version(v("20.0.1-690"), v("20.0.2-690"))
+    assert versions.same(left, right) is True
 
 
 @pytest.mark.parametrize("text", ["latest", "20", "20.0", "20.0.0-8438\n", "20.0.0-8438-1", "v20.0.0-1"])
 def test_other_version_text_is_refused(text):
     with pytest.raises(ParameterError):
-        agent.normalise_version(text)
+        agent.validate(desired(version=text))
 
 
 def test_plan_compares_a_three_part_display_version():
     current = facts("20.0.8438")
     assert agent.plan_agent(current, desired(version="20.0.0-8438", installer_url=URL))["actions"] == []
+
+
+def test_plan_refuses_a_pair_it_cannot_order():
+    current = facts("20.0.8438")
+    with pytest.raises(ParameterError, match="cannot be ordered"):
+        agent.plan_agent(current, desired(version="20.0.1-690", installer_url=URL))
 
 
 # --- input (issue 10 points 1 and 10) -------------------------------------------------------------
@@ -236,7 +233,12 @@ def test_interlock_ms02():
 def test_interpret_msi():
     assert agent.interpret_msi({"exit_code": 0}, "install", "n") is False
     assert agent.interpret_msi({"exit_code": 3010}, "install", "n") is True
-    assert agent.interpret_msi({"exit_code": 1641}, "uninstall", "n") is True
+    # 1641: the node is restarting, told apart from a failure (behaviour changed on purpose: it was "success")
+    with pytest.raises(agent.RestartInitiatedError) as restart:
+        agent.interpret_msi({"exit_code": 1641}, "uninstall", "n")
+    assert restart.value.details["restart_initiated"] is True and restart.value.details["msi_exit_code"] == 1641
+    assert "initiated a restart of n" in restart.value.message and "must stop" in restart.value.message
+    assert not isinstance(restart.value, agent.MsiError)
     with pytest.raises(agent.MsiError) as error:
         agent.interpret_msi({"exit_code": 1603, "log_tail": ["line a", "line b"]}, "install", "n")
     assert "1603 (fatal error during installation)" in error.value.message and "line b" in error.value.message
@@ -248,7 +250,7 @@ def script(name):
 
 
 @pytest.mark.parametrize("name", ["agent_install", "agent_remove"])
-def test_msiexec_never_restarts_and_counts_1641_as_success(name):
+def test_msiexec_never_restarts_and_records_the_pending_reboot(name):
     body = script(name)
     assert re.search(r"msiexec\.exe -ArgumentList @\([^)]*'/qn', '/norestart'", body)
     assert "@(0, 3010, 1641)" in body
@@ -286,8 +288,9 @@ def test_install_hashes_and_installs_one_private_copy():
 
 
 @pytest.mark.parametrize("name", scripts.AGENT_STDIN_SCRIPTS)
-def test_agent_scripts_read_parameters_from_standard_input(name):
-    assert "$P = ConvertFrom-Json -InputObject (@($input) -join \"`n\")" in script(name)
+def test_agent_scripts_take_their_parameters_from_the_loader(name):
+    # the loader on the command line sets $P from standard input; a body reading $input again would find it empty
+    assert "$input" not in script(name) and "$P." in script(name)
 
 
 def test_activation_waits_for_the_service_and_resets_only_on_request():
@@ -318,12 +321,24 @@ def test_install_with_3010_reports_a_pending_reboot():
     assert activate["arguments"][-1] == "token:T0KEN-secret" and activate["reset"] is False
 
 
-def test_remove_with_1641_is_removed_with_reboot_pending():
+def test_remove_with_1641_stops_the_work_on_a_restarting_node():
     client_ = FakeClient({"agent_info": [agent_document("20.0.1.690", service=None), agent_document(None, service=None)],
                           "agent_remove": {"exit_code": 1641, "log_tail": [], "removed": True, "self_protection": "off"}})
-    result = service.ds_agent(client_, desired(state="absent"))
-    assert result["changed"] and result["reboot_required"] and result["version"] is None
-    assert any("ERROR_SUCCESS_REBOOT_INITIATED" in item for item in result["warnings"])
+    with pytest.raises(agent.RestartInitiatedError) as error:
+        service.ds_agent(client_, desired(state="absent"))
+    assert error.value.details["restart_initiated"] is True and "SQL-NODE1" in error.value.message
+    # nothing more was asked of the restarting node
+    assert [call[0] for call in client_.calls] == ["agent_info", "agent_remove"]
+
+
+def test_install_with_1641_stops_before_activation():
+    stopped = agent_document(None, service="Stopped")
+    client_ = FakeClient({"agent_info": stopped,
+                          "agent_install": {"exit_code": 1641, "log_tail": [], "self_protection": "untouched"}})
+    with pytest.raises(agent.RestartInitiatedError):
+        service.ds_agent(client_, desired(version="20.0.1-690", installer_url=URL, installer_sha256=SHA,
+                                          activation_url="dsm://dsm:4120/"))
+    assert "agent_activate" not in [call[0] for call in client_.calls]
 
 
 def test_sha256_is_required_unless_explicitly_waived():
@@ -428,7 +443,8 @@ def test_the_token_travels_on_standard_input_only():
     assert "T0KEN-secret" not in command and "T0KEN-secret" not in script_text and "SP-secret" not in script_text
     assert protocol.console_modes == [False]
     data, end = protocol.inputs[0]
-    assert end is True and json.loads(data.decode("ascii")) == params
+    sent = json.loads(data.decode("ascii"))
+    assert end is True and sent["p"] == params and sent["s"] == client.compact(scripts.body("agent_activate"))
 
 
 def test_the_module_sends_agent_steps_on_standard_input():

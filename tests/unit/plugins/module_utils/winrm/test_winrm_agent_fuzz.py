@@ -3,6 +3,8 @@ their result or raise AgentOutputError (or MsiError for a failed msiexec), whose
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ansible_collections.clustersafe.deep_security.plugins.module_utils import _agent_version as versions
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import ParameterError
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import agent
 
 JSON = st.recursive(
@@ -70,8 +72,8 @@ def test_msiexec_outcomes(document):
 @given(st.text(max_size=40))
 def test_version_text(text):
     try:
-        parts = agent.normalise_version(text)
-    except agent.ParameterError as error:
+        parts = versions.parse(text)
+    except ParameterError as error:
         assert "Deep Security Agent build" in error.message
         return
-    assert parts is None or agent.normalise_version(agent.display_version(parts)) == parts
+    assert parts is None or versions.parse(versions.display(parts)) == parts

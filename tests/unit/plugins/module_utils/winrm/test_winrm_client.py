@@ -1,4 +1,5 @@
 """The WinRM client: connection validation, script framing, error mapping, bounded waits."""
+import base64
 import json
 
 import pytest
@@ -28,10 +29,15 @@ class FakeProtocol(object):
         self._maybe_fail("open_shell")
         return "S1"
 
-    def run_command(self, shell_id, command):
+    def run_command(self, shell_id, command, console_mode_stdin=True):
         self._maybe_fail("run_command")
         self.command = command
+        self.console_mode_stdin = console_mode_stdin
         return "C1"
+
+    def send_command_input(self, shell_id, command_id, stdin_input, end=False):
+        self._maybe_fail("send")
+        self.stdin, self.stdin_end = stdin_input, end
 
     def get_command_output_raw(self, shell_id, command_id):
         self._maybe_fail("receive")
@@ -183,8 +189,27 @@ def test_build_script_marker_params_and_compaction():
 def test_run_returns_the_document_and_uses_one_shell():
     protocol = FakeProtocol([(b'\xef\xbb\xbf{"ok": true}\r\n', b"", 0, True)])
     assert make(protocol).run("demo", "$x = 1", {}) == {"ok": True}
-    assert protocol.log == ["open_shell", "run_command", "receive", "signal", "delete"]
+    assert protocol.log == ["open_shell", "run_command", "send", "receive", "signal", "delete"]
     assert protocol.command.startswith(c.COMMAND_PREFIX)
+
+
+def test_the_command_line_carries_the_loader_and_standard_input_the_body_and_parameters():
+    protocol = FakeProtocol([(b'{"ok": true}', b"", 0, True)])
+    make(protocol).run("demo", "  # note\n  $x = $P.name\n", {"name": "it's"})
+    script = base64.b64decode(protocol.command[len(c.COMMAND_PREFIX):]).decode("utf-16-le")
+    assert script.splitlines()[0] == "# clustersafe:demo"
+    assert script.splitlines()[-3:] == list(c.LOADER)
+    assert "$x" not in script and "it's" not in script
+    assert protocol.console_mode_stdin is False and protocol.stdin_end is True
+    assert json.loads(protocol.stdin.decode("ascii")) == {"p": {"name": "it's"}, "s": "$x = $P.name\n"}
+    assert protocol.stdin.endswith(b"\r\n")
+
+
+def test_the_command_line_is_the_same_whatever_the_script():
+    first, second = FakeProtocol([(b"{}", b"", 0, True)]), FakeProtocol([(b"{}", b"", 0, True)])
+    make(first).run("demo", "$x = 'y'\n" * 2000, {"a": "b" * 5000})
+    make(second).run("demo", "", {})
+    assert first.command == second.command
 
 
 def test_operation_timeouts_are_retried_until_done():
@@ -239,9 +264,11 @@ def test_anything_but_one_json_object_is_malformed(stdout):
         make(FakeProtocol([(stdout, b"", 0, True)])).run("demo", "", {})
 
 
-def test_oversized_script_is_refused():
-    with pytest.raises(ParameterError):
-        make(FakeProtocol([(b"{}", b"", 0, True)])).run("demo", "$x = 'y'\n" * 800, {})
+def test_a_command_line_over_the_limit_is_refused(monkeypatch):
+    monkeypatch.setattr(c, "LOADER", c.LOADER + ("$x = 'y'",) * 900)
+    with pytest.raises(ParameterError) as error:
+        make(FakeProtocol([(b"{}", b"", 0, True)])).run("demo", "", {})
+    assert "command-line limit" in error.value.message
 
 
 def test_clixml_plain_text_passthrough():
@@ -299,7 +326,7 @@ def test_a_command_longer_than_read_timeout_is_received_after_operation_timeouts
 
     protocol.get_command_output_raw = long_poll
     assert make(protocol, clock=clock, command_timeout=600).run("demo", "", {}) == {"done": True}
-    assert protocol.log == ["open_shell", "run_command"] + ["receive"] * 4 + ["signal", "delete"]
+    assert protocol.log == ["open_shell", "run_command", "send"] + ["receive"] * 4 + ["signal", "delete"]
     assert protocol.asked == [20, 20, 20, 20] and protocol.operation_timeout_sec == 20
 
 
@@ -350,7 +377,7 @@ class ShellProtocol(FakeProtocol):
         self.shells += 1
         return "S%d" % self.shells
 
-    def run_command(self, shell_id, command):
+    def run_command(self, shell_id, command, console_mode_stdin=True):
         self.log.append("run_command")
         self.commands.append(shell_id)
         if self.fail_command is not None and len(self.commands) == self.fail_command:
@@ -368,7 +395,7 @@ def test_a_session_runs_several_scripts_over_one_shell():
         with client.session():  # nested: the same shell
             client.run("three", "", {})
     assert protocol.shells == 1 and protocol.commands == ["S1", "S1", "S1"]
-    assert protocol.log == ["open_shell"] + ["run_command", "receive", "signal"] * 3 + ["delete"]
+    assert protocol.log == ["open_shell"] + ["run_command", "send", "receive", "signal"] * 3 + ["delete"]
 
 
 def test_run_outside_a_session_keeps_one_shell_per_script():
@@ -388,7 +415,7 @@ def test_a_failing_script_in_a_session_still_closes_the_shell_once():
     with pytest.raises(c.ScriptError):
         with client.session():
             client.run("one", "", {})
-    assert protocol.log == ["open_shell", "run_command", "receive", "signal", "delete"]
+    assert protocol.log == ["open_shell", "run_command", "send", "receive", "signal", "delete"]
     # the client is usable afterwards, one shell per run again
     protocol.outputs = [(b"{}", b"", 0, True)]
     client.run("two", "", {})

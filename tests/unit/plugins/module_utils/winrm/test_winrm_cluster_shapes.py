@@ -94,7 +94,9 @@ def test_force_never_turns_on_force_drain():
                          "mscs_node": {"completed": True, "cluster_service": "Running"}})
     service.mscs_node(client, "drained", force=True)
     sent = [params for name, params in client.calls if name == "mscs_node"]
-    assert sent == [{"action": "drain", "force_drain": False, "failback": "NoFailback", "timeout": 300}]
+    # force lifts the quorum refusal of the stop action on the node too (allow_quorum_loss), never -ForceDrain
+    assert sent == [{"action": "drain", "force_drain": False, "failback": "NoFailback", "timeout": 300,
+                     "allow_quorum_loss": True, "roles": []}]
 
 
 def test_force_drain_is_sent_only_when_asked():

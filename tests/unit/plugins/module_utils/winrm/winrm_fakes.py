@@ -48,17 +48,24 @@ def mscs_document(me="SQL-NODE1", states=None, owners=None, service="Running", g
     return document
 
 
+# the bootstrap certificate's hash of Trend's Ansible role and Chef cookbook, and one an activated agent may carry
+BOOTSTRAP_CERT_HASH = "D0:68:DE:48:1B:DC:4D:00:89:07:7F:85:15:20:C5:90:11:EB:56:6A"
+ACTIVATED_CERT_HASH = "3A:91:5C:0E:77:2B:D4:18:C6:05:9F:E1:42:7D:B8:63:0A:F2:9C:54"
+PRODUCT_CODE = "{6D8A3A5C-1F2E-4B7A-9C3D-8E5F6A7B8C9D}"
+
+
 def agent_document(version=None, service="Running", activated=False, dsm_url=None, policy_id=None,
                    reboot_pending=False):
     """``agent_info`` as the script prints it: GetAgentStatus lines, and the module's own record."""
     lines = []
     if version:
-        lines = ["AgentStatus.agentState: %s" % ("green" if activated else "inactive")]
+        lines = ["AgentStatus.agentState: %s" % ("green" if activated else "inactive"),
+                 "AgentStatus.agentCertHash: %s" % (ACTIVATED_CERT_HASH if activated else BOOTSTRAP_CERT_HASH)]
         if activated:
             lines.append("AgentStatus.dsmUrl: %s" % (dsm_url or "dsm://dsm:4120/"))
     return {"computer": "SQL-NODE1", "reboot_pending": reboot_pending,
             "cluster_service": {"status": service, "start_mode": "Automatic"} if service else None,
-            "agent": {"installed": bool(version), "version": version, "product_code": "{X}" if version else None,
+            "agent": {"installed": bool(version), "version": version, "product_code": PRODUCT_CODE if version else None,
                       "service_status": "Running" if version else None, "status_lines": lines,
                       "recorded_url": dsm_url if activated else None,
                       "recorded_policy_id": str(policy_id) if policy_id else None}}
