@@ -84,7 +84,7 @@ records:
       type: str
       sample: ctl01
     data:
-      description: The facts written with the record (what each change holds: M(clustersafe.deep_security.node_window_record)).
+      description: The facts written with the record (what each change holds is in M(clustersafe.deep_security.node_window_record)).
       type: dict
       sample: {}
 invalid_records:

@@ -78,8 +78,8 @@ def test_a_script_that_outlives_command_timeout_fails_on_time_and_leaves_its_eff
     client = WinRMClient(fresh["client_params"]("127.0.0.22", operation_timeout=20, read_timeout=30, command_timeout=4))
     started = time.monotonic()
     with pytest.raises(WinRMTimeoutError) as error:
-        client.run("mscs_node", scripts.body("mscs_node"), dict(action="drain", force_drain=False, failback="NoFailback",
-                                                                 timeout=60))
+        drain = dict(action="drain", force_drain=False, failback="NoFailback", timeout=60)
+        client.run("mscs_node", scripts.body("mscs_node"), drain)
     # the Receive asked for the 4 s left, not the 20 s of operation_timeout
     assert 4 <= time.monotonic() - started < 10
     assert "command_timeout" in error.value.message and "may still be running" in error.value.message

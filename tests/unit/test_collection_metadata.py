@@ -103,9 +103,9 @@ def _file_modes(relative_dir):
 def test_assessment_reports_are_written_like_window_reports():
     """The assessment names every node, cluster and finding: its directory 0750 and files 0640, as the
     window reports, so other users of the controller cannot read it."""
-    assert sorted(mode for _, mode in _file_modes("roles/assess")) == ["0640", "0750"]
+    assert sorted(mode for path, mode in _file_modes("roles/assess")) == ["0640", "0750"]
 
 
 def test_no_role_writes_a_file_other_users_can_read():
     modes = _file_modes("roles") + _file_modes("playbooks")
-    assert modes and all(int(mode, 8) & 0o007 == 0 for _, mode in modes), modes
+    assert modes and all(int(mode, 8) & 0o007 == 0 for path, mode in modes), modes

@@ -243,7 +243,8 @@ def test_present_with_other_data_rewrites_under_the_stored_window_name():
 def test_an_untrusted_record_is_never_written_over():
     """An unreadable or forged record in the key a write would use stays as found (it was rewritten before)."""
     found = document(raw(data="{broken"))
-    valid, bad, _ = records.parse_records(found)
+    valid, bad, warnings = records.parse_records(found)
+    assert len(warnings) == 1
     with pytest.raises(records.InvalidRecordError) as error:
         records.plan_record(valid, "present", "chg1", "node_drained", '{"failback":"none"}', "c", bad)
     assert "CHG1/node_drained" in error.value.message and "data is not JSON" in error.value.message
@@ -462,8 +463,8 @@ def test_names_read_back_are_checked_again_before_they_reach_the_remove_script()
 def test_removing_a_window_leaves_its_untrusted_records_alone():
     found = document(raw(), raw(change="cluster_service_stopped", data="{}"),
                      raw(change="agent_maintenance", data='{"state":"present"}'))
-    valid, bad, _ = records.parse_records(found)
-    assert [entry["change"] for entry in bad] == ["agent_maintenance"]
+    valid, bad, warnings = records.parse_records(found)
+    assert [entry["change"] for entry in bad] == ["agent_maintenance"] and len(warnings) == 1
     plan = records.plan_record(valid, "absent", "CHG1", None, "{}", "c", bad)
     assert plan["params"]["changes"] == ["cluster_service_stopped", "node_drained"]
 

@@ -461,7 +461,7 @@ def test_kerberos_over_http_asks_pywinrm_to_always_encrypt(monkeypatch):
     c.WinRMClient(dict(BASE, scheme="http", transport="kerberos", password=None)).protocol()
     c.WinRMClient(dict(BASE, transport="kerberos", password=None)).protocol()
     c.WinRMClient(dict(BASE, scheme="http", transport="ntlm", allow_unencrypted_http=True)).protocol()
-    assert [kwargs["message_encryption"] for _, kwargs in CapturingProtocol.seen] == ["always", "auto", "auto"]
+    assert [kwargs["message_encryption"] for endpoint, kwargs in CapturingProtocol.seen] == ["always", "auto", "auto"]
 
 
 @pytest.mark.parametrize("overrides, wanted", [
