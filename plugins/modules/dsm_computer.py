@@ -16,6 +16,8 @@ description:
     rule NLB-03) and protection module states (for example Intrusion Prevention V(off) on NLB nodes,
     rule NLB-01), on each computer named by host name or on one policy.
   - Compares with the values in effect and writes only what differs; a second identical run changes nothing.
+  - Resets settings (O(reset_settings), or a null value in O(settings)) so that a computer follows its policy
+    again instead of keeping a value of its own, for example after a window switched it to Tap (rule NLB-03).
   - Turning Firewall, Intrusion Prevention or Web Reputation on for a computer where it was off loads the
     agent's network driver the first time, which blips the network (Trend Micro KA-0004754). On a
     failover-cluster node with its cluster service running that fails the roles over (rule MS-02), so the
@@ -49,7 +51,18 @@ options:
         become V(true)/V(false).
       - C(firewallSettingNetworkEngineMode) takes V(Inline) or V(Tap); other names and values are checked
         by the DSM, whose message is returned.
+      - A null value resets the setting, as O(reset_settings) does.
     type: dict
+  reset_settings:
+    description:
+      - DSM settings by their API name to reset, so that each computer (or the policy) follows the value of
+        its policy (or parent policy) again; the object's own value is removed (SDK 20.0
+        C(reset_computer_setting), C(DELETE /computers/{id}/settings/{name})).
+      - Compared with the object's own value (the DSM's C(overrides=true) view), so an object without a value of
+        its own is no change and a second run changes nothing.
+      - A name must not also have a value in O(settings).
+    type: list
+    elements: str
   modules:
     description:
       - Protection module states by module name, for example C(Intrusion Prevention) V(off).
@@ -72,14 +85,17 @@ options:
     description:
       - After changing computers, wait until each changed computer's agent has the new policy, that is agent
         status active, no agent task pending, and a successful policy send (C(lastSendPolicySuccess)) at or after
-        the change and later than the last one before it.
+        the last policy request and later than the one read before the change (RV(targets[].policy_sent_before)).
+        Only the DSM's timestamps are compared.
       - In agent-initiated communication the DSM sends the policy at the agent's next heartbeat, and the
         network driver loads when the policy arrives; the module returns only once that has happened, so
         the cluster service is not started before the blip (rule MS-02).
-      - Computers whose agent was not active before the change are not waited for (a warning names them).
+      - Computers whose agent was not active before the change are not waited for (a warning names them), except
+        an agent in status C(warning), which may be online and get the policy at any moment; it is waited for,
+        and the wait ends once it is active with the policy or at O(wait_timeout).
         Policy changes are not waited for; use M(clustersafe.deep_security.dsm_computer_info) with
         O(clustersafe.deep_security.dsm_computer_info#module:wait_for=policy_applied) and
-        O(clustersafe.deep_security.dsm_computer_info#module:since) on the computers concerned.
+        O(clustersafe.deep_security.dsm_computer_info#module:since_policy_success) on the computers concerned.
       - Check mode and runs that change nothing do not wait.
     type: bool
     default: true
@@ -115,6 +131,11 @@ EXAMPLES = r"""
     policy: NLB Web Farm
     settings:
       firewallSettingNetworkEngineMode: Inline
+
+- name: After the window, the computers follow their policy's mode again (no value of their own)
+  clustersafe.deep_security.dsm_computer:
+    computers: [WEB1, WEB2, WEB3]
+    reset_settings: [firewallSettingNetworkEngineMode]
 """
 
 RETURN = r"""
@@ -141,7 +162,9 @@ targets:
       type: dict
       sample: {"Intrusion Prevention": {"before": "prevent", "after": "off"}}
     settings:
-      description: Per setting, C(before) and C(after) values.
+      description:
+        - Per setting, C(before) and C(after) values. For a setting set to a value, the values in effect; for a
+          reset, C(before) is the object's own value (null when it had none) and C(after) is null.
       type: dict
       sample: {"firewallSettingNetworkEngineMode": {"before": "Inline", "after": "Tap"}}
     network_driver_modules:
@@ -159,10 +182,18 @@ targets:
       description: The computer's C(lastSendPolicySuccess) after the wait, milliseconds since the epoch.
       type: int
       returned: when waited for
+    policy_sent_before:
+      description:
+        - The computer's C(lastSendPolicySuccess) read before the change (DSM clock, milliseconds since the epoch);
+          null when no policy had been sent to it.
+        - Pass it as O(clustersafe.deep_security.dsm_computer_info#module:since_policy_success) to wait for the
+          policy elsewhere.
+      type: int
+      returned: for computers
 changed_at:
   description:
-    - Time of the first write, milliseconds since the epoch (controller clock); null when nothing was written.
-    - Pass it as O(clustersafe.deep_security.dsm_computer_info#module:since) to wait for the policy elsewhere.
+    - Time of the first write, milliseconds since the epoch on the controller's clock, for the record; null when
+      nothing was written. No wait compares it with the DSM's timestamps.
   returned: always
   type: int
   sample: 1764150000000
@@ -183,18 +214,20 @@ def main():
             computers=dict(type="list", elements="str", aliases=["host_names"]),
             policy=dict(type="str"),
             settings=dict(type="dict"),
+            reset_settings=dict(type="list", elements="str"),
             modules=dict(type="dict"),
             allow_network_blip=dict(type="bool", default=False),
             wait=dict(type="bool", default=True),
             wait_timeout=dict(type="int", default=900),
         ),
         mutually_exclusive=[["computers", "policy"]],
-        required_one_of=[["computers", "policy"], ["settings", "modules"]],
+        required_one_of=[["computers", "policy"], ["settings", "reset_settings", "modules"]],
     )
     params = module.params
     module.run_with_client(lambda client: service.computer_settings(
         client, computers=params["computers"], policy=params["policy"],
         settings=params["settings"], modules=params["modules"], check_mode=module.check_mode,
+        reset_settings=params["reset_settings"],
         allow_network_blip=params["allow_network_blip"], wait=params["wait"], wait_timeout=params["wait_timeout"]))
 
 

@@ -17,6 +17,8 @@ description:
     mode in effect, as plain data that later tasks and checks can judge without another call.
   - Protection modules are reported under stable snake_case keys with the name the DSM console prints;
     the module once called Deep Packet Inspection is reported as Intrusion Prevention.
+  - With O(settings), also whether each named setting is the computer's own value or the one its policy gives
+    (for example to restore a computer's own network engine mode after a window, or to reset it instead).
 extends_documentation_fragment:
   - clustersafe.deep_security.dsm
   - clustersafe.deep_security.query
@@ -38,8 +40,13 @@ options:
       - V(active) waits until each computer in O(computers) exists with an activated agent (agent version
         not C(0.0.0.0)) whose status is active; a host name the DSM does not know yet is waited for too (an
         agent-initiated activation creates the computer).
-      - V(policy_applied) waits, in addition, until no agent task is pending and the last successful policy
-        send (C(lastSendPolicySuccess)) is at or after the last policy request and, when given, O(since).
+      - V(policy_applied) waits, in addition, until no agent task is pending, the last successful policy
+        send (C(lastSendPolicySuccess)) is at or after the last policy request and, with
+        O(since_policy_success), later than the send read before the change. Only the DSM's timestamps are
+        compared, never the controller's clock.
+      - An agent status of C(warning) does not count as active; the SDK lists it beside C(active) but neither
+        it nor Trend's documentation says such an agent is online and takes its policy. The wait then runs
+        into O(wait_timeout) and names the status messages.
       - The wait is bounded by O(wait_timeout); then the task fails naming what each computer still lacks.
     type: str
     choices: [none, active, policy_applied]
@@ -49,12 +56,23 @@ options:
       - Seconds to wait at most for O(wait_for).
     type: int
     default: 900
-  since:
+  since_policy_success:
     description:
-      - With O(wait_for=policy_applied), the policy must have been sent successfully at or after this time,
-        in milliseconds since the epoch as the DSM counts (for example RV(clustersafe.deep_security.dsm_computer#module:changed_at)).
-      - The DSM's clock decides; keep the controller and the DSM in time sync (NTP).
-    type: int
+      - With O(wait_for=policy_applied), the baseline of the wait - the computer's C(lastSendPolicySuccess) read
+        before the change (RV(computers[].last_send_policy_success) of an earlier read, or
+        RV(clustersafe.deep_security.dsm_computer#module:targets[].policy_sent_before)) - so that only a policy
+        sent successfully after it counts.
+      - One value for every computer in O(computers), or a dictionary of host name to value (one per computer);
+        null for a computer that had no policy sent before the change.
+      - Milliseconds since the epoch on the DSM's clock, as the DSM gave them; the controller's clock plays no part.
+    type: raw
+  settings:
+    description:
+      - DSM setting names (for example C(firewallSettingNetworkEngineMode)) to report per computer in
+        RV(computers[].settings), the value in effect and whether the computer sets it itself.
+      - One more request per computer and setting (C(GET /computers/{id}/settings/{name}?overrides=true)).
+    type: list
+    elements: str
 author:
   - clustersafe maintainers (@clustersafe)
 """
@@ -83,11 +101,23 @@ EXAMPLES = r"""
     wait_for: policy_applied
     wait_timeout: 900
 
-- name: Wait until a policy change made earlier has reached the node
+- name: Before a change, read the node's last successful policy send
+  clustersafe.deep_security.dsm_computer_info:
+    computers: [SQL-NODE1]
+  register: before_change
+
+- name: After the change, wait until a newer policy has reached the node
   clustersafe.deep_security.dsm_computer_info:
     computers: [SQL-NODE1]
     wait_for: policy_applied
-    since: "{{ policy_change.changed_at }}"
+    since_policy_success: "{{ before_change.computers[0].last_send_policy_success }}"
+
+- name: Is the network engine mode the computer's own, or its policy's?
+  clustersafe.deep_security.dsm_computer_info:
+    computers: [WEB1]
+    settings: [firewallSettingNetworkEngineMode]
+  register: mode
+  # mode.computers[0].settings.firewallSettingNetworkEngineMode: {value: Tap, own: true, own_value: Tap}
 """
 
 RETURN = r"""
@@ -136,7 +166,7 @@ computers:
     policy_applied:
       description:
         - Agent active, no agent task pending, and the last successful policy send at or after the last
-          request (and at or after O(since) when given).
+          request (and later than O(since_policy_success) when given).
       type: bool
     policy_id:
       description: ID of the assigned policy.
@@ -167,6 +197,14 @@ computers:
           C(firewall.ruleIDs)); M(clustersafe.deep_security.dsm_firewall_assignment) reports them apart.
       type: list
       elements: int
+    settings:
+      description:
+        - Only with O(settings). Per setting name, C(value) (in effect), C(own) (whether the computer sets it
+          itself rather than following its policy) and C(own_value) (the computer's own value, null when it has none).
+      type: dict
+      returned: when O(settings) is set
+      sample:
+        firewallSettingNetworkEngineMode: {value: Inline, own: false, own_value: null}
     modules:
       description:
         - Protection modules by key (C(anti_malware), C(web_reputation), C(firewall),
@@ -195,14 +233,15 @@ def main():
         computers=dict(type="list", elements="str", aliases=["host_names"]),
         wait_for=dict(type="str", choices=list(service.WAIT_FOR), default="none"),
         wait_timeout=dict(type="int", default=service.DEFAULT_WAIT_TIMEOUT),
-        since=dict(type="int"),
+        since_policy_success=dict(type="raw"),
+        settings=dict(type="list", elements="str"),
         **query_argument_spec()
     ))
     params = module.params
     query = module_query(module)
     module.run_with_client(lambda client: apply_query(service.computer_info(
-        client, params["computers"], wait_for=params["wait_for"],
-        wait_timeout=params["wait_timeout"], since=params["since"]), query, params["query"]))
+        client, params["computers"], wait_for=params["wait_for"], wait_timeout=params["wait_timeout"],
+        since_policy_success=params["since_policy_success"], settings=params["settings"]), query, params["query"]))
 
 
 if __name__ == "__main__":

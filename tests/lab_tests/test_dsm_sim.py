@@ -102,12 +102,13 @@ def test_firewall_rules_create_search_page_describe_modify(lab):
         if len(page) < 2:
             break
         last = page[-1].id
-    assert seen == [1, 2, 3, 4, 5]
+    assert seen == [1, 2, 3, 4, 5, 101, 102, 103]
     described = rules.describe_firewall_rule(2, V)
     assert described.name == "NLB hb 1" and described.direction == "outgoing"
     modified = rules.modify_firewall_rule(2, deepsecurity.FirewallRule(priority="3"), V)
     assert modified.priority == "3" and modified.action == "bypass"
-    assert len(rules.list_firewall_rules(V).firewall_rules) == 5
+    # the five and the three the topology gives the manager from the start (IDs 101-103)
+    assert [rule.id for rule in rules.list_firewall_rules(V).firewall_rules] == [1, 2, 3, 4, 5, 101, 102, 103]
     rules.delete_firewall_rule(5, V)
     with pytest.raises(ApiException) as caught:
         rules.describe_firewall_rule(5, V)
@@ -250,7 +251,8 @@ def test_state_survives_a_restart(tmp_path):
         assert client.find_computers(["WEB2"])[0]["agentVersion"] == "20.0.1-690"
         assert client.create_firewall_rule({"name": "next"})["ID"] == rule_id + 1
         second.part.reset()
-        assert client.list_firewall_rules() == [] and client.list_computers() == []
+        assert [rule["ID"] for rule in client.list_firewall_rules()] == [101, 102, 103]
+        assert client.list_computers() == []
     finally:
         second.part.shutdown()
 
@@ -417,3 +419,59 @@ def test_throttled_answers_carry_no_retry_after(lab):
         urllib.request.urlopen(request, context=context, timeout=10)
     assert caught.value.code == 429 and caught.value.headers.get("Retry-After") is None
     assert json.loads(caught.value.read())["message"] == "Too many API requests"
+
+
+def test_settings_with_overrides_and_their_reset_through_the_sdk(lab):
+    """SDK 20.0: describe_computer_setting(overrides=True) "Show the value only if defined for the current
+    computer"; reset_computer_setting is DELETE /computers/{id}/settings/{name}."""
+    lab.activate("WEB1")
+    computers = deepsecurity.ComputersApi(lab.sdk())
+    name = "firewallSettingNetworkEngineMode"
+    assert computers.describe_computer_setting(1, name, V, overrides=True).value is None
+    assert computers.describe_computer_setting(1, name, V).value == "Inline"
+    assert computers.modify_computer_setting(1, name, deepsecurity.SettingValue(value="Tap"), V, overrides=True).value == "Tap"
+    assert computers.describe_computer_setting(1, name, V, overrides=True).value == "Tap"
+    assert computers.reset_computer_setting(1, name, V).value == "Inline"
+    assert computers.reset_computer_setting(1, name, V, overrides=True).value is None
+    policies = deepsecurity.PoliciesApi(lab.sdk())
+    policies.modify_policy_setting(4, name, deepsecurity.SettingValue(value="Tap"), V)
+    assert computers.describe_computer_setting(1, name, V).value == "Tap"
+    assert policies.describe_policy_setting(4, name, V, overrides=True).value == "Tap"
+    assert policies.reset_policy_setting(4, name, V).value == "Inline"
+    assert policies.describe_policy_setting(4, name, V, overrides=True).value is None
+    client = lab.client()
+    assert client.get_setting("computers", 1, name, overrides=True) is None
+    assert services.computer_info(client, ["WEB1"], settings=[name])["computers"][0]["settings"][name] == \
+        {"value": "Inline", "own": False, "own_value": None}
+
+
+def test_rules_in_effect_on_a_policy_with_policy_level_overrides_through_the_sdk(lab):
+    """SDK 20.0 PolicyFirewallRuleDetailsApi: the rules assigned to a policy, its parents' included, each
+    "including policy-level overrides"; overrides=True only the policy's own rules (or own overridden fields)."""
+    api = deepsecurity.PolicyFirewallRuleDetailsApi(lab.sdk())
+    assert [rule.id for rule in api.list_firewall_rules_on_policy(3, V).firewall_rules] == [101, 102, 103]
+    assert [rule.id for rule in api.list_firewall_rules_on_policy(3, V, overrides=True).firewall_rules] == [102, 103]
+    changed = api.modify_firewall_rule_on_policy(2, 101, deepsecurity.FirewallRule(action="deny", priority="4"), V)
+    assert (changed.action, changed.priority, changed.name) == ("deny", "4", "Windows Server: allow RDP (incoming)")
+    # the child inherits its parent's override; the rule itself is unchanged
+    assert api.describe_firewall_rule_on_policy(3, 101, V).action == "deny"
+    assert deepsecurity.FirewallRulesApi(lab.sdk()).describe_firewall_rule(101, V).action == "allow"
+    own = api.describe_firewall_rule_on_policy(2, 101, V, overrides=True)
+    assert (own.id, own.action, own.name) == (101, "deny", None)
+    assert api.reset_firewall_rule_on_policy(2, 101, V).action == "allow"
+    lab.activate("SQL-NODE1", policy_id=3)
+    on_computer = deepsecurity.ComputerFirewallRuleDetailsApi(lab.sdk()).list_firewall_rules_on_computer(1, V)
+    assert [rule.id for rule in on_computer.firewall_rules] == [101, 102, 103]
+
+
+def test_policy_window_blockers_over_https(lab):
+    client = lab.client()
+    found = services.policy_info(client, ["Windows Server", "SQL Server Cluster"], cluster_kind="failover_cluster")
+    windows, sql = found["policies"]
+    assert [b["message"][:5] for b in windows["window_blockers"]] == ["MS-04"] and sql["window_blockers"] == []
+    assert sql["modules"]["firewall"]["set_by"] == {"id": 3, "name": "SQL Server Cluster"}
+    assert [r["id"] for r in sql["firewall_rules"]] == [101, 102, 103]
+    deepsecurity.PolicyFirewallRuleDetailsApi(lab.sdk()).modify_firewall_rule_on_policy(
+        3, 102, deepsecurity.FirewallRule(destination_port_multiple=["3344"]), V)
+    [blocker] = services.policy_info(client, ids=[3], cluster_kind="failover_cluster")["policies"][0]["window_blockers"]
+    assert "incoming UDP 3343" in blocker["message"] and "outgoing" not in blocker["message"].split("through:")[1]

@@ -493,8 +493,12 @@ class DsmClient(object):
         return [policy for policy in self.search("policies", "policies", criteria=[self.exact("name", name)])
                 if policy.get("name") == name]
 
-    def get_policy(self, policy_id):
-        return self.get("/policies/%d" % int(policy_id))
+    def get_policy(self, policy_id, overrides=False):
+        """A policy. Module states read this way are those in effect: "The 'inherited' value is write-only"
+        (SDK 20.0 ``FirewallPolicyExtension.state`` and the other modules'). ``overrides=True`` shows only
+        what the policy sets itself (``describe_policy(overrides=...)``: "Show only overrides defined for
+        the current policy")."""
+        return self.get("/policies/%d" % int(policy_id), query={"overrides": "true"} if overrides else None)
 
     def modify_policy(self, policy_id, changes):
         return self.post("/policies/%d" % int(policy_id), changes)
@@ -507,13 +511,24 @@ class DsmClient(object):
 
     # -- settings --------------------------------------------------------------------------------
 
-    def get_setting(self, kind, object_id, name):
-        document = self.get("/%s/%d/settings/%s" % (kind, int(object_id), quote(name))) or {}
-        return document.get("value")
+    def get_setting(self, kind, object_id, name, overrides=False):
+        """The value in effect, or with ``overrides=True`` the object's own value and None when it has none
+        (SDK 20.0 ``describe_computer_setting(overrides=...)``: "Show the value only if defined for the
+        current computer"; the same for policies)."""
+        path = "/%s/%d/settings/%s" % (kind, int(object_id), quote(name))
+        document = self.get(path, query={"overrides": "true"} if overrides else None)
+        return _setting_value(document, "GET " + path)
 
     def set_setting(self, kind, object_id, name, value):
-        document = self.post("/%s/%d/settings/%s" % (kind, int(object_id), quote(name)), {"value": value}) or {}
-        return document.get("value")
+        path = "/%s/%d/settings/%s" % (kind, int(object_id), quote(name))
+        return _setting_value(self.post(path, {"value": value}), "POST " + path)
+
+    def reset_setting(self, kind, object_id, name):
+        """Remove the object's own value so it follows its policy (or parent policy) again; returns the value
+        in effect afterwards (SDK 20.0 ``reset_computer_setting``: ``DELETE /computers/{id}/settings/{name}``,
+        "Reset the value for a computer setting"; ``reset_policy_setting`` for policies)."""
+        path = "/%s/%d/settings/%s" % (kind, int(object_id), quote(name))
+        return _setting_value(self.delete(path), "DELETE " + path)
 
     # -- firewall rules --------------------------------------------------------------------------
 
@@ -556,6 +571,15 @@ class DsmClient(object):
     def delete_firewall_rule(self, rule_id):
         return self.delete("/firewallrules/%d" % int(rule_id))
 
+    def firewall_rules_on(self, kind, object_id, overrides=False):
+        """The firewall rules as they apply to a policy or computer: those in effect, the parent policies'
+        included, each "including policy-level overrides" (SDK 20.0 ``list_firewall_rules_on_policy``:
+        "Lists all firewall rules assigned to a policy"; ``list_firewall_rules_on_computer``);
+        ``overrides=True``: "Show only rules assigned to the current policy"."""
+        path = "/%s/%d/firewall/rules" % (kind, int(object_id))
+        return _items(self.get(path, query={"overrides": "true"} if overrides else None), "firewallRules",
+                      "GET " + path)
+
     # -- firewall rule assignments ---------------------------------------------------------------
 
     def get_firewall_assignments(self, kind, object_id, overrides=False):
@@ -593,6 +617,19 @@ def _items(document, key, source):
 
 def _is_id(value):
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _setting_value(document, source):
+    """``SettingValue.value`` of an answer: a string, or None when the answer carries no value."""
+    if document is None:
+        return None
+    if not isinstance(document, dict):
+        raise DsmError("the DSM answered %s with %s where a setting value object was expected"
+                       % (source, type(document).__name__))
+    value = document.get("value")
+    if value is not None and not isinstance(value, str):
+        raise DsmError("the DSM answered %s with a setting value that is not a string: %r" % (source, value))
+    return value
 
 
 def _rule_ids(document, source):

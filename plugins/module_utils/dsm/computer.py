@@ -93,16 +93,31 @@ def normalize_modules(modules):
     return out
 
 
-def normalize_settings(settings):
-    """Settings name -> value as the DSM stores it (strings; booleans as ``true``/``false``)."""
+def check_setting_name(name, parameter="settings"):
+    if not isinstance(name, str) or not re.match(r"[a-z][A-Za-z0-9]*\Z", name):
+        raise ParameterError("setting name %r is not a DSM setting name (camelCase, e.g. %s)"
+                             % (name, ENGINE_MODE_SETTING), parameter=parameter)
+    return name
+
+
+def normalize_settings(settings, reset=None):
+    """Settings name -> value as the DSM stores it (strings; booleans as ``true``/``false``), or None for a
+    setting to reset to the value its policy gives (a null value in ``settings``, or a name in ``reset``)."""
     out = {}
+    for name in reset or []:
+        check_setting_name(name, "reset_settings")
+        if (settings or {}).get(name) is not None:
+            raise ParameterError("setting %s is both given a value in settings and listed in reset_settings; give "
+                                 "one of them" % name, parameter="reset_settings")
+        out[name] = None
     for name, value in (settings or {}).items():
-        if not re.match(r"[a-z][A-Za-z0-9]*\Z", str(name)):
-            raise ParameterError("setting name %r is not a DSM setting name (camelCase, e.g. %s)"
-                                 % (name, ENGINE_MODE_SETTING), parameter="settings")
+        check_setting_name(name)
+        if value is None:
+            out[name] = None
+            continue
         if isinstance(value, bool):
             value = "true" if value else "false"
-        value = "" if value is None else str(value)
+        value = str(value)
         choices = SETTING_CHOICES.get(name)
         if choices:
             matched = [choice for choice in choices if choice.lower() == value.lower()]
@@ -137,7 +152,11 @@ def plan_changes(current_states, current_settings, desired_states, desired_setti
     setting_changes = {}
     for name, wanted in desired_settings.items():
         have = current_settings.get(name)
-        if (have or "") != wanted:
+        if wanted is None:
+            # a reset: ``have`` is the object's own value (None when it follows its policy already)
+            if have is not None:
+                setting_changes[name] = (have, None)
+        elif (have or "") != wanted:
             setting_changes[name] = (have, wanted)
     effective_states = current_states if effective_states is None else effective_states
     inherited_states = inherited_states or {}
@@ -191,15 +210,23 @@ def _timestamp(value):
     return int(value)
 
 
-def policy_state(computer, since_ms=None, after_success=None):
-    """Judge one computer (expanded with ``computerStatus`` and ``tasks``) for the bounded waits.
+# ComputerStatus.agent_status (SDK 20.0): inactive, active, warning, error, not-supported. Only "active" counts:
+# neither the SDK (whose description is "Agent status.") nor Trend's help on computer and agent statuses
+# says that an agent in "warning" is online and takes its policy, so a wait does not treat it as one.
+ACTIVE_STATUS = "active"
 
-    Returns a dict: ``active`` (agent status active and an agent present), ``policy_applied`` (active, no
-    agent task pending, ``lastSendPolicySuccess`` at or after the last policy request, at or after
-    ``since_ms`` when given and later than ``after_success`` when given) and ``reason`` saying what is
-    still missing. Fields: SDK 20.0 ``Computer.last_send_policy_request`` ("Timestamp of the last policy
-    request sent"), ``last_send_policy_success`` ("Timestamp of last successful policy sent"),
-    ``ComputerTasks.agent_tasks``.
+
+def policy_state(computer, after_success=None):
+    """Judge one computer (expanded with ``computerStatus`` and ``tasks``) for the bounded waits, on the
+    DSM's own timestamps only.
+
+    Returns a dict: ``active`` (an activated agent whose status is active), ``policy_applied`` (active, no
+    agent task pending, ``lastSendPolicySuccess`` at or after ``lastSendPolicyRequest`` and, when
+    ``after_success`` is given, later than it) and ``reason`` saying what is still missing.
+    ``after_success``: the computer's ``lastSendPolicySuccess`` read before the change, so that only a send
+    after the change counts. Fields: SDK 20.0 ``Computer.last_send_policy_request`` ("Timestamp of the last
+    policy request sent"), ``last_send_policy_success`` ("Timestamp of last successful policy sent"),
+    ``ComputerTasks.agent_tasks``, ``ComputerStatus.agent_status``.
     """
     computer = _document(computer)
     status = _obj(computer.get("computerStatus"))
@@ -207,12 +234,15 @@ def policy_state(computer, since_ms=None, after_success=None):
     agent_status = _text(status.get("agentStatus"))
     request = _timestamp(computer.get("lastSendPolicyRequest"))
     success = _timestamp(computer.get("lastSendPolicySuccess"))
+    messages = ", ".join(_strings(status.get("agentStatusMessages"))) or "-"
     reasons = []
     if agent_version_of(computer) is None:
         reasons.append("no agent is activated (agentVersion %s)" % (computer.get("agentVersion") or "empty"))
-    if agent_status != "active":
-        reasons.append("agent status is %s, not active (%s)"
-                       % (agent_status, ", ".join(_strings(status.get("agentStatusMessages"))) or "-"))
+    if agent_status == "warning":
+        reasons.append("agent status is warning (%s), which neither the SDK nor Trend's documentation says is an "
+                       "agent online with its policy; resolve the warning or check the agent" % messages)
+    elif agent_status != ACTIVE_STATUS:
+        reasons.append("agent status is %s, not active (%s)" % (agent_status, messages))
     active = not reasons
     if tasks:
         reasons.append("agent tasks pending: %s" % ", ".join(str(task) for task in tasks))
@@ -221,12 +251,12 @@ def policy_state(computer, since_ms=None, after_success=None):
     else:
         if request is not None and success < request:
             reasons.append("the last policy request (%d) is newer than the last successful send (%d)" % (request, success))
-        if since_ms is not None and success < since_ms:
-            reasons.append("the last successful policy send (%d) is before %d" % (success, since_ms))
         if after_success is not None and success <= after_success:
-            reasons.append("no policy has been sent successfully since the change")
+            reasons.append("no policy has been sent successfully since the one at %d, read before the change"
+                           % after_success)
     return dict(active=active, policy_applied=not reasons, reason="; ".join(reasons) or "policy applied",
-                last_send_policy_request=request, last_send_policy_success=success, agent_tasks=list(tasks))
+                agent_status=agent_status, last_send_policy_request=request, last_send_policy_success=success,
+                agent_tasks=list(tasks))
 
 
 def summarize_computer(computer, assigned_rule_ids=None):
@@ -267,6 +297,13 @@ def summarize_computer(computer, assigned_rule_ids=None):
         last_send_policy_success=_timestamp(computer.get("lastSendPolicySuccess")),
         agent_tasks=_strings(_obj(computer.get("tasks")).get("agentTasks")),
     )
+
+
+def setting_in_effect(computer, name):
+    """The value in effect of setting ``name`` in a computer expanded with ``computerSettings``, or None when
+    the answer does not carry it."""
+    value = _obj(_obj(_document(computer).get("computerSettings")).get(name)).get("value")
+    return value if isinstance(value, str) else None
 
 
 def states_of(document):

@@ -286,3 +286,200 @@ def plan_rule(current, desired, state):
     check_consistency(after)
     return dict(action="update", changes=dict((field, wanted) for field, (_h, wanted) in differences.items()),
                 before=to_snake(current), after=to_snake(after))
+
+
+# -- whether traffic gets through: Deep Security's order of rules ----------------------------------------
+#
+# Deep Security Help (Deep Security 20), "Firewall rule actions and priorities": "Allow: Explicitly allows
+# traffic that matches the rule to pass, and then implicitly denies everything else"; "Force Allow:
+# Forcibly allows traffic that would otherwise be denied by other rules"; "Deny: Explicitly blocks traffic
+# that matches the rule"; "Log only: Traffic will only be logged". "Control endpoint traffic using the
+# firewall" (Deep Security 11 and later): actions "listed in order of precedence: Bypass, Log Only, Force
+# Allow, Deny, Allow", priorities "between 4 (highest priority) to 0 (lowest priority). Within a specific
+# priority level rules are processed in order based on the precedence of the action type", independently
+# of their assignment order. So a deny of higher priority beats a force-allow of lower priority, and within
+# one priority a force-allow beats a deny, which beats an allow.
+ACTION_ORDER = ("bypass", "log-only", "force-allow", "deny", "allow")
+PASSING_ACTIONS = ("bypass", "force-allow", "allow")
+# How much of the traffic a rule matches: none of it, possibly part of it (limited by something the check
+# cannot resolve: addresses, MACs, a port list, a schedule, a context, one IP version), or all of it.
+MATCH_NONE, MATCH_SOME, MATCH_ALL = 0, 1, 2
+MATCH_WORDS = {MATCH_SOME: "part", MATCH_ALL: "all"}
+# EtherTypes of IPv4 and IPv6 (IEEE registry), for rules of frame type "other".
+IP_ETHERTYPES = (0x0800, 0x86DD)
+# IANA protocol number of UDP and TCP, for rules of protocol "other".
+PROTOCOL_NUMBERS = {"udp": 17, "tcp": 6}
+
+
+def _invert(match, inverted):
+    if inverted is True or str(inverted).lower() == "true":
+        return {MATCH_ALL: MATCH_NONE, MATCH_NONE: MATCH_ALL}.get(match, match)
+    return match
+
+
+def _int_or_none(value):
+    if isinstance(value, bool):
+        return None
+    try:
+        text = str(value).strip()
+        return int(text, 16) if text.lower().startswith("0x") else int(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def _frame_match(rule):
+    """IP traffic (IPv4 or IPv6: Windows failover clustering communicates over both) against the frame type.
+    "ip" is read as both IP versions, since the API offers "ipv4" and "ipv6" beside it."""
+    kind = str(rule.get("frame_type") or "").lower()
+    if kind in ("any", "ip"):
+        match = MATCH_ALL
+    elif kind in ("ipv4", "ipv6"):
+        match = MATCH_SOME
+    elif kind == "other":
+        match = MATCH_SOME if _int_or_none(rule.get("frame_number")) in IP_ETHERTYPES else MATCH_NONE
+    elif kind in FRAME_TYPES:
+        match = MATCH_NONE
+    else:
+        match = MATCH_SOME
+    return _invert(match, rule.get("frame_not"))
+
+
+def _protocol_match(rule, protocol):
+    kind = str(rule.get("protocol") or "").lower()
+    if kind in ("any", protocol, "tcp-udp"):
+        match = MATCH_ALL
+    elif kind == "other":
+        number = _int_or_none(rule.get("protocol_number"))
+        match = MATCH_SOME if number is None else MATCH_ALL if number == PROTOCOL_NUMBERS[protocol] else MATCH_NONE
+    elif kind in PROTOCOLS:
+        match = MATCH_NONE
+    else:
+        match = MATCH_SOME
+    return _invert(match, rule.get("protocol_not"))
+
+
+def _port_list_covers(entries, port):
+    """True / False, or None when an entry cannot be read."""
+    for entry in entries if isinstance(entries, (list, tuple)) else str(entries or "").split(","):
+        low, sep, high = str(entry).strip().partition("-")
+        first, last = _int_or_none(low), _int_or_none(high) if sep else _int_or_none(low)
+        if first is None or last is None:
+            return None
+        if first <= port <= last:
+            return True
+    return False
+
+
+def _port_match(rule, side, port):
+    """``port`` None: the packet's port on that side is not known, so any limit matches part of it."""
+    kind = str(rule.get(side + "_port_type") or "any").lower()
+    if kind == "any":
+        match = MATCH_ALL
+    elif kind == "multiple" and port is not None:
+        covers = _port_list_covers(rule.get(side + "_port_multiple"), port)
+        match = MATCH_SOME if covers is None else MATCH_ALL if covers else MATCH_NONE
+    else:
+        match = MATCH_SOME
+    return _invert(match, rule.get(side + "_port_not"))
+
+
+def _any_or_some(rule, field):
+    """IP and MAC limits: the peers' addresses are not known here, so a limit matches part of the traffic."""
+    match = MATCH_ALL if str(rule.get(field + "_type") or "any").lower() == "any" else MATCH_SOME
+    return _invert(match, rule.get(field + "_not"))
+
+
+def rule_match(rule, direction, protocol, port):
+    """How much of the ``protocol`` traffic to destination ``port`` in ``direction`` the rule (snake_case,
+    as ``to_snake`` gives it) matches: MATCH_NONE, MATCH_SOME or MATCH_ALL."""
+    have = str(rule.get("direction") or "").lower()
+    matches = [MATCH_ALL if have == direction else MATCH_NONE if have in DIRECTIONS else MATCH_SOME,
+               _frame_match(rule), _protocol_match(rule, protocol),
+               _port_match(rule, "destination", port), _port_match(rule, "source", None),
+               _any_or_some(rule, "source_ip"), _any_or_some(rule, "destination_ip"),
+               _any_or_some(rule, "source_mac"), _any_or_some(rule, "destination_mac")]
+    # A schedule or a rule context makes a rule apply only at some times or in some situations.
+    if _int_or_none(rule.get("schedule_id")) or _int_or_none(rule.get("context_id")):
+        matches.append(MATCH_SOME)
+    return min(matches)
+
+
+def _priority(rule, passing):
+    """The rule's priority 0-4; one that cannot be read counts as 4 for a rule that may deny and as 0 for
+    one that lets traffic through (the safe side both ways)."""
+    value = _int_or_none(rule.get("priority"))
+    if value is not None and 0 <= value <= 4:
+        return int(value)
+    return 0 if passing else 4
+
+
+def _summary(rule, match):
+    return dict(id=rule.get("id"), name=rule.get("name"), action=rule.get("action"), priority=rule.get("priority"),
+                matches=MATCH_WORDS.get(match, "none"))
+
+
+def _label(rule):
+    return "%r (ID %s, %s, priority %s)" % (rule.get("name"), rule.get("id"), rule.get("action"), rule.get("priority"))
+
+
+def passage(rules, direction, protocol="udp", port=None):
+    """Whether ``protocol`` traffic to destination ``port`` gets through in ``direction`` ("incoming" or
+    "outgoing") under ``rules`` (snake_case rules in effect), in Deep Security's order of rules.
+
+    It passes only when a bypass, force-allow or allow rule matches all of it before any rule that may
+    deny any of it. A deny that matches part of it (limited by addresses, MACs, a schedule...) comes out as
+    blocking: the check cannot tell which part. With no rule deciding it does not pass either: an Allow rule
+    in effect for that direction denies it implicitly, and without one a later Allow rule would.
+
+    Returns ``passes``, ``decided_by`` (the rule that lets it through), ``blocked_by`` (the rule that may
+    deny it), ``partial`` (passing rules that match only part of it), ``allow_rules`` (whether an Allow rule
+    may apply in that direction, so everything not allowed is denied) and ``reason``.
+    """
+    if direction not in DIRECTIONS:
+        raise ParameterError("direction must be incoming or outgoing, got %r" % (direction,), parameter="direction")
+    ordered = []
+    for index, rule in enumerate(rules or []):
+        match = rule_match(rule, direction, protocol, port)
+        if match == MATCH_NONE:
+            continue
+        action = str(rule.get("action") or "").lower()
+        # an action the DSM does not document may deny, and is taken before any other of its priority
+        rank = ACTION_ORDER.index(action) if action in ACTION_ORDER else -1
+        # highest priority first: 4 - priority runs from 0 (priority 4) to 4 (priority 0)
+        ordered.append((4 - _priority(rule, action in PASSING_ACTIONS), rank, index, rule, match, action))
+    ordered.sort(key=lambda item: item[:3])
+    # An Allow rule denies everything it does not allow, whatever it matches itself.
+    allow_rules = any(str(rule.get("action") or "").lower() == "allow"
+                      and str(rule.get("direction") or direction).lower() == direction for rule in rules or [])
+    partial = []
+    what = "%s %s%s" % (direction, protocol.upper(), " %d" % port if port is not None else "")
+    for _p, _r, _i, rule, match, action in ordered:
+        if action == "log-only":
+            continue
+        if action in PASSING_ACTIONS:
+            if match == MATCH_ALL:
+                return dict(direction=direction, passes=True, decided_by=_summary(rule, match), blocked_by=None,
+                            partial=partial, allow_rules=allow_rules,
+                            reason="%s is let through by %s" % (what, _label(rule)))
+            partial.append(_summary(rule, match))
+            continue
+        certain = match == MATCH_ALL
+        reason = ("%s is %s by %s, which comes before every rule that lets all of it through"
+                  % (what, "denied" if certain else "possibly denied (the rule is limited by addresses, ports, a "
+                     "schedule or a context the check cannot resolve)", _label(rule)))
+        if action not in ACTION_ORDER:
+            reason = "%s may be denied by %s, whose action is not one the DSM documents" % (what, _label(rule))
+        return dict(direction=direction, passes=False, decided_by=None, blocked_by=_summary(rule, match),
+                    partial=partial, allow_rules=allow_rules, reason=reason)
+    if allow_rules:
+        reason = ("no rule lets %s through, and the Allow rules in effect for %s traffic deny everything they do "
+                  "not allow" % (what, direction))
+    else:
+        reason = ("no rule lets %s through; it passes today only because no Allow rule is in effect for %s "
+                  "traffic, and an Allow rule assigned later (here or in a parent policy) would deny it"
+                  % (what, direction))
+    if partial:
+        reason += "; rules that let only part of it through: %s" % ", ".join(
+            "%r (ID %s)" % (item["name"], item["id"]) for item in partial)
+    return dict(direction=direction, passes=False, decided_by=None, blocked_by=None, partial=partial,
+                allow_rules=allow_rules, reason=reason)

@@ -11,6 +11,14 @@ What is vendor-documented and what is inference (see docs/dsm.md, "NLB exclusion
   firewall, stateful inspection and Intrusion Prevention, force-allow is still inspected by Intrusion
   Prevention; bypass rules come in pairs (Deep Security Help, "Firewall rule actions and priorities");
   NLB heartbeats are Ethernet frames of EtherType 0x886F (Microsoft NLB docs).
+- documented: in IGMP multicast mode "each Network Load Balancing cluster node periodically sends an IGMP
+  Join message" for the cluster's multicast group (239.255.x.y, the last two octets of the virtual IP), and an
+  IGMP-snooping switch passes the cluster's packets "only to those ports that have an attached Network Load
+  Balancing cluster node" (Microsoft KB 283028, "IGMP Support for Network Load Balancing"), so a host whose
+  firewall drops its outgoing IGMP stops receiving the cluster's traffic;
+- documented: a port rule applies to one virtual IP or to all of them (``Get-NlbClusterPortRule``
+  ``VirtualIPAddress``; "All" is 255.255.255.255), so each virtual IP gets the ports of its own rules and of
+  the rules for all;
 - inference: that the events come from the virtual IP's TCP traffic owned by another host, so the
   virtual-IP bypass pairs are what stops them; that a rule of frame type "other" with EtherType 0x886F
   matches the heartbeat frames (Trend's docs describe frame types but no source names the NLB heartbeat).
@@ -25,7 +33,10 @@ __metaclass__ = type
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import ParameterError
 
 NLB_HEARTBEAT_ETHERTYPE = 0x886F
-EXTRA_PROTOCOLS = ("dhcp", "dns", "arp")
+EXTRA_PROTOCOLS = ("dhcp", "dns", "arp", "igmp")
+# Get-NlbCluster's Mode when hosts join the cluster's multicast group with IGMP.
+IGMP_MODE = "igmpmulticast"
+ALL_VIPS = ("all", "255.255.255.255")
 HEARTBEAT_ACTIONS = ("bypass", "force-allow", "none")
 PRIORITY = "4"
 _NLB_PROTOCOLS = {"tcp": "tcp", "udp": "udp", "both": "tcp-udp"}
@@ -60,11 +71,43 @@ def _clusters(info):
     if not name:
         raise ParameterError("nlb_exclusion_rules: the NLB cluster has no name (expected cluster.name from "
                              "nlb_cluster_info)")
+    extra = _pick(info, "virtual_ips", "VirtualIPs") or _pick(cluster, "virtual_ips", "VirtualIPs") or []
     return [dict(
         name=str(name),
         ip_address=_pick(cluster, "ip_address", "virtual_ip", "IPAddress", "vip"),
+        mode=_pick(cluster, "mode", "Mode", "OperationMode"),
         port_rules=list(port_rules),
+        virtual_ips=[str(item) for item in (extra if isinstance(extra, (list, tuple)) else [extra])],
     )]
+
+
+def _vip_ports(cluster):
+    """{virtual IP: {protocol: [port text]}} from the port rules: a rule for one virtual IP covers that
+    address, a rule for all of them covers the cluster IP and every other virtual IP known (named by a port
+    rule, or listed in ``virtual_ips``). Virtual IPs in the order first seen, the cluster IP first."""
+    vip = cluster["ip_address"]
+    known = [str(vip)]
+    for port_rule in cluster["port_rules"]:
+        address = _pick(port_rule, "ip_address", "IPAddress", "VirtualIPAddress")
+        if address and str(address).lower() not in ALL_VIPS and str(address) not in known:
+            known.append(str(address))
+    for address in cluster["virtual_ips"]:
+        if address.lower() not in ALL_VIPS and address not in known:
+            known.append(address)
+    out = dict((address, {}) for address in known)
+    for port_rule in cluster["port_rules"]:
+        raw = str(_pick(port_rule, "protocol", "Protocol") or "both").lower()
+        protocol = _NLB_PROTOCOLS.get(raw)
+        if protocol is None:
+            raise ParameterError("nlb_exclusion_rules: port rule protocol %r; expected Tcp, Udp or Both" % raw)
+        address = _pick(port_rule, "ip_address", "IPAddress", "VirtualIPAddress")
+        targets = known if not address or str(address).lower() in ALL_VIPS else [str(address)]
+        for target in targets:
+            ports = out[target].setdefault(protocol, [])
+            text = _port_text(port_rule)
+            if text not in ports:
+                ports.append(text)
+    return [(address, out[address]) for address in known if out[address]]
 
 
 def _port_text(rule):
@@ -92,8 +135,10 @@ def exclusion_rules(info, virtual_ip=False, protocols=None, name_prefix="cluster
 
     ``heartbeat_action``: the NLB heartbeat (EtherType 0x886F, frame type ``other``) as a ``bypass`` or
     ``force-allow`` pair, or ``none`` for no heartbeat rule.
-    ``virtual_ip``: bypass pairs for the cluster IP, limited to the port rules' ports and protocols.
-    ``protocols``: any of ``dhcp``, ``dns``, ``arp``: force-allow pairs (NLB-03).
+    ``virtual_ip``: bypass pairs for the cluster IP and every other virtual IP of the port rules, limited to
+    the ports and protocols of the rules that cover each (``_vip_ports``).
+    ``protocols``: any of ``dhcp``, ``dns``, ``arp``: force-allow pairs (NLB-03); ``igmp``: the IGMP rule.
+    A cluster in IGMP multicast mode always gets the IGMP rule: a force-allow for its hosts' outgoing IGMP.
     Names are deterministic so a rerun finds and keeps the same rules.
     """
     action = str(heartbeat_action).strip().lower()
@@ -118,33 +163,30 @@ def exclusion_rules(info, virtual_ip=False, protocols=None, name_prefix="cluster
                 dict(frame_type="other", frame_number=NLB_HEARTBEAT_ETHERTYPE),
                 dict(frame_type="other", frame_number=NLB_HEARTBEAT_ETHERTYPE)))
         if virtual_ip:
-            vip = cluster["ip_address"]
-            if not vip:
+            if not cluster["ip_address"]:
                 raise ParameterError("nlb_exclusion_rules: virtual_ip=true but cluster %s has no ip_address"
                                      % cluster["name"], parameter="virtual_ip")
-            by_protocol = {}
-            for port_rule in cluster["port_rules"]:
-                raw = str(_pick(port_rule, "protocol", "Protocol") or "both").lower()
-                protocol = _NLB_PROTOCOLS.get(raw)
-                if protocol is None:
-                    raise ParameterError("nlb_exclusion_rules: port rule protocol %r; expected Tcp, Udp or Both"
-                                         % raw)
-                rule_vip = _pick(port_rule, "ip_address", "IPAddress")
-                if rule_vip and str(rule_vip).lower() not in ("all", "255.255.255.255", str(vip)):
-                    continue
-                by_protocol.setdefault(protocol, []).append(_port_text(port_rule))
-            for protocol in sorted(by_protocol):
-                ports = sorted(set(by_protocol[protocol]), key=lambda text: int(text.split("-")[0]))
-                rules.extend(_pair(
-                    prefix, "VIP %s %s bypass" % (vip, protocol),
-                    "Traffic for the NLB virtual IP %s on %s ports %s is delivered to every host, which judges the "
-                    "connections other hosts own (Invalid Flags); bypass skips firewall, stateful inspection and "
-                    "Intrusion Prevention for it." % (vip, protocol, ",".join(ports)),
-                    "bypass",
-                    dict(frame_type="ip", protocol=protocol, destination_ip_type="single", destination_ip_value=vip,
-                         destination_port_type="multiple", destination_port_multiple=ports),
-                    dict(frame_type="ip", protocol=protocol, source_ip_type="single", source_ip_value=vip,
-                         source_port_type="multiple", source_port_multiple=ports)))
+            for vip, by_protocol in _vip_ports(cluster):
+                for protocol in sorted(by_protocol):
+                    ports = sorted(by_protocol[protocol], key=lambda text: int(text.split("-")[0]))
+                    rules.extend(_pair(
+                        prefix, "VIP %s %s bypass" % (vip, protocol),
+                        "Traffic for the NLB virtual IP %s on %s ports %s is delivered to every host, which judges "
+                        "the connections other hosts own (Invalid Flags); bypass skips firewall, stateful inspection "
+                        "and Intrusion Prevention for it." % (vip, protocol, ",".join(ports)),
+                        "bypass",
+                        dict(frame_type="ip", protocol=protocol, destination_ip_type="single", destination_ip_value=vip,
+                             destination_port_type="multiple", destination_port_multiple=ports),
+                        dict(frame_type="ip", protocol=protocol, source_ip_type="single", source_ip_value=vip,
+                             source_port_type="multiple", source_port_multiple=ports)))
+        if "igmp" in protocols or str(cluster["mode"] or "").replace(" ", "").lower() == IGMP_MODE:
+            rules.append(dict(
+                name="%s IGMP force-allow (outgoing)" % prefix, action="force-allow", priority=PRIORITY,
+                direction="outgoing", frame_type="ip", protocol="igmp",
+                description="In IGMP multicast mode each host of cluster %s periodically sends IGMP Join messages "
+                            "for the cluster's multicast group, so that IGMP-snooping switches pass it the cluster's "
+                            "traffic (Microsoft KB 283028); force-allow keeps an Allow or deny rule from dropping "
+                            "them." % cluster["name"]))
         if "dhcp" in protocols:
             rules.extend(_pair(
                 prefix, "DHCP force-allow",

@@ -21,6 +21,7 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.clie
 )
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import computer as computer_model
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import firewall as firewall_model
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import policy as policy_model
 
 INFO_EXPAND = ("computerStatus", "computerSettings", "allSecurityModules", "tasks")
 WAIT_EXPAND = ("computerStatus", "tasks")
@@ -30,8 +31,26 @@ FIRST_POLL = 1.0
 MAX_POLL = 15.0
 
 
-def check_wait_options(wait_for="none", wait_timeout=DEFAULT_WAIT_TIMEOUT, since=None, host_names=None):
-    """Validate the wait options before anything is asked; returns ``since`` as milliseconds or None."""
+def _baseline(value, where):
+    """One ``lastSendPolicySuccess`` read before a change: milliseconds since the epoch on the DSM's clock,
+    or None (no send before)."""
+    if value is None or value == "":
+        return None
+    text = str(value).strip()
+    if isinstance(value, bool) or not text.isdigit() or int(text) <= 0:
+        raise ParameterError("since_policy_success%s must be the computer's last_send_policy_success read before the "
+                             "change (milliseconds since the epoch, as the DSM counts; for example dsm_computer's "
+                             "targets[].policy_sent_before), or null when it had none; got %r" % (where, value),
+                             parameter="since_policy_success")
+    return int(text)
+
+
+def check_wait_options(wait_for="none", wait_timeout=DEFAULT_WAIT_TIMEOUT, since_policy_success=None,
+                       host_names=None):
+    """Validate the wait options before anything is asked. Returns the baselines, one per host name (a
+    ``lastSendPolicySuccess`` or None), or None when no baseline was given.
+
+    ``since_policy_success``: one value for every computer named, or a dict host name -> value."""
     if wait_for not in WAIT_FOR:
         raise ParameterError("invalid value %r for wait_for; allowed values: %s" % (wait_for, ", ".join(WAIT_FOR)),
                              parameter="wait_for")
@@ -41,15 +60,29 @@ def check_wait_options(wait_for="none", wait_timeout=DEFAULT_WAIT_TIMEOUT, since
     if wait_for != "none" and not host_names:
         raise ParameterError("wait_for=%s needs computers (the host names to wait for)" % wait_for,
                              parameter="computers")
-    if since is None or since == "":
+    if since_policy_success is None:
         return None
-    text = str(since).strip()
-    if isinstance(since, bool) or not text.isdigit() or int(text) <= 0:
-        raise ParameterError("since must be a time in milliseconds since the epoch, as the DSM's timestamps are "
-                             "(for example the changed_at of dsm_computer); got %r" % (since,), parameter="since")
     if wait_for != "policy_applied":
-        raise ParameterError("since only applies with wait_for=policy_applied", parameter="since")
-    return int(text)
+        raise ParameterError("since_policy_success only applies with wait_for=policy_applied",
+                             parameter="since_policy_success")
+    if not isinstance(since_policy_success, dict):
+        value = _baseline(since_policy_success, "")
+        return [value for _name in host_names]
+    lowered = dict((str(key).lower(), key) for key in since_policy_success)
+    unknown = sorted(str(key) for key in since_policy_success
+                     if str(key).lower() not in [str(name).lower() for name in host_names])
+    if unknown:
+        raise ParameterError("since_policy_success names %s, which are not in computers (%s); give one value per "
+                             "computer waited for" % (", ".join(unknown), ", ".join(host_names)),
+                             parameter="since_policy_success")
+    out = []
+    for name in host_names:
+        key = name if name in since_policy_success else lowered.get(str(name).lower())
+        if key is None:
+            raise ParameterError("since_policy_success has no value for %s; give one per computer (null for a computer "
+                                 "that had no policy sent before the change)" % name, parameter="since_policy_success")
+        out.append(_baseline(since_policy_success[key], " for %s" % name))
+    return out
 
 
 def _poll_until(client, timeout, look, what):
@@ -72,13 +105,45 @@ def _poll_until(client, timeout, look, what):
 
 # -- dsm_computer_info ---------------------------------------------------------------------------
 
-def computer_info(client, host_names=None, wait_for="none", wait_timeout=DEFAULT_WAIT_TIMEOUT, since=None):
+def check_setting_names(names):
+    out = []
+    for name in names or []:
+        computer_model.check_setting_name(name)
+        if name not in out:
+            out.append(name)
+    return out
+
+
+def _settings_of(client, item, names):
+    """Each setting named: the value in effect (from the computer's ``computerSettings``) and whether the
+    computer sets it itself (``GET .../settings/{name}?overrides=true``, SDK 20.0 ``describe_computer_setting``:
+    "Show the value only if defined for the current computer")."""
+    out = {}
+    for name in names:
+        value = computer_model.setting_in_effect(item, name)
+        if value is None:
+            value = client.get_setting("computers", item["ID"], name)
+        own_value = client.get_setting("computers", item["ID"], name, overrides=True)
+        out[name] = dict(value=value, own=own_value is not None, own_value=own_value)
+    return out
+
+
+def computer_info(client, host_names=None, wait_for="none", wait_timeout=DEFAULT_WAIT_TIMEOUT,
+                  since_policy_success=None, settings=None):
     """Computers by host name (or all). ``wait_for``: ``active`` waits (bounded by ``wait_timeout``
     seconds) until each named computer exists with an activated agent whose status is active;
     ``policy_applied`` also until no agent task is pending and the last successful policy send is at or
-    after the last request and, when given, ``since`` (ms since the epoch, the DSM's clock)."""
-    since_ms = check_wait_options(wait_for, wait_timeout, since, host_names)
+    after the last request and, when ``since_policy_success`` gives the send read before the change, later
+    than it (the DSM's timestamps only, ``computer.policy_state``).
+
+    ``settings``: setting names; each computer gets ``settings`` with the value in effect and whether it is
+    the computer's own (``_settings_of``)."""
+    baselines = check_wait_options(wait_for, wait_timeout, since_policy_success, host_names)
+    names = check_setting_names(settings)
     waited = 0
+
+    def baseline(index):
+        return baselines[index] if baselines is not None else None
     if wait_for != "none":
         def look():
             try:
@@ -86,8 +151,8 @@ def computer_info(client, host_names=None, wait_for="none", wait_timeout=DEFAULT
             except NotFoundError as error:
                 return False, dict(message=error.message, pending=list(host_names))
             pending = []
-            for item in found:
-                state = computer_model.policy_state(item, since_ms=since_ms)
+            for index, item in enumerate(found):
+                state = computer_model.policy_state(item, after_success=baseline(index))
                 if not (state["active"] if wait_for == "active" else state["policy_applied"]):
                     pending.append("%s: %s" % (item.get("hostName"), state["reason"]))
             return not pending, dict(message="; ".join(pending), pending=pending)
@@ -98,11 +163,13 @@ def computer_info(client, host_names=None, wait_for="none", wait_timeout=DEFAULT
         computers = client.list_computers(expand=INFO_EXPAND)
     policies = dict((policy.get("ID"), policy.get("name")) for policy in client.list_policies())
     out = []
-    for item in computers:
+    for index, item in enumerate(computers):
         summary = computer_model.summarize_computer(item)
         summary["policy_name"] = policies.get(summary["policy_id"])
-        state = computer_model.policy_state(item, since_ms=since_ms)
+        state = computer_model.policy_state(item, after_success=baseline(index) if host_names else None)
         summary["policy_applied"] = state["policy_applied"]
+        if names:
+            summary["settings"] = _settings_of(client, item, names)
         out.append(summary)
     return dict(changed=False, computers=out, waited_seconds=int(waited))
 
@@ -132,24 +199,99 @@ def summarize_policy(item):
                 description=item.get("description") or "")
 
 
-def policy_info(client, names=None):
-    """Policies by exact name (in the order asked) or every policy. One search per name; an unknown name
-    lists the policies once and fails naming the nearest."""
-    names = check_policy_names(names)
-    if names is None:
-        return dict(changed=False, policies=[summarize_policy(item) for item in client.search_policies()])
+def check_policy_ids(ids):
+    """The IDs asked, each once, in the order given; None (or an empty list) means none asked by ID."""
+    if not ids:
+        return None
     out = []
-    for name in names:
-        matches = client.find_policies_by_name(name)
-        if not matches:
-            raise not_found("policy", name, [item.get("name") for item in client.list_policies()], "policies")
-        if len(matches) > 1:
-            # The DSM refuses a second policy of the same name; should it hold two all the same, an ID
-            # picked here could activate agents with the wrong one.
-            raise DsmError("%d policies are named %r (IDs %s); give the policy ID instead"
-                           % (len(matches), name, ", ".join(str(m.get("ID")) for m in matches)),
-                           duplicates=[m.get("ID") for m in matches])
-        out.append(summarize_policy(matches[0]))
+    for item in ids:
+        if isinstance(item, bool) or not isinstance(item, int) or item < 1:
+            raise ParameterError("ids must list policy IDs, positive integers (got %r)" % (item,), parameter="ids")
+        if item not in out:
+            out.append(item)
+    return out
+
+
+def _policy_document(document, source):
+    if not isinstance(document, dict) or not policy_model.positive_id(document.get("ID")):
+        raise DsmError("the DSM answered %s with %s where a policy object with an integer ID was expected"
+                       % (source, type(document).__name__ if not isinstance(document, dict) else "an object without ID"))
+    return document
+
+
+def policy_details(client, policy, known=None):
+    """What a window must know of ``policy`` (a policy document as the DSM answers it): the module states in
+    effect and which policy of its chain sets each, the firewall rules in effect with the policy that
+    assigns each, and whether the failover-cluster heartbeat gets through (``policy.policy_facts``).
+
+    Requests: one read of each parent not in ``known`` (ID -> document), then for the policy and each parent
+    its own values (``overrides=true``) and its own rule assignments, and one list of the rules in effect."""
+    known = dict(known or {})
+    chain = [policy]
+    seen = set([policy.get("ID")])
+    parent = policy_model.positive_id(policy.get("parentID"))
+    while parent is not None:
+        if parent in seen or len(chain) >= policy_model.MAX_CHAIN:
+            raise DsmError("the parent policies of policy %r (ID %s) loop or nest deeper than %d: %s"
+                           % (policy.get("name"), policy.get("ID"), policy_model.MAX_CHAIN,
+                              " -> ".join(str(item.get("ID")) for item in chain + [{"ID": parent}])))
+        seen.add(parent)
+        document = known.get(parent)
+        if document is None:
+            document = _policy_document(client.get_policy(parent), "GET /policies/%d" % parent)
+        chain.append(document)
+        parent = policy_model.positive_id(document.get("parentID"))
+    own = dict((item.get("ID"), client.get_policy(item.get("ID"), overrides=True) or {}) for item in chain)
+    assigned = dict((item.get("ID"), client.get_firewall_assignments("policies", item.get("ID"), overrides=True))
+                    for item in chain)
+    rules = client.firewall_rules_on("policies", policy.get("ID"))
+    return policy_model.policy_facts(policy, chain, own, rules, assigned)
+
+
+def policy_info(client, names=None, ids=None, details=False, cluster_kind=None):
+    """Policies by exact name (in the order asked), by ID, or every policy. One search per name; an unknown
+    name lists the policies once and fails naming the nearest.
+
+    ``details``: each policy also gets ``policy_details``; ``cluster_kind`` (implies ``details``): each
+    also gets ``window_blockers`` (``policy.policy_window_blockers``)."""
+    names = check_policy_names(names)
+    ids = check_policy_ids(ids)
+    if cluster_kind is not None:
+        policy_model.check_cluster_kind(cluster_kind)
+        details = True
+    everything = None
+    if names is None and ids is None:
+        everything = client.search_policies()
+        found = list(everything)
+    else:
+        found = []
+        for name in names or []:
+            matches = client.find_policies_by_name(name)
+            if not matches:
+                raise not_found("policy", name, [item.get("name") for item in client.list_policies()], "policies")
+            if len(matches) > 1:
+                # The DSM refuses a second policy of the same name; should it hold two all the same, an ID
+                # picked here could activate agents with the wrong one.
+                raise DsmError("%d policies are named %r (IDs %s); give the policy ID instead"
+                               % (len(matches), name, ", ".join(str(m.get("ID")) for m in matches)),
+                               duplicates=[m.get("ID") for m in matches])
+            found.append(matches[0])
+        for policy_id in ids or []:
+            try:
+                document = _policy_document(client.get_policy(policy_id), "GET /policies/%d" % policy_id)
+            except DsmNotFoundError:
+                raise not_found("policy ID", policy_id, [item.get("ID") for item in client.list_policies()], "ids")
+            if document.get("ID") not in [item.get("ID") for item in found]:
+                found.append(document)
+    known = dict((item.get("ID"), item) for item in everything or found)
+    out = []
+    for item in found:
+        summary = summarize_policy(item)
+        if details:
+            summary.update(policy_details(client, item, known))
+            if cluster_kind is not None:
+                summary["window_blockers"] = policy_model.policy_window_blockers(summary, cluster_kind)
+        out.append(summary)
     return dict(changed=False, policies=out)
 
 
@@ -293,11 +435,15 @@ def _inherited_states(client, kind, document, cache):
 
 
 def computer_settings(client, computers=None, policy=None, settings=None, modules=None, check_mode=False,
-                      allow_network_blip=False, wait=True, wait_timeout=DEFAULT_WAIT_TIMEOUT):
+                      allow_network_blip=False, wait=True, wait_timeout=DEFAULT_WAIT_TIMEOUT, reset_settings=None):
+    """Module states and settings on computers or a policy, written only where they differ. A setting
+    whose desired value is None (``reset_settings``, or null in ``settings``) is reset: the object's own
+    value is removed so it follows its policy again (``DsmClient.reset_setting``); it is compared with the
+    object's own value (``overrides=true``), so a second run changes nothing."""
     desired_states = computer_model.normalize_modules(modules)
-    desired_settings = computer_model.normalize_settings(settings)
+    desired_settings = computer_model.normalize_settings(settings, reset_settings)
     if not desired_states and not desired_settings:
-        raise ParameterError("nothing to set: give settings and/or modules", parameter="settings")
+        raise ParameterError("nothing to set: give settings, reset_settings and/or modules", parameter="settings")
     check_wait_options("policy_applied" if wait else "none", wait_timeout, None, computers or [policy])
     targets = resolve_targets(client, computers, policy)
     policy_cache = {}
@@ -313,7 +459,7 @@ def computer_settings(client, computers=None, policy=None, settings=None, module
         current_states = {}
         effective_states = {}
         inherited_states = {}
-        if desired_states or (kind == "computers" and wait):
+        if desired_states or kind == "computers":
             query = {"expand": ["allSecurityModules"] + list(WAIT_EXPAND)} if kind == "computers" else None
             document = client.get(path, query=query) or {}
             current_states = computer_model.states_of(document)
@@ -327,7 +473,8 @@ def computer_settings(client, computers=None, policy=None, settings=None, module
                 for field, wanted in desired_states.items():
                     if wanted == "inherited" and own.get(field) in (None, "inherited"):
                         current_states[field] = "inherited"
-        current_settings = dict((name, client.get_setting(kind, object_id, name)) for name in desired_settings)
+        current_settings = dict((name, client.get_setting(kind, object_id, name, overrides=wanted is None))
+                                for name, wanted in desired_settings.items())
         module_changes, setting_changes, driver = computer_model.plan_changes(
             current_states, current_settings, desired_states, desired_settings, effective_states=effective_states,
             inherited_states=inherited_states)
@@ -346,6 +493,8 @@ def computer_settings(client, computers=None, policy=None, settings=None, module
                           for name, wanted in desired_settings.items()),
             network_driver_modules=[computer_model.module_label(field) for field in driver],
         )
+        if kind == "computers":
+            entry["policy_sent_before"] = before_send[object_id]["last_send_policy_success"]
         report.append(entry)
         before_diff[label] = dict(modules=dict((labels[f], current_states.get(f)) for f in desired_states),
                                   settings=dict(current_settings))
@@ -372,7 +521,10 @@ def computer_settings(client, computers=None, policy=None, settings=None, module
                 client.modify_object(kind, object_id,
                                      dict((field, {"state": wanted}) for field, (_h, wanted) in module_changes.items()))
             for name, (_have, wanted) in sorted(setting_changes.items()):
-                client.set_setting(kind, object_id, name, wanted)
+                if wanted is None:
+                    client.reset_setting(kind, object_id, name)
+                else:
+                    client.set_setting(kind, object_id, name, wanted)
     waited = 0
     for entry in report:
         entry["policy_applied"] = None
@@ -384,15 +536,17 @@ def computer_settings(client, computers=None, policy=None, settings=None, module
 
 def _wait_policy_applied(client, report, before_send, changed_at, wait_timeout, warnings):
     """After its own change, wait (bounded) until each changed computer's agent has the policy: agent
-    active, no agent task pending, a successful send at or after the change and later than the last one
-    before it (so neither clock alone decides). Computers without an active agent get the policy when
-    their agent next connects; they are reported, not waited for."""
+    active, no agent task pending, and a successful send later than the one read before the change, all on
+    the DSM's clock (``computer.policy_state``). Computers without an active agent get the policy when their
+    agent next connects; they are reported, not waited for. An agent in status ``warning`` may be online and
+    get the policy (and the driver's blip) at any moment, so it is waited for, and the wait ends only once it
+    is active with the policy, or at the timeout (the safe side: no caller goes on as if nothing could come)."""
     entries = []
     for entry in report:
         if entry["kind"] != "computer" or not entry["changed"]:
             continue
         before = before_send.get(entry["id"]) or {}
-        if not before.get("active"):
+        if not before.get("active") and before.get("agent_status") != "warning":
             warnings.append("%s has no active agent (%s): the change reaches it when its agent next connects; "
                             "not waited for" % (entry["name"], before.get("reason", "unknown")))
             continue
@@ -404,7 +558,7 @@ def _wait_policy_applied(client, report, before_send, changed_at, wait_timeout, 
         pending = []
         for entry, previous in entries:
             document = client.get_computer(entry["id"], expand=WAIT_EXPAND) or {}
-            state = computer_model.policy_state(document, since_ms=changed_at, after_success=previous)
+            state = computer_model.policy_state(document, after_success=previous)
             entry["policy_applied"] = state["policy_applied"]
             entry["policy_sent_at"] = state["last_send_policy_success"]
             if not state["policy_applied"]:
@@ -416,8 +570,9 @@ def _wait_policy_applied(client, report, before_send, changed_at, wait_timeout, 
     except WaitTimeoutError as error:
         # The writes are done; say so, so the caller neither repeats them blindly nor starts the cluster
         # service as if the policy had arrived.
-        raise WaitTimeoutError(error.message + ". The change is saved in the DSM (changed_at %d) but has not reached "
-                               "these agents: do not start the cluster service yet; rerun to wait again, or check "
-                               "the agents' communication with the DSM" % changed_at,
+        raise WaitTimeoutError(error.message + ". The change is saved in the DSM but has not reached these agents: do "
+                               "not start the cluster service yet; wait again with dsm_computer_info wait_for="
+                               "policy_applied and since_policy_success set to each computer's policy_sent_before, "
+                               "or check the agents' communication with the DSM",
                                changed_at=changed_at, targets=report, **error.details)
     return waited

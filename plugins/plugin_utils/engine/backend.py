@@ -49,11 +49,11 @@ def validated(spec, params, what):
 class NodeIO(object):
     """One Windows node (failover-cluster node or NLB host)."""
 
-    def __init__(self, host, params, sources, controller):
+    def __init__(self, host, params, sources, controller, client=None):
         self.host = host
         self.sources = sources
         self.controller = controller
-        self.client = WinRMClient(params)
+        self.client = client if client is not None else WinRMClient(params)
 
     # reads
     def read_cluster(self, window_records=True):
@@ -104,14 +104,21 @@ class NodeIO(object):
 class DsmIO(object):
     """The Deep Security Manager; a new REST client per call, so waits in several threads do not queue."""
 
-    def __init__(self, params):
+    def __init__(self, params, opener=None, sleep=None):
         self.params = params
+        self._opener = opener
+        self._sleep = sleep
 
     def client(self):
         p = self.params
+        extra = {}
+        if self._opener is not None:
+            extra.update(opener=self._opener)
+        if self._sleep is not None:
+            extra.update(sleep=self._sleep)
         return DsmClient(p["dsm_url"], p["api_key"], validate_certs=p["validate_certs"], ca_path=p.get("ca_path"),
                          timeout=p["timeout"], max_retries=p["max_retries"], retry_backoff=p["retry_backoff"],
-                         allow_http=p.get("allow_http") or False, api_key_type=p.get("api_key_type") or "auto")
+                         allow_http=p.get("allow_http") or False, api_key_type=p.get("api_key_type") or "auto", **extra)
 
     def computers(self, host_names=None):
         return dsm_service.computer_info(self.client(), host_names)["computers"]
@@ -180,15 +187,21 @@ class VcenterIO(object):
 class Backend(object):
     """Hands the engine one object per system. ``node_params(host)`` -> (WinRM parameters, their sources)."""
 
-    def __init__(self, node_params, dsm_params=None, vsphere_params=None, controller=None):
+    def __init__(self, node_params, dsm_params=None, vsphere_params=None, controller=None, clients=None,
+                 dsm_opener=None, dsm_sleep=None, vcenter=None):
+        """``clients(host)``, ``dsm_opener`` and ``vcenter`` stand in for the networked systems (the in-process
+        lab of the unit tests); without them every node, the manager and vCenter are reached over the network."""
         self._node_params = node_params
+        self._clients = clients
+        self._dsm_opener = dsm_opener
+        self._dsm_sleep = dsm_sleep
         self.controller = controller or controller_name()
         self._nodes = {}
         self._lease_nodes = {}
         self._lock = threading.Lock()
         self._dsm_params = dsm_params
         self._vsphere_params = vsphere_params
-        self._vcenter = None
+        self._vcenter = vcenter
 
     def node(self, host):
         return self._node(host, self._nodes)
@@ -201,7 +214,8 @@ class Backend(object):
         with self._lock:
             if host not in cache:
                 params, sources = self._node_params(host)
-                cache[host] = NodeIO(host, params, sources, self.controller)
+                client = self._clients(host) if self._clients is not None else None
+                cache[host] = NodeIO(host, params, sources, self.controller, client=client)
             return cache[host]
 
     @property
@@ -209,7 +223,8 @@ class Backend(object):
         if self._dsm_params is None:
             raise ParameterError("the window needs the Deep Security Manager: set DSM_URL and DSM_API_KEY (or "
                                  "module_defaults for group/clustersafe.deep_security.dsm)")
-        return DsmIO(validated(dsm_argument_spec(), self._dsm_params, "the Deep Security Manager's settings"))
+        return DsmIO(validated(dsm_argument_spec(), self._dsm_params, "the Deep Security Manager's settings"),
+                     opener=self._dsm_opener, sleep=self._dsm_sleep)
 
     @property
     def vcenter(self):

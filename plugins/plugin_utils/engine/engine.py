@@ -90,6 +90,8 @@ class Unit(object):
         self.members = []
         self.label = None
         self.lease_refused = False
+        self.lease_lock = threading.Lock()
+        self.lease_renewed_at = 0
         self.inline = None
 
     @property
@@ -105,8 +107,9 @@ class Window(object):
     """
 
     def __init__(self, kind, settings, backend, hostvars=None, say=None, check_mode=False, clock=time.time,
-                 sleep=time.sleep, progress_seconds=PROGRESS_SECONDS, run_id=None):
+                 sleep=time.sleep, progress_seconds=PROGRESS_SECONDS, run_id=None, heartbeat_seconds=None):
         self.kind = KINDS[kind]
+        self.heartbeat_seconds = heartbeat_seconds
         self.settings = settings
         self.backend = backend
         self.hostvars = hostvars or {}
@@ -189,17 +192,23 @@ class Window(object):
         """``work(item)`` for each item in a thread of its own; exceptions come back in place of results."""
         results = {}
 
+        fatal = []
+
         def call(item):
             try:
                 results[item] = work(item)
             except Exception as error:  # noqa: BLE001 - carried back to the caller, which decides
                 results[item] = error
+            except BaseException as error:  # the process is going down: the caller's thread goes with it
+                fatal.append(error)
         threads = [threading.Thread(target=call, args=(item,)) for item in items]
         for thread in threads:
             thread.daemon = True
             thread.start()
         for thread in threads:
             thread.join()
+        if fatal:
+            raise fatal[0]
         return results
 
     def _units_in_parallel(self, work, units, step):
@@ -356,6 +365,7 @@ class Window(object):
                     "another run changed the lease first"
                 return
             unit.lease_raw = answer["raw"]
+            unit.lease_renewed_at = self.clock()
             unit.lease_note = verdict["message"]
             if verdict.get("taken_over"):
                 self.say("%s %s: %s" % (self.kind.unit, unit.key, verdict["message"]))
@@ -385,8 +395,10 @@ class Window(object):
                 unit.healed.append(host)
             except CollectionError as error:
                 self.say("%s: could not put back what an earlier run left: %s" % (host, error.message))
-            unit.facts[host] = self._read_member(host)
-        if unit.healed and self.kind.name == "wsfc":
+        if unit.healed:
+            # the earlier reads saw the healed nodes paused or stopped: the unit is read again, every member
+            for host in unit.hosts:
+                unit.facts[host] = self._read_member(host)
             unit.view = {}
             self._read_view(unit)
 
@@ -399,7 +411,7 @@ class Window(object):
         return wait_node_up(node, timeout, self.clock, self.sleep)
 
     def _start_heartbeat(self):
-        interval = max(self.settings["lease_seconds"] / 3.0, 1.0)
+        interval = self.heartbeat_seconds or max(self.settings["lease_seconds"] / 3.0, 1.0)
 
         def beat():
             while not self._stop.wait(interval):
@@ -411,21 +423,34 @@ class Window(object):
         thread.start()
 
     def _renew(self, unit):
-        try:
-            answer = self.backend.lease_node(unit.lease_host).lease("take", unit.lease_raw, self._lease_fields(unit),
-                                                                    self.settings["lease_seconds"])
-        except CollectionError as error:
-            self.say("%s %s: the lease could not be renewed (%s); trying again" % (self.kind.unit, unit.key, error.message))
-            return
-        if answer["swapped"]:
-            unit.lease_raw = answer["raw"]
-            return
-        found, _problem = window_lease.parse(answer["raw"])
-        unit.lease_lost = ("taken over by %s" % window_lease.describe(found)) if found else "the lease was changed or removed"
-        unit.lease_raw = None
-        self.say("%s %s: %s; this run touches nothing more there" % (self.kind.unit, unit.key, unit.lease_lost))
+        """One heartbeat: the lease swapped for a fresh one of ours if it is still the text we wrote; anything else
+        means another run took it over. The heartbeat thread and the units' own threads renew under one lock."""
+        with unit.lease_lock:
+            if not unit.lease_raw or unit.lease_lost:
+                return
+            try:
+                answer = self.backend.lease_node(unit.lease_host).lease("take", unit.lease_raw, self._lease_fields(unit),
+                                                                        self.settings["lease_seconds"])
+            except CollectionError as error:
+                self.say("%s %s: the lease could not be renewed (%s); trying again"
+                         % (self.kind.unit, unit.key, error.message))
+                return
+            if answer["swapped"]:
+                unit.lease_raw = answer["raw"]
+                unit.lease_renewed_at = self.clock()
+                return
+            found, _problem = window_lease.parse(answer["raw"])
+            unit.lease_lost = ("taken over by %s" % window_lease.describe(found)) if found else \
+                "the lease was changed or removed"
+            unit.lease_raw = None
+            self.say("%s %s: %s; this run touches nothing more there" % (self.kind.unit, unit.key, unit.lease_lost))
 
     def _check_lease(self, unit):
+        """Between two steps: the run still holds the unit's lease. A lease not renewed for two thirds of its life
+        may be taken over any moment: the run stops there as if it had lost it."""
+        if not unit.lease_lost and unit.lease_raw and \
+                self.clock() - unit.lease_renewed_at > self.settings["lease_seconds"] * 2.0 / 3:
+            unit.lease_lost = "it could not be renewed for %d s" % (self.clock() - unit.lease_renewed_at)
         if unit.lease_lost:
             raise LeaseLost("this run no longer holds the %s's lease: %s" % (self.kind.unit, unit.lease_lost))
 
@@ -713,6 +738,7 @@ class Window(object):
         """One member, in the only safe order of its kind; a failed step puts back what is safe to put back."""
         timeline = Timeline(unit, host, self.say)
         try:
+            self._renew(unit)
             self._check_lease(unit)
             if self.kind.name == "wsfc":
                 self._maintain_wsfc(unit, host, timeline)
@@ -721,9 +747,13 @@ class Window(object):
             timeline.close()
             self.say("%s: done" % host)
         except LeaseLost as error:
+            if timeline.current is None:
+                # lost before this member's first step: nothing of it was touched; the unit stops here
+                unit.failure = {"step": "lease", "message": error.message}
+                return
             timeline.fail(error.message)
             unit.failed.append({"node": host, "step": timeline.current, "message": error.message,
-                                "left": "as the run that took the lease over finds it"})
+                                "left": "as the run that took the lease over finds it (records kept)"})
         except CollectionError as error:
             step = timeline.current
             timeline.fail(error.message)

@@ -42,9 +42,14 @@ def _interlock_refusal(plan):
     return plan.get("rule") == "MS-02"
 
 
-def _foreign_records(host, records, window):
+def _foreign_records(host, records, window, state_changes=()):
+    """Blockers for records on a member: another window's, or this window's that its heal could not put back;
+    ``state_changes`` are this window's records that are its state, not leftovers (an NLB farm's Tap records
+    until the switch to Inline)."""
     out = []
     for record in records or []:
+        if lower(record.get("window")) == lower(window) and record.get("change") in state_changes:
+            continue
         if lower(record.get("window")) != lower(window):
             out.append(blocker(host, "window %s left a record on %s (%s since %s, from %s)"
                                % (record.get("window"), host, record.get("change"), record.get("since"),
@@ -259,7 +264,7 @@ def plan_nlb(hosts, node_facts, window, dsm_computers=None, version="", min_conv
             for node in nlb.get("nodes") or []:
                 farm_nodes[lower(node.get("name"))] = base_state(node.get("state"))
                 farm_display[lower(node.get("name"))] = node.get("name")
-        blockers.extend(_foreign_records(host, facts.get("records"), window))
+        blockers.extend(_foreign_records(host, facts.get("records"), window, state_changes=("network_engine_mode",)))
         plan = facts.get("plan") or {}
         if plan.get("failed"):
             blockers.append(blocker(host, "the agent plan for %s failed: %s" % (host, plan.get("msg")),

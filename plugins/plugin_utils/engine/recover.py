@@ -80,6 +80,7 @@ class Recover(object):
     def _read(self, host):
         node = self.backend.node(host)
         records = node.read_records()
+        self._stale_lease(node, host)
         wanted = decide.records_to_undo(records, self.settings["window"] or None)
         if not wanted:
             return {"host": host, "records": []}
@@ -92,9 +93,31 @@ class Recover(object):
             nlb = node.read_nlb()
             facts.update(kind="nlb", computer=nlb.get("computer"), unit=(nlb.get("cluster") or {}).get("name"),
                          members=[item.get("name") for item in nlb.get("nodes") or []])
-            if not nlb.get("installed") or not facts["unit"]:
+            if not facts["unit"]:
                 facts.update(kind=None, unit=None)
         return facts
+
+    def _stale_lease(self, node, host):
+        """A lease no run holds any more, left on a lease node by a run that died: an expired one, or the one
+        take_over names, goes (compare-and-swap on the text read, so a lease renewed meanwhile stays)."""
+        answer = node.lease("read")
+        if not answer["raw"]:
+            return
+        found, problem = window_lease.parse(answer["raw"])
+        take_over = self.settings.get("take_over") or ""
+        dead = (found is not None and (found["run"] == take_over or not window_lease.fresh(found, answer["now"]))) \
+            or (problem and take_over == window_lease.UNREADABLE)
+        if not dead:
+            return
+        if self.check_mode:
+            self._note(self.actions, system=host, window=(found or {}).get("window"), change="lease",
+                       since=(found or {}).get("since"), controller=(found or {}).get("controller"),
+                       result="would remove the lease of a run that no longer works")
+            return
+        if node.lease("release", answer["raw"])["swapped"]:
+            self._note(self.actions, system=host, window=(found or {}).get("window"), change="lease",
+                       since=(found or {}).get("since"), controller=(found or {}).get("controller"),
+                       result="removed the lease of a run that no longer works")
 
     # --- the run ---------------------------------------------------------------------------------------
 

@@ -69,3 +69,8 @@ def new_model(topology=None):
 
 def activate(model, host, policy_id=4, version="20.0.1-690"):
     model.on_agent_activated(host_name=host, agent_version=version, policy_id=policy_id, dsm_url="dsm://x:4120/")
+
+
+def created_rules(model):
+    """The model's firewall rules (ID text -> rule) other than those the topology gives it from the start."""
+    return dict((key, rule) for key, rule in model.state["rules"].items() if int(key) not in model.preset_rule_ids)

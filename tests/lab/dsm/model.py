@@ -167,6 +167,8 @@ class DsmModel(object):
         self.topology = topology or {}
         self.dsm = self.topology.get("dsm") or {}
         self.api_key = self.dsm.get("api_key", "")
+        # IDs of the rules the topology gives the manager from the start
+        self.preset_rule_ids = set(int(entry["id"]) for entry in self.dsm.get("firewall_rules") or [])
         self.state_file = state_file
         self.world = world
         self.clock = time.time
@@ -199,7 +201,20 @@ class DsmModel(object):
                 "modules": own, "settings": dict(entry.get("settings") or {}), "firewallRuleIDs": [],
             }
             policies[str(policy_id)].update(POLICY_CHOICE_DEFAULTS)
-        return {"next_computer_id": 1, "next_rule_id": 1, "policies": policies, "computers": {}, "rules": {},
+        rules = {}
+        for entry in self.dsm.get("firewall_rules") or []:
+            # Rules the manager already holds (a DSM ships with rules of its own, and a site adds more): the
+            # topology gives their IDs, fields as the API spells them, and the policies they are assigned to.
+            entry = dict(entry)
+            rule_id = int(entry.pop("id"))
+            assigned = entry.pop("policies", []) or []
+            rule = dict(RULE_DEFAULTS)
+            rule.update(self._validate_rule_fields(entry))
+            rule["ID"] = rule_id
+            rules[str(rule_id)] = rule
+            for policy_id in assigned:
+                policies[str(int(policy_id))]["firewallRuleIDs"].append(rule_id)
+        return {"next_computer_id": 1, "next_rule_id": 1, "policies": policies, "computers": {}, "rules": rules,
                 "nlb": {}}
 
     def _save(self):
@@ -356,7 +371,7 @@ class DsmModel(object):
         computer["applied"] = {
             "firewall": self._effective_module(computer, "firewall"),
             "engineMode": self._effective_setting(computer, "firewallSettingNetworkEngineMode"),
-            "rules": [copy.deepcopy(self.state["rules"][str(rule_id)])
+            "rules": [self._effective_rule(computer, rule_id)
                       for rule_id in sorted(self._effective_rule_ids(computer))
                       if str(rule_id) in self.state["rules"]],
         }
@@ -380,6 +395,16 @@ class DsmModel(object):
         for policy in self._policy_chain(obj.get("parentID") if is_policy else obj.get("policyID")):
             rule_ids.update(policy.get("firewallRuleIDs") or [])
         return rule_ids
+
+    def _effective_rule(self, obj, rule_id, is_policy=False):
+        """The rule as it applies to ``obj``: its own fields, then the overrides of each policy of the chain
+        from the top down, then the object's own (a child inherits its parents' overrides, Deep Security
+        Help "Policies, inheritance, and overrides")."""
+        rule = copy.deepcopy(self.state["rules"][str(rule_id)])
+        chain = list(self._policy_chain(obj.get("parentID") if is_policy else obj.get("policyID")))
+        for holder in list(reversed(chain)) + [obj]:
+            rule.update(copy.deepcopy((holder.get("ruleOverrides") or {}).get(str(rule_id)) or {}))
+        return rule
 
     def _check_driver(self, computer):
         """Queue ``agent.network_driver_loaded`` when a driver module first takes effect (published
@@ -465,7 +490,7 @@ class DsmModel(object):
                     applied = computer.get("applied") or {}
                     if applied.get("firewall") != "on":
                         continue
-                    uncovered = self._uncovered_vip_tcp_ports(applied.get("rules") or [], info)
+                    uncovered = self._uncovered_vip_tcp(applied.get("rules") or [], info)
                     frames = max(int(info.get("size") or 1) - 1, 0) * len(uncovered)
                     if not frames:
                         continue
@@ -479,7 +504,7 @@ class DsmModel(object):
             self._save()
 
     def _assigned_rules(self, computer):
-        return [self.state["rules"][str(rule_id)] for rule_id in sorted(self._effective_rule_ids(computer))
+        return [self._effective_rule(computer, rule_id) for rule_id in sorted(self._effective_rule_ids(computer))
                 if str(rule_id) in self.state["rules"]]
 
     def _has_heartbeat_exclusion(self, computer):
@@ -514,30 +539,44 @@ class DsmModel(object):
             return _covers_port(rule.get(side + "PortMultiple"), port)
         return False
 
-    def _uncovered_vip_tcp_ports(self, rules, info):
-        """TCP ports of the NLB port rules whose virtual-IP traffic is still judged by stateful inspection:
-        not covered by a bypass rule in both directions (incoming to the VIP port, outgoing from it)."""
-        ports = []
+    def _uncovered_vip_tcp(self, rules, info):
+        """(virtual IP, TCP port) pairs of the NLB port rules whose traffic is still judged by stateful
+        inspection: not covered by a bypass rule in both directions (incoming to the virtual IP's port,
+        outgoing from it). A port rule for one virtual IP (``Get-NlbClusterPortRule`` ``VirtualIPAddress``)
+        covers that address; a rule for all of them ("All", 255.255.255.255) covers the cluster IP and
+        every other virtual IP the port rules name."""
+        specific = []
+        for port_rule in info.get("port_rules") or []:
+            address = str(port_rule.get("ip_address") or "All")
+            if address.lower() not in ("all", "255.255.255.255") and address not in specific:
+                specific.append(address)
+        every = [info.get("ip_address")] + [address for address in specific if address != info.get("ip_address")]
+        pairs = []
         for port_rule in info.get("port_rules") or []:
             protocol = str(port_rule.get("protocol") or "Both").lower()
-            if protocol in ("tcp", "both"):
-                start = int(port_rule.get("start_port") or 0)
-                ports.append(start)
-        if not ports:
-            return []
-        vip = info.get("ip_address")
+            if protocol not in ("tcp", "both"):
+                continue
+            address = str(port_rule.get("ip_address") or "All")
+            targets = every if address.lower() in ("all", "255.255.255.255") else [address]
+            for vip in targets:
+                if (vip, int(port_rule.get("start_port") or 0)) not in pairs:
+                    pairs.append((vip, int(port_rule.get("start_port") or 0)))
         bypass = [rule for rule in rules
                   if rule.get("action") == "bypass" and rule.get("protocol") in ("tcp", "tcp-udp", "any")
                   and not rule.get("protocolNot") and rule.get("frameType") in ("ip", "ipv4", "any")]
         uncovered = []
-        for port in ports:
+        for vip, port in pairs:
             incoming = any(rule.get("direction") == "incoming" and self._rule_matches_ip(rule, "destination", vip)
                            and self._rule_matches_port(rule, "destination", port) for rule in bypass)
             outgoing = any(rule.get("direction") == "outgoing" and self._rule_matches_ip(rule, "source", vip)
                            and self._rule_matches_port(rule, "source", port) for rule in bypass)
             if not (incoming and outgoing):
-                uncovered.append(port)
+                uncovered.append((vip, port))
         return uncovered
+
+    def _uncovered_vip_tcp_ports(self, rules, info):
+        """The TCP ports of ``_uncovered_vip_tcp``, each once."""
+        return sorted(set(port for _vip, port in self._uncovered_vip_tcp(rules, info)))
 
     # -- effective values ------------------------------------------------------------------------
 
@@ -589,6 +628,8 @@ class DsmModel(object):
                     "intrusion_prevention": self._effective_module(computer, "intrusionPrevention"),
                     "web_reputation": self._effective_module(computer, "webReputation"),
                     "network_engine_mode": self._effective_setting(computer, "firewallSettingNetworkEngineMode"),
+                    # the computer's own values (none: every setting follows its policy)
+                    "own_settings": dict(computer.get("settings") or {}),
                     "network_driver_loaded": computer.get("networkDriverLoaded", False),
                     "firewall_rule_ids": sorted(computer.get("firewallRuleIDs") or []),
                     "heartbeat_exclusion": self._has_heartbeat_exclusion(computer),
@@ -602,6 +643,8 @@ class DsmModel(object):
             return {
                 "computers": computers,
                 "rules": len(self.state["rules"]),
+                # the rules created since the start, without those the topology gives the manager
+                "rules_created": len([key for key in self.state["rules"] if int(key) not in self.preset_rule_ids]),
                 "rule_names": sorted(rule["name"] for rule in self.state["rules"].values()),
                 "policies": dict((p["ID"], {"name": p["name"], "firewall_rule_ids": sorted(p["firewallRuleIDs"]),
                                             "modules": p["modules"], "settings": p["settings"]})
@@ -681,6 +724,8 @@ class DsmModel(object):
                     raise ApiError(400, "The firewall rule is assigned to %s and cannot be deleted."
                                    % ", ".join(users))
                 del self.state["rules"][rest[0]]
+                for holder in list(self.state["computers"].values()) + list(self.state["policies"].values()):
+                    (holder.get("ruleOverrides") or {}).pop(rest[0], None)
                 return 204, None
         raise ApiError(405 if rest else 404, "Method not allowed.")
 
@@ -760,8 +805,12 @@ class DsmModel(object):
         if rule.get("frameType") == "other" and "frameNumber" not in fields:
             rule["frameNumber"] = 0
         self._check_rule(rule)
+        # IDs come from one sequence and are never reused; the sequence steps over IDs already taken (the
+        # topology's rules carry their own).
         rule_id = self.state["next_rule_id"]
-        self.state["next_rule_id"] += 1
+        while str(rule_id) in self.state["rules"]:
+            rule_id += 1
+        self.state["next_rule_id"] = rule_id + 1
         rule["ID"] = rule_id
         self.state["rules"][str(rule_id)] = rule
         return self._rule_out(rule)
@@ -1002,9 +1051,11 @@ class DsmModel(object):
                 del table[rest[0]]
                 return 204, None
         if len(rest) == 3 and rest[1] == "settings":
-            return self._route_setting(obj, rest[2], method, body, is_policy)
+            return self._route_setting(obj, rest[2], method, body, is_policy, self._overrides(query))
         if len(rest) >= 3 and rest[1] == "firewall" and rest[2] == "assignments":
             return self._route_assignments(obj, method, rest[3:], body, is_policy, self._overrides(query))
+        if len(rest) >= 3 and rest[1] == "firewall" and rest[2] == "rules":
+            return self._route_rules_on(obj, method, rest[3:], body, is_policy, self._overrides(query))
         raise ApiError(405, "Method not allowed.")
 
     def _create_object(self, kind, body):
@@ -1085,22 +1136,73 @@ class DsmModel(object):
             raise ApiError(400, "Invalid value for %s: '%s'. Valid values: %s." % (name, value, ", ".join(choices)))
         return value
 
-    def _route_setting(self, obj, name, method, body, is_policy):
+    def _route_setting(self, obj, name, method, body, is_policy, overrides=False):
+        """SDK 20.0 ``describe_computer_setting`` / ``modify_computer_setting`` / ``reset_computer_setting``
+        (and the policy ones): ``GET|POST|DELETE .../settings/{name}``. The answer is the value in effect;
+        with ``overrides=true`` ("Show the value only if defined for the current computer") it carries a
+        value only when the object sets one itself. DELETE ("Reset a Computer Setting") removes the
+        object's own value, so the setting follows its policy (or parent policy) again."""
         if name not in SETTINGS:
             raise ApiError(400, "Invalid setting name: '%s'." % name)
-        if method == "GET":
+
+        def answer():
+            if overrides:
+                own = (obj.get("settings") or {}).get(name)
+                return 200, ({"value": own} if own is not None else {})
             return 200, {"value": self._effective_setting(obj, name, is_policy)}
+        if method == "GET":
+            return answer()
         if method == "POST":
             if not isinstance(body, dict) or "value" not in body:
                 raise ApiError(400, "The request body must be {\"value\": ...}.")
             obj.setdefault("settings", {})[name] = self._check_setting(name, body["value"])
             self._after_change(obj, is_policy)
-            return 200, {"value": self._effective_setting(obj, name, is_policy)}
+            return answer()
         if method == "DELETE":
             obj.setdefault("settings", {}).pop(name, None)
             self._after_change(obj, is_policy)
-            return 200, {"value": self._effective_setting(obj, name, is_policy)}
+            return answer()
         raise ApiError(405, "Method not allowed.")
+
+    def _route_rules_on(self, obj, method, rest, body, is_policy, overrides):
+        """Firewall rules as they apply to a policy or computer (SDK 20.0 ``PolicyFirewallRuleDetailsApi``,
+        ``ComputerFirewallRuleDetailsApi``): ``GET .../firewall/rules`` lists the rules in effect, those of
+        the parent policies included ("Lists all firewall rules assigned to a policy"), each "including
+        policy-level overrides"; with ``overrides=true`` only the rules assigned to the object itself.
+        ``GET|POST|DELETE .../firewall/rules/{id}`` describe one rule with the overrides in effect (with
+        ``overrides=true`` only the object's own overridden fields), override fields of it for this object
+        (and, through inheritance, its children), and reset the object's overrides."""
+        if not rest:
+            if method != "GET":
+                raise ApiError(405, "Method not allowed.")
+            ids = (obj.get("firewallRuleIDs") or []) if overrides else self._effective_rule_ids(obj, is_policy)
+            rules = [self._effective_rule(obj, rule_id, is_policy) for rule_id in sorted(ids)
+                     if str(rule_id) in self.state["rules"]]
+            return 200, {"firewallRules": rules}
+        if len(rest) != 1 or not rest[0].isdigit():
+            raise ApiError(404, "Not found.")
+        rule_id = int(rest[0])
+        if str(rule_id) not in self.state["rules"]:
+            raise ApiError(404, "The firewall rule does not exist.")
+        own = obj.setdefault("ruleOverrides", {})
+        if method == "POST":
+            fields = self._validate_rule_fields(body)
+            fields.pop("name", None)
+            merged = self._effective_rule(obj, rule_id, is_policy)
+            merged.update(fields)
+            self._check_rule(merged, rule_id)
+            own.setdefault(str(rule_id), {}).update(fields)
+            self._after_change(obj, is_policy)
+        elif method == "DELETE":
+            if own.pop(str(rule_id), None) is not None:
+                self._after_change(obj, is_policy)
+        elif method != "GET":
+            raise ApiError(405, "Method not allowed.")
+        if overrides:
+            out = {"ID": rule_id}
+            out.update(own.get(str(rule_id)) or {})
+            return 200, out
+        return 200, self._effective_rule(obj, rule_id, is_policy)
 
     def _route_assignments(self, obj, method, rest, body, is_policy, overrides):
         """Without ``overrides`` the DSM answers with every rule in effect, the policy chain's included;

@@ -17,7 +17,7 @@ from ansible_collections.clustersafe.deep_security.plugins.modules import (
     dsm_firewall_rule,
     dsm_policy_info,
 )
-from tests.lab.inprocess import FakeClock, activate, load_topology, model_opener, new_model
+from tests.lab.inprocess import FakeClock, activate, created_rules, load_topology, model_opener, new_model
 
 try:
     from ansible.module_utils.testing import patch_module_args
@@ -99,7 +99,7 @@ HB = {"name": "hb in", "action": "bypass", "priority": 4, "direction": "incoming
 
 
 def test_firewall_rule_twice_and_check_mode(run, model):
-    assert run(dsm_firewall_rule, HB, check=True)["changed"] and model.state["rules"] == {}
+    assert run(dsm_firewall_rule, HB, check=True)["changed"] and created_rules(model) == {}
     first = run(dsm_firewall_rule, HB)
     assert first["changed"] and first["id"] == 1
     assert not run(dsm_firewall_rule, HB)["changed"]
@@ -110,7 +110,7 @@ def test_firewall_rule_permit_names_the_allowed_actions(run, model):
     assert "action" in result["msg"] and "permit" in result["msg"]
     for action in ("log-only", "allow", "deny", "force-allow", "bypass"):
         assert action in result["msg"]
-    assert model.state["rules"] == {}
+    assert created_rules(model) == {}
 
 
 def test_firewall_rule_env_fallback(run, model, monkeypatch):
@@ -170,14 +170,16 @@ def test_missing_connection_options_are_named(run, monkeypatch):
     assert "dsm_url" in result["msg"] and "api_key" in result["msg"]
 
 
-def test_computer_module_waits_and_info_waits_since(run, model):
+def test_computer_module_waits_and_info_waits_since_the_send_before(run, model):
     activate(model, "WEB1")
     changed = run(dsm_computer, {"computers": ["WEB1"], "settings": {"firewallSettingNetworkEngineMode": "Tap"}})
     assert changed["changed_at"] and changed["targets"][0]["policy_applied"] is True and changed["waited_seconds"] >= 1
-    info = run(dsm_computer_info, {"computers": ["WEB1"], "wait_for": "policy_applied", "since": changed["changed_at"]})
+    before = changed["targets"][0]["policy_sent_before"]
+    info = run(dsm_computer_info, {"computers": ["WEB1"], "wait_for": "policy_applied",
+                                   "since_policy_success": {"WEB1": before}})
     computer = info["computers"][0]
     assert computer["policy_applied"] and computer["has_agent"] and computer["agent_tasks"] == []
-    assert computer["last_send_policy_success"] >= changed["changed_at"]
+    assert computer["last_send_policy_success"] > before
     bad = run(dsm_computer_info, {"computers": ["WEB1"], "wait_for": "active", "wait_timeout": 0}, expect=Fail)
     assert bad["parameter"] == "wait_timeout"
 
@@ -200,3 +202,34 @@ def test_policy_info_by_name_check_mode_and_unknown(run, model):
     assert "'NLB Webfarm' not found (parameter policies)" in unknown["msg"] and unknown["nearest"][0] == "NLB Web Farm"
     empty = run(dsm_policy_info, {"policies": [""]}, expect=Fail)
     assert "policies" in empty["msg"]
+
+
+def test_policy_info_details_and_window_blockers(run, model):
+    plain = run(dsm_policy_info, {"ids": [3]})["policies"][0]
+    assert set(plain) == {"id", "name", "parent_id", "description"}
+    detailed = run(dsm_policy_info, {"ids": [3], "details": True}, check=True)["policies"][0]
+    assert detailed["heartbeat"]["incoming"]["passes"] and "window_blockers" not in detailed
+    blocked = run(dsm_policy_info, {"policies": ["Windows Server"], "ids": [3], "cluster_kind": "failover_cluster"})
+    assert [(p["name"], len(p["window_blockers"])) for p in blocked["policies"]] == \
+        [("Windows Server", 1), ("SQL Server Cluster", 0)]
+    assert blocked["policies"][0]["window_blockers"][0]["message"].startswith("MS-04")
+    bad = run(dsm_policy_info, {"ids": [3], "cluster_kind": "wsfc"}, expect=Fail)
+    assert "cluster_kind" in bad["msg"] and "failover_cluster, nlb" in bad["msg"]
+
+
+def test_computer_module_resets_a_setting_and_info_says_whose_it_is(run, model):
+    activate(model, "WEB1")
+    mode = "firewallSettingNetworkEngineMode"
+    run(dsm_computer, {"computers": ["WEB1"], "settings": {mode: "Tap"}})
+    own = run(dsm_computer_info, {"computers": ["WEB1"], "settings": [mode]})["computers"][0]["settings"][mode]
+    assert own == {"value": "Tap", "own": True, "own_value": "Tap"}
+    reset = run(dsm_computer, {"computers": ["WEB1"], "reset_settings": [mode]}, diff=True)
+    assert reset["changed"] and reset["targets"][0]["settings"][mode] == {"before": "Tap", "after": None}
+    assert reset["targets"][0]["policy_applied"] is True and reset["targets"][0]["policy_sent_before"]
+    assert not run(dsm_computer, {"computers": ["WEB1"], "settings": {mode: None}})["changed"]
+    follows = run(dsm_computer_info, {"computers": ["WEB1"], "settings": [mode]})["computers"][0]["settings"][mode]
+    assert follows == {"value": "Inline", "own": False, "own_value": None}
+    both = run(dsm_computer, {"computers": ["WEB1"], "settings": {mode: "Tap"}, "reset_settings": [mode]}, expect=Fail)
+    assert both["parameter"] == "reset_settings"
+    plain = run(dsm_computer_info, {"computers": ["WEB1"]})["computers"][0]
+    assert "settings" not in plain

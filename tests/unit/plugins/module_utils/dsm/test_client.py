@@ -16,7 +16,17 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.clie
 )
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import NotFoundError, ParameterError
 
-from tests.lab.inprocess import activate
+from tests.lab.inprocess import activate, load_topology
+
+
+@pytest.fixture
+def topology():
+    """The lab's topology without the firewall rules it gives the manager from the start: these tests count
+    every rule the searches return."""
+    document = load_topology()
+    document["dsm"]["firewall_rules"] = []
+    return document
+
 
 SECRET = "2:not-the-lab-key"
 

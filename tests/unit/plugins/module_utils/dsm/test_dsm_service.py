@@ -7,7 +7,7 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm impo
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.client import DsmError, DsmValidationError
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.nlb import exclusion_rules
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import InterlockError, NotFoundError, ParameterError
-from tests.lab.inprocess import activate
+from tests.lab.inprocess import activate, created_rules
 
 HB_IN = {"name": "hb in", "action": "bypass", "priority": 4, "direction": "incoming", "frame_type": "other",
          "frame_number": "0x886F"}
@@ -33,7 +33,7 @@ def test_firewall_rule_create_then_unchanged_then_update(client, model, calls):
 
 def test_firewall_rule_check_mode_changes_nothing(client, model, calls):
     result = service.firewall_rule(client, dict(HB_IN), check_mode=True)
-    assert result["changed"] and result["id"] is None and model.state["rules"] == {}
+    assert result["changed"] and result["id"] is None and created_rules(model) == {}
     service.firewall_rule(client, dict(HB_IN))
     result = service.firewall_rule(client, dict(HB_IN, action="deny"), check_mode=True)
     assert result["changed"] and result["firewall_rule"]["action"] == "deny"
@@ -45,7 +45,7 @@ def test_firewall_rule_check_mode_changes_nothing(client, model, calls):
 def test_firewall_rule_absent(client, model):
     service.firewall_rule(client, dict(HB_IN))
     assert service.firewall_rule(client, {"name": "hb in"}, state="absent")["changed"]
-    assert model.state["rules"] == {}
+    assert created_rules(model) == {}
     assert not service.firewall_rule(client, {"name": "hb in"}, state="absent")["changed"]
 
 
@@ -53,14 +53,14 @@ def test_bad_action_changes_nothing(client, model, calls):
     with pytest.raises(ParameterError) as caught:
         service.firewall_rule(client, dict(HB_IN, action="permit"))
     assert "allowed values: log-only, allow, deny, force-allow, bypass" in caught.value.message
-    assert model.state["rules"] == {} and calls == []
+    assert created_rules(model) == {} and calls == []
 
 
 def test_dsm_validation_message_comes_back(client, model):
     with pytest.raises(DsmValidationError) as caught:
         service.firewall_rule(client, {"name": "ports", "destination_port_type": "multiple",
                                        "destination_port_multiple": ["80"], "protocol": "icmp"})
-    assert "tcp, udp or tcp-udp" in caught.value.message and model.state["rules"] == {}
+    assert "tcp, udp or tcp-udp" in caught.value.message and created_rules(model) == {}
 
 
 def test_assigned_rule_cannot_be_deleted(client, model):
@@ -253,7 +253,7 @@ def test_policy_info_by_name_in_the_order_asked(client, calls):
     info = service.policy_info(client, ["SQL Server Cluster", "Base Policy", "SQL Server Cluster"])
     assert not info["changed"]
     assert info["policies"] == [
-        {"id": 3, "name": "SQL Server Cluster", "parent_id": 1, "description": ""},
+        {"id": 3, "name": "SQL Server Cluster", "parent_id": 2, "description": ""},
         {"id": 1, "name": "Base Policy", "parent_id": None, "description": ""},
     ]
     # One exact search per distinct name, nothing else.

@@ -82,6 +82,17 @@ def test_any_json_answer_to_the_settings_and_wait_calls(document):
                                                      wait_timeout=1))
 
 
+@FUZZ
+@given(JSON)
+def test_any_json_answer_to_the_policy_details_and_setting_reads(document):
+    raw = json.dumps(document).encode()
+    _only_typed_errors(lambda: service.policy_info(_client(raw), ids=[3], cluster_kind="failover_cluster"))
+    _only_typed_errors(lambda: service.policy_info(_client(raw), details=True))
+    _only_typed_errors(lambda: service.computer_info(_client(raw), ["WEB1"], settings=["firewallSettingNetworkEngineMode"]))
+    _only_typed_errors(lambda: service.computer_settings(_client(raw), computers=["WEB1"],
+                                                         reset_settings=["firewallSettingNetworkEngineMode"]))
+
+
 def test_timestamps_that_are_not_finite_numbers_are_absent():
     for value in (float("nan"), float("inf"), -1, True, "1700000000000"):
         assert computer_model.summarize_computer({"lastSendPolicySuccess": value})["last_send_policy_success"] is None
@@ -91,5 +102,5 @@ def test_timestamps_that_are_not_finite_numbers_are_absent():
 @given(JSON)
 def test_the_pure_readers_take_any_computer_document(document):
     _only_typed_errors(lambda: computer_model.summarize_computer(document))
-    _only_typed_errors(lambda: computer_model.policy_state(document, since_ms=5, after_success=3))
+    _only_typed_errors(lambda: computer_model.policy_state(document, after_success=3))
     _only_typed_errors(lambda: computer_model.states_of(document))

@@ -12,7 +12,7 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.clie
     DsmUnavailableError,
 )
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import WaitTimeoutError
-from tests.lab.inprocess import activate, model_opener
+from tests.lab.inprocess import activate, created_rules, model_opener
 
 DENY = {"name": "webX1", "action": "deny", "priority": 4, "direction": "incoming", "frame_type": "ip"}
 
@@ -77,9 +77,11 @@ def test_without_waiting_the_agent_does_not_have_the_policy_yet(client, model):
     assert result["targets"][0]["policy_applied"] is None and result["waited_seconds"] == 0
     info = service.computer_info(client, ["APP1"])["computers"][0]
     assert info["agent_tasks"] == ["Sending Policy"] and info["policy_applied"] is False
-    waited = service.computer_info(client, ["APP1"], wait_for="policy_applied", since=result["changed_at"])
+    before = result["targets"][0]["policy_sent_before"]
+    assert before == model.state["computers"]["1"]["lastSendPolicySuccess"]
+    waited = service.computer_info(client, ["APP1"], wait_for="policy_applied", since_policy_success=before)
     assert waited["computers"][0]["policy_applied"] is True and waited["computers"][0]["agent_tasks"] == []
-    assert waited["computers"][0]["last_send_policy_success"] >= result["changed_at"]
+    assert waited["computers"][0]["last_send_policy_success"] > before
 
 
 def test_the_wait_is_bounded_and_says_what_is_missing(client, model, clock):
@@ -118,8 +120,11 @@ def test_wait_for_active_waits_for_a_computer_that_does_not_exist_yet(client, mo
 
 @pytest.mark.parametrize("options, parameter", [
     (dict(wait_for="policy_applied", wait_timeout=0), "wait_timeout"),
-    (dict(wait_for="active", since=1700000000000), "since"),
-    (dict(wait_for="policy_applied", since="-5"), "since"),
+    (dict(wait_for="active", since_policy_success=1700000000000), "since_policy_success"),
+    (dict(wait_for="policy_applied", since_policy_success="-5"), "since_policy_success"),
+    (dict(wait_for="policy_applied", since_policy_success={"APP2": 1}), "since_policy_success"),
+    (dict(wait_for="policy_applied", since_policy_success={}), "since_policy_success"),
+    (dict(wait_for="policy_applied", since_policy_success=True), "since_policy_success"),
     (dict(wait_for="sometime"), "wait_for"),
 ])
 def test_bad_wait_options_are_named_before_any_request(client, calls, options, parameter):
@@ -185,7 +190,7 @@ def test_a_create_whose_answer_is_lost_is_read_back_not_repeated(model, topology
         return answer
     client = DsmClient("https://dsm.test:4119/api", topology["dsm"]["api_key"], opener=opener, sleep=lambda s: None)
     result = service.firewall_rule(client, dict(DENY))
-    assert result["id"] == 1 and len(model.state["rules"]) == 1
+    assert result["id"] == 1 and len(created_rules(model)) == 1
 
 
 def test_a_create_that_never_arrived_is_sent_again(model, topology):
@@ -198,7 +203,7 @@ def test_a_create_that_never_arrived_is_sent_again(model, topology):
             raise socket.error("connection refused")
         return real(method, url, data, headers)
     client = DsmClient("https://dsm.test:4119/api", topology["dsm"]["api_key"], opener=opener, sleep=lambda s: None)
-    assert service.firewall_rule(client, dict(DENY))["id"] == 1 and len(model.state["rules"]) == 1
+    assert service.firewall_rule(client, dict(DENY))["id"] == 1 and len(created_rules(model)) == 1
 
 
 # -- issue 15 point 15: expand ----------------------------------------------------------------------

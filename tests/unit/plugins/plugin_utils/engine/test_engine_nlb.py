@@ -1,0 +1,95 @@
+"""The NLB farm window end to end over the in-process lab: the rollout (exclusions, Tap, one host at a time,
+never fewer Converged hosts than the farm needs), the switch to Inline, a failed host kept out of its farm with
+its records, and recover."""
+import pytest
+from engine_lab import WEB, VcenterModel, leases, new_lab, nlb_settings, records, run_recover, run_window, status
+
+
+@pytest.fixture
+def lab(tmp_path):
+    return new_lab(tmp_path)
+
+
+@pytest.fixture
+def vcenter(lab):
+    return VcenterModel(lab.topology)
+
+
+def report_of(result):
+    [report] = result["reports"].values()
+    return report
+
+
+def dsm_computers(lab):
+    return dict((item["host_name"], item) for item in lab.dsm.status()["computers"])
+
+
+def test_rollout_then_inline(lab, vcenter):
+    result, _window = run_window(lab, vcenter, kind="nlb")
+    report = report_of(result)
+    assert report["result"] == "succeeded", report
+    assert [node["outcome"] for node in report["nodes"]] == ["changed"] * 3
+    assert [step["step"] for step in report["nodes"][0]["steps"]] == ["drainstop", "agent", "dsm_active", "start", "verified"]
+    assert report["nlb"]["fewest_converged_seen"] >= report["nlb"]["min_converged"] == 2
+    assert report["nlb"]["exclusion_rules"]
+    state = status(lab)
+    assert state["nlb"]["WEBFARM"] == dict((host, "Converged") for host in WEB)
+    assert state["nlb_converged"]["WEBFARM"]["min"] >= 2
+    computers = dsm_computers(lab)
+    assert all(computers[host]["network_engine_mode"] == "Tap" and computers[host]["heartbeat_exclusion"] for host in WEB)
+    # the Tap records are the window's state until the switch; nothing else is left, the lease is released
+    assert records(lab) == dict((host, ["network_engine_mode"]) for host in WEB) and leases(lab) == {}
+
+    again, _window = run_window(lab, vcenter, kind="nlb")
+    assert report_of(again)["order"] == [] and report_of(again)["result"] == "succeeded"
+    assert records(lab) == dict((host, ["network_engine_mode"]) for host in WEB)
+
+    early, _window = run_window(lab, vcenter, kind="nlb", settings=nlb_settings(phase="inline", event_source="operator"))
+    early_report = report_of(early)
+    assert early_report["result"] == "refused" and not early_report["nlb"]["inline"]["ready"]
+    assert records(lab) == dict((host, ["network_engine_mode"]) for host in WEB)
+
+    done, _window = run_window(lab, vcenter, kind="nlb", settings=nlb_settings(phase="inline", observation_seconds=0,
+                                                                               events_reviewed=True))
+    done_report = report_of(done)
+    assert done_report["result"] == "succeeded", done_report
+    assert done_report["nlb"]["network_engine_mode_after"] == dict((host, "Inline") for host in WEB)
+    assert all(dsm_computers(lab)[host]["network_engine_mode"] == "Inline" for host in WEB)
+    assert records(lab) == {} and leases(lab) == {}
+
+
+def test_a_failed_install_keeps_the_host_out_of_its_farm_with_its_records(lab, vcenter):
+    lab.windows.set_faults({"msi_exit_next": 1603, "node": "WEB2"})
+    result, _window = run_window(lab, vcenter, kind="nlb")
+    report = report_of(result)
+    assert report["result"] == "failed"
+    [failed] = report["failed_nodes"]
+    assert failed["node"] == "WEB2" and failed["step"] == "agent"
+    assert failed["left"] == "out of the farm (records kept: recover or a re-run starts it)"
+    # msiexec rolled the install back, the agent is as it was: no agent work is left to confirm
+    assert "agent_maintenance" not in records(lab).get("WEB2", [])
+    assert "nlb_node_stopped" in records(lab)["WEB2"]
+    assert status(lab)["nlb"]["WEBFARM"]["WEB2"] == "Stopped"
+    assert [node["outcome"] for node in report["nodes"]] == ["changed", "failed", "not started"]
+    outcome = run_recover(lab, vcenter, windows_hosts=list(WEB), window="CHG-N")
+    assert not outcome["failed"] and not outcome["refused"], outcome
+    # recover puts back the whole window: WEB2 in its farm again, WEB1's computer back from Tap
+    assert status(lab)["nlb"]["WEBFARM"] == dict((host, "Converged") for host in WEB)
+    assert records(lab) == {} and leases(lab) == {}
+    assert dsm_computers(lab)["WEB1"]["network_engine_mode"] == "Inline"
+
+
+def test_a_host_stopped_by_someone_else_blocks_before_any_change(lab, vcenter):
+    lab.windows.state["nodes"]["WEB3"]["nlb_state"] = "Stopped"
+    result, _window = run_window(lab, vcenter, kind="nlb")
+    report = report_of(result)
+    assert report["result"] == "refused"
+    assert any("WEB3" in item["message"] and "not by this window" in item["message"] for item in report["blockers"])
+    assert records(lab) == {} and status(lab)["nlb"]["WEBFARM"]["WEB3"] == "Stopped"
+
+
+def test_check_mode_plans_and_changes_nothing(lab, vcenter):
+    result, _window = run_window(lab, vcenter, kind="nlb", check_mode=True)
+    assert report_of(result)["result"] == "planned" and report_of(result)["order"] == list(WEB)
+    assert records(lab) == {} and leases(lab) == {}
+    assert lab.dsm.status()["rules_created"] == 0

@@ -1,0 +1,231 @@
+"""The failover-cluster window end to end over the in-process lab: the engine, its backend and the collection's
+services against the lab's models. Each scenario ends with the invariants of engine_lab.assert_put_back, or
+with exactly what a failure must leave."""
+import pytest
+from engine_lab import (SQL, Crash, VcenterModel, assert_put_back, leases, new_lab, records, run_recover, run_window,
+                        status, wsfc_settings)
+
+ORDER = ["SQL-NODE2", "SQL-NODE3", "SQL-NODE1"]
+STEPS = ["drain", "roles_moved", "stop", "agent", "dsm_active", "start", "resume", "verified"]
+
+
+@pytest.fixture
+def lab(tmp_path):
+    return new_lab(tmp_path)
+
+
+@pytest.fixture
+def vcenter(lab):
+    return VcenterModel(lab.topology)
+
+
+def report_of(result):
+    [report] = result["reports"].values()
+    return report
+
+
+def test_end_to_end_owners_last_no_unplanned_failover(lab, vcenter):
+    lines = []
+    result, _window = run_window(lab, vcenter, lines=lines)
+    report = report_of(result)
+    assert report["result"] == "succeeded", report
+    assert report["order"] == ORDER
+    assert [node["outcome"] for node in report["nodes"]] == ["changed"] * 3
+    assert [step["step"] for step in report["nodes"][0]["steps"]] == STEPS
+    assert all(step["result"] == "ok" for node in report["nodes"] for step in node["steps"])
+    assert report["drs"] == [{"cluster": "Prod-Cluster", "before": "fullyAutomated", "during": "manual",
+                              "after": "fullyAutomated", "record_left": False, "restore_error": None}]
+    assert report["held"] == {"drs": [], "records": {}}
+    assert_put_back(lab, vcenter)
+    state = status(lab)
+    assert all(state["agents"][node]["version"] == "20.0.1-690" for node in SQL)
+    moves = [move for move in state["failovers"] if move["role"] == "SQL Server (MSSQLSERVER)"]
+    assert len(moves) == 1 and moves[0]["planned"]
+    # one node out at a time: each node's steps end before the next node's begin
+    spans = [(node["steps"][0]["start"], node["steps"][-1]["end"]) for node in report["nodes"]]
+    assert all(left[1] <= right[0] for left, right in zip(spans, spans[1:]))
+    assert any("SQL-NODE2: [drain]" in line for line in lines)
+
+
+def test_a_second_run_changes_nothing(lab, vcenter):
+    run_window(lab, vcenter)
+    calls = len(vcenter.calls)
+    result, _window = run_window(lab, vcenter)
+    report = report_of(result)
+    assert report["result"] == "succeeded" and report["order"] == []
+    assert [node["outcome"] for node in report["nodes"]] == ["skipped"] * 3
+    assert len(vcenter.calls) == calls
+    assert_put_back(lab, vcenter)
+
+
+def test_check_mode_changes_nothing_and_plans(lab, vcenter):
+    before = status(lab)
+    result, _window = run_window(lab, vcenter, check_mode=True)
+    report = report_of(result)
+    assert report["result"] == "planned" and report["order"] == ORDER
+    after = status(lab)
+    assert after["clusters"] == before["clusters"] and after["agents"] == before["agents"]
+    assert records(lab) == {} and leases(lab) == {} and vcenter.calls == []
+
+
+def test_a_refused_plan_is_refused_in_check_mode_too(lab, vcenter):
+    lab.windows.state["nodes"]["SQL-NODE3"]["paused"] = True
+    lab.windows.state["nodes"]["SQL-NODE3"]["drain_status"] = "Completed"
+    result, _window = run_window(lab, vcenter, check_mode=True)
+    report = report_of(result)
+    assert report["result"] == "refused"
+    assert any("SQL-NODE3" in item["message"] and "not by this window" in item["message"] for item in report["blockers"])
+
+
+def test_msi_failure_starts_the_cluster_service_keeps_the_node_paused_and_stops_the_cluster(lab, vcenter):
+    lab.windows.set_faults({"msi_exit_next": 1603, "node": "SQL-NODE3"})
+    result, _window = run_window(lab, vcenter)
+    report = report_of(result)
+    assert report["result"] == "failed"
+    [failed] = report["failed_nodes"]
+    assert failed["node"] == "SQL-NODE3" and failed["step"] == "agent"
+    assert failed["left"] == "cluster service running, node paused (records kept: run recover to resume it)"
+    nodes = status(lab)["clusters"]["SQLCLU01"]["nodes"]
+    assert nodes["SQL-NODE3"]["state"] == "Paused" and nodes["SQL-NODE3"]["cluster_service"] == "Running"
+    assert records(lab) == {"SQL-NODE3": ["node_drained"]}
+    assert [node["outcome"] for node in report["nodes"]] == ["changed", "failed", "not started"]
+    assert "more than 0 node(s) failed" in report["stopped_early"]
+    # the run is over: its lease is released, DRS given back, and recover puts the node back at once
+    assert leases(lab) == {}
+    outcome = run_recover(lab, vcenter)
+    assert [(item["system"], item["change"]) for item in outcome["put_back"]] == [("SQL-NODE3", "node_drained")]
+    assert_put_back(lab, vcenter)
+
+
+def test_a_node_paused_by_someone_else_mid_window_is_left_as_found(lab, vcenter):
+    # the administrator pauses SQL-NODE1 (the last node) once SQL-NODE3 is done, before its round
+    original = lab.windows.script_node_window_record
+    paused = []
+
+    def pause_then(node, params):
+        answer = original(node, params)
+        if not paused and node["name"] == "SQL-NODE3" and params.get("action") == "remove" \
+                and "node_drained" in (params.get("changes") or []):
+            admin = lab.windows.state["nodes"]["SQL-NODE1"]
+            admin["paused"] = True
+            admin["drain_status"] = "Completed"
+            paused.append(True)
+        return answer
+    lab.windows.script_node_window_record = pause_then
+    result, _window = run_window(lab, vcenter)
+    report = report_of(result)
+    assert paused and report["result"] == "failed"
+    [failed] = report["failed_nodes"]
+    assert failed["node"] == "SQL-NODE1" and failed["step"] == "drain"
+    assert failed["left"] == "as found (out of service by someone else)" and "not by this window" in failed["message"]
+    assert [node["outcome"] for node in report["nodes"]] == ["changed", "changed", "failed"]
+    node1 = status(lab)["clusters"]["SQLCLU01"]["nodes"]["SQL-NODE1"]
+    assert node1["state"] == "Paused" and node1["cluster_service"] == "Running"
+    assert records(lab) == {} and leases(lab) == {}
+
+
+def test_a_refused_drs_restore_fails_the_window_and_keeps_its_record(lab, vcenter):
+    vcenter.refuse_restore = True
+    result, _window = run_window(lab, vcenter)
+    report = report_of(result)
+    assert report["result"] == "failed"
+    assert report["held"]["drs"] == ["Prod-Cluster"]
+    assert report["drs"][0]["restore_error"] and vcenter.clusters["Prod-Cluster"]["record"] is not None
+    vcenter.refuse_restore = False
+
+
+def test_a_fresh_lease_of_another_run_refuses_the_cluster_and_names_it(lab, vcenter):
+    with pytest.raises(Crash):
+        run_window(lab, vcenter, crash_after=20, run_id="aaaaaaaaaaaaaaaa")
+    assert leases(lab) and records(lab), "the crashed run holds its lease and left its records"
+    result, _window = run_window(lab, vcenter, settings=wsfc_settings(window="CHG-2"), controller="controller-b")
+    report = report_of(result)
+    assert report["result"] == "refused"
+    assert any("aaaaaaaaaaaaaaaa" in item["message"] and "take_over" in item["message"] for item in report["blockers"])
+    # recover refuses too, naming the holder; with take_over it puts everything back
+    outcome = run_recover(lab, vcenter)
+    assert outcome["refused"] and not outcome["put_back"]
+    outcome = run_recover(lab, vcenter, take_over="aaaaaaaaaaaaaaaa")
+    assert not outcome["refused"] and not outcome["failed"]
+    vcenter.drs("Prod-Cluster", "CHG-1", "restored")
+    assert_put_back(lab, vcenter)
+
+
+def test_a_rerun_of_the_crashed_window_takes_over_by_its_run_id_and_completes(lab, vcenter):
+    with pytest.raises(Crash):
+        run_window(lab, vcenter, crash_after=20, run_id="bbbbbbbbbbbbbbbb")
+    result, _window = run_window(lab, vcenter, settings=wsfc_settings(take_over="bbbbbbbbbbbbbbbb"))
+    report = report_of(result)
+    assert report["result"] == "succeeded", report
+    assert_put_back(lab, vcenter)
+    assert all(status(lab)["agents"][node]["version"] == "20.0.1-690" for node in SQL)
+
+
+def test_limit_changes_only_the_limited_node_and_reads_the_rest(lab, vcenter):
+    result, _window = run_window(lab, vcenter, settings=wsfc_settings(nodes=["SQL-NODE2"]))
+    report = report_of(result)
+    assert report["result"] == "succeeded" and report["order"] == ["SQL-NODE2"]
+    assert report["not_in_run"] == ["SQL-NODE1", "SQL-NODE3"]
+    agents = status(lab)["agents"]
+    assert agents["SQL-NODE2"]["version"] == "20.0.1-690" and agents["SQL-NODE1"]["version"] is None
+    assert_put_back(lab, vcenter)
+
+
+@pytest.mark.parametrize("crash_after", [8, 14, 20, 26, 32, 40])
+def test_a_controller_killed_at_any_moment_is_put_back_by_recover(lab, vcenter, crash_after):
+    with pytest.raises(Crash):
+        run_window(lab, vcenter, crash_after=crash_after, run_id="cccccccccccccccc")
+    outcome = run_recover(lab, vcenter, take_over="cccccccccccccccc")
+    assert not outcome["failed"] and not outcome["refused"], outcome
+    if vcenter.clusters["Prod-Cluster"]["record"]:
+        vcenter.drs("Prod-Cluster", "CHG-1", "restored")
+    assert_put_back(lab, vcenter)
+
+
+def test_two_runs_launched_at_once_one_works_the_other_is_refused(lab, vcenter):
+    """A double click in AWX: the second run finds the first one's fresh lease and changes nothing."""
+    import threading
+    first_drain = threading.Event()
+    second_done = threading.Event()
+    def hold_the_first(node, script, params):
+        if script == "mscs_node" and params.get("action") == "drain" and not first_drain.is_set():
+            first_drain.set()
+            second_done.wait(30)
+    lab.before_script = hold_the_first
+    outcome = {}
+    first = threading.Thread(target=lambda: outcome.update(first=run_window(lab, vcenter, controller="controller-a")[0]))
+    first.start()
+    assert first_drain.wait(30)
+    second, _window = run_window(lab, vcenter, controller="controller-b")
+    second_done.set()
+    first.join(60)
+    refused = report_of(second)
+    assert refused["result"] == "refused" and refused["order"] == ORDER
+    assert any("held by run %s" % outcome["first"]["run"] in item["message"] for item in refused["blockers"])
+    assert report_of(outcome["first"])["result"] == "succeeded"
+    assert_put_back(lab, vcenter)
+
+
+def test_a_run_whose_lease_is_taken_over_stops_and_touches_nothing_more(lab, vcenter):
+    """Another run takes the lease over while the window works (an operator's take_over): the window finishes
+    the step it is in, takes no further node out and says so; it never touches what the new holder owns."""
+    import json
+    original = lab.windows.script_node_window_record
+
+    def take_over(node, params):
+        answer = original(node, params)
+        if params.get("action") == "remove" and node["name"] == "SQL-NODE2" and "node_drained" in (params.get("changes") or []):
+            holder = lab.windows.state["nodes"]["SQL-NODE1"]
+            lease = json.loads(holder["registry_lease"])
+            lease.update(run="dddddddddddddddd", controller="controller-x")
+            holder["registry_lease"] = json.dumps(lease)
+        return answer
+    lab.windows.script_node_window_record = take_over
+    result, _window = run_window(lab, vcenter)
+    report = report_of(result)
+    assert report["result"] == "failed"
+    assert [node["outcome"] for node in report["nodes"]] == ["changed", "not started", "not started"]
+    assert "dddddddddddddddd" in report["failure"]["message"]
+    assert status(lab)["agents"]["SQL-NODE3"]["version"] is None
+    # the new holder's lease stays: this run never removes what is not its own
+    assert "dddddddddddddddd" in leases(lab)["SQL-NODE1"]
