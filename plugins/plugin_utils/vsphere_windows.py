@@ -10,7 +10,8 @@ __metaclass__ = type
 
 import fnmatch
 
-from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.window import REPORT_SCHEMA, _cell
+from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.engine.report import REPORT_SCHEMA
+from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.engine.report import md as _cell
 
 
 def _blocker(subject, message, remedy):

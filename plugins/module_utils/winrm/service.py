@@ -90,6 +90,17 @@ def mscs_node(client, state, name=None, force=False, failback="none", timeout=30
     if name:
         wsfc.local_node(facts, name)
     plan = wsfc.plan_node(facts, state, force=force)
+    if "start" in plan["actions"] and not force:
+        # MS-02: the network driver's blip fails the cluster over while the cluster service runs, and an installer
+        # still running may load it any moment; "unknown" refuses like "running" (agent.installer_state)
+        installer = agent.installer_state(facts.get("agent"))
+        if installer != "idle":
+            raise InterlockError(
+                "refusing to start the cluster service of %s: %s; an installation's network driver would blip the "
+                "network with the cluster service running (MS-02). Wait until the installation has ended (or check "
+                "the Windows Installer on the node), then run again, or set force=true if you accept the risk"
+                % (plan["before"]["name"], "an installer is running there" if installer == "running"
+                   else "whether an installer runs there cannot be read"), rule="MS-02", installer=installer)
     result = dict(changed=bool(plan["actions"]), actions=plan["actions"], node=plan["before"],
                   diff=dict(before=plan["before"], after=plan["after"]), warnings=[])
     if not plan["actions"]:

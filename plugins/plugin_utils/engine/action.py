@@ -253,10 +253,15 @@ def run_window(action, kind, task_vars):
         report_files=written, check_mode=check_mode,
         ansible_stats={"data": _stats(words, phase, reports, estate), "per_host": False, "aggregate": True})
     if overall not in ("succeeded", "planned") and checked.get("fail_when_incomplete", True):
-        why = [report._why(built) for built in reports.values() if built["result"] not in ("succeeded", "planned")]
-        result.update(failed=True, msg=scrub("window %s did not complete: %s; %s%s" % (
-            checked["window"], overall, " / ".join(why),
-            ("; see the reports in %s" % action.report_dir(checked)) if written else ""), secrets))
+        why = ["%s: %s" % (key, report._why(built)) for key, built in sorted(reports.items())
+               if built["result"] not in ("succeeded", "planned")]
+        if overall == "refused":
+            opening = "window %s refused before any change" % checked["window"]
+        else:
+            opening = "window %s did not complete: %s" % (checked["window"], overall)
+        result.update(failed=True, msg=scrub("%s; %s%s" % (
+            opening, " / ".join(why), ("; see the reports in %s" % action.report_dir(checked)) if written else ""),
+            secrets))
     else:
         result["msg"] = "window %s: %s" % (checked["window"], overall)
     return result

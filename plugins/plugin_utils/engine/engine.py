@@ -446,8 +446,9 @@ class Window(object):
             self.say("%s %s: %s; this run touches nothing more there" % (self.kind.unit, unit.key, unit.lease_lost))
 
     def _check_lease(self, unit):
-        """Between two steps: the run still holds the unit's lease. A lease not renewed for two thirds of its life
-        may be taken over any moment: the run stops there as if it had lost it."""
+        """Between two steps: the lease renewed (a heartbeat), and the run still holds it. A lease not renewed for
+        two thirds of its life may be taken over any moment: the run stops there as if it had lost it."""
+        self._renew(unit)
         if not unit.lease_lost and unit.lease_raw and \
                 self.clock() - unit.lease_renewed_at > self.settings["lease_seconds"] * 2.0 / 3:
             unit.lease_lost = "it could not be renewed for %d s" % (self.clock() - unit.lease_renewed_at)
@@ -736,9 +737,8 @@ class Window(object):
 
     def maintain(self, unit, host):
         """One member, in the only safe order of its kind; a failed step puts back what is safe to put back."""
-        timeline = Timeline(unit, host, self.say)
+        timeline = Timeline(unit, host, self.say, before_step=lambda: self._check_lease(unit))
         try:
-            self._renew(unit)
             self._check_lease(unit)
             if self.kind.name == "wsfc":
                 self._maintain_wsfc(unit, host, timeline)
@@ -753,7 +753,7 @@ class Window(object):
                 return
             timeline.fail(error.message)
             unit.failed.append({"node": host, "step": timeline.current, "message": error.message,
-                                "left": "as the run that took the lease over finds it (records kept)"})
+                                "left": "to the run that took the lease over (this run touched nothing more)"})
         except CollectionError as error:
             step = timeline.current
             timeline.fail(error.message)
@@ -1066,14 +1066,18 @@ STEP_WORDS = {
 class Timeline(object):
     """The steps of one member: each step begins when the previous one ends; each beginning is said."""
 
-    def __init__(self, unit, host, say=None):
+    def __init__(self, unit, host, say=None, before_step=None):
         self.unit = unit
         self.host = host
         self.say = say or (lambda text: None)
+        self.before_step = before_step
         self.current = None
         self._open = None
 
     def begin(self, step):
+        if self.before_step is not None and self.current is not None:
+            # between two steps of a member: the run must still own its unit (the lease, renewed)
+            self.before_step()
         self.say("%s: [%s] %s" % (self.host, step, STEP_WORDS.get(step, step)))
         now = iso_now()
         if self._open is not None:

@@ -119,6 +119,8 @@ class WindowsModel(object):
         self.counters = {}
         self.command_lines = {}
         self.script_text = ""
+        # seconds the nodes' clocks run ahead of this machine's (tests let leases expire without waiting)
+        self.clock_offset = 0.0
         self.state = None
         if os.path.exists(self.path):
             try:
@@ -783,7 +785,7 @@ class WindowsModel(object):
         """The lease script (module_utils/winrm/scripts.py WINDOW_LEASE): a compare-and-swap of the whole stored
         text. The lab's lock serialises scripts as the node's named mutex does; times are the node's clock."""
         stored = node.get("registry_lease") or ""
-        now = time.time()
+        now = time.time() + self.clock_offset
         stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
         swapped = False
         action = params.get("action")

@@ -333,3 +333,26 @@ def test_nlb_node_refuses_a_bad_window_before_any_call():
     with pytest.raises(ParameterError) as error:
         service.nlb_node(client, "stopped", window="CHG 1")
     assert "not a valid window id" in error.value.message and client.calls == []
+
+
+@pytest.mark.parametrize("mutex, service_state, words", [
+    (True, {"status": "Running", "accepts_shutdown": True}, "an installer is running there"),
+    (None, {"status": "Stopped", "accepts_shutdown": False}, "cannot be read"),
+])
+def test_mscs_node_refuses_to_start_the_cluster_service_while_an_installer_runs_or_cannot_be_read(mutex, service_state, words):
+    """MS-02 as an interlock of the module itself: a start waits for the installation to end, whoever asks."""
+    stopped = mscs_document(service="Stopped")
+    stopped["agent"].update(installer_running=mutex, installer_service=service_state)
+    client = FakeClient({"mscs_cluster_info": stopped})
+    with pytest.raises(InterlockError, match=words) as raised:
+        service.mscs_node(client, "started", window="CHG1")
+    assert raised.value.details["rule"] == "MS-02"
+    assert [name for name, params in client.calls] == ["mscs_cluster_info"]
+
+
+def test_mscs_node_start_with_force_does_not_wait_for_the_installer():
+    stopped = mscs_document(service="Stopped")
+    stopped["agent"].update(installer_running=None)
+    client = FakeClient({"mscs_cluster_info": [stopped, mscs_document()], "mscs_node": {"completed": True,
+                                                                                          "cluster_service": "Running"}})
+    assert service.mscs_node(client, "started", force=True)["changed"]

@@ -33,7 +33,8 @@ def mscs_document(me="SQL-NODE1", states=None, owners=None, service="Running", g
     drain = drain or {}
     names = ["SQL-NODE1", "SQL-NODE2", "SQL-NODE3"]
     document = {"computer": me, "cluster_service": {"status": service, "start_mode": "Automatic"},
-                "agent": {"installed": False, "version": None, "service_status": None},
+                "agent": {"installed": False, "version": None, "service_status": None, "installer_running": False,
+                          "installer_service": {"status": "Stopped", "accepts_shutdown": False}},
                 "cluster": None, "nodes": [], "groups": [], "networks": []}
     if service != "Running":
         return document

@@ -3,6 +3,7 @@ models (tests/lab/inprocess.py), vCenter as a small model of its DRS and custom 
 waiting. What the engine tests share."""
 import copy
 import hashlib
+import threading
 
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import CollectionError, HeldError
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.drs_window import plan_window
@@ -82,6 +83,8 @@ class LabBackend(Backend):
             backend.node_calls += 1
             if backend.crash_after is not None and backend.node_calls > backend.crash_after:
                 raise Crash("the controller died")
+            # which controller sends this script, for tests that check who acts on a node
+            self.lab.caller.controller = backend.controller
             return run(*args, **kwargs)
         client.run = counted
         return client
@@ -92,6 +95,7 @@ class LabBackend(Backend):
 
 def new_lab(tmp_path):
     lab = InProcessLab(str(tmp_path / "lab"))
+    lab.caller = threading.local()
     lab.dsm.set_faults({"policy_delay_ms": 0})
     return lab
 
