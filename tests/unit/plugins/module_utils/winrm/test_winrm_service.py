@@ -353,6 +353,6 @@ def test_mscs_node_refuses_to_start_the_cluster_service_while_an_installer_runs_
 def test_mscs_node_start_with_force_does_not_wait_for_the_installer():
     stopped = mscs_document(service="Stopped")
     stopped["agent"].update(installer_running=None)
-    client = FakeClient({"mscs_cluster_info": [stopped, mscs_document()], "mscs_node": {"completed": True,
-                                                                                          "cluster_service": "Running"}})
+    client = FakeClient({"mscs_cluster_info": [stopped, mscs_document()],
+                         "mscs_node": {"completed": True, "cluster_service": "Running"}})
     assert service.mscs_node(client, "started", force=True)["changed"]
