@@ -171,11 +171,15 @@ class VcenterIO(object):
             snapshot = gather(client)
             return {"clusters": select_clusters(snapshot.inventory, list(clusters or []), None, snapshot.datacenters)}
 
-    def drs(self, cluster, window, state):
+    def drs(self, cluster, window, state, original_level=None):
+        """Hold (``manual``) or give back (``restored``) one cluster's DRS. A restore passes the level this run saved
+        when it held the cluster: the controller's own copy wins over the record on the cluster (a record anyone with
+        Global.SetCustomField could have changed meanwhile)."""
         from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.drs_window_service import drs_window
         with self._lock:
             return drs_window(self._connected(), dict(cluster=cluster, window=window, state=state, datacenter=None,
-                                                      owner=None, username=self.params["username"], force=False))
+                                                      owner=None, username=self.params["username"], force=False,
+                                                      original_level=original_level))
 
     def close(self):
         with self._lock:

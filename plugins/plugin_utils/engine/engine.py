@@ -128,6 +128,7 @@ class Window(object):
         self.drs_held = []
         self.drs_released = []
         self.drs_results = {}
+        self.drs_saved = {}
         self.vsphere_before = None
         self.policy_id = settings.get("policy_id") or 0
         self._dsm_lock = threading.Lock()
@@ -574,7 +575,8 @@ class Window(object):
     def hold(self):
         for name in sorted(self.drs_users):
             self.say("holding DRS of %s at manual (the original level saved on the cluster first)" % name)
-            self.backend.vcenter.drs(name, self.window, "manual")
+            held = self.backend.vcenter.drs(name, self.window, "manual")
+            self.drs_saved[name] = (held.get("record") or {}).get("original_level")
             self.drs_held.append(name)
 
     def release_drs(self, names):
@@ -582,7 +584,7 @@ class Window(object):
             if name in self.drs_released:
                 continue
             try:
-                result = self.backend.vcenter.drs(name, self.window, "restored")
+                result = self.backend.vcenter.drs(name, self.window, "restored", original_level=self.drs_saved.get(name))
                 self.drs_results[name] = {"after": result.get("automation_level"), "record": result.get("record")}
                 self.drs_released.append(name)
                 self.say("DRS of %s given back: %s" % (name, result.get("automation_level")))

@@ -14,55 +14,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-import re
 from datetime import datetime
 
-try:
-    from html import escape as _html_escape
-except ImportError:  # Python 2
-    from cgi import escape as _cgi_escape
-
-    def _html_escape(text, quote=True):
-        return _cgi_escape(text, quote).replace("'", "&#x27;")
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.escape import html, md, md_line
 
 REPORT_SCHEMA = "clustersafe.deep_security/window-report/v1"
 ESTATE_SCHEMA = "clustersafe.deep_security/window-estate-report/v1"
-
-# Markdown: a value must render as exactly its text. '&', '<' and '>' become entities (no HTML, no entity of
-# the value's own); the ASCII punctuation that opens or closes inline syntax (emphasis, code, links, images,
-# GFM strikethrough and table cells) is backslash-escaped, which CommonMark allows for any ASCII punctuation;
-# GFM's autolinks (scheme://, www., e-mail) are broken by escaping their ':', '.' and '@'; a block marker at
-# the start of the text is escaped; line breaks become spaces: a value is one line.
-_MD_INLINE = re.compile(r"[\\`*_\[\]|~]")
-_MD_AUTOLINK = re.compile(r"(?i)(:(?=//)|(?<=www)\.|@)")
-# a block marker opens a heading, a quote, a list item or a setext underline only at the start of a line and (for
-# list markers) before a space
-_MD_LEADING = re.compile(r"\A(?:[#>]|[-+*](?=\s|\Z)|\d{1,9}[.)](?=\s|\Z)|[=-]+\s*\Z)")
-_LINE_BREAKS = re.compile("[\r\n\u2028\u2029\x0b\x0c\x85]+")
-_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
-
-
-def md(value):
-    """Any value as Markdown text that renders as exactly that text, on one line."""
-    text = "" if value is None else str(value)
-    text = _CONTROL.sub("", _LINE_BREAKS.sub(" ", text))
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = _MD_INLINE.sub(lambda match: "\\" + match.group(0), text)
-    text = _MD_AUTOLINK.sub(lambda match: "\\" + match.group(0), text)
-    text = text.lstrip(" ")
-    match = _MD_LEADING.match(text)
-    if match:
-        marker = match.group(0)
-        cut = len(marker) - len(marker.lstrip("0123456789"))
-        text = text[:cut] + "\\" + text[cut:]
-    return text
-
-
-def html(value):
-    """Any value as HTML text (element content or a quoted attribute)."""
-    text = "" if value is None else str(value)
-    return _html_escape(_CONTROL.sub("", text), quote=True)
-
 
 def md_row(*cells):
     return "| " + " | ".join(md(cell) for cell in cells) + " |"
@@ -229,7 +186,7 @@ def report_markdown(report):
         lines += ["## Still held (the window failed)", ""] + ["- %s" % md(line) for line in held] + [""]
     if report.get("failure"):
         failure = report["failure"]
-        lines += ["## Failure", "", "%s: %s" % (md(failure.get("node") or failure.get("step")), md(failure.get("message"))), ""]
+        lines += ["## Failure", "", "%s: %s" % (md_line(failure.get("node") or failure.get("step")), md(failure.get("message"))), ""]
     for item in report.get("failed_nodes") or []:
         lines.append("- %s failed at step %s: %s. Left: %s%s" % (
             md(item.get("node")), md(item.get("step")), md(item.get("message")), md(item.get("left")),

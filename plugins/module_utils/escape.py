@@ -1,0 +1,63 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to clustersafe.deep_security
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The collection's one escaping rule per report format: every value that comes from a record or a remote
+system (names, messages, times) goes through ``md`` in Markdown and ``html`` in HTML, in every report the
+collection writes (the window reports, the assessment, the vSphere windows), so nothing in it can add a table
+row, a link, an image or live HTML. A unit test renders any string through both and reads it back as text.
+Pure: no I/O."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+try:
+    from html import escape as _html_escape
+except ImportError:  # Python 2
+    from cgi import escape as _cgi_escape
+
+    def _html_escape(text, quote=True):
+        return _cgi_escape(text, quote).replace("'", "&#x27;")
+
+# Markdown: a value must render as exactly its text. '&', '<' and '>' become entities (no HTML, no entity of
+# the value's own); the ASCII punctuation that opens or closes inline syntax (emphasis, code, links, images,
+# GFM strikethrough and table cells) is backslash-escaped, which CommonMark allows for any ASCII punctuation;
+# GFM's autolinks (scheme://, www., e-mail) are broken by escaping their ':', '.' and '@'; line breaks become
+# spaces: a value is one line; a block marker at the start of a line is escaped where a value starts one.
+_MD_INLINE = re.compile(r"[\\`*_\[\]|~]")
+_MD_AUTOLINK = re.compile(r"(?i)(:(?=//)|(?<=www)\.|@)")
+# a block marker opens a heading, a quote, a list item or a setext underline only at the start of a line and (for
+# list markers) before a space
+_MD_LEADING = re.compile(r"\A(?:[#>]|[-+*](?=\s|\Z)|\d{1,9}[.)](?=\s|\Z)|[=-]+\s*\Z)")
+_LINE_BREAKS = re.compile("[\r\n\u2028\u2029\x0b\x0c\x85]+")
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
+
+
+def md(value):
+    """Any value as Markdown text that renders as exactly that text, on one line, where it follows other text
+    on its line (a table cell, a list item's or a heading's words)."""
+    text = "" if value is None else str(value)
+    text = _CONTROL.sub("", _LINE_BREAKS.sub(" ", text))
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MD_INLINE.sub(lambda match: "\\" + match.group(0), text)
+    return _MD_AUTOLINK.sub(lambda match: "\\" + match.group(0), text)
+
+
+def md_line(value):
+    """``md``, for a value that starts its own line: a heading, quote, list or setext marker at its start is
+    escaped too."""
+    text = md(value).lstrip(" ")
+    match = _MD_LEADING.match(text)
+    if match:
+        marker = match.group(0)
+        cut = len(marker) - len(marker.lstrip("0123456789"))
+        text = text[:cut] + "\\" + text[cut:]
+    return text
+
+
+def html(value):
+    """Any value as HTML text (element content or a quoted attribute)."""
+    text = "" if value is None else str(value)
+    return _html_escape(_CONTROL.sub("", text), quote=True)
