@@ -7,6 +7,7 @@ import pytest
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import CollectionError, ParameterError
 from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.engine import kinds, schedule
 from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.engine import settings as window_settings
+from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.engine.action import safe_name
 from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.engine.engine import Window
 
 VERSION = "20.0.1-690"
@@ -118,6 +119,17 @@ def test_farms_group_by_the_nlb_cluster_their_hosts_report_labelled_by_their_far
         ("WEBFARM", ["W1", "W2"], "FARM-A"), ("WEBFARM02", ["X1"], "FARM-B")]
 
 
+@pytest.mark.parametrize("label, name", [
+    ("CLU-A", "CLU-A"), ("CLU 1", "CLU_1"), ("../etc/passwd", ".._etc_passwd"), ("SQL:PROD\\2", "SQL_PROD_2"),
+    ("", "unit"), (None, "None"), ("x" * 80, "x" * 64),
+])
+def test_a_units_label_is_any_text_and_becomes_a_safe_file_name(label, name):
+    """A unit's label (wsfc_agent_rollout_cluster, nlb_agent_rollout_farm) only names the unit in output and
+    reports; it is no longer an inventory host of its own, so it need not be a host name: it becomes part of the
+    report files' names with every character other than letters, digits, '.', '_' and '-' replaced."""
+    assert safe_name(label) == name
+
+
 def test_an_unknown_window_kind_is_refused():
     with pytest.raises(ValueError, match=r"unknown window kind 'nlb_farm' \(known: nlb, wsfc\)"):
         kinds.kind_of("nlb_farm")
@@ -200,6 +212,8 @@ def test_next_round(remaining, cap, left_out, expected):
 
 def test_rounds_of_nothing_and_of_a_cap_that_leaves_no_room():
     assert schedule.rounds(None) == [] and schedule.rounds({"a": []}) == []
+    # a cap the engine would refuse (check_cap) never loops: no room, no round
+    assert schedule.rounds({"a": ["a1"]}, -1) == []
 
 
 # --- DRS held once per vSphere cluster, given back when every unit using it is done ----------------------------
