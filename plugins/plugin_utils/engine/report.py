@@ -383,8 +383,8 @@ def report_html(report):
     result = str(report.get("result") or "")
     parts = ["<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">",
              "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">",
-             "<title>Window %s: %s</title><style>%s</style></head><body>" % (html(report.get("window")),
-                                                                            html(report.get("kind")), _STYLE),
+             "<title>Window %s: %s</title><style>%s</style></head><body>" % (
+                 html(report.get("window")), html(report.get("kind")), _STYLE),
              "<h1>Window %s: %s</h1>" % (html(report.get("window")), html(report.get("kind"))),
              "<p><span class=\"result %s\">%s</span>%s</p>" % (
                  html(result if result in ("succeeded", "failed", "refused", "incomplete", "planned") else "failed"),

@@ -107,8 +107,8 @@ def test_undo_acts_on_the_nodes_own_computer_never_the_one_a_record_names():
     ({"state": "Paused", "drain_status": "Failed"}, ["cluster_service_stopped"], "is Paused (drain status Failed)"),
 ])
 def test_wsfc_out_by_someone_else(member, ours, why):
-    records = [record(change) for change in ours] + [record("node_drained", window="OTHER"),
-                                                      record("cluster_service_stopped", window="OTHER")]
+    others = [record("node_drained", window="OTHER"), record("cluster_service_stopped", window="OTHER")]
+    records = [record(change) for change in ours] + others
     assert decide.wsfc_out_by_someone_else(member, records, "chg1") == why
 
 

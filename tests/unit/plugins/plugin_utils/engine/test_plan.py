@@ -11,7 +11,7 @@ HOSTS = ["SQL-NODE1", "SQL-NODE2", "SQL-NODE3"]
 VERSION = "20.0.1-690"
 
 
-def cluster_facts(states=None, groups=None, nodes=HOSTS):
+def cluster_facts(states=None, groups=None, nodes=tuple(HOSTS)):
     states = states or {}
     return {
         "computer": "SQL-NODE1",

@@ -344,9 +344,9 @@ def full_report():
              {"node": "SQL-NODE2", "step": "agent", "start": "2026-12-06T03:00:10Z", "end": "2026-12-06T03:01:00Z",
               "result": "failed", "message": "msiexec 1603"},
              {"node": "SQL-NODE3", "step": "drain", "start": "not a time", "result": "ok"}]
+    drs = [report.drs_entry("Prod", "CHG1", "manual", None, None, "refused")]
     built = report.window_report(
-        "wsfc_agent_rollout", "CHG1", "s", "e", wsfc_plan(), steps, drs=[report.drs_entry("Prod", "CHG1", "manual", None,
-                                                                                         None, "refused")],
+        "wsfc_agent_rollout", "CHG1", "s", "e", wsfc_plan(), steps, drs=drs,
         failed_nodes=[{"node": "SQL-NODE2", "step": "agent", "message": "msiexec 1603", "left": "paused",
                        "put_back_error": "the node did not answer"}],
         failure={"node": "SQL-NODE2", "message": "msiexec 1603"}, stopped_early="more than 0 node(s) failed",
@@ -391,12 +391,14 @@ NASTY = ["|", "\n", "\r", "\r\n", "`", "``code``", "[x](http://e)", "![i](http:/
          "\u2028", "\x85", "\x0b", "<!-- c -->", "<http://e.com>", "<a@b.c>", "[x]: http://e", "^[n]", "[^1]", ":smile:",
          "| --- |", "\\|", "$x$", "{x}", "a\u00a0b", "\ufeff"]
 VALUES = st.one_of(st.text(), st.lists(st.one_of(st.sampled_from(NASTY), st.text(max_size=4)), max_size=6).map("".join))
-# an inventory host name, and so a unit's key, is never blank (a blank order reads "none")
-def NAMES_OK(value):
+
+
+def names_ok(value):
+    """An inventory host name, and so a unit's key, is never blank (a blank order reads "none")."""
     return re.sub(r"[\s\x00-\x1f\x7f-\x9f]", "", value) != ""
 
 
-NAMES = VALUES.filter(NAMES_OK)
+NAMES = VALUES.filter(names_ok)
 FORBIDDEN = ("a", "img", "em", "strong", "code", "del", "s", "script")
 
 
@@ -512,7 +514,7 @@ FIELDS = ("node", "step message", "blocker message", "drs error", "finding")
 @example(value="a #")
 @example(value="\x9b31m\x1b[0m")
 def test_a_value_in_the_markdown_report_renders_as_exactly_its_text(field, value):
-    assume(field != "node" or NAMES_OK(value))
+    assume(field != "node" or names_ok(value))
     assert_renders_as_text(lambda text: MARKDOWN.render(report.report_markdown(unit_report(field, text))), value,
                            as_markdown_text, squeezed=True)
 
@@ -525,7 +527,7 @@ def test_a_value_in_the_markdown_report_renders_as_exactly_its_text(field, value
 @example(value="<h1>x</h1><body>")
 @example(value="\x0b\x85\x9b")
 def test_a_value_in_the_html_report_renders_as_exactly_its_text(field, value):
-    assume(field != "node" or NAMES_OK(value))
+    assume(field != "node" or names_ok(value))
     assert_renders_as_text(lambda text: report.report_html(unit_report(field, text)), value, drop_controls,
                            squeezed=False)
 

@@ -56,8 +56,8 @@ def failover(computer, cluster, nodes, running=True):
 
 
 def farm(computer, name, hosts):
-    return {"computer": computer, "cluster": {"name": name}, "nodes": [{"name": host, "state": "Converged"}
-                                                                     for host in hosts]}
+    return {"computer": computer, "cluster": {"name": name},
+            "nodes": [{"name": host, "state": "Converged"} for host in hosts]}
 
 
 def read_units(kind, documents, labels=None, nodes=None):
