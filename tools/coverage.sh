@@ -11,7 +11,7 @@ modules=(
   plugins/plugin_utils/engine/plan.py plugins/plugin_utils/engine/schedule.py plugins/plugin_utils/engine/decide.py
   plugins/plugin_utils/engine/report.py plugins/plugin_utils/engine/tap.py plugins/plugin_utils/engine/settings.py
   plugins/plugin_utils/engine/connection.py plugins/plugin_utils/engine/kinds.py
-  plugins/module_utils/window_lease.py plugins/module_utils/_agent_version.py
+  plugins/module_utils/window_lease.py plugins/module_utils/_agent_version.py plugins/module_utils/escape.py
 )
 include=$(IFS=,; echo "${modules[*]}")
 out=build/coverage

@@ -45,7 +45,9 @@ options:
       - V(kerberos) needs pywinrm's Kerberos extra (C(pywinrm[kerberos])) and a ticket from C(kinit) on the
         controller; V(credssp) needs C(pywinrm[credssp]), O(scheme=https), O(username) and O(password).
       - V(credssp) delegates credentials (a double hop), needed only by tasks that reach a third machine;
-        O(kerberos_delegation) does the same for V(kerberos).
+        O(kerberos_delegation) does the same for V(kerberos). With V(credssp) the node must speak CredSSP
+        protocol version 5 or later (patched for CVE-2018-0886), as requests-credssp advises; an older node is
+        refused before the password is delegated.
       - V(certificate) uses O(cert_pem) and O(cert_key_pem) and needs O(scheme=https).
       - If not set, the value of the E(WINRM_TRANSPORT) environment variable is used.
     type: str
@@ -85,6 +87,9 @@ options:
   message_encryption:
     description:
       - WinRM message encryption; V(auto) encrypts over HTTP when the transport can.
+      - With O(scheme=http) and O(transport=kerberos), V(auto) is passed to pywinrm as V(always), so a Kerberos
+        library without WinRM encryption (pykerberos before 1.2.1) is an error instead of clear text. V(never)
+        there needs O(allow_unencrypted_http=true).
     type: str
     choices: [auto, always, never]
     default: auto
@@ -93,7 +98,8 @@ options:
       - Accept O(scheme=http) without a transport that both encrypts and authenticates the node, that is
         with O(transport=basic) (clear text) or O(transport=ntlm) (encrypted, but the node is not
         authenticated, so a machine in the middle can pose as it).
-      - Only for isolated test networks.
+      - Only for isolated test networks. Every result of the module (failed ones too) then carries a warning
+        saying what is unprotected.
     type: bool
     default: false
   kerberos_delegation:
@@ -106,6 +112,9 @@ options:
   operation_timeout:
     description:
       - WS-Management operation timeout in seconds; must be lower than O(read_timeout).
+      - The longest the node holds one request. While a script runs, the node answers each request for its
+        output after this time with an operation-timeout fault and the module asks again, so a script may run
+        far longer than O(read_timeout), up to O(command_timeout).
     type: int
     default: 20
   read_timeout:
@@ -116,6 +125,8 @@ options:
   command_timeout:
     description:
       - Upper bound in seconds for one script on the node, from start to its last output.
+      - The last request for output asks the node for only the time left, so the wait ends at this bound even
+        when O(operation_timeout) is longer.
       - When it runs out the module fails and says the operation may still be running on the node.
     type: int
     default: 600
@@ -126,7 +137,8 @@ notes:
     and the action group C(group/clustersafe.deep_security.windows), for example from the usual inventory
     variables C(ansible_host), C(ansible_user), C(ansible_password), C(ansible_port) and
     C(ansible_winrm_transport).
-  - Each call costs one WinRM shell on the node (create, command, receive, delete) per script run.
+  - Each call costs one WinRM shell on the node (create, command, receive, signal, delete) per script run; a
+    script that runs longer than O(operation_timeout) costs more receives, not more shells.
 requirements:
   - pywinrm >= 0.4.3 (it brings requests-ntlm for O(transport=ntlm))
   - pywinrm[kerberos] for O(transport=kerberos) (pykerberos, built against the system's Kerberos libraries)

@@ -17,6 +17,7 @@ class FilterModule(object):
             "dsva_placement_plan": _filter(vsphere_windows.dsva_placement_plan),
             "esx_prepare_plan": _filter(vsphere_windows.esx_prepare_plan),
             "guest_activation_plan": _filter(vsphere_windows.guest_activation_plan),
+            "guest_activation_verdict": _filter(vsphere_windows.guest_activation_verdict),
             "horizon_desktop_status": _filter(vsphere_windows.horizon_desktop_status),
             "vsphere_window_report": _filter(vsphere_windows.vsphere_window_report),
             "vsphere_window_report_markdown": _filter(vsphere_windows.vsphere_report_markdown),

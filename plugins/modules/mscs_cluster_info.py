@@ -141,6 +141,14 @@ window_records:
   elements: dict
   sample: [{"window": "CHG0012345", "change": "node_drained", "since": "2026-11-26T01:00:00Z", "controller": "awx-ee-1",
             "data": {"failback": "none"}}]
+invalid_window_records:
+  description:
+    - The window records on the connected node that are not trusted, with the reason, as
+      RV(clustersafe.deep_security.node_window_record_info#module:invalid_records); left on the node, never acted on.
+  returned: when O(window_records=true)
+  type: list
+  elements: dict
+  sample: []
 """
 
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.query import apply_query, module_query, query_argument_spec

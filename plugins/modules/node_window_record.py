@@ -28,6 +28,10 @@ description:
   - V(absent) removes the record of O(change), or every record of the window when O(change) is omitted, and the
     window's key once it holds no record.
   - Window ids are compared without case, as Windows compares registry key names.
+  - Every record read from the node is checked field by field before it is used (anyone who can write
+    C(HKLM\SOFTWARE) on the node can write one), see RV(invalid_records). A record that fails is never written
+    over (the module fails and names it) and never removed; V(absent) removes only the valid records of the
+    window.
 author:
   - clustersafe maintainers (@clustersafe)
 options:
@@ -48,6 +52,15 @@ options:
     description:
       - 'Small facts C(recover) needs to undo the change, for example V({"failback": "none"}) or
         V({"previous_mode": "Inline"}).'
+      - 'What each O(change) holds (no other key): C(node_drained) C(failback) (V(none), V(immediate) or V(policy));
+        C(cluster_service_stopped) nothing; C(nlb_node_stopped) C(action) (V(drainstop) or V(stop)) and C(cluster)
+        (the NLB cluster''s host name, or null); C(network_engine_mode) C(previous_mode) (V(Inline) or V(Tap)), and optionally
+        C(computer) and C(own_setting) (a boolean); C(agent_maintenance) C(state) (V(present) or V(absent)), C(version) (an agent version such as
+        V(20.0.1-690), or null), C(activation) (a boolean), and optionally C(nlb) (a boolean) and C(computer)
+        (required with C(nlb=true)).'
+      - A C(computer) must be a host name and the node's own computer name (C($env:COMPUTERNAME)), or the record
+        is not trusted when it is read back.
+      - Other data fails before anything is sent, naming what the change holds.
       - At most 384 characters as compact JSON (the command line to the node is the limit).
     type: dict
     default: {}
@@ -114,8 +127,7 @@ records:
   description:
     - Every window record on the node after the call, of every window, sorted by window and change.
     - In check mode, the records as they are (nothing was written); the diff shows what would change.
-    - A value missing or unreadable on the node (a write cut short, a hand edit) is null and a warning
-      says which.
+    - Only records whose every field passed the checks (see RV(invalid_records)).
   returned: always
   type: list
   elements: dict
@@ -140,6 +152,30 @@ records:
       description: The facts written with the record.
       type: dict
       sample: {"failback": "none"}
+invalid_records:
+  description:
+    - Records on the node that are not trusted, each with the reason, and a warning for each. They are left on
+      the node as they are; no module of the collection acts on them, removes them or writes over them.
+    - A record is not trusted when its window is not a window id (for example V(..)), its change is not one of
+      O(change)'s choices (exactly), C(since) is not a UTC time such as V(2026-11-26T07:30:00Z) (a write cut short
+      writes it last), C(controller) is not a host name, C(data) does not fit its change (see O(data)), or its
+      C(computer) is not the node's own.
+    - Names that are not plain are shown JSON-escaped, so a report can show them as text.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"window": "CHG0012345", "change": "network_engine_mode",
+            "reason": "data.computer DC01 is not this node's computer (WEB1): a record may only name its own node"}]
+  contains:
+    window:
+      description: The window's key name, escaped unless plain.
+      type: str
+    change:
+      description: The change's key name, escaped unless plain.
+      type: str
+    reason:
+      description: Why the record is not trusted.
+      type: str
 """
 
 import socket

@@ -15,6 +15,9 @@ description:
   - Lists what maintenance windows recorded on the node the WinRM connection reaches, from
     C(HKLM\SOFTWARE\clustersafe\maintenance_windows) (see M(clustersafe.deep_security.node_window_record)).
     C(recover) and a re-run of a window read these to put the node back from any controller.
+  - Every record is checked field by field before it is returned (anyone who can write C(HKLM\SOFTWARE) on
+    the node can write one); the records that fail come back apart, in RV(invalid_records), with the reason
+    and a warning each, so nothing acts on them.
   - One WinRM shell on the node.
 author:
   - clustersafe maintainers (@clustersafe)
@@ -58,9 +61,8 @@ query_result:
   sample: [stop_cluster_service]
 records:
   description:
-    - The window records on the node (of O(window) when given), sorted by window and change.
-    - A value missing or unreadable on the node (a write cut short, a hand edit) is null and a warning
-      says which.
+    - The window records on the node (of O(window) when given) that passed every check, sorted by window and
+      change.
   returned: always
   type: list
   elements: dict
@@ -82,9 +84,29 @@ records:
       type: str
       sample: ctl01
     data:
-      description: The facts written with the record.
+      description: The facts written with the record (what each change holds is in M(clustersafe.deep_security.node_window_record)).
       type: dict
       sample: {}
+invalid_records:
+  description:
+    - The records on the node (of O(window) when given) that are not trusted, each with the reason; left on the
+      node as they are. See M(clustersafe.deep_security.node_window_record) for the checks.
+    - Names that are not plain are shown JSON-escaped, so a report can show them as text.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"window": "CHG0012345", "change": "node_drained",
+            "reason": "since null is not a UTC time such as 2026-11-26T07:30:00Z (a write cut short, or a hand edit)"}]
+  contains:
+    window:
+      description: The window's key name, escaped unless plain.
+      type: str
+    change:
+      description: The change's key name, escaped unless plain.
+      type: str
+    reason:
+      description: Why the record is not trusted.
+      type: str
 """
 
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.query import apply_query, module_query, query_argument_spec

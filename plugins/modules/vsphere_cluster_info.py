@@ -123,19 +123,21 @@ clusters:
       type: dict
       returned: always
       sample: {enabled: true, host_monitoring: enabled, admission_control: true,
+               admission_control_policy: {kind: resources_percent, cpu_percent: 33, memory_percent: 33, failover_level: 1},
                default_restart_priority: medium, isolation_response: none}
     hosts:
       description: >-
         Hosts with C(name), C(moid), C(connection_state), C(maintenance_mode), C(powered_on_vms),
-        C(powered_on_vm_count), C(dsvas) (DSVA names on the host) and C(evacuation) (record or null).
+        C(powered_on_vm_count), C(dsvas) (DSVA names on the host), C(memory_mb) and C(evacuation) (the record, null,
+        or C(valid=false) with its C(problems) when it fails validation: never acted on).
       type: list
       elements: dict
       returned: always
     vms:
       description: >-
         Every VM of the cluster with C(name), C(moid), C(host), C(power_state), C(guest_hostname) (as VMware
-        Tools reports it), C(memory_mb), C(eam_agent) (deployed by the ESX Agent Manager), C(dsva) and
-        C(name_unique) (no other VM of the vCenter carries the name).
+        Tools reports it), C(tools_running) (VMware Tools run in the guest), C(memory_mb), C(eam_agent) (deployed by
+        the ESX Agent Manager), C(dsva) and C(name_unique) (no other VM of the vCenter carries the name).
       type: list
       elements: dict
       returned: always
@@ -159,7 +161,8 @@ clusters:
       returned: always
     dsvas:
       description: >-
-        DSVAs with C(name), C(moid), C(host), C(power_state), C(recognised_by) (C(product) or C(name)),
+        DSVAs with C(name), C(moid), C(host), C(power_state), C(tools_running), C(guest_hostname),
+        C(recognised_by) (C(product) or C(name)),
         C(drs_disabled), C(ha_restart_disabled), C(drs_override_ignored) (the cluster ignores per-VM DRS
         overrides), C(pinned) (DRS override effective and HA restart disabled), C(on_foreign_host) and
         C(home_host) (the host its name says it belongs to, when it runs elsewhere).
@@ -172,7 +175,9 @@ clusters:
       elements: dict
       returned: always
     drs_window:
-      description: The DRS window record (C(window), C(original_level), C(owner), C(since)) or null.
+      description: >-
+        The DRS window record (C(window), C(original_level), C(owner), C(since), C(held_since)) or null; C(valid=false)
+        with its C(problems) when it fails validation (never acted on).
       type: dict
       returned: always
 """
@@ -184,6 +189,20 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.
     missing_dsva_message,
 )
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.module import VsphereModule
+
+
+def record_warnings(clusters):
+    """A warning for each record that fails validation: it is never acted on and stays until someone looks."""
+    warnings = []
+    for cluster in clusters:
+        found = [("cluster %s" % cluster["name"], "clustersafe.drs_window", cluster["drs_window"])]
+        found += [("host %s" % host["name"], "clustersafe.evacuation", host["evacuation"]) for host in cluster["hosts"]]
+        for subject, attribute, record in found:
+            if record is not None and not record.get("valid", True):
+                warnings.append("RECORD CHECK: %s carries a %s record that fails validation (%s); no module acts on it: "
+                                "check the object by hand and clear the attribute"
+                                % (subject, attribute, "; ".join(record.get("problems") or [])))
+    return warnings
 
 
 def dsva_warnings(clusters, expected, pattern):
@@ -220,10 +239,9 @@ def main():
         snapshot = gather(client, module.params["dsva_name_pattern"], module.params["dsm_vm_patterns"])
         clusters = select_clusters(snapshot.inventory, module.params["clusters"], module.params["datacenter"],
                                    snapshot.datacenters)
-        return apply_query({"changed": False, "clusters": clusters,
-                            "warnings": dsva_warnings(clusters, module.params["dsvas_expected"],
-                                                      module.params["dsva_name_pattern"])},
-                           query, module.params["query"])
+        warnings = dsva_warnings(clusters, module.params["dsvas_expected"], module.params["dsva_name_pattern"])
+        warnings += record_warnings(clusters) + snapshot.record_policy_warnings()
+        return apply_query({"changed": False, "clusters": clusters, "warnings": warnings}, query, module.params["query"])
 
     module.run_with_client(body)
 

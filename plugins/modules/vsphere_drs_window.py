@@ -27,6 +27,16 @@ description:
     between (another window or owner), this run stops without touching DRS or that record.
   - VMs whose own DRS override is C(fullyAutomated) keep being moved by DRS while the cluster is at manual;
     they are returned in RV(fully_automated_vms) and named in a warning (rule VS-05).
+  - The record is untrusted input (docs/security.md). Every field is checked before use (window id, one of the
+    three DRS levels, printable text of bounded length, ISO 8601 times); a record that fails is reported and left
+    alone. The attribute is created with a privilege policy whose update privilege is C(Host.Inventory.EditCluster)
+    (vCenter then asks it of whoever writes the record with C(setCustomValue)); an existing definition without it
+    gets a warning naming the fix.
+  - A restore puts a level back only while DRS is still at manual, the level the window left; a level someone set
+    during the window is left as it is and the run fails, keeping the record (invariant 8). The level put back is
+    O(original_level) when given (the level this window's own controller saved, which wins over the record);
+    without it, the record's level only once vCenter's events show this vCenter account reconfiguring the cluster
+    since the window began (C(ClusterReconfiguredEvent), C(Event.userName)).
 author:
   - clustersafe maintainers (@clustersafe)
 extends_documentation_fragment:
@@ -59,6 +69,14 @@ options:
       - Take over or restore a window recorded under another id. The original level in the record is kept.
     type: bool
     default: false
+  original_level:
+    description:
+      - With O(state=restored), the DRS level this window saved when it set DRS to manual (C(record.original_level) in
+        the result of its O(state=manual) run). It is put back whatever the record says, with a warning when they
+        differ; without it the record's level is put back only when vCenter's events tie the window to this vCenter
+        account.
+    type: str
+    choices: [manual, partiallyAutomated, fullyAutomated]
 attributes:
   check_mode:
     support: full
@@ -78,15 +96,18 @@ EXAMPLES = r"""
         state: manual
       delegate_to: localhost
 
+      register: held
+
     - name: Recompose the desktop pool
       ansible.builtin.debug:
         msg: run the Horizon operation here
   always:
-    - name: Restore DRS on every exit path
+    - name: Restore DRS on every exit path, to the level this run saved
       clustersafe.deep_security.vsphere_drs_window:
         cluster: VDI-Cluster
         window: CHG0012345
         state: restored
+        original_level: "{{ held.record.original_level | default(omit) }}"
       delegate_to: localhost
 
 - name: After a crash, restore from any controller
@@ -129,6 +150,7 @@ message:
 """
 
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.drs_window_service import drs_window
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.records import check_record_params
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.module import VsphereModule
 
 
@@ -140,8 +162,10 @@ def main():
         state=dict(type="str", choices=["manual", "restored"], default="manual"),
         owner=dict(type="str"),
         force=dict(type="bool", default=False),
+        original_level=dict(type="str", choices=["manual", "partiallyAutomated", "fullyAutomated"]),
     ), supports_check_mode=True)
-    module.run_with_client(lambda client: drs_window(client, module.params, module.check_mode))
+    module.run_with_client(lambda client: drs_window(client, module.params, module.check_mode),
+                           validate=lambda: check_record_params(module.params))
 
 
 if __name__ == "__main__":

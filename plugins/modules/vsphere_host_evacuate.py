@@ -29,10 +29,24 @@ description:
     RV(left_alone). DSVAs are recognised by their vApp product (Trend Micro Deep Security) or, failing that,
     by O(dsva_name_pattern) (case-insensitive).
   - VMs are identified by managed-object id; names are accepted where they are unique in the cluster.
-  - Failover-cluster nodes (named in O(failover_cluster_vms), or members of an enabled VM-VM anti-affinity rule)
-    are moved, but named in RV(drain_first) and in a warning that says to drain their roles first.
+  - Failover-cluster nodes named in O(failover_cluster_vms) are moved only when their node is drained (named in
+    O(drained_vms)); otherwise nothing is changed and the error names them. VMware's "Setup for Windows Server
+    Failover Clustering" - a WSFC VM can stall for a few seconds during vMotion, and a stall longer than the
+    heartbeat time-out (C(SameSubnetThreshold)) fails its roles over. Members of an enabled VM-VM anti-affinity
+    rule not named there are moved with a warning and listed in RV(drain_first).
+  - With O(maintenance_mode=true) and HA admission control on, the host is not evacuated when the other hosts
+    could not keep the policy's failover capacity (DRS itself does not evacuate a host then; vSphere Resource
+    Management). The check counts the configured memory of powered-on VMs, at least what HA reserves.
+  - If maintenance mode fails after the VMs that stay (the host's DSVA) were shut down, they are powered on
+    again on the host before anything else and the run fails.
   - A host left out of maintenance mode in a fully automated DRS cluster gets a warning, since DRS can move
     VMs back onto it before the reboot.
+  - O(state=restored) first checks the record - every field validated, and every part it would act on tied
+    to this vCenter account in vCenter's events (it entered the host's maintenance mode, shut down the VMs it
+    would power on, migrated off the host the VMs it would move back); otherwise nothing changes and the record
+    is left as it is. Then it holds DRS at manual when nobody does, leaves maintenance mode, powers the DSVA on
+    I(on this host), waits for VMware Tools in it, and moves the VMs back, each checked as the evacuation
+    checked it (DRS rules, a running DSVA on the host, C(CheckRelocate_Task)), then puts DRS back.
 author:
   - clustersafe maintainers (@clustersafe)
 extends_documentation_fragment:
@@ -78,11 +92,27 @@ options:
     default: true
   failover_cluster_vms:
     description:
-      - VMs (names or managed-object ids) that are failover-cluster nodes; moving them is reported in
-        RV(drain_first) with a warning to drain them first. Members of enabled VM-VM anti-affinity rules count too.
+      - VMs (names or managed-object ids) that are failover-cluster nodes. One that would move while it is not in
+        O(drained_vms) stops the run before any change.
     type: list
     elements: str
     default: []
+  drained_vms:
+    description:
+      - VMs of O(failover_cluster_vms) whose failover-cluster node is drained (paused with its roles moved off, for
+        example by M(clustersafe.deep_security.mscs_node) O(clustersafe.deep_security.mscs_node#module:state=drained));
+        only those may move. The caller knows it, for example from M(clustersafe.deep_security.mscs_cluster_info).
+    type: list
+    elements: str
+    default: []
+  move_back:
+    description:
+      - With O(state=restored), V(false) stops once maintenance mode is left, the VMs the evacuation shut down are on
+        again and VMware Tools run in the host's DSVA, leaving the record with the moves still to do; a second run with
+        V(true) moves the VMs back. Between the two, check that the Deep Security Manager shows the appliance active
+        (M(clustersafe.deep_security.dsm_computer_info)). Needs DRS held at manual on the cluster.
+    type: bool
+    default: true
   maintenance_mode:
     description:
       - Enter maintenance mode once the host is empty. VMs that stay on the host must be powered off first (see O(power_off_kept_vms)).
@@ -176,6 +206,11 @@ maintenance_mode:
   description: Whether the host is (or, in check mode, would be) in maintenance mode after the run.
   returned: always
   type: bool
+tools_waited:
+  description: With O(state=restored), the DSVAs on the host in which the run waited for VMware Tools to run.
+  returned: always
+  type: list
+  elements: str
 record:
   description: >-
     The evacuation record on the host after the run (C(window), C(cluster), C(owner), C(since), C(maintenance), C(powered_off),
@@ -185,7 +220,7 @@ record:
 """
 
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.host_evacuation import (
-    check_timeout,
+    check_params,
     host_evacuation,
 )
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.module import VsphereModule
@@ -201,6 +236,8 @@ def main():
         dsva_name_pattern=dict(type="str", default="dsva-*"),
         dsvas_expected=dict(type="bool", default=True),
         failover_cluster_vms=dict(type="list", elements="str", default=[]),
+        drained_vms=dict(type="list", elements="str", default=[]),
+        move_back=dict(type="bool", default=True),
         maintenance_mode=dict(type="bool", default=False),
         power_off_kept_vms=dict(type="bool", default=False),
         window=dict(type="str"),
@@ -208,7 +245,7 @@ def main():
         timeout=dict(type="int", default=600),
     ))
     module.run_with_client(lambda client: host_evacuation(client, module.params, check_mode=module.check_mode),
-                           validate=lambda: check_timeout(module.params["timeout"]))
+                           validate=lambda: check_params(module.params))
 
 
 if __name__ == "__main__":

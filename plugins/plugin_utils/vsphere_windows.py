@@ -10,8 +10,10 @@ __metaclass__ = type
 
 import fnmatch
 
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.escape import md as _cell
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.escape import md_line
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.evacuation import admission_refusal
 from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.engine.report import REPORT_SCHEMA
-from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.engine.report import md as _cell
 
 
 def _blocker(subject, message, remedy):
@@ -82,13 +84,26 @@ def _running_dsva_hosts(cluster):
                if dsva.get("power_state") == "poweredOn" and not dsva.get("on_foreign_host"))
 
 
-def esx_prepare_plan(vsphere, cluster_name, hosts, window, dsvas_expected=True, prepared=None):
+def _record_problems(record):
+    return "; ".join((record or {}).get("problems") or [])
+
+
+def esx_prepare_plan(vsphere, cluster_name, hosts, window, dsvas_expected=True, prepared=None, cluster_node_vms=None,
+                     drained_vms=None):
     """The hosts to prepare in order, what each carries away, and the blockers found before any change.
 
     A host may be prepared only when some other host of the cluster, connected and out of maintenance
     mode, has a running DSVA to take its VMs (VS-01 keeps moved guests protected; VS-04 moves the DSM VM
     too). A host already carrying an evacuation record of this window is resumed; of another window, blocks.
     Hosts in ``prepared`` (the caller's check found nothing to do) are skipped, so a second run changes nothing.
+
+    Also blocking: a record in vCenter that fails validation (records.read_record), the cluster's DRS held by
+    another window (the window holds DRS at manual from open to close), a host whose absence breaks the cluster's
+    HA admission control (evacuation.admission_refusal), and a running failover-cluster node VM
+    (``cluster_node_vms``) on a host to evacuate that is not in ``drained_vms`` (VMware's WSFC guide: a vMotion
+    stall longer than the heartbeat time-out fails the node's roles over). Each entry names the host's DSVAs and
+    the DSM computer names they are checked under after the host is back (``dsvas``: ``vm``, ``computer``: the
+    guest host name, else the VM name).
     """
     blockers = _missing_clusters(vsphere, [cluster_name])
     cluster = _clusters_by_name(vsphere).get(cluster_name)
@@ -102,6 +117,20 @@ def esx_prepare_plan(vsphere, cluster_name, hosts, window, dsvas_expected=True, 
     if dsvas_expected and not cluster.get("dsvas"):
         blockers.append(_blocker(cluster_name, "no VM of the cluster is recognised as a Deep Security Virtual Appliance",
                                  "set esx_prepare_dsvas_expected: false for a cluster without DSVAs yet, or fix the name pattern"))
+    drs_record = cluster.get("drs_window")
+    if drs_record and not drs_record.get("valid", True):
+        blockers.append(_blocker(cluster_name, "the cluster's DRS window record fails validation (%s)" % _record_problems(drs_record),
+                                 "check the cluster's DRS level in vCenter and clear custom attribute clustersafe.drs_window"))
+    elif drs_record and drs_record.get("window") != window:
+        blockers.append(_blocker(cluster_name, "DRS of the cluster is held by window %s (owner %s, since %s)"
+                                 % (drs_record.get("window"), drs_record.get("owner"), drs_record.get("since")),
+                                 "finish or recover that window first (clustersafe.deep_security.recover)"))
+    nodes = set(cluster_node_vms or [])
+    drained = set(drained_vms or [])
+    unknown_nodes = sorted(nodes - set(vm.get("name") for vm in cluster.get("vms") or []))
+    if unknown_nodes:
+        blockers.append(_blocker(cluster_name, "failover-cluster node VMs not in the cluster: %s" % ", ".join(unknown_nodes),
+                                 "name the VMs of the cluster's failover-cluster nodes as vCenter shows them"))
     others_in_maintenance = [name for name, host in by_host.items() if host.get("maintenance_mode")
                              and name not in (hosts or []) and not host.get("evacuation")]
     if others_in_maintenance:
@@ -114,8 +143,14 @@ def esx_prepare_plan(vsphere, cluster_name, hosts, window, dsvas_expected=True, 
                                      "name hosts of the cluster (%s)" % ", ".join(sorted(by_host))))
             continue
         record = host.get("evacuation")
+        if record and not record.get("valid", True):
+            blockers.append(_blocker(name, "the host's evacuation record fails validation (%s), so it is left alone"
+                                     % _record_problems(record),
+                                     "check the host's VMs in vCenter by hand and clear custom attribute clustersafe.evacuation"))
+            continue
         if name in (prepared or []) and not record:
-            entries.append({"host": name, "resume": False, "skip": True, "targets": [], "vms_to_move": [], "dsm_vms": []})
+            entries.append({"host": name, "resume": False, "skip": True, "targets": [], "vms_to_move": [], "dsm_vms": [],
+                            "dsvas": []})
             continue
         if record and record.get("window") != window:
             blockers.append(_blocker(name, "host carries the evacuation record of window %s (owner %s, since %s)"
@@ -134,10 +169,24 @@ def esx_prepare_plan(vsphere, cluster_name, hosts, window, dsvas_expected=True, 
             blockers.append(_blocker(name, "no other host of %s is connected, out of maintenance mode%s to take its VMs"
                                      % (cluster_name, " and runs a DSVA" if dsvas_expected else ""),
                                      "bring another host up (with its DSVA powered on) first"))
+        if not host.get("maintenance_mode"):
+            reason = admission_refusal(cluster, name)
+            if reason:
+                blockers.append(_blocker(name, reason, "free or add capacity in the cluster first, or have its owner change "
+                                                       "HA admission control for the window"))
         dsvas_here = set(host.get("dsvas") or [])
-        entries.append({"host": name, "resume": bool(record), "skip": False, "targets": targets,
-                        "vms_to_move": sorted(vm for vm in host.get("powered_on_vms") or [] if vm not in dsvas_here),
-                        "dsm_vms": sorted(vm for vm, where in dsm_hosts.items() if where == name)})
+        to_move = sorted(vm for vm in host.get("powered_on_vms") or [] if vm not in dsvas_here)
+        undrained = [vm for vm in to_move if vm in nodes and vm not in drained]
+        if undrained:
+            blockers.append(_blocker(name, "failover-cluster node VMs would move while their nodes are not drained: %s "
+                                     "(a vMotion stall longer than the cluster heartbeat time-out fails their roles over)"
+                                     % ", ".join(undrained),
+                                     "drain each node first (mscs_node state=drained) and name its VM in esx_prepare_drained_vms"))
+        guests = dict((vm.get("name"), vm) for vm in cluster.get("vms") or [])
+        entries.append({"host": name, "resume": bool(record), "skip": False, "targets": targets, "vms_to_move": to_move,
+                        "dsm_vms": sorted(vm for vm, where in dsm_hosts.items() if where == name),
+                        "dsvas": [{"vm": dsva, "computer": (guests.get(dsva) or {}).get("guest_hostname") or dsva}
+                                  for dsva in sorted(dsvas_here)]})
     # hosts this window already evacuated first, so an interrupted run finishes the host it left
     order = ([entry["host"] for entry in entries if entry["resume"]]
              + [entry["host"] for entry in entries if not entry["resume"] and not entry["skip"]])
@@ -196,23 +245,43 @@ def horizon_desktop_status(vsphere, clusters, computers, desktop_patterns=None):
 
 # --- dsva_guest_activation (MS-05) -----------------------------------------------------------------------
 
-def guest_activation_plan(nodes, computers, cluster):
+def guest_activation_plan(nodes, computers, cluster, window_records=None, window=None):
     """The failover-cluster nodes to hold, in order, and the blockers found before any change (MS-05).
 
     ``nodes`` are inventory hosts, ``computers`` their computer names as mscs_cluster_info reports each
-    (``{host: computer}``), ``cluster`` what mscs_cluster_info returned from one of them. Every named node
-    must be a member; every other node must be Up and every role Online, since each held node drains its
-    roles onto them (invariant 1). A node of this window left Paused or Down by an earlier run is resumed.
+    (``{host: computer}``), ``cluster`` what mscs_cluster_info returned from one of them, ``window_records`` the
+    window records each node carries (``{host: [record]}``, mscs_cluster_info ``window_records``). Every named
+    node must be a member; every other node must be Up and every role Online, since each held node drains its
+    roles onto them (invariant 1). A named node that is not Up is taken only when a record of this ``window``
+    says this window took it out (an earlier run left it): a node an administrator paused or stopped is a
+    blocker, never resumed or started by the window (invariant 8). Each entry of ``nodes`` in the result says
+    whether this window's records allow starting the cluster service (``start``) and resuming (``resume``).
     """
     blockers = []
     members = dict((str(node.get("name") or "").lower(), node) for node in (cluster or {}).get("nodes") or [])
-    names = []
+    names, entries = [], []
     for host in nodes or []:
         computer = str((computers or {}).get(host) or "").lower()
-        if computer not in members:
+        own = set(str(record.get("change")) for record in (window_records or {}).get(host) or []
+                  if window and record.get("window") == window)
+        member = members.get(computer)
+        if member is None and not members and own:
+            # no node read reports the cluster: the only ones read are this window's own, their cluster service
+            # stopped by it (close after open); its records say it is a node this window took out
+            pass
+        elif member is None:
             blockers.append(_blocker(host, "not a node of failover cluster %s" % ((cluster or {}).get("cluster") or {}).get("name"),
                                      "name nodes of one failover cluster"))
+        elif member.get("state") != "Up" and not own:
+            blockers.append(_blocker(member.get("name"), "node is %s and no record of window %s says this window took it "
+                                     "out: someone paused or stopped it, and the window leaves that as it is"
+                                     % (member.get("state"), window),
+                                     "resume or start the node yourself if it belongs in the window, or leave it out of "
+                                     "dsva_guest_activation_nodes"))
         names.append(computer)
+        entries.append({"host": host, "computer": (computers or {}).get(host), "state": (member or {}).get("state"),
+                        "start": "cluster_service_stopped" in own, "resume": "node_drained" in own,
+                        "records": sorted(own)})
     for name, node in sorted(members.items()):
         if name not in names and node.get("state") != "Up":
             blockers.append(_blocker(node.get("name"), "node is %s: the cluster is already degraded" % node.get("state"),
@@ -223,7 +292,22 @@ def guest_activation_plan(nodes, computers, cluster):
     if len(set(names)) != len(names):
         blockers.append(_blocker(", ".join(nodes), "a node is named twice", "name each node once"))
     return {"cluster": ((cluster or {}).get("cluster") or {}).get("name"), "order": list(nodes or []),
-            "blockers": blockers, "findings": []}
+            "nodes": entries, "blockers": blockers, "findings": []}
+
+
+def guest_activation_verdict(cluster):
+    """After the window: every node Up and every role Online, as mscs_cluster_info from a node shows the
+    cluster; the list of what is not (``subject``, ``message``), empty when the cluster is whole."""
+    problems = []
+    for node in (cluster or {}).get("nodes") or []:
+        if node.get("state") != "Up":
+            problems.append({"subject": node.get("name"), "message": "node is %s" % node.get("state")})
+    for group in (cluster or {}).get("groups") or []:
+        if group.get("state") != "Online":
+            problems.append({"subject": group.get("name"), "message": "role is %s" % group.get("state")})
+    if not (cluster or {}).get("nodes"):
+        problems.append({"subject": "cluster", "message": "the node read reports no failover cluster"})
+    return problems
 
 
 # --- the report of a vSphere window ---------------------------------------------------------------------
@@ -266,7 +350,7 @@ def vsphere_report_markdown(report):
         lines.append("- Order: %s" % ", ".join(_cell(item) for item in report["order"]))
     lines.append("")
     if report.get("failure"):
-        lines += ["## Failure", "", "%s: %s" % (_cell(report["failure"].get("step")), _cell(report["failure"].get("message"))), ""]
+        lines += ["## Failure", "", "%s: %s" % (md_line(report["failure"].get("step")), _cell(report["failure"].get("message"))), ""]
     tables = (("blockers", "Blockers (nothing was changed)", ("subject", "message", "remedy")),
               ("unfixable", "What this role cannot fix", ("cluster", "rule", "subject", "message", "remedy")),
               ("findings", "Findings", ("subject", "message")),

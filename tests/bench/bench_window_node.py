@@ -79,7 +79,7 @@ def run_rollout(env, inventory, window, report_dir, *extra):
                "-e", "wsfc_rollout_installer_url=https://127.0.0.1:14119/software/agent/Windows/x86_64/%s/agent.msi" % VERSION,
                "-e", "wsfc_rollout_installer_sha256=%s" % sha256(), "-e", "wsfc_rollout_dsm_url=dsm://127.0.0.1:4120/",
                "-e", "wsfc_rollout_policy_id=3", "-e", "wsfc_rollout_token=%s" % env["CLUSTERSAFE_LAB_ACTIVATION_TOKEN"],
-               "-e", "wsfc_agent_rollout_report_dir=%s" % report_dir, "-e", "wsfc_agent_rollout_dsm_poll_interval=1"] + list(extra)
+               "-e", "wsfc_agent_rollout_report_dir=%s" % report_dir] + list(extra)
     process_env = dict(os.environ, **env)
     process_env.update(ANSIBLE_COLLECTIONS_PATH=collections_path(), ANSIBLE_PYTHON_INTERPRETER=sys.executable,
                        ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
@@ -112,7 +112,7 @@ def run_direct(env):
     sys.path.insert(0, collections_path())
     from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import service as dsm_service
     from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.client import DsmClient
-    from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import records, service
+    from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import service
     from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.client import (
         WinRMClient, winrm_argument_spec)
 
@@ -130,17 +130,18 @@ def run_direct(env):
                       ca_path=env["CLUSTERSAFE_LAB_CA"], validate_certs=True)
         client = WinRMClient(params)
         started = time.monotonic()
-        service.mscs_node(client, "drained", name=node, window="BENCH-DIRECT", controller="bench")
-        service.mscs_cluster_info(client)
-        service.mscs_node(client, "stopped", name=node, window="BENCH-DIRECT", controller="bench")
-        records.node_window_record(client, "present", "BENCH-DIRECT", change="agent_maintenance", data={},
-                                   controller="bench")
-        service.ds_agent(client, dict(desired, allow_running_cluster_service=False))
-        dsm_service.computer_info(dsm, [node], wait_for="policy_applied", wait_timeout=600)
-        records.node_window_record(client, "absent", "BENCH-DIRECT", change="agent_maintenance")
-        service.mscs_node(client, "started", name=node, window="BENCH-DIRECT")
-        service.mscs_node(client, "resumed", name=node, window="BENCH-DIRECT")
-        service.mscs_cluster_info(client)
+        # what the engine sends a node, in its order, over one shell (plugins/plugin_utils/engine/engine.py)
+        with client.session():
+            service.mscs_cluster_info(client, window_records=True)
+            service.mscs_node(client, "drained", name=node, window="BENCH-DIRECT", controller="bench")
+            service.mscs_node(client, "stopped", name=node, window="BENCH-DIRECT", controller="bench")
+            service.ds_agent(client, dict(desired, allow_running_cluster_service=False), window="BENCH-DIRECT",
+                             controller="bench")
+            dsm_service.computer_info(dsm, [node], wait_for="policy_applied", wait_timeout=600)
+            service.mscs_node(client, "started", name=node, window="BENCH-DIRECT")
+            service.mscs_node(client, "resumed", name=node)
+            service.mscs_cluster_info(client)
+            service.remove_records(client, "BENCH-DIRECT", ["node_drained"])
         per_node[node] = time.monotonic() - started
     return per_node
 

@@ -50,7 +50,11 @@ def play(lab, tmp_path, tasks):
 
 @pytest.mark.lab
 def test_evacuation_enters_and_leaves_maintenance_mode(lab, si, tmp_path):
+    # The DSVA was powered off by hand, not by the evacuation: the restore leaves maintenance mode but moves no VM
+    # back onto a host without a running DSVA (VS-01), keeping DRS at manual and the moves in the record; once the
+    # DSVA runs again, a second restore moves WEB3 back and puts DRS back.
     dsva = objects(si, vim.VirtualMachine)["dsva-esx-13.lab.local"]
+    host = objects(si, vim.HostSystem)["esx-13.lab.local"]
     assert wait(dsva.PowerOffVM_Task()).state == "success"
     try:
         play(lab, tmp_path, """
@@ -69,10 +73,11 @@ def test_evacuation_enters_and_leaves_maintenance_mode(lab, si, tmp_path):
         host: esx-13.lab.local
         state: restored
         timeout: 60
-      register: restored
+      register: refused
+      ignore_errors: true
     - clustersafe.deep_security.vsphere_cluster_info:
         clusters: [Web-Cluster]
-      register: after
+      register: back_without_dsva
     - ansible.builtin.assert:
         that:
           - evacuated is changed
@@ -81,18 +86,41 @@ def test_evacuation_enters_and_leaves_maintenance_mode(lab, si, tmp_path):
           - during.clusters[0].hosts[2].maintenance_mode
           - during.clusters[0].hosts[2].evacuation.maintenance
           - during.clusters[0].hosts[2].evacuation.cluster == 'Web-Cluster'
+          - refused is failed
+          - "'no running DSVA' in refused.msg"
+          - not back_without_dsva.clusters[0].hosts[2].maintenance_mode
+          - back_without_dsva.clusters[0].hosts[2].evacuation.moved | map(attribute='vm') | list == ['WEB3']
+          - back_without_dsva.clusters[0].drs.automation_level == 'manual'
+          - back_without_dsva.clusters[0].drs_window.window == 'evacuation-restore'
+""")
+        assert wait(dsva.PowerOnVM_Task(host=host)).state == "success"
+        play(lab, tmp_path, """
+    - clustersafe.deep_security.vsphere_host_evacuate:
+        cluster: Web-Cluster
+        host: esx-13.lab.local
+        state: restored
+        timeout: 60
+      register: restored
+    - clustersafe.deep_security.vsphere_cluster_info:
+        clusters: [Web-Cluster]
+      register: after
+    - ansible.builtin.assert:
+        that:
           - restored is changed
           - not restored.maintenance_mode
           - restored.moves | map(attribute='vm') | list == ['WEB3']
+          - restored.tools_waited == ['dsva-esx-13.lab.local']
           - not after.clusters[0].hosts[2].maintenance_mode
           - after.clusters[0].hosts[2].evacuation is none
           - "'WEB3' in after.clusters[0].hosts[2].powered_on_vms"
+          - after.clusters[0].drs.automation_level == 'partiallyAutomated'
+          - after.clusters[0].drs_window is none
 """)
     finally:
-        host = objects(si, vim.HostSystem)["esx-13.lab.local"]
         if host.runtime.inMaintenanceMode:
             wait(host.ExitMaintenanceMode_Task(timeout=60))
-        wait(dsva.PowerOnVM_Task())
+        if dsva.runtime.powerState != "poweredOn":
+            wait(dsva.PowerOnVM_Task(host=host))
 
 
 @pytest.mark.lab

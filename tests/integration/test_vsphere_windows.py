@@ -53,6 +53,14 @@ def running_dsva_hosts(state):
     return set(host for name, (host, power) in state["vms"].items() if name.startswith("dsva-") and power == "poweredOn")
 
 
+def dsvas_known_to_the_dsm(lab, *hosts):
+    """The DSM shows the DSVAs of these hosts active (the lab's DSM knows computers only once they are activated,
+    so their activation is published to it, as an appliance deployed and activated through the DSM would be)."""
+    lab_control(lab, "POST", "/faults/dsm", {"publish": [
+        {"event": "agent.activated", "host_name": "dsva-%s" % host, "agent_version": "20.0.1-690", "policy_id": 1,
+         "dsm_url": "dsm://127.0.0.1:4120/"} for host in hosts]})
+
+
 def prepare_args(tmp_path, *extra, **options):
     args = ["-i", INVENTORY, "-e", "esx_prepare_cluster=Prod-Cluster", "-e", '{"esx_prepare_hosts": ["%s"]}' % DSM_HOST,
             "-e", "esx_prepare_window=CHG-ESX", "-e", "esx_prepare_report_dir=%s" % tmp_path,
@@ -72,6 +80,7 @@ def ok(result):
 @pytest.mark.lab
 def test_esx_prepare_moves_the_dsm_onto_a_dsva_host_and_brings_the_host_back(fresh_lab, tmp_path):
     lab = fresh_lab
+    dsvas_known_to_the_dsm(lab, DSM_HOST)
     before = vcenter_state(lab)
     assert before["vms"]["dsm-01"][0] == DSM_HOST
 
@@ -91,6 +100,9 @@ def test_esx_prepare_moves_the_dsm_onto_a_dsva_host_and_brings_the_host_back(fre
         report = json.load(handle)
     assert report["result"] == "succeeded", report
     assert [step["step"] for step in report["steps"]] == ["evacuate", "prepare", "restore"]
+    # DRS was held at manual for the whole preparation and is back at its level, with no record left
+    assert report["drs"] == {"held": True, "restored": True, "kept_manual": None}
+    assert after["clusters"]["Prod-Cluster"] == before["clusters"]["Prod-Cluster"]
     evacuate = report["steps"][0]["message"]
     dsm_target = evacuate.split("dsm-01 -> ")[1].split(",")[0].strip()
     # the DSM VM went to a host with a running DSVA (VS-04 onto VS-01 hosts)
@@ -115,6 +127,7 @@ def test_esx_prepare_without_a_prepare_step_refuses_before_any_change(fresh_lab,
                                   "Read the cluster after the evacuation of %s" % DSM_HOST])
 def test_esx_prepare_killed_in_the_middle_is_undone_by_recover(fresh_lab, tmp_path, task):
     lab = fresh_lab
+    dsvas_known_to_the_dsm(lab, DSM_HOST)
     before = vcenter_state(lab)
     run_until_task(lab, os.path.join(PLAYBOOKS, "esx_prepare.yml"),
                    prepare_args(tmp_path, "-e", "esx_prepare_step_seconds=300"), task)
@@ -122,6 +135,8 @@ def test_esx_prepare_killed_in_the_middle_is_undone_by_recover(fresh_lab, tmp_pa
     record = json.loads(left["hosts"][DSM_HOST]["custom"]["clustersafe.evacuation"])
     assert record["window"] == "CHG-ESX" and record["maintenance"] is True
     assert left["vms"]["dsm-01"][0] != DSM_HOST and left["vms"]["dsva-%s" % DSM_HOST][1] == "poweredOff"
+    assert left["clusters"]["Prod-Cluster"]["drs"] == "manual"
+    assert json.loads(left["clusters"]["Prod-Cluster"]["custom"]["clustersafe.drs_window"])["window"] == "CHG-ESX"
 
     output = ok(run_playbook(lab, RECOVER, "-i", INVENTORY, "-e", '{"recover_windows_hosts": []}'))
     assert "host_evacuation" in output
@@ -129,6 +144,48 @@ def test_esx_prepare_killed_in_the_middle_is_undone_by_recover(fresh_lab, tmp_pa
     assert after["hosts"][DSM_HOST]["maintenance"] is False
     assert not after["hosts"][DSM_HOST]["custom"].get("clustersafe.evacuation")
     assert after["vms"] == before["vms"]
+    assert after["clusters"]["Prod-Cluster"] == before["clusters"]["Prod-Cluster"]
+
+
+@pytest.mark.lab
+def test_esx_prepare_moves_no_vm_back_before_the_dsm_shows_the_dsva_active(fresh_lab, tmp_path):
+    lab = fresh_lab
+    before = vcenter_state(lab)
+    # the DSM does not know the appliance of esx-01: the host comes back, its DSVA runs, the guests stay away
+    result = run_playbook(lab, os.path.join(PLAYBOOKS, "esx_prepare.yml"),
+                          *prepare_args(tmp_path, "-e", "esx_prepare_dsm_timeout=3"))
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 and "Wait until the DSM shows the host's DSVA active" in output, output[-20000:]
+    left = vcenter_state(lab)
+    assert left["hosts"][DSM_HOST]["maintenance"] is False
+    assert left["vms"]["dsva-%s" % DSM_HOST] == (DSM_HOST, "poweredOn")
+    assert left["vms"]["dsm-01"][0] != DSM_HOST
+    record = json.loads(left["hosts"][DSM_HOST]["custom"]["clustersafe.evacuation"])
+    assert record["maintenance"] is False and record["powered_off"] == [] and record["moved"]
+    # DRS stays at manual: automated, it would place VMs on the host before its appliance protects them
+    assert left["clusters"]["Prod-Cluster"]["drs"] == "manual"
+    with open(os.path.join(str(tmp_path), "CHG-ESX-esx_prepare.json")) as handle:
+        report = json.load(handle)
+    assert report["result"] == "failed" and report["drs"]["kept_manual"], report["drs"]
+
+    # once the DSM shows the appliance active, close moves the VMs back and puts DRS back
+    dsvas_known_to_the_dsm(lab, DSM_HOST)
+    ok(run_playbook(lab, os.path.join(PLAYBOOKS, "esx_prepare_close.yml"), "-e", "esx_prepare_cluster=Prod-Cluster",
+                    "-e", "esx_prepare_host=%s" % DSM_HOST, "-e", "esx_prepare_window=CHG-ESX",
+                    "-e", "esx_prepare_report_dir=%s" % tmp_path))
+    after = vcenter_state(lab)
+    assert after["vms"] == before["vms"] and after["clusters"]["Prod-Cluster"] == before["clusters"]["Prod-Cluster"]
+    assert not after["hosts"][DSM_HOST]["custom"].get("clustersafe.evacuation")
+
+
+@pytest.mark.lab
+def test_esx_prepare_refuses_to_move_an_undrained_failover_cluster_node(fresh_lab, tmp_path):
+    before = vcenter_state(fresh_lab)
+    result = run_playbook(fresh_lab, os.path.join(PLAYBOOKS, "esx_prepare.yml"),
+                          *prepare_args(tmp_path, "-e", '{"esx_prepare_failover_cluster_vms": ["SQL-NODE1"]}'))
+    assert result.returncode != 0
+    assert "failover-cluster node VMs would move while their nodes are not drained: SQL-NODE1" in result.stdout
+    assert vcenter_state(fresh_lab) == before
 
 
 @pytest.mark.lab
@@ -216,6 +273,23 @@ def test_horizon_window_restores_drs_then_lists_desktops(fresh_lab, tmp_path):
 
 def windows_status(lab):
     return lab_control(lab, "GET", "/status")["windows"]
+
+
+@pytest.mark.lab
+def test_dsva_guest_activation_leaves_an_administrators_pause_alone(fresh_lab, tmp_path):
+    lab = fresh_lab
+    # an administrator paused SQL-NODE2 (no window: no record on the node)
+    ok(run_playbook(lab, os.path.join(SUPPORT, "pause_node.yml"), "-i", INVENTORY, "-e", "node=SQL-NODE2"))
+    paused = windows_status(lab)
+    assert paused["clusters"]["SQLCLU01"]["nodes"]["SQL-NODE2"]["state"] == "Paused"
+    for action in ("hold", "close"):
+        result = run_playbook(lab, os.path.join(PLAYBOOKS, "dsva_guest_activation.yml"), "-i", INVENTORY,
+                              "-e", "dsva_guest_activation_hosts=SQL-NODE2", "-e", "dsva_guest_activation_window=CHG-GA3",
+                              "-e", "dsva_guest_activation_action=%s" % action, "-e", "dsva_guest_activation_report_dir=%s" % tmp_path,
+                              "-e", "dsva_guest_activation_tasks=%s" % os.path.join(SUPPORT, "guest_activation_step.yml"))
+        assert result.returncode != 0 and "no record of window CHG-GA3" in result.stdout, result.stdout[-5000:]
+        now = windows_status(lab)
+        assert now["clusters"] == paused["clusters"] and now["window_records"] == paused["window_records"]
 
 
 @pytest.mark.lab

@@ -39,8 +39,7 @@ def rollout_args(lab, window, report_dir, *extra):
             "-e", "wsfc_rollout_dsm_url=dsm://127.0.0.1:4120/",
             "-e", "wsfc_rollout_policy_id=3",
             "-e", "wsfc_rollout_token=%s" % lab["CLUSTERSAFE_LAB_ACTIVATION_TOKEN"],
-            "-e", "wsfc_agent_rollout_report_dir=%s" % report_dir,
-            "-e", "wsfc_agent_rollout_dsm_poll_interval=1"]
+            "-e", "wsfc_agent_rollout_report_dir=%s" % report_dir]
     return args + list(extra)
 
 
@@ -76,6 +75,7 @@ def assert_invariants(lab, expected_drs="fullyAutomated"):
         assert group["state"] == "Online", (role, group)
     assert status["unplanned_failovers"] == 0, status["failovers"]
     assert all(not records for records in status["window_records"].values()), status["window_records"]
+    assert all(not lease for lease in status["leases"].values()), status["leases"]
     vcenter = vcenter_cluster(lab)
     assert vcenter["level"] == expected_drs, vcenter
     assert not vcenter["custom"].get("clustersafe.drs_window"), vcenter
@@ -146,7 +146,9 @@ def test_rollout_end_to_end(fresh_lab, tmp_path):
 
 
 def run_until_task(lab, playbook, args, task, occurrence=1, timeout=600):
-    """Run a playbook and SIGKILL it (and its workers) when the banner of ``task`` appears."""
+    """Run a playbook and SIGKILL it (the controller and its workers: the window stops with its controller) when
+    the window says ``task`` begins (``SQL-NODE2: [drain]``, ``holding DRS of Prod-Cluster``). Returns the output
+    and the run id the window printed (recover and a re-run take its lease over with it)."""
     env = dict(os.environ, **lab)
     env.update(ANSIBLE_COLLECTIONS_PATH=collections_path(), ANSIBLE_PYTHON_INTERPRETER=sys.executable,
                ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
@@ -160,12 +162,14 @@ def run_until_task(lab, playbook, args, task, occurrence=1, timeout=600):
             if not line and process.poll() is not None:
                 break
             seen.append(line)
-            if line.startswith("TASK [") and (": %s]" % task) in line:
+            if task in line:
                 count += 1
                 if count == occurrence:
                     os.killpg(process.pid, signal.SIGKILL)
                     process.wait()
-                    return "".join(seen)
+                    # the worker notices its controller is gone within half a second and stops
+                    time.sleep(1.5)
+                    return "".join(seen), run_id(seen)
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
@@ -173,15 +177,23 @@ def run_until_task(lab, playbook, args, task, occurrence=1, timeout=600):
     raise AssertionError("task %r never started:\n%s" % (task, "".join(seen)[-8000:]))
 
 
+def run_id(lines):
+    """The run id a window prints first ("[CHG1] run 3f2a... from controller ...")."""
+    for line in lines:
+        if "] run " in line and " from controller " in line:
+            return line.split("] run ", 1)[1].split()[0]
+    raise AssertionError("no run id in the output")
+
+
+STEPS = ("drain", "roles_moved", "stop", "agent", "dsm_active", "start", "resume", "verified")
+
+
 def _node_steps(node):
-    return ["Drain %s" % node, "Read the cluster after the drain of %s" % node, "Stop the cluster service of %s" % node,
-            "Install and activate the agent while the cluster service is stopped: %s" % node,
-            "The manager shows the agent active at the version: %s" % node, "Start the cluster service again: %s" % node,
-            "Resume the node: %s" % node, "Every node Up and every role Online after %s" % node]
+    return ["%s: [%s]" % (node, step) for step in STEPS]
 
 
 # Every step boundary of the first and the second node, and while DRS is held before the first node.
-KILL_POINTS = ["Hold DRS at manual on the vSphere clusters of the node VMs"] + _node_steps(ORDER[0]) + _node_steps(ORDER[1])
+KILL_POINTS = ["holding DRS of Prod-Cluster"] + _node_steps(ORDER[0]) + _node_steps(ORDER[1])
 # CI kills at a boundary of each kind of state a crash can leave (DRS held only; node drained; agent
 # installed with the cluster service stopped; service started, node still paused; the second node with
 # its agent installed); the whole matrix runs with CLUSTERSAFE_CRASH_MATRIX=full (make crash-matrix).
@@ -194,9 +206,13 @@ def test_crash_then_recover_then_rerun(fresh_lab, tmp_path, task):
     if os.environ.get("CLUSTERSAFE_CRASH_MATRIX") != "full" and task not in QUICK_KILL_POINTS:
         pytest.skip("one of the full crash matrix; run with CLUSTERSAFE_CRASH_MATRIX=full (make crash-matrix)")
     lab = fresh_lab
-    run_until_task(lab, ROLLOUT, rollout_args(lab, "CHG-CRASH", tmp_path), task)
+    _output, dead = run_until_task(lab, ROLLOUT, rollout_args(lab, "CHG-CRASH", tmp_path), task)
 
-    recovered = run_playbook(lab, RECOVER, "-i", INVENTORY)
+    # the dead run's lease is fresh: recover names it and changes nothing until it is taken over
+    refused = run_playbook(lab, RECOVER, "-i", INVENTORY)
+    if any(records for records in windows_status(lab)["window_records"].values()):
+        assert refused.returncode != 0 and "take_over=%s" % dead in refused.stdout + refused.stderr
+    recovered = run_playbook(lab, RECOVER, "-i", INVENTORY, "-e", "recover_take_over=%s" % dead)
     output = recovered.stdout + recovered.stderr
     assert recovered.returncode == 0, output[-20000:]
     assert_no_secret(lab, output)
@@ -211,21 +227,24 @@ def test_crash_then_recover_then_rerun(fresh_lab, tmp_path, task):
 @pytest.mark.lab
 def test_recover_check_mode_lists_and_a_second_recover_finds_nothing(fresh_lab, tmp_path):
     lab = fresh_lab
-    run_until_task(lab, ROLLOUT, rollout_args(lab, "CHG-LIST", tmp_path), _node_steps(ORDER[0])[4])
+    _output, dead = run_until_task(lab, ROLLOUT, rollout_args(lab, "CHG-LIST", tmp_path), _node_steps(ORDER[0])[4])
     held = windows_status(lab)
 
-    dry = run_playbook(lab, RECOVER, "-i", INVENTORY, "--check")
+    dry = run_playbook(lab, RECOVER, "-i", INVENTORY, "--check", "-e", "recover_take_over=%s" % dead)
     output = dry.stdout + dry.stderr
     assert dry.returncode == 0, output[-20000:]
-    assert "recover would put back 4 change(s)" in output
+    # the three records on the node, DRS, and the lease of the run that died
+    assert "recover would put back 5 change(s)" in output
     for change in ("agent_maintenance", "cluster_service_stopped", "node_drained"):
-        assert "SQL-NODE2/%s/CHG-LIST" % change in output
-    assert "Prod-Cluster/drs_window/CHG-LIST" in output
+        assert "SQL-NODE2: CHG-LIST/%s would put back" % change in output
+    assert "Prod-Cluster: CHG-LIST/drs_window would put back" in output
+    assert "SQL-NODE1: CHG-LIST/lease would remove the lease of a run that no longer works" in output
     assert windows_status(lab)["clusters"] == held["clusters"]
     assert windows_status(lab)["window_records"] == held["window_records"]
+    assert windows_status(lab)["leases"] == held["leases"]
     assert vcenter_cluster(lab)["level"] == "manual"
 
-    recovered = run_playbook(lab, RECOVER, "-i", INVENTORY)
+    recovered = run_playbook(lab, RECOVER, "-i", INVENTORY, "-e", "recover_take_over=%s" % dead)
     assert recovered.returncode == 0, (recovered.stdout + recovered.stderr)[-20000:]
     assert_invariants(lab)
     again = run_playbook(lab, RECOVER, "-i", INVENTORY)
@@ -238,9 +257,9 @@ def test_recover_waits_while_an_installer_runs(fresh_lab, tmp_path):
     """A controller killed during msiexec: the node's cluster service stays stopped while the installer
     runs (the _MSIExecute mutex), and the other parts are still put back."""
     lab = fresh_lab
-    run_until_task(lab, ROLLOUT, rollout_args(lab, "CHG-MSI", tmp_path), _node_steps(ORDER[0])[4])
+    _output, dead = run_until_task(lab, ROLLOUT, rollout_args(lab, "CHG-MSI", tmp_path), _node_steps(ORDER[0])[4])
     set_windows_faults(lab, installer_running=[ORDER[0]])
-    blocked = run_playbook(lab, RECOVER, "-i", INVENTORY)
+    blocked = run_playbook(lab, RECOVER, "-i", INVENTORY, "-e", "recover_take_over=%s" % dead)
     output = blocked.stdout + blocked.stderr
     assert blocked.returncode != 0
     assert "an installer is still running on %s" % ORDER[0] in output
@@ -257,11 +276,14 @@ def test_recover_waits_while_an_installer_runs(fresh_lab, tmp_path):
 def test_rerun_of_the_same_window_heals_without_recover(fresh_lab, tmp_path):
     """A controller killed with the node stopped: the same window, run again, puts it back first and completes."""
     lab = fresh_lab
-    run_until_task(lab, ROLLOUT, rollout_args(lab, "CHG-HEAL", tmp_path), _node_steps(ORDER[0])[3])
+    _output, dead = run_until_task(lab, ROLLOUT, rollout_args(lab, "CHG-HEAL", tmp_path), _node_steps(ORDER[0])[3])
     held = windows_status(lab)
     assert held["clusters"]["SQLCLU01"]["nodes"][ORDER[0]]["cluster_service"] == "Stopped"
     assert vcenter_cluster(lab)["level"] == "manual"
-    rerun = run_playbook(lab, ROLLOUT, *rollout_args(lab, "CHG-HEAL", tmp_path))
+    # a second launch of the same window while the first one's lease is fresh is refused (a double click)
+    refused = run_playbook(lab, ROLLOUT, *rollout_args(lab, "CHG-HEAL", tmp_path))
+    assert refused.returncode != 0 and "held by run %s" % dead in refused.stdout + refused.stderr
+    rerun = run_playbook(lab, ROLLOUT, *rollout_args(lab, "CHG-HEAL", tmp_path, "-e", "wsfc_rollout_take_over=%s" % dead))
     assert rerun.returncode == 0, (rerun.stdout + rerun.stderr)[-20000:]
     status = assert_invariants(lab)
     assert all(status["agents"][node]["version"] == VERSION for node in NODES)
@@ -270,12 +292,16 @@ def test_rerun_of_the_same_window_heals_without_recover(fresh_lab, tmp_path):
 @pytest.mark.lab
 def test_another_window_left_behind_blocks_until_recover(fresh_lab, tmp_path):
     lab = fresh_lab
-    run_until_task(lab, ROLLOUT, rollout_args(lab, "CHG-OLD", tmp_path), _node_steps(ORDER[0])[3])
+    _output, dead = run_until_task(lab, ROLLOUT, rollout_args(lab, "CHG-OLD", tmp_path), _node_steps(ORDER[0])[3])
     refused = run_playbook(lab, ROLLOUT, *rollout_args(lab, "CHG-NEW", tmp_path))
     output = refused.stdout + refused.stderr
     assert refused.returncode != 0
     assert "refused before any change" in output and "window CHG-OLD left a record" in output
     assert "DRS of Prod-Cluster is held by window CHG-OLD" in output
+    assert "held by run %s of window CHG-OLD" % dead in output
+    recovered = run_playbook(lab, RECOVER, "-i", INVENTORY, "-e", "recover_take_over=%s" % dead)
+    assert recovered.returncode == 0, (recovered.stdout + recovered.stderr)[-20000:]
+    assert_invariants(lab)
 
 
 def set_windows_faults(lab, **faults):
@@ -365,7 +391,7 @@ def test_vcenter_session_lost_between_hold_and_restore(fresh_lab, tmp_path):
     lines = []
     for line in process.stdout:
         lines.append(line)
-        if not dropped and line.startswith("TASK [") and ": %s]" % _node_steps(ORDER[0])[3] in line:
+        if not dropped and _node_steps(ORDER[0])[3] in line:
             assert vcenter_cluster(lab)["level"] == "manual"
             lab_control(lab, "POST", "/faults", {"drop_sessions": True}, part_url_key="CLUSTERSAFE_LAB_VCENTER_CONTROL")
             dropped = True

@@ -523,3 +523,172 @@ def test_scale_mode(topology, lab):
         Disconnect(connection)
     finally:
         instance.stop()
+
+
+# -- accounts, privileges and the records' field policy ----------------------------------------------------
+
+@pytest.fixture
+def tagger(lab, topology):
+    """A session of the topology's account that holds Global.SetCustomField and read privileges only."""
+    account = topology["vcenter"]["accounts"][0]
+    connection = lab.connect(account["username"], account["password"])
+    yield connection
+    Disconnect(connection)
+
+
+def _field(si, name, kind, policy=None):
+    manager = si.RetrieveContent().customFieldsManager
+    for field in manager.field:
+        if field.name == name and field.managedObjectType == kind:
+            return field
+    privileges = None
+    if policy:
+        privileges = vim.PrivilegePolicyDef(createPrivilege=policy, readPrivilege="System.Read",
+                                            updatePrivilege=policy, deletePrivilege=policy)
+    return manager.AddCustomFieldDef(name=name, moType=kind, fieldPolicy=privileges)
+
+
+def test_sessions_are_named_as_vcenter_names_sso_users(si, tagger, topology):
+    assert si.RetrieveContent().sessionManager.currentSession.userName == "VSPHERE.LOCAL\\administrator"
+    assert tagger.RetrieveContent().sessionManager.currentSession.userName == "VSPHERE.LOCAL\\tagger"
+
+
+def test_set_custom_value_needs_the_update_privilege_of_the_fields_policy(si, tagger):
+    guarded = _field(si, "lab.guarded", vim.HostSystem, policy="Host.Config.Maintenance")
+    assert guarded.fieldInstancePrivileges.updatePrivilege == "Host.Config.Maintenance"
+    open_field = _field(si, "lab.open", vim.HostSystem)
+    admin_host = _objects(si, vim.HostSystem)["esx-13.lab.local"]
+    tagger_host = _objects(tagger, vim.HostSystem)["esx-13.lab.local"]
+    admin_host.setCustomValue(key="lab.guarded", value="by the administrator")
+    with pytest.raises(vim.fault.NoPermission) as caught:
+        tagger_host.setCustomValue(key="lab.guarded", value="forged")
+    assert caught.value.privilegeId == "Host.Config.Maintenance"
+    # a field without a policy asks Global.SetCustomField, which the tagger holds
+    tagger_host.setCustomValue(key="lab.open", value="tagged")
+    # SetField is documented to ask Global.SetCustomField on the entity, nothing about the field's policy
+    tagger.RetrieveContent().customFieldsManager.SetField(entity=tagger_host, key=guarded.key, value="forged")
+    values = dict((value.key, value.value) for value in admin_host.customValue)
+    assert values[guarded.key] == "forged" and values[open_field.key] == "tagged"
+
+
+def test_calls_need_their_privileges(si, tagger):
+    host = _objects(tagger, vim.HostSystem)["esx-13.lab.local"]
+    with pytest.raises(vim.fault.NoPermission) as caught:
+        host.EnterMaintenanceMode_Task(timeout=5)
+    assert caught.value.privilegeId == "Host.Config.Maintenance"
+    with pytest.raises(vim.fault.NoPermission) as caught:
+        tagger.RetrieveContent().customFieldsManager.AddCustomFieldDef(name="lab.tagger", moType=vim.HostSystem)
+    assert caught.value.privilegeId == "Global.ManageCustomFields"
+    assert _objects(si, vim.HostSystem)["esx-13.lab.local"].runtime.inMaintenanceMode is False
+
+
+def test_a_field_policy_names_defined_privileges_only(si):
+    manager = si.RetrieveContent().customFieldsManager
+    policy = vim.PrivilegePolicyDef(createPrivilege="System.Read", readPrivilege="System.Read",
+                                    updatePrivilege="Lab.NoSuchPrivilege", deletePrivilege="System.Read")
+    with pytest.raises(vim.fault.InvalidPrivilege):
+        manager.AddCustomFieldDef(name="lab.bad", moType=vim.HostSystem, fieldPolicy=policy)
+
+
+# -- events name who did what ---------------------------------------------------------------------------------
+
+def _events(si, entity, types):
+    spec = vim.event.EventFilterSpec(entity=vim.event.EventFilterSpec.ByEntity(entity=entity, recursion="all"),
+                                     eventTypeId=list(types), maxCount=1000)
+    return si.RetrieveContent().eventManager.QueryEvents(spec)
+
+
+def test_events_carry_the_user_and_the_host_a_vm_left(si):
+    objects = _objects(si, vim.ClusterComputeResource)
+    cluster = objects["Web-Cluster"]
+    hosts, vms = _objects(si, vim.HostSystem), _objects(si, vim.VirtualMachine)
+    web, source, target = vms["WEB3"], hosts["esx-13.lab.local"], hosts["esx-12.lab.local"]
+    assert _wait(web.RelocateVM_Task(vim.vm.RelocateSpec(host=target))).state == "success"
+    assert _wait(web.RelocateVM_Task(vim.vm.RelocateSpec(host=source))).state == "success"
+    migrated = [event for event in _events(si, cluster, ["VmMigratedEvent"]) if event.vm.vm == web]
+    assert [(event.sourceHost.host, event.host.host) for event in migrated[-2:]] in (
+        [(source, target), (target, source)], [(target, source), (source, target)])
+    assert all(event.userName == "VSPHERE.LOCAL\\administrator" for event in migrated)
+    spec = vim.cluster.ConfigSpecEx(drsConfig=vim.cluster.DrsConfigInfo(vmotionRate=3))
+    assert _reconfigure(cluster, spec).state == "success"
+    changed = _events(si, cluster, ["ClusterReconfiguredEvent"])
+    assert changed and changed[0].computeResource.computeResource == cluster
+    assert changed[0].userName == "VSPHERE.LOCAL\\administrator"
+
+
+def test_maintenance_mode_events_name_the_user_who_asked(si):
+    host = _objects(si, vim.HostSystem)["esx-13.lab.local"]
+    cluster = _objects(si, vim.ClusterComputeResource)["Web-Cluster"]
+    vms = [vm for vm in host.vm if vm.runtime.powerState == "poweredOn"]
+    for vm in vms:
+        assert _wait(vm.PowerOffVM_Task()).state == "success"
+    try:
+        assert _wait(host.EnterMaintenanceMode_Task(timeout=10)).state == "success"
+        assert _wait(host.ExitMaintenanceMode_Task(timeout=10)).state == "success"
+    finally:
+        for vm in vms:
+            _wait(vm.PowerOnVM_Task(host=host))
+    kinds = ["EnteringMaintenanceModeEvent", "EnteredMaintenanceModeEvent", "ExitMaintenanceModeEvent"]
+    events = [event for event in _events(si, cluster, kinds) if event.host.host == host]
+    assert sorted(type(event).__name__.split(".")[-1] for event in events[:3]) == sorted(kinds)
+    assert all(event.userName == "VSPHERE.LOCAL\\administrator" for event in events)
+
+
+# -- power-on placement and VMware Tools ------------------------------------------------------------------------
+
+def test_drs_places_a_vm_powered_on_without_a_host_and_host_keeps_it(si):
+    hosts, vms = _objects(si, vim.HostSystem), _objects(si, vim.VirtualMachine)
+    home = hosts["esx-01.lab.local"]  # the busiest host of fully automated Prod-Cluster
+    dsva = vms["dsva-esx-01.lab.local"]
+    assert _wait(dsva.PowerOffVM_Task()).state == "success"
+    assert dsva.guest.toolsRunningStatus == "guestToolsNotRunning"
+    assert _wait(dsva.PowerOnVM_Task(host=home)).state == "success"
+    assert dsva.runtime.host == home
+    # VMware Tools start with the guest, a little after the power-on
+    assert dsva.guest.toolsRunningStatus == "guestToolsNotRunning"
+    deadline = time.time() + 10
+    while dsva.guest.toolsRunningStatus != "guestToolsRunning" and time.time() < deadline:
+        time.sleep(0.1)
+    assert dsva.guest.toolsRunningStatus == "guestToolsRunning"
+    assert _wait(dsva.PowerOffVM_Task()).state == "success"
+    try:
+        # "DRS will be invoked if the virtual machine can be automatically placed by DRS"
+        assert _wait(dsva.PowerOnVM_Task()).state == "success"
+        assert dsva.runtime.host != home
+    finally:
+        _wait(dsva.PowerOffVM_Task())
+        assert _wait(dsva.RelocateVM_Task(vim.vm.RelocateSpec(host=home))).state == "success"
+        assert _wait(dsva.PowerOnVM_Task(host=home)).state == "success"
+
+
+def test_a_guest_shutdown_needs_running_tools(si):
+    vm = _objects(si, vim.VirtualMachine)["vdi-desktop-02"]
+    assert _wait(vm.PowerOffVM_Task()).state == "success"
+    assert _wait(vm.PowerOnVM_Task(host=vm.runtime.host)).state == "success"
+    with pytest.raises(vim.fault.ToolsUnavailable):
+        vm.ShutdownGuest()
+    deadline = time.time() + 10
+    while vm.guest.toolsRunningStatus != "guestToolsRunning" and time.time() < deadline:
+        time.sleep(0.1)
+    vm.ShutdownGuest()
+    assert vm.runtime.powerState == "poweredOff"
+    assert _wait(vm.PowerOnVM_Task(host=vm.runtime.host)).state == "success"
+
+
+def test_drs_does_not_evacuate_a_host_ha_admission_control_cannot_spare(si):
+    cluster = _objects(si, vim.ClusterComputeResource)["Prod-Cluster"]
+    host = _objects(si, vim.HostSystem)["esx-02.lab.local"]
+    before = sorted(vm.name for vm in host.vm)
+    strict = vim.cluster.ConfigSpecEx(dasConfig=vim.cluster.DasConfigInfo(
+        admissionControlPolicy=vim.cluster.FailoverLevelAdmissionControlPolicy(failoverLevel=2)))
+    assert _reconfigure(cluster, strict).state == "success"
+    try:
+        info = _wait(host.EnterMaintenanceMode_Task(timeout=2))
+        assert info.state == "error" and isinstance(info.error, vim.fault.Timedout)
+        assert sorted(vm.name for vm in host.vm) == before and host.runtime.inMaintenanceMode is False
+    finally:
+        relaxed = vim.cluster.ConfigSpecEx(dasConfig=vim.cluster.DasConfigInfo(
+            admissionControlPolicy=vim.cluster.FailoverResourcesAdmissionControlPolicy(
+                cpuFailoverResourcesPercent=33, memoryFailoverResourcesPercent=33, failoverLevel=1,
+                autoComputePercentages=True)))
+        assert _reconfigure(cluster, relaxed).state == "success"

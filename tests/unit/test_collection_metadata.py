@@ -80,3 +80,32 @@ def test_build_ignore_keeps_local_state_out(path):
     parts = path.split("/")
     prefixes = ["/".join(parts[:count]) for count in range(1, len(parts) + 1)]
     assert any(fnmatch.fnmatch(prefix, pattern) for prefix in prefixes for pattern in patterns), path
+
+
+def _file_modes(relative_dir):
+    """(task file, mode) of every task under ``relative_dir`` that sets a file mode."""
+    found = []
+    for path in sorted(glob.glob(os.path.join(ROOT, relative_dir, "**", "*.yml"), recursive=True)):
+        stack = [load(os.path.relpath(path, ROOT)) or []]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, dict):
+                for key, value in item.items():
+                    if key == "mode" and isinstance(value, str):
+                        found.append((os.path.relpath(path, ROOT), value))
+                    elif isinstance(value, (dict, list)):
+                        stack.append(value)
+            elif isinstance(item, list):
+                stack.extend(item)
+    return found
+
+
+def test_assessment_reports_are_written_like_window_reports():
+    """The assessment names every node, cluster and finding: its directory 0750 and files 0640, as the
+    window reports, so other users of the controller cannot read it."""
+    assert sorted(mode for path, mode in _file_modes("roles/assess")) == ["0640", "0750"]
+
+
+def test_no_role_writes_a_file_other_users_can_read():
+    modes = _file_modes("roles") + _file_modes("playbooks")
+    assert modes and all(int(mode, 8) & 0o007 == 0 for path, mode in modes), modes

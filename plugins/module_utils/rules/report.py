@@ -11,6 +11,7 @@ __metaclass__ = type
 
 import json
 
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.escape import html as escaped_html, md as escaped_md
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.rules.facts import (
     SEVERITIES,
     as_list,
@@ -120,17 +121,12 @@ def _text(value):
 
 
 def escape_html(value):
-    text = _text(value)
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;").replace("'", "&#x27;"))
+    return escaped_html(_text(value))
 
 
 def escape_md(value):
-    """One Markdown table cell: no line breaks, no table or code syntax, no raw HTML."""
-    text = _text(value).replace("\r", " ").replace("\n", " ")
-    for char in "\\`*_[]|#":
-        text = text.replace(char, "\\" + char)
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """One Markdown table cell (module_utils/escape.py: the collection's one rule)."""
+    return escaped_md(_text(value))
 
 
 def _evidence_text(evidence):

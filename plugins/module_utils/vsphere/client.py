@@ -296,9 +296,11 @@ class VsphereClient(object):
         return errors
 
     # -- custom attributes ----------------------------------------------------------------------------
-    def custom_field_key(self, name, managed_type, create=False, known=None):
+    def custom_field_key(self, name, managed_type, create=False, known=None, policy=None, definition_policy=None):
         """Key of the custom attribute ``name`` defined for ``managed_type`` (or for every type); created
-        on request.
+        on request, with the privilege policies ``policy`` (of its values: fieldPolicy) and
+        ``definition_policy`` (of the definition: fieldDefPolicy), each {createPrivilege, readPrivilege,
+        updatePrivilege, deletePrivilege} (vim.PrivilegePolicyDef).
 
         Names are unique per managed-object type only (vim.CustomFieldsManager.AddCustomFieldDef takes
         ``moType``), so a same-named attribute of another type is never taken: SetField on it fails.
@@ -312,8 +314,13 @@ class VsphereClient(object):
         key = _field_for(candidates, name, wanted)
         if key is not None or not create:
             return key
+        policies = {}
+        if policy:
+            policies["fieldPolicy"] = vim.PrivilegePolicyDef(**policy)
+        if definition_policy:
+            policies["fieldDefPolicy"] = vim.PrivilegePolicyDef(**definition_policy)
         try:
-            return manager.AddCustomFieldDef(name=name, moType=managed_type).key
+            return manager.AddCustomFieldDef(name=name, moType=managed_type, **policies).key
         except vim.fault.DuplicateName:
             # another controller created it between our read and our write
             key = _field_for([(field.key, field.name, type_name(field.managedObjectType))
@@ -326,11 +333,70 @@ class VsphereClient(object):
         except vmodl.MethodFault as fault:
             raise VsphereError("cannot create custom attribute %s: %s" % (name, _fault_text(fault)))
 
-    def set_custom_value(self, entity, key, value):
+    def set_custom_value(self, entity, name, value):
+        """Write the custom attribute ``name`` on ``entity`` through ExtensibleManagedObject.setCustomValue,
+        the call that "requires whichever updatePrivilege is defined as one of the
+        CustomFieldDef.fieldInstancePrivileges" of the attribute (vSphere Web Services API reference), so the
+        attribute's policy applies to the collection's own writes too."""
         try:
-            self.content.customFieldsManager.SetField(entity=entity, key=key, value=value)
+            entity.setCustomValue(key=name, value=value)
+        except vim.fault.NoPermission as fault:
+            raise VsphereError("cannot write custom attribute %s on %s: the vCenter account lacks %s, the privilege "
+                               "the attribute's policy asks of its writers (docs/vsphere.md, 'vCenter privileges each module needs')"
+                               % (name, entity.name, getattr(fault, "privilegeId", None) or "a privilege"))
         except vmodl.MethodFault as fault:
-            raise VsphereError("cannot write custom attribute on %s: %s" % (entity.name, _fault_text(fault)))
+            raise VsphereError("cannot write custom attribute %s on %s: %s" % (name, entity.name, _fault_text(fault)))
+
+    def session_user(self):
+        """The user name vCenter reports for this session (vim.UserSession.userName): the name its events carry
+        in Event.userName, which may be spelled otherwise than the login (DOMAIN\\user for user@domain)."""
+        try:
+            session = self.content.sessionManager.currentSession
+        except vmodl.MethodFault as fault:
+            raise VsphereError("cannot read this vCenter session: %s" % _fault_text(fault))
+        if session is None or not getattr(session, "userName", None):
+            raise VsphereError("vCenter reports no user for this session")
+        return session.userName
+
+    def query_events(self, entity, event_types, begin_time, max_count=1000):
+        """vCenter's events of ``event_types`` (vim.event type names) about ``entity`` and everything below it
+        since ``begin_time``, as plain data; and whether the answer may be cut off (``max_count`` returned).
+        EventManager.QueryEvents with an EventFilterSpec by entity (recursion all), type and time; the time is
+        checked here again, since servers differ in which parts of the filter they apply."""
+        spec = vim.event.EventFilterSpec(
+            entity=vim.event.EventFilterSpec.ByEntity(entity=entity, recursion="all"),
+            eventTypeId=list(event_types), time=vim.event.EventFilterSpec.ByTime(beginTime=begin_time),
+            maxCount=max_count)
+        try:
+            events = self.content.eventManager.QueryEvents(spec) or []
+        except vmodl.MethodFault as fault:
+            raise VsphereError("cannot read vCenter's events of %s: %s" % (getattr(entity, "name", entity), _fault_text(fault)))
+        facts = [event_facts(event) for event in events]
+        return [fact for fact in facts if fact["type"] in event_types and fact["created"] is not None
+                and fact["created"] >= begin_time], len(events) >= max_count
+
+    def power_on(self, vm_ref, host_ref, name, host_name, wait_seconds=600):
+        """Power the VM on *on* ``host_ref``: without ``host``, PowerOnVM_Task in a DRS cluster lets DRS place a
+        VM it may place (vSphere API reference: "DRS will be invoked if the virtual machine can be
+        automatically placed by DRS"). Raises when vCenter powered it on elsewhere all the same."""
+        self.run_task("powering on %s on %s" % (name, host_name), vm_ref.PowerOnVM_Task, host=host_ref,
+                      wait_seconds=wait_seconds)
+        where = vm_ref.runtime.host
+        if getattr(where, "_moId", None) != host_ref._moId:
+            raise VsphereTaskError("vCenter powered %s on on %s, not on %s as asked" % (
+                name, getattr(where, "name", getattr(where, "_moId", "another host")), host_name))
+
+    def wait_for_tools(self, vm_ref, name, wait_seconds=600):
+        """Wait (bounded) until VMware Tools run in the VM's guest (guest.toolsRunningStatus guestToolsRunning,
+        vim.vm.GuestInfo.ToolsRunningStatus)."""
+        deadline = time.time() + wait_seconds
+        while True:
+            status = getattr(vm_ref.guest, "toolsRunningStatus", None)
+            if status == "guestToolsRunning":
+                return
+            if time.time() > deadline:
+                raise WaitTimeoutError("VMware Tools do not run in %s after %ss (%s)" % (name, wait_seconds, status))
+            time.sleep(self.TASK_POLL_SECONDS)
 
     def read_custom_value(self, entity, key):
         """The entity's current value for ``key`` ("" when unset), read fresh from vCenter."""
@@ -341,6 +407,25 @@ class VsphereClient(object):
         except vmodl.MethodFault as fault:
             raise VsphereError("cannot read custom attributes of %s: %s" % (entity.name, _fault_text(fault)))
         return ""
+
+
+def _moid_of(argument, field):
+    ref = getattr(argument, field, None) if argument is not None else None
+    return getattr(ref, "_moId", None)
+
+
+def event_facts(event):
+    """A vim.event.Event as plain data: its type name, key, time, user and the objects it names."""
+    return {
+        "type": type(event).__name__.split(".")[-1],
+        "key": getattr(event, "key", None),
+        "created": getattr(event, "createdTime", None),
+        "user": getattr(event, "userName", None) or "",
+        "host": _moid_of(getattr(event, "host", None), "host"),
+        "vm": _moid_of(getattr(event, "vm", None), "vm"),
+        "cluster": _moid_of(getattr(event, "computeResource", None), "computeResource"),
+        "source_host": _moid_of(getattr(event, "sourceHost", None), "host"),
+    }
 
 
 def type_name(managed_type):

@@ -14,20 +14,33 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import HeldError, ParameterError
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.records import (
+    AUTOMATION_LEVELS,
+    CLOCK_SKEW,
+    DRS_WINDOW_ATTRIBUTE,
+    RecordRefusedError,
+    invalid_message,
+    parse_time,
+)
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.window_id import validate_window_id
 
 MANUAL = "manual"
-AUTOMATION_LEVELS = ("manual", "partiallyAutomated", "fullyAutomated")
 
 
 class WindowPlan(object):
-    """What to do: ``write_record`` (dict or None), ``set_level`` (str or None), ``clear_record``."""
+    """What to do: ``write_record`` (dict or None), ``set_level`` (str or None), ``clear_record``.
 
-    def __init__(self, write_record=None, set_level=None, clear_record=False, message=""):
+    ``tie_since`` (an aware datetime, or None): before setting the level, vCenter's events must show this
+    account reconfiguring the cluster since then (records.tie_drs_change); set when the level to put back
+    comes from the record alone. ``warnings`` go to the module's result."""
+
+    def __init__(self, write_record=None, set_level=None, clear_record=False, message="", tie_since=None, warnings=None):
         self.write_record = write_record
         self.set_level = set_level
         self.clear_record = clear_record
         self.message = message
+        self.tie_since = tie_since
+        self.warnings = list(warnings or [])
 
     @property
     def changed(self):
@@ -40,33 +53,45 @@ def _held_message(cluster, record):
             % (cluster, record.get("window"), record.get("owner"), record.get("since"), record.get("original_level")))
 
 
-def plan_window(cluster, state, window, current_level, record, owner, now, force=False):
+def plan_window(cluster, state, window, current_level, record, owner, now, force=False, saved_level=None, user=None):
     """Decide how to reach ``state`` (``manual`` or ``restored``) for window ``window``.
 
-    ``record`` is the parsed custom attribute (None when absent). Raises HeldError when another
-    window holds the cluster and ``force`` is false, ParameterError for a record it cannot trust.
+    ``record`` is the validated custom attribute (records.read_record; None when absent). Raises HeldError
+    when another window holds the cluster and ``force`` is false, RecordRefusedError for a record that fails
+    validation or that the cluster's DRS no longer bears out, ParameterError for bad options.
+
+    On restore, ``saved_level`` is the level this window's own controller saved when it set DRS to manual
+    (``record.original_level`` of its vsphere_drs_window state=manual result): it wins over the record, which anyone who may write
+    the attribute can change. Without it the record's level is put back only once vCenter's events tie the
+    window to this account (``tie_since``). Either way a level is put back only while DRS is still at manual,
+    the level the window left: whoever changed it since keeps their change (invariant 8).
     """
     validate_window_id(window)
+    if saved_level is not None and saved_level not in AUTOMATION_LEVELS:
+        raise ParameterError("parameter original_level must be one of %s, not %r" % (", ".join(AUTOMATION_LEVELS), saved_level))
     if record is not None and not record.get("valid", True):
-        raise ParameterError(
-            "cluster %s carries an unreadable DRS window record (%r) in custom attribute clustersafe.drs_window; "
-            "check the cluster's DRS level in vCenter and clear that attribute by hand" % (cluster, record.get("raw")))
-    if record is not None and record.get("original_level") not in AUTOMATION_LEVELS:
-        raise ParameterError("cluster %s: DRS window record has no valid original level (%r); clear "
-                             "custom attribute clustersafe.drs_window by hand" % (cluster, record.get("original_level")))
+        raise RecordRefusedError(invalid_message(DRS_WINDOW_ATTRIBUTE, "cluster %s" % cluster, record),
+                                 problems=record.get("problems"))
     foreign = record is not None and record.get("window") != window
 
     if state == "manual":
         if record is None:
-            new_record = {"window": window, "original_level": current_level, "owner": owner, "since": now}
+            new_record = {"window": window, "original_level": current_level, "owner": owner, "since": now,
+                          "held_since": now}
+            if user:
+                new_record["vcenter_user"] = user
             return WindowPlan(write_record=new_record, set_level=None if current_level == MANUAL else MANUAL,
                               message="saved %s, DRS set to manual" % current_level)
         if foreign:
             if not force:
                 raise HeldError(_held_message(cluster, record), held_by=record.get("window"),
                                 owner=record.get("owner"), since=record.get("since"))
-            # Taking over keeps the *original* level; never record manual as the level to go back to.
-            new_record = dict(record, window=window, owner=owner, since=now, taken_over_from=record.get("window"))
+            # Taking over keeps the *original* level and the time DRS was first held; never record manual as
+            # the level to go back to.
+            new_record = dict(record, window=window, owner=owner, since=now, taken_over_from=record.get("window"),
+                              held_since=record.get("held_since") or record.get("since"))
+            if user:
+                new_record["vcenter_user"] = user
             new_record.pop("valid", None)
             return WindowPlan(write_record=new_record, set_level=None if current_level == MANUAL else MANUAL,
                               message="took over window %s; original level %s kept"
@@ -81,7 +106,25 @@ def plan_window(cluster, state, window, current_level, record, owner, now, force
         if foreign and not force:
             raise HeldError(_held_message(cluster, record), held_by=record.get("window"),
                             owner=record.get("owner"), since=record.get("since"))
+        warnings = []
         original = record["original_level"]
-        return WindowPlan(set_level=None if current_level == original else original, clear_record=True,
-                          message="restored DRS to %s" % original)
+        if saved_level is not None and saved_level != original:
+            warnings.append("cluster %s: the DRS window record says to put back %s, but this window saved %s when "
+                            "it set DRS to manual; %s is put back. Someone changed the record in vCenter: check who "
+                            "may write custom attribute %s (docs/security.md)"
+                            % (cluster, original, saved_level, saved_level, DRS_WINDOW_ATTRIBUTE))
+            original = saved_level
+        if current_level == original:
+            return WindowPlan(clear_record=True, message="DRS already at %s; record cleared" % original, warnings=warnings)
+        if current_level != MANUAL:
+            raise RecordRefusedError(
+                "cluster %s: DRS is %s now, not manual as window %s left it, so someone changed it during the window; "
+                "it is left as it is (a window undoes only what it did) and so is the record: set the level you want "
+                "by hand, then clear custom attribute %s" % (cluster, current_level, record.get("window"), DRS_WINDOW_ATTRIBUTE),
+                automation_level=current_level)
+        tie_since = None
+        if saved_level is None:
+            tie_since = parse_time(record.get("held_since") or record.get("since")) - CLOCK_SKEW
+        return WindowPlan(set_level=original, clear_record=True, message="restored DRS to %s" % original,
+                          tie_since=tie_since, warnings=warnings)
     raise ParameterError("parameter state must be manual or restored, not %r" % state)

@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere import records
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.drs_window import plan_window
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.inventory import (
     DRS_WINDOW_ATTRIBUTE,
@@ -36,6 +37,25 @@ def public_record(record):
     return None if record is None else dict((k, v) for k, v in record.items() if k != "valid")
 
 
+def check_drs_tie(client, cluster_ref, cluster, plan):
+    """Refuse a restore whose level comes from the record alone unless vCenter's events show this account
+    reconfiguring the cluster since the window began (records.tie_drs_change): a record anyone with
+    Global.SetCustomField may have written does not set DRS on its own word."""
+    if plan.tie_since is None or not plan.set_level:
+        return
+    user = client.session_user()
+    events, cut_off = client.query_events(cluster_ref, records.DRS_EVENTS, plan.tie_since)
+    reason = records.tie_drs_change(cluster["moid"], events, user, plan.tie_since)
+    if cut_off and reason:
+        reason += " (vCenter returned %d events or more, so older ones may be missing)" % records.EVENTS_MAX
+    if reason:
+        raise records.RecordRefusedError(
+            "cluster %s: the DRS window record of window %s says to put back %s, but %s, so DRS is left at manual and "
+            "the record as it is; run the window's own close, which passes the level it saved (original_level), "
+            "or set the level by hand and clear custom attribute %s"
+            % (cluster["name"], cluster["drs_window"].get("window"), plan.set_level, reason, DRS_WINDOW_ATTRIBUTE))
+
+
 def drs_window(client, params, check_mode=False):
     """Hold (``state=manual``) or restore (``state=restored``) one cluster's DRS for a window; the result
     document of the module. Nothing is written in check mode."""
@@ -43,8 +63,12 @@ def drs_window(client, params, check_mode=False):
     cluster = select_clusters(snapshot.inventory, [params["cluster"]], params.get("datacenter"), snapshot.datacenters)[0]
     current = cluster["drs"]["automation_level"]
     record = cluster["drs_window"]
+    taking = params["state"] == "manual" and (record is None or record.get("window") != params["window"])
+    user = client.session_user() if taking else None
     plan = plan_window(cluster["name"], params["state"], params["window"], current, record,
-                       params.get("owner") or default_owner(params["username"]), now_iso(), params.get("force", False))
+                       params.get("owner") or default_owner(params["username"]), now_iso(), params.get("force", False),
+                       saved_level=params.get("original_level"), user=user)
+    check_drs_tie(client, snapshot.ref(cluster["moid"]), cluster, plan)
     after_level = plan.set_level or current
     if plan.clear_record:
         after_record = None
@@ -53,7 +77,7 @@ def drs_window(client, params, check_mode=False):
     else:
         after_record = public_record(record)
     still_moving = vms_still_automated(cluster)
-    warnings = []
+    warnings = snapshot.record_policy_warnings() + plan.warnings
     if params["state"] == "manual" and still_moving:
         warnings.append(
             "cluster %s: DRS stays fully automated for %s, whose own DRS override says fullyAutomated; DRS "

@@ -16,6 +16,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import CollectionError, ParameterError
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.records import (
+    EVACUATION_ATTRIBUTE,
+    RecordRefusedError,
+    invalid_message,
+)
 
 POWERED_ON = "poweredOn"
 
@@ -24,8 +29,16 @@ class NoTargetError(CollectionError):
     """No host of the cluster can take the VMs."""
 
 
-class EvacuationRecordError(CollectionError):
-    """The evacuation record on a host does not have the shape this collection writes."""
+class EvacuationRecordError(RecordRefusedError):
+    """The evacuation record on a host fails validation or cannot be tied to what this collection did."""
+
+
+class AdmissionControlError(CollectionError):
+    """Taking the host out would break the cluster's HA admission control policy."""
+
+
+class ClusterNodeError(CollectionError):
+    """A failover-cluster node VM would move while its node is not drained."""
 
 
 def eligible_targets(cluster, host_name):
@@ -153,65 +166,32 @@ def plan_evacuation(cluster, host_name, keep, maintenance_mode=False, can_move=N
 
 
 def check_evacuation_record(record, source):
-    """Refuse a record that is not what ``vsphere_host_evacuate`` writes (typed error naming ``source``)."""
+    """The validated record (records.read_record), or EvacuationRecordError naming ``source`` when it fails
+    validation: such a record is reported and never acted on."""
     if record is None:
         return None
     if not record.get("valid", True):
-        raise EvacuationRecordError("%s carries an unreadable evacuation record (%r); clear custom attribute "
-                                    "clustersafe.evacuation by hand" % (source, record.get("raw")))
-    problems = []
-    moved = record.get("moved", [])
-    if not isinstance(moved, list):
-        problems.append("'moved' is not a list")
-        moved = []
-    for index, item in enumerate(moved):
-        if not isinstance(item, dict):
-            problems.append("moved[%d] is not an object" % index)
-            continue
-        for field in ("vm", "to"):
-            if not isinstance(item.get(field), str) or not item.get(field):
-                problems.append("moved[%d].%s is not a non-empty string" % (index, field))
-        if "moid" in item and not isinstance(item["moid"], str):
-            problems.append("moved[%d].moid is not a string" % index)
-    powered_off = record.get("powered_off", [])
-    if not isinstance(powered_off, list) or not all(
-            isinstance(item, dict) and isinstance(item.get("vm"), str) and isinstance(item.get("moid"), str) and item.get("moid")
-            for item in powered_off):
-        problems.append("'powered_off' is not a list of {vm, moid}")
-    if not isinstance(record.get("maintenance", False), bool):
-        problems.append("'maintenance' is not true or false")
-    for field in ("window", "owner", "since", "cluster"):
-        if record.get(field) is not None and not isinstance(record.get(field), str):
-            problems.append("%r is not a string" % field)
-    if problems:
-        raise EvacuationRecordError("%s carries an evacuation record of an unknown shape (%s); check the VMs by "
-                                    "hand and clear custom attribute clustersafe.evacuation"
-                                    % (source, "; ".join(problems)), problems=problems)
+        raise EvacuationRecordError(invalid_message(EVACUATION_ATTRIBUTE, source, record), problems=record.get("problems"))
     return record
 
 
 def plan_return(record, cluster_vms, host_name, cluster_name=None):
-    """Moves that put recorded VMs back on ``host_name``; VMs gone, powered off, already home or now in
-    another cluster are skipped. ``cluster_vms`` are the inventory's VM entries of the host's cluster:
-    only those are ever moved back (a record could name any VM). A record entry without a moid (written
-    by an older version) is matched by name only when that name is unique in the cluster."""
+    """Moves that put recorded VMs back on ``host_name``: ``(moves, skipped, untied)``. VMs gone, powered
+    off, already home or now in another cluster are skipped. ``cluster_vms`` are the inventory's VM entries of
+    the host's cluster: only those are ever moved back, found by managed-object id (a record could name any
+    VM). An entry without an id (written by an older version) cannot be tied to a migration off this host
+    and is returned in ``untied``."""
     by_moid = dict((vm["moid"], vm) for vm in cluster_vms)
-    by_name = {}
-    for vm in cluster_vms:
-        by_name.setdefault(vm["name"], []).append(vm)
     if record.get("cluster") and cluster_name and record["cluster"] != cluster_name:
         raise EvacuationRecordError("the evacuation record on %s was written for cluster %r, not %r; the host "
                                     "changed cluster since: check its VMs by hand and clear custom attribute "
                                     "clustersafe.evacuation" % (host_name, record["cluster"], cluster_name))
-    moves, skipped = [], []
+    moves, skipped, untied = [], [], []
     for item in record.get("moved", []):
-        vm = by_moid.get(item.get("moid")) if item.get("moid") else None
-        if vm is None and not item.get("moid"):
-            named = by_name.get(item["vm"], [])
-            if len(named) > 1:
-                skipped.append({"vm": item["vm"], "reason": "name not unique in the cluster and no id recorded"})
-                continue
-            vm = named[0] if named else None
+        if not item.get("moid"):
+            untied.append({"vm": item["vm"], "moid": None})
+            continue
+        vm = by_moid.get(item["moid"])
         if vm is None:
             skipped.append({"vm": item["vm"], "reason": "no longer in this cluster"})
         elif vm["host"] == host_name:
@@ -220,7 +200,80 @@ def plan_return(record, cluster_vms, host_name, cluster_name=None):
             skipped.append({"vm": item["vm"], "reason": "powered off"})
         else:
             moves.append({"vm": vm["name"], "moid": vm["moid"], "from": vm["host"], "to": host_name})
-    return moves, skipped
+    return moves, skipped, untied
+
+
+def return_refusals(cluster, host_name, moves, dsva_running):
+    """Why each move back would break what the evacuation itself checked (``{moid: reason}``): the cluster's
+    enabled DRS rules (rule_refusal, with the placement as it will be), and, when the cluster uses DSVAs, a
+    running DSVA on the host (rule VS-01: a guest must not arrive where nothing protects it)."""
+    refused = {}
+    placement = dict((vm["moid"], vm["host"]) for vm in cluster["vms"] if vm["power_state"] == POWERED_ON)
+    for move in moves:
+        if cluster.get("dsvas") and not dsva_running:
+            refused[move["moid"]] = "no running DSVA on %s (rule VS-01)" % host_name
+            continue
+        reason = rule_refusal(move["moid"], host_name, cluster.get("drs_rules", []), placement)
+        if reason:
+            refused[move["moid"]] = reason
+            continue
+        placement[move["moid"]] = host_name
+    return refused
+
+
+def admission_refusal(cluster, host_name):
+    """Why taking ``host_name`` out of service would break the cluster's HA admission control policy, or None.
+
+    VMware: "In a cluster using DRS and vSphere HA with admission control turned on, virtual machines might not
+    be evacuated from hosts entering maintenance mode. This behavior occurs because of the resources reserved
+    for restarting virtual machines in the event of a failure" (vSphere Availability, "Using vSphere HA and DRS
+    Together"), and DRS does not evacuate a host when "vSphere HA is enabled and evacuating this host might
+    violate HA failover capacity" (vSphere Resource Management, "DRS Does Not Evacuate a Host"). HA counts
+    reservations; this check counts the configured memory of the powered-on VMs, at least as much, so it errs
+    on the side of refusing. Percentage policy: the remaining hosts keep the memory percentage free;
+    host-failures policy: the remaining hosts less the largest ``failover_level`` still hold the VMs; dedicated
+    failover hosts: another, non-failover host must remain."""
+    ha = cluster.get("ha") or {}
+    policy = ha.get("admission_control_policy") or {}
+    if not ha.get("enabled") or not ha.get("admission_control") or not policy:
+        return None
+    remaining = [host for host in cluster.get("hosts") or [] if host.get("name") != host_name
+                 and host.get("connection_state") == "connected" and not host.get("maintenance_mode")]
+    capacities = sorted((host.get("memory_mb") or 0 for host in remaining), reverse=True)
+    demand = sum(vm.get("memory_mb") or 0 for vm in cluster.get("vms") or [] if vm.get("power_state") == POWERED_ON)
+    kind = policy.get("kind")
+    if kind == "resources_percent":
+        percent = policy.get("memory_percent") or 0
+        free = sum(capacities) * (100 - percent) // 100
+        if not capacities or demand > free:
+            return ("HA admission control keeps %d%% of the cluster's memory for failover: without %s the other hosts "
+                    "offer %d MB for %d MB of powered-on VMs" % (percent, host_name, free, demand))
+    elif kind == "host_failures":
+        level = policy.get("failover_level") or 0
+        kept = sum(capacities[level:])
+        if len(capacities) <= level or demand > kept:
+            return ("HA admission control keeps %d host(s) spare for failover: without %s, %d host(s) remain, holding "
+                    "%d MB beside the spare ones for %d MB of powered-on VMs" % (level, host_name, len(capacities), kept, demand))
+    elif kind == "failover_hosts":
+        others = [host["name"] for host in remaining if host["name"] not in (policy.get("failover_hosts") or [])]
+        if not others:
+            return "HA admission control reserves the other hosts for failover (dedicated failover hosts)"
+    return None
+
+
+def cluster_node_refusals(moves, node_moids, drained_moids):
+    """The moves of failover-cluster node VMs whose node is not drained, as ``{vm name: reason}``.
+
+    VMware, "Setup for Windows Server Failover Clustering" (vMotion support): "An WSFC virtual machine can stall
+    for a few seconds during vMotion. If the stall time exceeds the heartbeat time-out interval, then the guest
+    cluster considers the node down and this can lead to unnecessary failover", hence SameSubnetThreshold of at
+    least 10. A node whose roles were drained beforehand (Suspend-ClusterNode -Drain) owns nothing to fail over."""
+    refused = {}
+    for move in moves:
+        if move["moid"] in node_moids and move["moid"] not in drained_moids:
+            refused[move["vm"]] = ("failover-cluster node that is not drained: a vMotion stall longer than the "
+                                   "cluster heartbeat time-out fails its roles over")
+    return refused
 
 
 def plan_power_on(record, cluster_vms, host_name):

@@ -10,30 +10,35 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import fnmatch
-import json
 
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import (
     CollectionError,
     ParameterError,
     not_found,
 )
-
-DRS_WINDOW_ATTRIBUTE = "clustersafe.drs_window"
-EVACUATION_ATTRIBUTE = "clustersafe.evacuation"
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.records import (
+    DRS_WINDOW_ATTRIBUTE,
+    EVACUATION_ATTRIBUTE,
+    read_record,
+)
 
 # What one pass fetches. configurationEx is fetched whole: vCenter 8 rejects nested paths below it.
 # summary.config.product is the vApp product of an appliance deployed from an OVF (vim.vApp.ProductInfo);
 # summary.config.managedBy names the extension that owns the VM (vim.ext.ManagedByInfo).
 SNAPSHOT_PROPERTIES = {
     "ClusterComputeResource": ["name", "parent", "configurationEx", "customValue"],
-    "HostSystem": ["name", "parent", "runtime.connectionState", "runtime.inMaintenanceMode", "customValue"],
+    "HostSystem": ["name", "parent", "runtime.connectionState", "runtime.inMaintenanceMode", "customValue",
+                   "summary.hardware.memorySize"],
     "VirtualMachine": ["name", "runtime.host", "runtime.powerState", "summary.config.memorySizeMB",
-                       "summary.config.product", "summary.config.managedBy", "guest.hostName"],
+                       "summary.config.product", "summary.config.managedBy", "guest.hostName",
+                       "guest.toolsRunningStatus"],
     "Datacenter": ["name", "parent"],
     "Folder": ["name", "parent"],
 }
 
 POWERED_ON = "poweredOn"
+# vim.vm.GuestInfo.ToolsRunningStatus: VMware Tools run in the guest.
+TOOLS_RUNNING = "guestToolsRunning"
 
 # vSphere ESX Agent Manager owns the agent VMs it deploys (solutions such as NSX guest introspection and
 # vSphere Cluster Services); vim.ext.ManagedByInfo.extensionKey of those VMs is EAM's extension key.
@@ -47,25 +52,6 @@ DSVA_VENDOR_WORDS = ("trend micro",)
 
 class RecordError(CollectionError):
     """A window or evacuation record in vCenter that cannot be trusted (bad JSON, wrong shape)."""
-
-
-def parse_record(value):
-    """A window/evacuation record stored as JSON in a custom attribute; None when empty."""
-    if not value:
-        return None
-    try:
-        record = json.loads(value)
-    except ValueError:
-        return {"valid": False, "raw": value}
-    if not isinstance(record, dict):
-        return {"valid": False, "raw": value}
-    record.setdefault("valid", True)
-    return record
-
-
-def encode_record(record):
-    return json.dumps(dict((key, value) for key, value in record.items() if key != "valid"),
-                      sort_keys=True, separators=(",", ":"))
 
 
 def _moid(ref):
@@ -99,13 +85,34 @@ def _drs(config):
     }
 
 
-def _ha(config):
+def _admission_policy(das, host_names):
+    """The HA admission control policy as plain data (vim.cluster.DasAdmissionControlPolicy and its kinds:
+    FailoverResourcesAdmissionControlPolicy, FailoverLevelAdmissionControlPolicy,
+    FailoverHostAdmissionControlPolicy)."""
+    policy = getattr(das, "admissionControlPolicy", None)
+    if policy is None:
+        return None
+    kind = type(policy).__name__.split(".")[-1]
+    if kind.endswith("FailoverResourcesAdmissionControlPolicy"):
+        return {"kind": "resources_percent", "cpu_percent": getattr(policy, "cpuFailoverResourcesPercent", None),
+                "memory_percent": getattr(policy, "memoryFailoverResourcesPercent", None),
+                "failover_level": getattr(policy, "failoverLevel", None)}
+    if kind.endswith("FailoverLevelAdmissionControlPolicy"):
+        return {"kind": "host_failures", "failover_level": getattr(policy, "failoverLevel", None)}
+    if kind.endswith("FailoverHostAdmissionControlPolicy"):
+        return {"kind": "failover_hosts",
+                "failover_hosts": sorted(host_names.get(_moid(host), _moid(host)) for host in getattr(policy, "failoverHosts", None) or [])}
+    return {"kind": "other"}
+
+
+def _ha(config, host_names=None):
     das = getattr(config, "dasConfig", None)
     defaults = getattr(das, "defaultVmSettings", None)
     return {
         "enabled": bool(getattr(das, "enabled", False)),
         "host_monitoring": _enum(getattr(das, "hostMonitoring", None)),
         "admission_control": getattr(das, "admissionControlEnabled", None),
+        "admission_control_policy": _admission_policy(das, host_names or {}),
         "default_restart_priority": _enum(getattr(defaults, "restartPriority", None)),
         "isolation_response": _enum(getattr(defaults, "isolationResponse", None)),
     }
@@ -232,8 +239,9 @@ def build_inventory(objects, field_names, dsva_pattern="dsva-*", dsm_patterns=("
             for vm_moid, vm in guests:
                 power = _enum(vm.get("runtime.powerState"))
                 evidence = dsva_evidence(vm, dsva_pattern)
+                tools = vm.get("guest.toolsRunningStatus")
                 vms.append({"name": vm["name"], "moid": vm_moid, "host": host["name"], "power_state": power,
-                            "guest_hostname": vm.get("guest.hostName"),
+                            "guest_hostname": vm.get("guest.hostName"), "tools_running": tools == TOOLS_RUNNING,
                             "memory_mb": vm.get("summary.config.memorySizeMB") or 0,
                             "eam_agent": _is_eam_agent(vm), "dsva": evidence is not None,
                             "name_unique": name_count.get(vm["name"], 0) == 1})
@@ -250,7 +258,8 @@ def build_inventory(objects, field_names, dsva_pattern="dsva-*", dsm_patterns=("
                     foreign = named_host is not None and named_host != host["name"]
                     host_dsvas.append(vm["name"])
                     dsvas.append({"name": vm["name"], "moid": vm_moid, "host": host["name"], "power_state": power,
-                                  "recognised_by": evidence,
+                                  "tools_running": tools == TOOLS_RUNNING,
+                                  "guest_hostname": vm.get("guest.hostName"), "recognised_by": evidence,
                                   "drs_disabled": drs_disabled, "ha_restart_disabled": ha_disabled,
                                   "drs_override_ignored": ignored,
                                   "pinned": drs_disabled and ha_disabled and not ignored,
@@ -266,7 +275,8 @@ def build_inventory(objects, field_names, dsva_pattern="dsva-*", dsm_patterns=("
                 "powered_on_vms": powered_on,
                 "powered_on_vm_count": len(powered_on),
                 "dsvas": host_dsvas,
-                "evacuation": parse_record(values(host).get(EVACUATION_ATTRIBUTE)),
+                "memory_mb": (host.get("summary.hardware.memorySize") or 0) // (1024 * 1024),
+                "evacuation": read_record(values(host).get(EVACUATION_ATTRIBUTE), EVACUATION_ATTRIBUTE),
             })
         for host in hosts:
             # VS-02: a second DSVA on a host is one that does not belong there.
@@ -279,7 +289,7 @@ def build_inventory(objects, field_names, dsva_pattern="dsva-*", dsm_patterns=("
             "moid": moid,
             "datacenter": _datacenter_of(_moid(cluster.get("parent")), objects),
             "drs": drs_settings,
-            "ha": _ha(config),
+            "ha": _ha(config, host_names),
             "hosts": hosts,
             "vms": vms,
             "drs_vm_overrides": sorted(drs_overrides, key=lambda item: (str(item["vm"]), str(item["moid"]))),
@@ -287,7 +297,7 @@ def build_inventory(objects, field_names, dsva_pattern="dsva-*", dsm_patterns=("
             "drs_rules": _rules(config, vm_names, host_names),
             "dsvas": dsvas,
             "dsm_vms": dsm_vms,
-            "drs_window": parse_record(values(cluster).get(DRS_WINDOW_ATTRIBUTE)),
+            "drs_window": read_record(values(cluster).get(DRS_WINDOW_ATTRIBUTE), DRS_WINDOW_ATTRIBUTE),
         })
     return {"clusters": clusters}
 

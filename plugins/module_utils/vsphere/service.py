@@ -16,12 +16,11 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors i
     ParameterError,
 )
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere import client as vsphere_client
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere import records
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.inventory import (
     SNAPSHOT_PROPERTIES,
     build_inventory,
     datacenter_names,
-    encode_record,
-    parse_record,
 )
 
 
@@ -29,16 +28,35 @@ class Snapshot(object):
     """One property-collector pass: the raw objects, the inventory document built from them, and
     the managed-object references the writers need."""
 
-    def __init__(self, objects, field_names, inventory):
+    def __init__(self, objects, field_names, inventory, field_policies=None):
         self.objects = objects
         # {key: (name, managed-object type name or None)}; a bare {key: name} means "every type"
         self.field_names = dict((key, (value, None) if isinstance(value, str) else tuple(value))
                                 for key, value in (field_names or {}).items())
+        # {key: update privilege of the attribute's values (fieldInstancePrivileges), or None}
+        self.field_policies = dict(field_policies or {})
         self.inventory = inventory
         self.datacenters = datacenter_names(objects)
 
     def ref(self, moid):
         return self.objects[moid]["_ref"]
+
+    def record_policy_warnings(self):
+        """A warning for each of the collection's attribute definitions that cannot keep other writers out:
+        no privilege policy or another update privilege than its record drives, or a same-named global
+        definition beside the typed one (records.policy_warning)."""
+        warnings = []
+        for attribute in sorted(records.FIELD_UPDATE_PRIVILEGES):
+            defined = [(key, kind) for key, (name, kind) in self.field_names.items() if name == attribute]
+            typed = [key for key, kind in defined if kind]
+            for key, kind in sorted(defined, key=lambda item: (str(item[1]), item[0])):
+                if kind or not typed:
+                    warning = records.policy_warning(attribute, kind, self.field_policies.get(key))
+                    if warning:
+                        warnings.append(warning)
+            if typed and len(defined) > len(typed):
+                warnings.append(records.policy_warning(attribute, defined[0][1] or "its type", None, global_too=True))
+        return warnings
 
 
 def gather(client, dsva_pattern="dsva-*", dsm_patterns=("dsm*",)):
@@ -46,12 +64,15 @@ def gather(client, dsva_pattern="dsva-*", dsm_patterns=("dsm*",)):
     types = dict((getattr(vim, name), paths) for name, paths in SNAPSHOT_PROPERTIES.items())
     manager = client.content.customFieldsManager
     objects = client.snapshot(types, extra_objects=[(manager, ["field"])] if manager is not None else [])
-    field_names = {}
+    field_names, field_policies = {}, {}
     for moid in list(objects):
         if objects[moid]["_type"].endswith("CustomFieldsManager"):
             for field in objects.pop(moid).get("field") or []:
                 field_names[field.key] = (field.name, vsphere_client.type_name(field.managedObjectType))
-    return Snapshot(objects, field_names, build_inventory(objects, field_names, dsva_pattern, dsm_patterns))
+                policy = getattr(field, "fieldInstancePrivileges", None)
+                field_policies[field.key] = getattr(policy, "updatePrivilege", None) or None
+    return Snapshot(objects, field_names, build_inventory(objects, field_names, dsva_pattern, dsm_patterns),
+                    field_policies)
 
 
 def missing_dsva_message(cluster, pattern):
@@ -79,13 +100,26 @@ def default_owner(username):
 
 
 def write_record(client, snapshot, entity, attribute, managed_type, record):
-    """Write (record dict) or clear (None) a JSON record in a custom attribute on ``entity``."""
-    key = client.custom_field_key(attribute, managed_type, create=record is not None, known=snapshot.field_names)
+    """Write (record dict) or clear (None) a JSON record in a custom attribute on ``entity``.
+
+    A definition created here carries the record's privilege policy (records.field_policy). The value goes
+    through setCustomValue, which names the attribute, not its key: with a same-named attribute for every
+    object type beside the typed one, vCenter could write either, so that is refused before writing."""
+    key = client.custom_field_key(attribute, managed_type, create=record is not None, known=snapshot.field_names,
+                                  policy=records.field_policy(attribute), definition_policy=records.definition_policy())
     if key is None:
         return
-    # a definition created just now is not in the snapshot; later reads of this run need its key
-    snapshot.field_names.setdefault(key, (attribute, vsphere_client.type_name(managed_type)))
-    client.set_custom_value(entity, key, encode_record(record) if record is not None else "")
+    if key not in snapshot.field_names:
+        # a definition created just now is not in the snapshot; later reads of this run need its key
+        snapshot.field_names[key] = (attribute, vsphere_client.type_name(managed_type))
+        snapshot.field_policies[key] = records.FIELD_UPDATE_PRIVILEGES[attribute]
+    same_named = [kind for name, kind in snapshot.field_names.values() if name == attribute]
+    if len(same_named) > 1 and None in same_named:
+        raise vsphere_client.VsphereError(
+            "custom attribute %s exists for %s and for every object type, so vCenter could write either; remove "
+            "the one for every object type in vCenter (Administration > Custom Attributes) once it carries no "
+            "record" % (attribute, vsphere_client.type_name(managed_type)))
+    client.set_custom_value(entity, attribute, records.encode_record(record) if record is not None else "")
 
 
 def read_record(client, snapshot, entity, attribute, managed_type):
@@ -93,7 +127,7 @@ def read_record(client, snapshot, entity, attribute, managed_type):
     key = client.custom_field_key(attribute, managed_type, known=snapshot.field_names)
     if key is None:
         return None
-    return parse_record(client.read_custom_value(entity, key))
+    return records.read_record(client.read_custom_value(entity, key), attribute)
 
 
 def same_holder(record, expected):
@@ -124,7 +158,7 @@ def set_drs_level(client, cluster_ref, level):
 def apply_window_plan(client, snapshot, cluster_ref, plan, current_record, attribute):
     """Carry out a DRS window plan in the only safe order: record first, then DRS, then clear.
 
-    vCenter's SetField has no expected value, so the record is compared after each write and before
+    vCenter's setCustomValue has no expected value, so the record is compared after each write and before
     each clear instead (window and owner): a run that finds another window's record changes nothing
     more and raises HeldError. When setting DRS fails right after a *new* record was written, the record
     is removed again so no record claims a window that never started; only a failed vCenter task counts,

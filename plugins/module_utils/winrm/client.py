@@ -13,7 +13,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
+import contextlib
 import json
+import math
 import re
 import time
 import traceback
@@ -49,6 +51,15 @@ TRANSPORTS = ["ntlm", "kerberos", "credssp", "certificate", "basic"]
 HTTP_SAFE_TRANSPORTS = ("kerberos",)
 # pywinrm extras a transport needs (pywinrm's setup: extras_require kerberos and credssp).
 TRANSPORT_EXTRAS = {"kerberos": "pywinrm[kerberos]", "credssp": "pywinrm[credssp]"}
+# The lowest CredSSP protocol version accepted from the node. Microsoft's update for CVE-2018-0886 added
+# versions 5 and 6; requests-credssp's README ("CredSSP Protocol Versions") says to set minimum_version=5 to
+# reject servers not patched for it, and pyspnego (credssp_min_protocol) "5 or higher". pywinrm passes
+# Transport.credssp_minimum_version (default 2) to requests-credssp as minimum_version (winrm/transport.py).
+CREDSSP_MINIMUM_VERSION = 5
+# pywinrm's message when message_encryption=always meets a transport library that cannot encrypt
+# (winrm/transport.py build_session; its README: "an old version of pykerberos without message encryption
+# support").
+_NO_ENCRYPTION = "message encryption is set to 'always'"
 
 
 class WinRMError(CollectionError):
@@ -162,6 +173,51 @@ def validate_connection(params):
         raise ParameterError("command_timeout must be a positive number of seconds")
 
 
+def effective_message_encryption(params):
+    """The message_encryption handed to pywinrm.
+
+    pywinrm's ``auto`` encrypts over HTTP only "if it is available for the auth method" (its README,
+    "Encryption"): with a Kerberos library that lacks WinRM encryption (pykerberos without
+    ``authGSSWinRMEncryptMessage``) it silently sends clear text. Kerberos over HTTP is accepted without
+    allow_unencrypted_http only because it encrypts, so there ``auto`` becomes ``always``: pywinrm then
+    refuses instead of falling back (reported by ``_translate``). ``never`` stays ``never`` (and needs
+    allow_unencrypted_http, see validate_connection).
+    """
+    wanted = params.get("message_encryption") or "auto"
+    if wanted == "auto" and (params.get("scheme") or "https") == "http" \
+            and (params.get("transport") or "ntlm") == "kerberos":
+        return "always"
+    return wanted
+
+
+# The warning every result of a module carries when the connection is plain HTTP without the protection
+# validate_connection otherwise requires (allow_unencrypted_http=true), per transport.
+_HTTP_RISKS = {
+    "basic": "the password and everything sent to and from the node cross the network in clear text",
+    "ntlm": "NTLM message encryption does not authenticate the node, so a machine in the middle can pose as it "
+            "and read or change what is sent",
+    "kerberos": "message_encryption=never: everything sent to and from the node crosses the network in clear text",
+}
+
+
+def connection_warnings(params):
+    """Warnings for connection settings that were allowed but weaken the connection (pure).
+
+    ``allow_unencrypted_http=true`` with ``scheme=http`` where the transport does not both encrypt and
+    authenticate the node. (``validate_certs=false`` is warned about by the shared runner,
+    ``runner.CERTIFICATE_NOT_CHECKED``.)
+    """
+    transport = params.get("transport") or "ntlm"
+    if (params.get("scheme") or "https") != "http" or not params.get("allow_unencrypted_http"):
+        return []
+    if transport in HTTP_SAFE_TRANSPORTS and effective_message_encryption(params) != "never":
+        return []
+    risk = _HTTP_RISKS.get(transport, "the connection is not protected")
+    return ["allow_unencrypted_http=true: WinRM to %s over http with transport=%s: %s; use scheme=https (or "
+            "transport=kerberos with message encryption) outside an isolated test network"
+            % (params.get("hostname"), transport, risk)]
+
+
 # The command line carries only the marker, the preamble and this loader; the script's body and its parameters
 # travel together as one JSON document on standard input (WS-Man Send), as ansible-core sends its module payload
 # to the fixed bootstrap_wrapper.ps1 it puts on the command line (plugins/connection/winrm.py,
@@ -257,7 +313,23 @@ def parse_document(stdout, script, host):
 
 
 class WinRMClient(object):
-    """One node, one pywinrm Protocol; ``run`` costs one shell (create, command, receive, delete)."""
+    """One node, one pywinrm Protocol.
+
+    ``run`` outside a session costs one shell: create, command, receive (repeated while the script runs),
+    signal, delete. To run several scripts against one node over one shell, open a session::
+
+        with client.session():
+            facts = client.run("mscs_cluster_info", body, {})
+            found = client.run("node_window_record_info", other_body, {"window": None})
+
+    Inside ``session()`` each ``run`` is one command of that shell (command, receive, signal), and the shell
+    is created when the session opens and deleted when it closes, also when a script fails. Sessions nest
+    (an inner one uses the outer shell). Every script still gets its own ``command_timeout``.
+
+    Long scripts: a WinRM service answers Command (and Send) at once and long-polls Receive; while the
+    command runs, Receive ends with the WS-Management OperationTimeout fault 2150858793 and the client asks
+    again (MS-WSMV 3.1.4.14 Receive). ``_receive`` retries it and bounds the whole wait by command_timeout.
+    """
 
     def __init__(self, params, protocol_factory=None, clock=time.monotonic):
         validate_connection(params)
@@ -266,6 +338,7 @@ class WinRMClient(object):
         self._protocol_factory = protocol_factory
         self._clock = clock
         self._protocol = None
+        self._shell_id = None
 
     @property
     def endpoint(self):
@@ -295,13 +368,18 @@ class WinRMClient(object):
             ca_trust_path=ca_trust_path,
             read_timeout_sec=p.get("read_timeout") or 30,
             operation_timeout_sec=p.get("operation_timeout") or 20,
-            message_encryption=p.get("message_encryption") or "auto",
+            message_encryption=effective_message_encryption(p),
         )
         if transport == "certificate":
             kwargs.update(cert_pem=p.get("cert_pem"), cert_key_pem=p.get("cert_key_pem"))
         elif transport == "kerberos":
             kwargs.update(kerberos_delegation=bool(p.get("kerberos_delegation")))
-        return winrm.protocol.Protocol(self.endpoint, **kwargs)
+        protocol = winrm.protocol.Protocol(self.endpoint, **kwargs)
+        if transport == "credssp":
+            # Protocol does not take it (pywinrm 0.5 passes only credssp_disable_tlsv1_2 on); its Transport
+            # reads the attribute when it builds the HTTP session, at the first message.
+            protocol.transport.credssp_minimum_version = CREDSSP_MINIMUM_VERSION
+        return protocol
 
     def protocol(self):
         if self._protocol is None:
@@ -316,12 +394,36 @@ class WinRMClient(object):
                 raise self._translate(error, "connect")
         return self._protocol
 
+    @contextlib.contextmanager
+    def session(self):
+        """Run the ``run`` calls inside the ``with`` block over one shell (see the class docstring)."""
+        if self._shell_id is not None:
+            yield self
+            return
+        protocol = self.protocol()
+        try:
+            shell_id = protocol.open_shell()
+        except CollectionError:
+            raise
+        except Exception as error:
+            raise self._translate(error, "open a shell")
+        self._shell_id = shell_id
+        try:
+            yield self
+        except BaseException:
+            self._shell_id = None
+            self._close(protocol, shell_id, quiet=True)
+            raise
+        self._shell_id = None
+        self._close(protocol, shell_id, quiet=False)
+
     def run(self, name, body, params=None, timeout=None, stdin_params=None):
         """Run script ``name`` with its parameters; return its JSON document.
 
         The command line carries the marker, the preamble and the loader (``build_command``); the body and the
         parameters go on the command's standard input (``build_input``). ``stdin_params``, where given, are
-        the parameters (the agent scripts' name for them); otherwise ``params``.
+        the parameters (the agent scripts' name for them); otherwise ``params``. Inside ``session()`` the
+        script runs in the session's shell, otherwise in a shell of its own.
         """
         command = encode_command(build_command(name))
         if len(command) > COMMAND_LINE_LIMIT:
@@ -330,21 +432,23 @@ class WinRMClient(object):
         document = build_input(body, stdin_params if stdin_params is not None else params)
         timeout = timeout or self.params.get("command_timeout") or 600
         protocol = self.protocol()
+        own_shell = self._shell_id is None
         stage = "open a shell"
-        shell_id = command_id = None
+        shell_id, command_id = self._shell_id, None
         try:
-            shell_id = protocol.open_shell()
+            if own_shell:
+                shell_id = protocol.open_shell()
             stage = "start the script"
             command_id = self._run_with_input(protocol, shell_id, command, document)
             stage = "read the script's output"
             stdout, stderr, exit_code = self._receive(protocol, shell_id, command_id, name, timeout)
         except CollectionError:
-            self._cleanup(protocol, shell_id, command_id)
+            self._cleanup(protocol, shell_id, command_id, close=own_shell)
             raise
         except Exception as error:
-            self._cleanup(protocol, shell_id, command_id)
+            self._cleanup(protocol, shell_id, command_id, close=own_shell)
             raise self._translate(error, stage, name)
-        self._cleanup(protocol, shell_id, command_id, quiet=False)
+        self._cleanup(protocol, shell_id, command_id, quiet=False, close=own_shell)
         if exit_code != 0:
             text = clixml_to_text(stderr) or "(no error text)"
             raise ScriptError("script %s failed on %s (exit code %s): %s" % (name, self.host, exit_code, text),
@@ -363,29 +467,61 @@ class WinRMClient(object):
         return command_id
 
     def _receive(self, protocol, shell_id, command_id, name, timeout):
-        deadline = self._clock() + timeout
-        out, err = [], []
-        while True:
-            try:
-                stdout, stderr, exit_code, done = protocol.get_command_output_raw(shell_id, command_id)
-            except winrm.exceptions.WinRMOperationTimeoutError:
-                stdout, stderr, exit_code, done = b"", b"", None, False
-            out.append(stdout)
-            err.append(stderr)
-            if done:
-                return b"".join(out), b"".join(err), exit_code
-            if self._clock() >= deadline:
-                raise WinRMTimeoutError(
-                    "script %s on %s did not finish within %ss (command_timeout); it may still be running "
-                    "there: check the node's state with the info module before retrying" % (name, self.host, timeout),
-                    host=self.host, script=name, timeout=timeout)
+        """Receive until the command is done, within ``timeout`` seconds in all.
 
-    def _cleanup(self, protocol, shell_id, command_id, quiet=True):
+        While the command runs without output the service answers each Receive with the OperationTimeout
+        fault 2150858793 (MS-WSMV 3.1.4.14: the client "SHOULD issue another Receive request"; pywinrm
+        raises it as WinRMOperationTimeoutError and its own get_command_output retries it without end).
+        Each Receive asks for at most the time left (the request's OperationTimeout, pywinrm's
+        ``operation_timeout_sec``, whole seconds, at least 1), so the wait ends near ``timeout`` even when
+        operation_timeout is longer.
+        """
+        deadline = self._clock() + timeout
+        configured = getattr(protocol, "operation_timeout_sec", None)
+        out, err = [], []
+        try:
+            while True:
+                if configured is not None:
+                    left = int(math.ceil(deadline - self._clock()))
+                    protocol.operation_timeout_sec = max(1, min(int(configured), left))
+                try:
+                    stdout, stderr, exit_code, done = protocol.get_command_output_raw(shell_id, command_id)
+                except winrm.exceptions.WinRMOperationTimeoutError:
+                    stdout, stderr, exit_code, done = b"", b"", None, False
+                out.append(stdout)
+                err.append(stderr)
+                if done:
+                    return b"".join(out), b"".join(err), exit_code
+                if self._clock() >= deadline:
+                    raise WinRMTimeoutError(
+                        "script %s on %s did not finish within %ss (command_timeout); it may still be running "
+                        "there: check the node's state with the info module before retrying"
+                        % (name, self.host, timeout), host=self.host, script=name, timeout=timeout)
+        finally:
+            if configured is not None:
+                protocol.operation_timeout_sec = configured
+
+    def _cleanup(self, protocol, shell_id, command_id, quiet=True, close=True):
+        """Signal the command to end (MS-WSMV 3.1.4.14: a final Signal after the output) and, for a shell of
+        the run's own, delete the shell; both are tried, the first failure is raised unless ``quiet``."""
         if shell_id is None:
             return
-        try:
-            if command_id is not None:
+        failure = None
+        if command_id is not None:
+            try:
                 protocol.cleanup_command(shell_id, command_id)
+            except Exception as error:
+                failure = (error, "end the command")
+        if close:
+            try:
+                protocol.close_shell(shell_id)
+            except Exception as error:
+                failure = failure or (error, "close the shell")
+        if failure is not None and not quiet:
+            raise self._translate(*failure)
+
+    def _close(self, protocol, shell_id, quiet=True):
+        try:
             protocol.close_shell(shell_id)
         except Exception as error:
             if not quiet:
@@ -404,6 +540,19 @@ class WinRMClient(object):
                 "Kerberos authentication with %s failed (%s); check that the controller has a ticket (klist; get "
                 "one with kinit or a keytab, see docs/windows.md) and that hostname is the node's DNS name"
                 % (where, _short(error)), **details)
+        text = str(error)
+        if _NO_ENCRYPTION in text:
+            return ParameterError(
+                "transport=%s over scheme=http needs WinRM message encryption, and the Kerberos library on the "
+                "controller cannot encrypt WinRM messages (pywinrm: %s); install pywinrm's kerberos extra with "
+                "pykerberos 1.2.1 or later (pip install 'pywinrm[kerberos]'), or use scheme=https"
+                % (self.params.get("transport"), _short(error)), **details)
+        if "did not meet the minimum" in text and self.params.get("transport") == "credssp":
+            # pyspnego's CredSSP context: "The peer protocol version was N and did not meet the minimum ..."
+            return WinRMAuthError(
+                "%s speaks a CredSSP protocol version below %d, so it lacks the fix for CVE-2018-0886 and the "
+                "collection will not delegate the password to it (%s); update the node, or use transport=kerberos "
+                "with kerberos_delegation" % (where, CREDSSP_MINIMUM_VERSION, _short(error)), **details)
         if isinstance(error, winrm.exceptions.InvalidCredentialsError) or \
                 isinstance(error, winrm.exceptions.AuthenticationError):
             if self.params.get("transport") == "kerberos":

@@ -16,6 +16,7 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.cl
     HAS_WINRM,
     WINRM_IMPORT_ERROR,
     WinRMClient,
+    connection_warnings,
     winrm_argument_spec,
 )
 
@@ -32,6 +33,24 @@ class WinRMModule(CollectionModule):
     def check_dependencies(self):
         if not HAS_WINRM:
             self.fail_json(msg=missing_required_lib("pywinrm"), exception=WINRM_IMPORT_ERROR)
+
+    def run(self, action):
+        """Exit with ``action()`` -> result dict through the shared runner, with the connection's warnings
+        (``connection_warnings``: plain HTTP allowed by allow_unencrypted_http) on every result: in the
+        result's ``warnings`` when it succeeds, as module warnings when it fails."""
+        notes = connection_warnings(self.params)
+
+        def work():
+            try:
+                result = action()
+            except Exception:
+                for note in notes:
+                    self.warn(note)
+                raise
+            result["warnings"] = notes + [item for item in result.get("warnings") or [] if item not in notes]
+            return result
+
+        super(WinRMModule, self).run(work)
 
     def client(self):
         """A client for the node; it checks the connection options and connects only when a script runs."""

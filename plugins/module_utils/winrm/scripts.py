@@ -507,9 +507,14 @@ $only = [string]$P.window
 """ + _WINDOW_RECORDS_READ
 
 # Parameters: action (set|remove), window, change (set), changes (remove), data (JSON text), controller.
-# Python has decided; this only writes, then reads every record back.
+# Python has decided; this only writes, then reads every record back. The names become registry paths, so the
+# node refuses once more any window that is not a window id (window_id.py: no '..', no separator) and any
+# change the collection does not record (records.CHANGES), case-sensitively, before a path is built.
 NODE_WINDOW_RECORD = r"""
 $root = 'HKLM:\SOFTWARE\clustersafe\maintenance_windows'
+$known = @('node_drained', 'cluster_service_stopped', 'nlb_node_stopped', 'network_engine_mode', 'agent_maintenance')
+if ([string]$P.window -cnotmatch '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\z') { throw "refused: window $($P.window) is not a window id" }
+foreach ($c in @($P.change) + @($P.changes)) { if ($c -and $known -cnotcontains [string]$c) { throw "refused: unknown change $c" } }
 $w = $root + '\' + [string]$P.window
 if ([string]$P.action -eq 'set') {
   $k = $w + '\' + [string]$P.change

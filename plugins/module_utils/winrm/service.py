@@ -43,7 +43,9 @@ def mscs_cluster_info(client, name=None, window_records=False):
         wsfc.local_node(facts, name)
     result = dict(changed=False, **facts)
     if window_records:
-        result["window_records"], result["warnings"] = records.read_records(client)
+        # records that fail validation come back apart and are never acted on (records.validate_record)
+        result["window_records"], result["invalid_window_records"], result["warnings"] = \
+            records.read_all_records(client)
     return result
 
 
@@ -68,8 +70,8 @@ def remove_records(client, window, changes, check_mode=False):
     found = [record for change in changes for record in records.select(present, window, change)]
     if not found or check_mode:
         return bool(found), warnings
-    plan = dict(action="remove", params=dict(action="remove", window=found[0]["window"], change=None,
-                                             changes=[record["change"] for record in found], data="", controller=""))
+    plan = dict(action="remove", params=records.removal_params(found[0]["window"],
+                                                               [record["change"] for record in found]))
     left, warnings = records.write_records(client, plan["params"])
     records.verify_written(left, plan, getattr(client, "host", "node"))
     return True, warnings
@@ -226,7 +228,7 @@ def nlb_node(client, state, drain_timeout=10, force=False, check_mode=False, win
         return result
     if window is not None and plan["action"] in NLB_RECORD_BEFORE:
         _record(client, "present", window, NLB_RECORD, controller=controller,
-                data={"cluster": facts["cluster"].get("name"), "action": plan["action"]})
+                data={"cluster": records.host_name_or_none(facts["cluster"].get("name")), "action": plan["action"]})
     # drain_timeout is in minutes; Stop-NlbClusterNode -Timeout takes seconds. Bound the transport to match.
     seconds = nlb.drain_seconds(drain_timeout)
     outcome = _run(client, "nlb_node", dict(action=plan["action"], drain_seconds=seconds), timeout=seconds + 120)
@@ -316,8 +318,10 @@ def ds_agent(client, desired, check_mode=False, install_timeout=1800, window=Non
             warnings.append("%s has a reboot pending" % host)
         return result
     if window is not None:
+        # the version as _agent_version writes it (the record's schema takes no surrounding spaces)
         _record(client, "present", window, "agent_maintenance", controller=controller, data=dict(
-            state=desired.get("state"), version=desired.get("version"), activation="activate" in plan["actions"]))
+            state=desired.get("state"), version=versions.display(versions.parse(desired.get("version"))),
+            activation="activate" in plan["actions"]))
     password = desired.get("self_protection_password")
     reboot_codes = []
     for action in plan["actions"]:

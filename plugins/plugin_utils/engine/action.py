@@ -174,20 +174,25 @@ class WindowActionBase(ActionBase):
         return {"failed": True, "changed": False, "msg": message}
 
 
-def die_with_the_controller(interval=0.5):
+def die_with_the_controller(interval=0.2):
     """Ansible's workers start a session of their own (WorkerProcess._detach calls os.setsid), so a controller
     killed outright would leave this worker running the window headless. A window must stop with its controller,
-    as a crashed controller stops: the records on the systems tell recover, or a re-run, what to put back."""
+    as a crashed controller stops: the records on the systems tell recover, or a re-run, what to put back.
+    Returns the check the engine also runs before each step; a thread runs it during long steps."""
     parent = os.getppid()
+
+    def check():
+        if os.getppid() != parent:
+            os._exit(137)
 
     def watch():
         while True:
             time.sleep(interval)
-            if os.getppid() != parent:
-                os._exit(137)
+            check()
     thread = threading.Thread(target=watch)
     thread.daemon = True
     thread.start()
+    return check
 
 
 def safe_name(key):
@@ -222,9 +227,9 @@ def run_window(action, kind, task_vars):
     def say(text):
         display.display(scrub(text, secrets))
 
-    die_with_the_controller()
+    alive = die_with_the_controller()
     backend = Backend(node_params, dsm_params=dsm, vsphere_params=vsphere)
-    engine = Window(kind, checked, backend, hostvars=inventory, say=say, check_mode=check_mode)
+    engine = Window(kind, checked, backend, hostvars=inventory, say=say, check_mode=check_mode, alive=alive)
     outcome = engine.run_window()
     reports = outcome["reports"]
     unit_word = "cluster" if kind == "wsfc" else "farm"
@@ -253,10 +258,15 @@ def run_window(action, kind, task_vars):
         report_files=written, check_mode=check_mode,
         ansible_stats={"data": _stats(words, phase, reports, estate), "per_host": False, "aggregate": True})
     if overall not in ("succeeded", "planned") and checked.get("fail_when_incomplete", True):
-        why = [report._why(built) for built in reports.values() if built["result"] not in ("succeeded", "planned")]
-        result.update(failed=True, msg=scrub("window %s did not complete: %s; %s%s" % (
-            checked["window"], overall, " / ".join(why),
-            ("; see the reports in %s" % action.report_dir(checked)) if written else ""), secrets))
+        why = ["%s: %s" % (key, report._why(built)) for key, built in sorted(reports.items())
+               if built["result"] not in ("succeeded", "planned")]
+        if overall == "refused":
+            opening = "window %s refused before any change" % checked["window"]
+        else:
+            opening = "window %s did not complete: %s" % (checked["window"], overall)
+        result.update(failed=True, msg=scrub("%s; %s%s" % (
+            opening, " / ".join(why), ("; see the reports in %s" % action.report_dir(checked)) if written else ""),
+            secrets))
     else:
         result["msg"] = "window %s: %s" % (checked["window"], overall)
     return result

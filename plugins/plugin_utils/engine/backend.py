@@ -17,6 +17,7 @@ __metaclass__ = type
 import json
 import socket
 import threading
+from contextlib import ExitStack, contextmanager
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
@@ -54,6 +55,32 @@ class NodeIO(object):
         self.sources = sources
         self.controller = controller
         self.client = client if client is not None else WinRMClient(params)
+        self._held = None
+
+    @contextmanager
+    def session(self):
+        """The scripts run inside the block share one shell (WinRMClient.session): one logon and one
+        powershell.exe host on the node for a whole step of the window, instead of one per script."""
+        opener = getattr(self.client, "session", None)
+        if opener is None:
+            yield self
+            return
+        with opener():
+            yield self
+
+    def hold_session(self):
+        """A session kept open until ``release_session`` (the lease's heartbeats, many over a window)."""
+        if self._held is None:
+            self._held = ExitStack()
+            self._held.enter_context(self.session())
+
+    def release_session(self):
+        held, self._held = self._held, None
+        if held is not None:
+            try:
+                held.close()
+            except CollectionError:
+                pass
 
     # reads
     def read_cluster(self, window_records=True):
@@ -65,6 +92,12 @@ class NodeIO(object):
     def read_records(self):
         found, _warnings = winrm_records.read_records(self.client)
         return found
+
+    def read_all_records(self):
+        """(records, untrusted records): the second are those the node holds but the collection would not have
+        written (winrm/records.py validate_record); they are never acted on."""
+        found, invalid, _warnings = winrm_records.read_all_records(self.client)
+        return found, invalid
 
     def agent_facts(self):
         return winrm_service.agent_info_facts(self.client)
@@ -163,25 +196,56 @@ class VcenterIO(object):
             self._client = client
         return self._client
 
+    def _call(self, what, work):
+        """``work(client)`` on the window's session; a session vCenter dropped meanwhile (a window can last hours,
+        vCenter's sessions expire) is logged in again once. Any other failure is one CollectionError."""
+        with self._lock:
+            for attempt in (1, 2):
+                try:
+                    return work(self._connected())
+                except CollectionError:
+                    raise
+                except Exception as error:  # noqa: BLE001 - pyVmomi faults, a dropped connection
+                    # pyVmomi names its faults by their full type (vim.fault.NotAuthenticated)
+                    kind = type(error).__name__.rsplit(".", 1)[-1]
+                    if attempt == 1 and kind in ("NotAuthenticated", "ConnectionError", "RemoteDisconnected",
+                                                 "BrokenPipeError"):
+                        self._drop()
+                        continue
+                    raise CollectionError("vCenter failed to %s: %s: %s" % (what, type(error).__name__,
+                                                                           getattr(error, "msg", None) or error))
+
+    def _drop(self):
+        if self._client is not None:
+            try:
+                self._client.close()
+            except Exception:  # noqa: BLE001 - the session is gone already
+                pass
+            self._client = None
+
     def read(self, clusters=None):
         from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.inventory import select_clusters
         from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.service import gather
-        with self._lock:
-            client = self._connected()
+
+        def work(client):
             snapshot = gather(client)
             return {"clusters": select_clusters(snapshot.inventory, list(clusters or []), None, snapshot.datacenters)}
+        return self._call("read the clusters", work)
 
-    def drs(self, cluster, window, state):
+    def drs(self, cluster, window, state, original_level=None):
+        """Hold (``manual``) or give back (``restored``) one cluster's DRS. A restore passes the level this run saved
+        when it held the cluster: the controller's own copy wins over the record on the cluster (a record anyone with
+        Global.SetCustomField could have changed meanwhile)."""
         from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.drs_window_service import drs_window
-        with self._lock:
-            return drs_window(self._connected(), dict(cluster=cluster, window=window, state=state, datacenter=None,
-                                                      owner=None, username=self.params["username"], force=False))
+        return self._call("%s DRS of %s" % ("hold" if state == "manual" else "give back", cluster),
+                          lambda client: drs_window(client, dict(cluster=cluster, window=window, state=state,
+                                                                 datacenter=None, owner=None,
+                                                                 username=self.params["username"], force=False,
+                                                                 original_level=original_level)))
 
     def close(self):
         with self._lock:
-            if self._client is not None:
-                self._client.close()
-                self._client = None
+            self._drop()
 
 
 class Backend(object):

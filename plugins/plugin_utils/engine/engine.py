@@ -33,6 +33,7 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils import w
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.nlb import exclusion_rules
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import CollectionError
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.rules import catalogue
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.records import invalid_record_blockers
 from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.engine import decide, plan as planning, report, schedule, tap
 from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.engine.kinds import KINDS
 from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.engine.undo import StepFailed, Undo, wait_node_up
@@ -107,8 +108,9 @@ class Window(object):
     """
 
     def __init__(self, kind, settings, backend, hostvars=None, say=None, check_mode=False, clock=time.time,
-                 sleep=time.sleep, progress_seconds=PROGRESS_SECONDS, run_id=None, heartbeat_seconds=None):
+                 sleep=time.sleep, progress_seconds=PROGRESS_SECONDS, run_id=None, heartbeat_seconds=None, alive=None):
         self.kind = KINDS[kind]
+        self.alive = alive or (lambda: None)
         self.heartbeat_seconds = heartbeat_seconds
         self.settings = settings
         self.backend = backend
@@ -128,6 +130,7 @@ class Window(object):
         self.drs_held = []
         self.drs_released = []
         self.drs_results = {}
+        self.drs_saved = {}
         self.vsphere_before = None
         self.policy_id = settings.get("policy_id") or 0
         self._dsm_lock = threading.Lock()
@@ -176,9 +179,10 @@ class Window(object):
                 self.rounds()
             elif not self.check_mode:
                 self.rounds()
-        except CollectionError as error:
-            self.failure = {"step": "window", "message": error.message}
-            self.say("the window stopped: %s" % error.message)
+        except Exception as error:  # noqa: BLE001 - whatever stops the window, what it holds is given back below
+            message = getattr(error, "message", None) or "%s: %s" % (type(error).__name__, error)
+            self.failure = {"step": "window", "message": message}
+            self.say("the window stopped: %s" % message)
         finally:
             self._stop.set()
             if not self.check_mode:
@@ -222,18 +226,21 @@ class Window(object):
     def _read_member(self, host):
         node = self.backend.node(host)
         facts = {"host": host}
-        if self.kind.name == "wsfc":
-            cluster = node.read_cluster(window_records=True)
-            facts.update(computer=cluster["computer"], records=cluster.pop("window_records", []), cluster=cluster,
-                         name=(cluster.get("cluster") or {}).get("name"),
-                         members=[item["name"] for item in cluster.get("nodes") or []])
-        else:
-            nlb = node.read_nlb()
-            facts.update(computer=nlb.get("computer"), records=node.read_records(), nlb=nlb,
-                         name=(nlb.get("cluster") or {}).get("name"),
-                         members=[item.get("name") for item in nlb.get("nodes") or []])
-        if self.settings.get("phase", "rollout") == "rollout":
-            facts["plan"] = node.agent_plan(self.desired())
+        with node.session():
+            if self.kind.name == "wsfc":
+                cluster = node.read_cluster(window_records=True)
+                facts.update(computer=cluster["computer"], records=cluster.pop("window_records", []),
+                             invalid_records=cluster.pop("invalid_window_records", []), cluster=cluster,
+                             name=(cluster.get("cluster") or {}).get("name"),
+                             members=[item["name"] for item in cluster.get("nodes") or []])
+            else:
+                nlb = node.read_nlb()
+                found, invalid = node.read_all_records()
+                facts.update(computer=nlb.get("computer"), records=found, invalid_records=invalid, nlb=nlb,
+                             name=(nlb.get("cluster") or {}).get("name"),
+                             members=[item.get("name") for item in nlb.get("nodes") or []])
+            if self.settings.get("phase", "rollout") == "rollout":
+                facts["plan"] = node.agent_plan(self.desired())
         return facts
 
     def desired(self):
@@ -367,6 +374,8 @@ class Window(object):
             unit.lease_raw = answer["raw"]
             unit.lease_renewed_at = self.clock()
             unit.lease_note = verdict["message"]
+            # the heartbeats (one at every step boundary) share one shell on the lease node
+            self.backend.lease_node(unit.lease_host).hold_session()
             if verdict.get("taken_over"):
                 self.say("%s %s: %s" % (self.kind.unit, unit.key, verdict["message"]))
             self._heal(unit)
@@ -448,6 +457,7 @@ class Window(object):
     def _check_lease(self, unit):
         """Between two steps: the lease renewed (a heartbeat), and the run still holds it. A lease not renewed for
         two thirds of its life may be taken over any moment: the run stops there as if it had lost it."""
+        self.alive()
         self._renew(unit)
         if not unit.lease_lost and unit.lease_raw and \
                 self.clock() - unit.lease_renewed_at > self.settings["lease_seconds"] * 2.0 / 3:
@@ -479,6 +489,7 @@ class Window(object):
                 unit.plan = {"window": self.window, "cluster": unit.name, "order": [], "nodes": [], "drs_clusters": [],
                              "findings": [], "blockers": [planning.blocker(unit.key, error.message, "fix the settings")]}
             for host in unit.hosts:
+                unit.plan["blockers"].extend(invalid_record_blockers(host, unit.facts[host].get("invalid_records") or []))
                 if unit.facts[host].get("error"):
                     unit.plan["blockers"].append(planning.blocker(host, "%s could not be read: %s"
                                                                   % (host, unit.facts[host]["error"]),
@@ -574,7 +585,8 @@ class Window(object):
     def hold(self):
         for name in sorted(self.drs_users):
             self.say("holding DRS of %s at manual (the original level saved on the cluster first)" % name)
-            self.backend.vcenter.drs(name, self.window, "manual")
+            held = self.backend.vcenter.drs(name, self.window, "manual")
+            self.drs_saved[name] = (held.get("record") or {}).get("original_level")
             self.drs_held.append(name)
 
     def release_drs(self, names):
@@ -582,13 +594,14 @@ class Window(object):
             if name in self.drs_released:
                 continue
             try:
-                result = self.backend.vcenter.drs(name, self.window, "restored")
+                result = self.backend.vcenter.drs(name, self.window, "restored", original_level=self.drs_saved.get(name))
                 self.drs_results[name] = {"after": result.get("automation_level"), "record": result.get("record")}
                 self.drs_released.append(name)
                 self.say("DRS of %s given back: %s" % (name, result.get("automation_level")))
-            except CollectionError as error:
-                self.drs_results[name] = {"error": error.message}
-                self.say("DRS of %s could not be given back: %s" % (name, error.message))
+            except Exception as error:  # noqa: BLE001 - a refused restore is reported and fails the window
+                message = getattr(error, "message", None) or "%s: %s" % (type(error).__name__, error)
+                self.drs_results[name] = {"error": message}
+                self.say("DRS of %s could not be given back: %s" % (name, message))
 
     # --- NLB: before any host leaves its farm ---------------------------------------------------------
 
@@ -740,10 +753,11 @@ class Window(object):
         timeline = Timeline(unit, host, self.say, before_step=lambda: self._check_lease(unit))
         try:
             self._check_lease(unit)
-            if self.kind.name == "wsfc":
-                self._maintain_wsfc(unit, host, timeline)
-            else:
-                self._maintain_nlb(unit, host, timeline)
+            with self.backend.node(host).session():
+                if self.kind.name == "wsfc":
+                    self._maintain_wsfc(unit, host, timeline)
+                else:
+                    self._maintain_nlb(unit, host, timeline)
             timeline.close()
             self.say("%s: done" % host)
         except LeaseLost as error:
@@ -993,12 +1007,14 @@ class Window(object):
             unit.held["records"] = records
             self._read_after(unit)
             if unit.lease_raw:
+                lease_node = self.backend.lease_node(unit.lease_host)
                 try:
-                    self.backend.lease_node(unit.lease_host).lease("release", unit.lease_raw)
+                    lease_node.lease("release", unit.lease_raw)
                 except CollectionError as error:
                     self.say("%s %s: the lease could not be released (%s); it expires by itself"
                              % (self.kind.unit, unit.key, error.message))
                 unit.lease_raw = None
+                lease_node.release_session()
 
     def _read_after(self, unit):
         if self.kind.name != "wsfc" or not unit.hosts:

@@ -14,63 +14,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-import re
 from datetime import datetime
 
-try:
-    from html import escape as _html_escape
-except ImportError:  # Python 2
-    from cgi import escape as _cgi_escape
-
-    def _html_escape(text, quote=True):
-        return _cgi_escape(text, quote).replace("'", "&#x27;")
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.escape import html, md, md_line
 
 REPORT_SCHEMA = "clustersafe.deep_security/window-report/v1"
 ESTATE_SCHEMA = "clustersafe.deep_security/window-estate-report/v1"
-
-# Markdown: a value must render as exactly its text. '&', '<' and '>' become entities (no HTML, no entity of
-# the value's own); the ASCII punctuation that opens or closes inline syntax (emphasis, code, links, images,
-# GFM strikethrough and table cells) is backslash-escaped, which CommonMark allows for any ASCII punctuation; so
-# is every '#', since a run of '#' after a space at the end of a heading line is that heading's closing sequence
-# unless one of them is escaped (CommonMark 0.31, 4.2 ATX headings: "### foo \###" is the heading "foo ###");
-# autolinks (scheme://, protocol-relative //, www., e-mail; GFM's extension and linkify-it, whose default schemas
-# include "//") are broken by escaping their ':', first '/', '.' and '@'; a block marker at the start of the text
-# is escaped; line breaks become spaces: a value is one line.
-_MD_INLINE = re.compile(r"[\\`*_\[\]|~#]")
-_MD_AUTOLINK = re.compile(r"(?i)(:(?=//)|/(?=/)|(?<=www)\.|@)")
-# a block marker opens a quote, a list item or a setext underline only at the start of a line and (for list
-# markers) before a space ('#' is escaped everywhere, '>' is an entity)
-_MD_LEADING = re.compile(r"\A(?:[-+*](?=\s|\Z)|\d{1,9}[.)](?=\s|\Z)|[=-]+\s*\Z)")
-_LINE_BREAKS = re.compile("[\r\n\u2028\u2029\x0b\x0c\x85]+")
-# Control characters other than the whitespace HTML allows (tab, line feed, form feed, carriage return) are
-# dropped in both formats: WHATWG HTML's parser calls any other control (C0, DEL and C1, U+0080 to U+009F) a
-# parse error (control-character-in-input-stream), and a C1 control such as U+009B (CSI) starts an escape
-# sequence on a terminal that shows the report.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
-
-
-def md(value):
-    """Any value as Markdown text that renders as exactly that text, on one line."""
-    text = "" if value is None else str(value)
-    text = _CONTROL.sub("", _LINE_BREAKS.sub(" ", text))
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = _MD_INLINE.sub(lambda match: "\\" + match.group(0), text)
-    text = _MD_AUTOLINK.sub(lambda match: "\\" + match.group(0), text)
-    # at the start of a line, spaces and tabs indent (four columns open a code block): a value never starts with them
-    text = text.lstrip(" \t")
-    match = _MD_LEADING.match(text)
-    if match:
-        marker = match.group(0)
-        cut = len(marker) - len(marker.lstrip("0123456789"))
-        text = text[:cut] + "\\" + text[cut:]
-    return text
-
-
-def html(value):
-    """Any value as HTML text (element content or a quoted attribute)."""
-    text = "" if value is None else str(value)
-    return _html_escape(_CONTROL.sub("", text), quote=True)
-
 
 def md_row(*cells):
     return "| " + " | ".join(md(cell) for cell in cells) + " |"
@@ -234,13 +183,13 @@ def report_markdown(report):
     lines.append("")
     held = _held_lines(report.get("held"))
     if held:
-        lines += ["## Still held (the window failed)", ""] + ["- %s" % md(line) for line in held] + [""]
+        lines += ["## Still held (the window failed)", ""] + ["- %s" % md_line(line) for line in held] + [""]
     if report.get("failure"):
         failure = report["failure"]
-        lines += ["## Failure", "", "%s: %s" % (md(failure.get("node") or failure.get("step")), md(failure.get("message"))), ""]
+        lines += ["## Failure", "", "%s: %s" % (md_line(failure.get("node") or failure.get("step")), md(failure.get("message"))), ""]
     for item in report.get("failed_nodes") or []:
         lines.append("- %s failed at step %s: %s. Left: %s%s" % (
-            md(item.get("node")), md(item.get("step")), md(item.get("message")), md(item.get("left")),
+            md_line(item.get("node")), md(item.get("step")), md(item.get("message")), md(item.get("left")),
             ("; putting it back failed: %s" % md(item["put_back_error"])) if item.get("put_back_error") else ""))
     if report.get("stopped_early"):
         lines.append("- No further member was taken out: %s" % md(report["stopped_early"]))
@@ -579,7 +528,7 @@ def estate_markdown(report, unit_markdowns=None, unit_word="cluster"):
     problems = [unit for unit in report.get("clusters") or [] if unit.get("message")]
     if problems:
         lines += ["", "## Why not every %s succeeded" % md(unit_word), ""]
-        lines += ["- %s: %s" % (md(unit["key"]), md(unit["message"])) for unit in problems]
+        lines += ["- %s: %s" % (md_line(unit["key"]), md(unit["message"])) for unit in problems]
     if report.get("drs"):
         lines += ["", "## DRS", ""] + md_table(
             ("vSphere cluster", "Before", "After", "Held for", "Record left"),

@@ -35,6 +35,11 @@ RENAMES = [
     ("custom_fields_manager.go", "func (c *CustomFieldsManager) SetField("),
     ("custom_fields_manager.go", "func (c *CustomFieldsManager) AddCustomFieldDef("),
     ("property_collector.go", "func (pc *PropertyCollector) RetrievePropertiesEx("),
+    ("session_manager.go", "func (s *SessionManager) Login("),
+    ("virtual_machine.go", "func (vm *VirtualMachine) PowerOnVMTask("),
+    ("virtual_machine.go", "func (vm *VirtualMachine) PowerOffVMTask("),
+    ("virtual_machine.go", "func (vm *VirtualMachine) ShutdownGuest("),
+    ("virtual_machine.go", "func (vm *VirtualMachine) SetCustomValue("),
 ]
 
 
@@ -164,6 +169,12 @@ def command(binary, topology, topology_path, state_dir, port=None, scale=None):
         "topology_path": os.path.abspath(topology_path) if topology_path else "",
         "clusters": [],
     }
+    # an account without "privileges" is an administrator (every privilege), as the main one is
+    config["accounts"] = [{"username": account["username"], "password": account["password"],
+                           "privileges": None if account.get("privileges") is None else list(account["privileges"])}
+                          for account in vcenter.get("accounts") or []]
+    config["method_privileges"] = method_privileges()
+    config["tools_start_ms"] = int(vcenter.get("tools_start_ms", 2000))
     if scale:
         config["clusters"] = _scaled_clusters(scale, config["dsva_name_pattern"])
     else:
@@ -192,6 +203,30 @@ def command(binary, topology, topology_path, state_dir, port=None, scale=None):
     os.chmod(tmp, 0o600)
     os.replace(tmp, path)
     return [binary, "-config", path]
+
+
+def method_privileges():
+    """{"Type.Method": [privilege, ...]} for every vSphere API method with a fixed privilege: the method's own
+    ``privId`` and those of its parameters (SetField's ``entity``: Global.SetCustomField), from pyVmomi's type
+    information, which carries vCenter's "Required Privileges" of each method. Inherited methods are listed
+    under each type that has them, as a SOAP call names the object's own type."""
+    from pyVmomi import VmomiSupport
+
+    table = {}
+    for name in sorted(getattr(VmomiSupport, "_managedDefMap", {})):
+        try:
+            kind = VmomiSupport.GetVmodlType(name)
+        except (KeyError, AttributeError):
+            continue
+        for cls in kind.__mro__:
+            for info in getattr(cls, "_methodInfo", {}).values():
+                privileges = [info.privId] if info.privId else []
+                privileges += [param.privId for param in info.params if getattr(param, "privId", None)]
+                if privileges:
+                    table.setdefault("%s.%s" % (kind._wsdlName, info.wsdlName), sorted(set(privileges)))
+    if not table:
+        raise RuntimeError("pyVmomi's type information lists no method privileges; the lab cannot check privileges")
+    return table
 
 
 def _scaled_clusters(scale, dsva_pattern):

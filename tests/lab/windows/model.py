@@ -814,8 +814,18 @@ class WindowsModel(object):
     def script_node_window_record_info(self, node, params):
         return {"computer": node["name"], "records": self._window_records(node, str(params.get("window") or ""))}
 
+    # the write script's own refusal (scripts.NODE_WINDOW_RECORD), before any registry path is built
+    RECORD_WINDOW = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
+    RECORD_CHANGES = ("node_drained", "cluster_service_stopped", "nlb_node_stopped", "network_engine_mode",
+                      "agent_maintenance")
+
     def script_node_window_record(self, node, params):
         windows = node.setdefault("registry_windows", {})
+        if not self.RECORD_WINDOW.match(str(params.get("window") or "")):
+            raise ScriptFailure("refused: window %s is not a window id" % params.get("window"))
+        for change in [params.get("change")] + list(params.get("changes") or []):
+            if change and str(change) not in self.RECORD_CHANGES:
+                raise ScriptFailure("refused: unknown change %s" % change)
         window_name = self._registry_name(str(params.get("window") or ""), "key")
         action = params.get("action")
         if action == "set":

@@ -6,9 +6,29 @@ Command, Send, Receive, Signal and Delete. A Command must be ``powershell ... -E
 UTF-16-LE>``; the script's first line is the marker ``# clustersafe:<name>``. The collection's loader
 (``client.LOADER``) reads the body and its parameters as one JSON document ``{"p": ..., "s": ...}`` from
 standard input (``Send``, stream ``stdin``): such a script blocks, as powershell.exe does, until its
-standard input is closed (``End="true"``), and Receive answers operation-timeout faults until then.
-The model answers; the reply carries the JSON on stdout, or a
-CLIXML error on stderr with exit code 1, as Windows PowerShell does.
+standard input is closed (``End="true"``).
+The model answers; the output carries the JSON on stdout, or a CLIXML error on stderr with exit code 1,
+as Windows PowerShell does.
+
+Timing, as a WinRM service runs a command (MS-WSMV, Microsoft's WS-Management protocol extensions,
+3.1.4.11 Command, 3.1.4.13 Send, 3.1.4.14 Receive; pywinrm's own tests show the same exchange:
+winrm/tests/test_protocol.py test_send_command_input and test_get_command_output, the requests and
+responses in winrm/tests/conftest.py, and the OperationTimeout fault in test_exceptions.py
+test_wsman_fault_known_fault):
+
+- Command and Send answer at once; the script then runs "in the background" for the time the model gives
+  it (``WindowsModel.operation_seconds``, the ``operation_seconds`` fault). The model applies the script's
+  effect when it starts, so a client that stops waiting (command_timeout, Signal, Delete) does not undo it,
+  as on a real node where the work goes on without the client.
+- Receive long-polls: it answers as soon as the command is done (its streams and
+  ``CommandState/Done`` with the exit code), and otherwise, when the request's ``OperationTimeout`` has
+  passed, with the WS-Management fault 2150858793 ("If no output is available before the
+  wsman:OperationTimeout expires, the server MUST return a WSManFault with the Code attribute equal to
+  2150858793. When the client receives this fault, it SHOULD issue another Receive request", 3.1.4.14),
+  which pywinrm turns into WinRMOperationTimeoutError. A request without OperationTimeout, or asking for
+  more, waits at most the service's MaxTimeoutms (3.1.4.1.6; 60 s, Windows' default).
+- A script that never finishes (fault ``timeout_next``) or still waits for its standard input long-polls
+  the same way and never completes.
 """
 import base64
 import json
@@ -40,6 +60,23 @@ MARKER = re.compile(r"^# clustersafe:([a-z_]+)")
 PARAMS = re.compile(r"^\$P = @'\n(.*?)\n'@", re.MULTILINE | re.DOTALL)
 # the collection's loader (client.LOADER): body and parameters arrive as {"p": ..., "s": ...} on standard input
 STDIN_READER = re.compile(r"^\$I = ConvertFrom-Json -InputObject \(@\(\$input\)", re.MULTILINE)
+# MaxTimeoutms, the longest OperationTimeout the service grants (MS-WSMV 3.1.4.1.6); 60000 is Windows' default
+MAX_TIMEOUT_SECONDS = 60.0
+DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
+# how often a waiting Receive looks again (a Signal, a Delete or the end of the command)
+POLL_SECONDS = 0.05
+
+
+def operation_timeout(header):
+    """Seconds a request's ``wsman:OperationTimeout`` (an xs:duration such as ``PT20S``) allows, capped at
+    MaxTimeoutms; the cap when the header is missing or not a duration."""
+    text = (header.findtext("w:OperationTimeout", "", NS) or "").strip() if header is not None else ""
+    match = DURATION.match(text)
+    if not text or not match:
+        return MAX_TIMEOUT_SECONDS
+    days, hours, minutes, seconds = match.groups()
+    total = (int(days or 0) * 86400 + int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(seconds or 0))
+    return min(total, MAX_TIMEOUT_SECONDS)
 
 
 def clixml_error(text):
@@ -67,6 +104,14 @@ def fault(relates_to, code, reason, wsman_code):
             '<f:WSManFault xmlns:f="http://schemas.microsoft.com/wbem/wsman/1/wsmanfault" Code="%d" Machine="lab">'
             '<f:Message>%s</f:Message></f:WSManFault></s:Detail></s:Fault>' % (code, reason, wsman_code, reason))
     return envelope("http://schemas.dmtf.org/wbem/wsman/1/wsman/fault", relates_to, body)
+
+
+def _started(entry):
+    """A command entry as Receive reads it: one that ran (or failed to start) has output from ``ready_at``
+    (now unless the model gave it a duration); one that hangs or waits for its input has none."""
+    if not entry.get("hang") and not entry.get("awaiting_input"):
+        entry.setdefault("ready_at", time.monotonic())
+    return entry
 
 
 class Shells(object):
@@ -179,15 +224,56 @@ def make_handler(node_name, model, world, credentials, shells, tls):
             selector = header.find("w:SelectorSet/w:Selector[@Name='ShellId']", NS)
             shell_id = selector.text.strip() if selector is not None and selector.text else None
             body = root.find("s:Body", NS)
-            self.operation_seconds = 0
-            with world.lock:
-                reply = self._dispatch(action, message_id, shell_id, body)
-            code, payload = reply
-            if self.operation_seconds:
-                # how long the operation takes on a real node (WindowsModel.operation_seconds); waited outside
-                # the lab's lock, so the other nodes go on meanwhile
-                time.sleep(self.operation_seconds)
+            if action == SHELL + "Receive":
+                # waits outside the lab's lock, so the other nodes (and this node's other shells) go on
+                code, payload = self._receive(message_id, shell_id, body, operation_timeout(header))
+            else:
+                with world.lock:
+                    code, payload = self._dispatch(action, message_id, shell_id, body)
             self._send(code, payload)
+
+        def _receive(self, message_id, shell_id, body, timeout):
+            """Long-poll one Receive: the output once the command is done, or the OperationTimeout fault."""
+            stream = body.find("rsp:Receive/rsp:DesiredStream", NS) if body is not None else None
+            command_id = stream.get("CommandId") if stream is not None else None
+            with world.lock:
+                model.count(node_name, "receive")
+            ends = time.monotonic() + timeout
+            while True:
+                with world.lock:
+                    if shell_id not in shells.shells:
+                        return 500, self._no_shell(message_id, shell_id)
+                    result = shells.shells[shell_id].get(command_id)
+                    if result is None:
+                        return 500, fault(message_id, "Sender", "unknown CommandId %s" % command_id, 2150858843)
+                    now = time.monotonic()
+                    ready_at = result.get("ready_at")
+                    if ready_at is not None and now >= ready_at:
+                        return 200, self._output(message_id, command_id, result)
+                    if now >= ends:
+                        return 500, fault(message_id, "Receiver", "The WS-Management service cannot complete the "
+                                          "operation within the time specified in OperationTimeout.",
+                                          OPERATION_TIMEOUT_FAULT)
+                wake = ends if ready_at is None else min(ready_at, ends)
+                time.sleep(max(0.0, min(wake - now, POLL_SECONDS)))
+
+        @staticmethod
+        def _output(message_id, command_id, result):
+            parts = []
+            for name in ("stdout", "stderr"):
+                if result[name]:
+                    parts.append('<rsp:Stream Name="%s" CommandId="%s">%s</rsp:Stream>'
+                                 % (name, command_id, base64.b64encode(result[name]).decode()))
+                parts.append('<rsp:Stream Name="%s" CommandId="%s" End="true"></rsp:Stream>' % (name, command_id))
+            parts.append('<rsp:CommandState CommandId="%s" State="%sCommandState/Done"><rsp:ExitCode>%d'
+                         '</rsp:ExitCode></rsp:CommandState>' % (command_id, SHELL, result["exit_code"]))
+            return envelope(SHELL + "ReceiveResponse", message_id,
+                            "<rsp:ReceiveResponse>%s</rsp:ReceiveResponse>" % "".join(parts))
+
+        @staticmethod
+        def _no_shell(message_id, shell_id):
+            return fault(message_id, "Sender", "The request for the Windows Remote Shell with ShellId %s failed "
+                         "because the shell was not found on the server." % shell_id, 2150858843)
 
         def _dispatch(self, action, message_id, shell_id, body):
             if action == TRANSFER + "Create":
@@ -202,14 +288,13 @@ def make_handler(node_name, model, world, credentials, shells, tls):
                                      '</w:Selector></w:SelectorSet></a:ReferenceParameters></x:ResourceCreated>'
                                      % (node_name, new_id))
             if shell_id not in shells.shells:
-                return 500, fault(message_id, "Sender", "The request for the Windows Remote Shell with ShellId %s "
-                                  "failed because the shell was not found on the server." % shell_id, 2150858843)
+                return 500, self._no_shell(message_id, shell_id)
             commands = shells.shells[shell_id]
             if action == SHELL + "Command":
                 command = body.findtext("rsp:CommandLine/rsp:Command", "", NS) or ""
                 arguments = body.findtext("rsp:CommandLine/rsp:Arguments", "", NS) or ""
                 command_id = str(uuid.uuid4()).upper()
-                commands[command_id] = self._run(("%s %s" % (command, arguments)).strip())
+                commands[command_id] = _started(self._run(("%s %s" % (command, arguments)).strip()))
                 model.record_command_line(node_name, ("%s %s" % (command, arguments)).strip())
                 model.count(node_name, "command", commands[command_id].get("marker"))
                 return 200, envelope(SHELL + "CommandResponse", message_id,
@@ -224,31 +309,9 @@ def make_handler(node_name, model, world, credentials, shells, tls):
                 if result.get("awaiting_input"):
                     result["input"] += base64.b64decode(stream.text or "")
                     if (stream.get("End") or "").lower() == "true":
-                        commands[command_id] = self._loaded(result["marker"], result["script"],
-                                                            result["input"].decode("utf-8", "replace"))
+                        commands[command_id] = _started(self._loaded(result["marker"], result["script"],
+                                                                     result["input"].decode("utf-8", "replace")))
                 return 200, envelope(SHELL + "SendResponse", message_id, "<rsp:SendResponse/>")
-            if action == SHELL + "Receive":
-                model.count(node_name, "receive")
-                stream = body.find("rsp:Receive/rsp:DesiredStream", NS)
-                command_id = stream.get("CommandId") if stream is not None else None
-                result = commands.get(command_id)
-                if result is None:
-                    return 500, fault(message_id, "Sender", "unknown CommandId %s" % command_id, 2150858843)
-                if result.get("hang") or result.get("awaiting_input"):
-                    time.sleep(0.3)
-                    return 500, fault(message_id, "Receiver", "The WS-Management service cannot complete the "
-                                      "operation within the time specified in OperationTimeout.",
-                                      OPERATION_TIMEOUT_FAULT)
-                parts = []
-                for name in ("stdout", "stderr"):
-                    if result[name]:
-                        parts.append('<rsp:Stream Name="%s" CommandId="%s">%s</rsp:Stream>'
-                                     % (name, command_id, base64.b64encode(result[name]).decode()))
-                    parts.append('<rsp:Stream Name="%s" CommandId="%s" End="true"></rsp:Stream>' % (name, command_id))
-                parts.append('<rsp:CommandState CommandId="%s" State="%sCommandState/Done"><rsp:ExitCode>%d'
-                             '</rsp:ExitCode></rsp:CommandState>' % (command_id, SHELL, result["exit_code"]))
-                return 200, envelope(SHELL + "ReceiveResponse", message_id,
-                                     "<rsp:ReceiveResponse>%s</rsp:ReceiveResponse>" % "".join(parts))
             if action == SHELL + "Signal":
                 model.count(node_name, "signal")
                 signal = body.find("rsp:Signal", NS)
@@ -305,18 +368,20 @@ def make_handler(node_name, model, world, credentials, shells, tls):
                         "stderr": clixml_error("ConvertFrom-Json : Invalid JSON primitive.")}
             if model.take_fault("timeout_next", node_name, name):
                 return {"hang": True, "marker": name}
+            # the script runs from now for as long as the model says; its output is there at ready_at
+            ready_at = time.monotonic() + model.operation_seconds(name, params)
             if model.take_fault("script_error_next", node_name, name):
-                return {"stdout": b"", "exit_code": 1, "marker": name,
+                return {"stdout": b"", "exit_code": 1, "marker": name, "ready_at": ready_at,
                         "stderr": clixml_error("Access is denied. (simulated fault)")}
-            self.operation_seconds = model.operation_seconds(name, params)
             try:
                 document = model.execute(node_name, name, params, script=script)
             except ScriptFailure as error:
-                return {"stdout": b"", "exit_code": 1, "marker": name, "stderr": clixml_error(str(error))}
+                return {"stdout": b"", "exit_code": 1, "marker": name, "ready_at": ready_at,
+                        "stderr": clixml_error(str(error))}
             stdout = json.dumps(document, separators=(",", ":")).encode("utf-8") + b"\r\n"
             if model.take_fault("malformed_next", node_name, name):
                 stdout = b"WARNING: profile loaded\r\n" + stdout[: len(stdout) // 2]
-            return {"stdout": stdout, "stderr": b"", "exit_code": 0, "marker": name}
+            return {"stdout": stdout, "stderr": b"", "exit_code": 0, "marker": name, "ready_at": ready_at}
 
     return Handler
 

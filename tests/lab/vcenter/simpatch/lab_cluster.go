@@ -378,10 +378,17 @@ func (c *ClusterComputeResource) labReconfigure(req *types.ReconfigureComputeRes
 
 // ReconfigureComputeResourceTask applies a ClusterConfigSpecEx atomically: a spec that fails
 // validation leaves the cluster untouched, as on vCenter.
-func (c *ClusterComputeResource) ReconfigureComputeResourceTask(req *types.ReconfigureComputeResource_Task) soap.HasFault {
+func (c *ClusterComputeResource) ReconfigureComputeResourceTask(ctx *Context, req *types.ReconfigureComputeResource_Task) soap.HasFault {
 	task := CreateTask(c, "reconfigureComputeResourceTask", nil)
 	labStartTask(task)
 	fault, msg := c.labReconfigure(req)
+	if fault == nil {
+		// vCenter logs the change as ClusterReconfiguredEvent ("Reconfigured cluster ..."), userName the caller.
+		ctx.postEvent(&types.ClusterReconfiguredEvent{ClusterEvent: types.ClusterEvent{Event: types.Event{
+			Datacenter:      datacenterEventArgument(c),
+			ComputeResource: &types.ComputeResourceEventArgument{ComputeResource: c.Self, EntityEventArgument: types.EntityEventArgument{Name: c.Name}},
+		}}})
+	}
 	labFinishTask(task, nil, fault, msg)
 	return &methods.ReconfigureComputeResource_TaskBody{
 		Res: &types.ReconfigureComputeResource_TaskResponse{Returnval: task.Self},
@@ -428,12 +435,12 @@ func (c *ClusterComputeResource) GetResourceUsage(req *types.GetResourceUsage) s
 
 // SetCustomValue on a cluster: vCenter offers it on every ExtensibleManagedObject.
 func (c *ClusterComputeResource) SetCustomValue(ctx *Context, req *types.SetCustomValue) soap.HasFault {
-	return SetCustomValue(ctx, req)
+	return labSetCustomValue(ctx, c, req)
 }
 
 // SetCustomValue on a host, as on a cluster.
 func (h *HostSystem) SetCustomValue(ctx *Context, req *types.SetCustomValue) soap.HasFault {
-	return SetCustomValue(ctx, req)
+	return labSetCustomValue(ctx, h, req)
 }
 
 // labSetValue keeps one value per key, as vCenter does; an empty value removes it.
@@ -491,6 +498,19 @@ func (c *CustomFieldsManager) AddCustomFieldDef(req *types.AddCustomFieldDef) so
 			Object: c.Reference(),
 		})
 		return body
+	}
+	// "InvalidPrivilege: Thrown if a specified privilege is not defined" (CustomFieldsManager.AddCustomFieldDef);
+	// the four privileges of a PrivilegePolicyDef are required.
+	for _, policy := range []*types.PrivilegePolicyDef{req.FieldDefPolicy, req.FieldPolicy} {
+		if policy == nil {
+			continue
+		}
+		for _, id := range []string{policy.CreatePrivilege, policy.ReadPrivilege, policy.UpdatePrivilege, policy.DeletePrivilege} {
+			if !labKnownPrivilege(id) {
+				body.Fault_ = Fault("The privilege '"+id+"' is not defined.", &types.InvalidPrivilege{Privilege: id})
+				return body
+			}
+		}
 	}
 	def := types.CustomFieldDef{
 		Key:                     c.nextKey + 100,

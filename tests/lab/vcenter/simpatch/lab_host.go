@@ -5,6 +5,7 @@ package simulator
 // a VM between hosts (0.24 removed the target host from its own VM list and moved nothing).
 
 import (
+	"sort"
 	"sync"
 	"time"
 
@@ -156,7 +157,12 @@ func (vm *VirtualMachine) labRelocate(ctx *Context, req *types.RelocateVM_Task) 
 		}
 	}
 	if target != nil {
+		source, _ := Map.Get(*vm.Runtime.Host).(*HostSystem)
 		labMoveVM(vm, target, spec.Pool)
+		if source != nil && source != target {
+			// vCenter logs a migration as VmMigratedEvent, with the host the VM left (sourceHost).
+			ctx.postEvent(&types.VmMigratedEvent{VmEvent: vm.event(), SourceHost: *source.eventArgument()})
+		}
 	}
 	if ref := spec.Datastore; ref != nil && (len(vm.Datastore) != 1 || vm.Datastore[0] != *ref) {
 		for _, old := range vm.Datastore {
@@ -209,6 +215,11 @@ func labEvacuate(h *HostSystem) int {
 	if !isTrue(cfg.DrsConfig.Enabled) || cfg.DrsConfig.DefaultVmBehavior != types.DrsBehaviorFullyAutomated {
 		return len(vms)
 	}
+	if !labFailoverKeptWithout(cluster, h) {
+		// "DRS does not evacuate a host requested to enter maintenance mode ... Cause: vSphere HA is enabled
+		// and evacuating this host might violate HA failover capacity" (vSphere Resource Management).
+		return len(vms)
+	}
 	remaining := 0
 	for _, vm := range vms {
 		if !labDrsMovable(cfg, vm.Self) {
@@ -249,17 +260,19 @@ func labSetMaintenance(h *HostSystem, on bool) {
 	}
 }
 
-func labWaitMaintenance(task *Task, h *HostSystem, deadline time.Time) {
+// labWaitMaintenance finishes EnterMaintenanceMode; its events carry the user who asked (Event.userName:
+// "The user who caused the event").
+func labWaitMaintenance(task *Task, h *HostSystem, deadline time.Time, user string) {
 	defer func() {
 		labEntering.Lock()
 		delete(labEntering.hosts, h.Self)
 		labEntering.Unlock()
 	}()
-	internalContext.postEvent(&types.EnteringMaintenanceModeEvent{HostEvent: h.event()})
+	labPostEventAs(user, &types.EnteringMaintenanceModeEvent{HostEvent: h.event()})
 	for {
 		if labEvacuate(h) == 0 {
 			labSetMaintenance(h, true)
-			internalContext.postEvent(&types.EnteredMaintenanceModeEvent{HostEvent: h.event()})
+			labPostEventAs(user, &types.EnteredMaintenanceModeEvent{HostEvent: h.event()})
 			labFinishTask(task, nil, nil, "")
 			return
 		}
@@ -301,7 +314,11 @@ func (h *HostSystem) EnterMaintenanceModeTask(ctx *Context, req *types.EnterMain
 	if timeout <= 0 || timeout > LabMaintenanceCap {
 		timeout = LabMaintenanceCap
 	}
-	go labWaitMaintenance(task, h, time.Now().Add(timeout))
+	user := ""
+	if ctx.Session != nil {
+		user = ctx.Session.UserName
+	}
+	go labWaitMaintenance(task, h, time.Now().Add(timeout), user)
 	return body
 }
 
@@ -327,4 +344,65 @@ func (h *HostSystem) ExitMaintenanceModeTask(ctx *Context, req *types.ExitMainte
 	return &methods.ExitMaintenanceMode_TaskBody{
 		Res: &types.ExitMaintenanceMode_TaskResponse{Returnval: task.Self},
 	}
+}
+
+// labFailoverKeptWithout: does the cluster still meet its HA admission control policy with h taken out?
+// Demand is the configured memory of the powered-on VMs (HA counts reservations, which are at most that):
+// a percentage policy keeps MemoryFailoverResourcesPercent of the remaining hosts' memory free; a
+// host-failures policy keeps FailoverLevel hosts spare (the largest ones); dedicated failover hosts
+// leave at least one other host.
+func labFailoverKeptWithout(cluster *ClusterComputeResource, h *HostSystem) bool {
+	cfg := cluster.ConfigurationEx.(*types.ClusterConfigInfoEx)
+	das := cfg.DasConfig
+	if !isTrue(das.Enabled) || !isTrue(das.AdmissionControlEnabled) {
+		return true
+	}
+	var capacities []int64
+	var demand int64
+	for _, ref := range cluster.Host {
+		host, ok := Map.Get(ref).(*HostSystem)
+		if !ok {
+			continue
+		}
+		for _, vmRef := range host.Vm {
+			if vm, ok := Map.Get(vmRef).(*VirtualMachine); ok && vm.Runtime.PowerState == types.VirtualMachinePowerStatePoweredOn {
+				demand += int64(vm.Summary.Config.MemorySizeMB)
+			}
+		}
+		if ref != h.Self && labHostUsable(host) {
+			capacities = append(capacities, host.Summary.Hardware.MemorySize>>20)
+		}
+	}
+	var total int64
+	for _, c := range capacities {
+		total += c
+	}
+	switch policy := das.AdmissionControlPolicy.(type) {
+	case *types.ClusterFailoverResourcesAdmissionControlPolicy:
+		return len(capacities) > 0 && demand*100 <= total*int64(100-policy.MemoryFailoverResourcesPercent)
+	case *types.ClusterFailoverLevelAdmissionControlPolicy:
+		level := int(policy.FailoverLevel)
+		if len(capacities) <= level {
+			return false
+		}
+		sort.Slice(capacities, func(i, j int) bool { return capacities[i] > capacities[j] })
+		var kept int64
+		for _, c := range capacities[level:] {
+			kept += c
+		}
+		return demand <= kept
+	case *types.ClusterFailoverHostAdmissionControlPolicy:
+		others := 0
+		for _, ref := range cluster.Host {
+			spare := false
+			for _, f := range policy.FailoverHosts {
+				spare = spare || f == ref
+			}
+			if host, ok := Map.Get(ref).(*HostSystem); ok && ref != h.Self && !spare && labHostUsable(host) {
+				others++
+			}
+		}
+		return others > 0
+	}
+	return true
 }

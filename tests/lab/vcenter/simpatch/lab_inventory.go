@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"text/template"
 	"time"
 
 	"github.com/vmware/govmomi/simulator/esx"
@@ -169,6 +170,10 @@ func LabBuild(inv *LabInventory, dsDir string) error {
 	}
 	hostFolder := Map.Get(dc.HostFolder).(*Folder)
 	labRegisterChecker()
+	// The 0.24 simulator's message format of VmMigratedEvent does not parse (a "}" is missing), which would
+	// panic the first migration that logs one; vCenter's message reads like this.
+	Map.EventManager().templates["VmMigratedEvent"] = template.Must(template.New("VmMigratedEvent").Parse(
+		"Migration of virtual machine {{.Vm.Name}} from {{.SourceHost.Name}} to {{.Host.Name}} completed"))
 
 	clusters := make([]*ClusterComputeResource, len(inv.Clusters))
 	for i := range inv.Clusters {

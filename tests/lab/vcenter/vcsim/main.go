@@ -38,6 +38,11 @@ type config struct {
 	KeyFile     string `json:"key_file"`
 	StateDir    string `json:"state_dir"`
 	PageSize    int    `json:"default_page_size"`
+	// More logins with the privileges each holds (the main one is an administrator), and the privileges
+	// each method needs ("Type.Method" -> privilege ids, from pyVmomi's type information).
+	Accounts         []simulator.LabAccount `json:"accounts"`
+	MethodPrivileges map[string][]string    `json:"method_privileges"`
+	ToolsStartMS     int                    `json:"tools_start_ms"`
 	simulator.LabInventory
 }
 
@@ -196,6 +201,16 @@ func xmlEscape(s string) string {
 	return b.String()
 }
 
+// writeNoPermission answers a call the session's user holds no privilege for, as vCenter does.
+func writeNoPermission(w http.ResponseWriter, call soapCall, privilege string) {
+	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	w.WriteHeader(http.StatusInternalServerError)
+	fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?>
+<soapenv:Envelope xmlns:soapenc="http://schemas.xmlsoap.org/soap/encoding/" xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<soapenv:Body><soapenv:Fault><faultcode>ServerFaultCode</faultcode><faultstring>Permission to perform this operation was denied.</faultstring><detail><NoPermissionFault xmlns="urn:vim25" xsi:type="NoPermission"><object type="%s">%s</object><privilegeId>%s</privilegeId></NoPermissionFault></detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>`,
+		xmlEscape(call.thisType), xmlEscape(call.thisVal), xmlEscape(privilege))
+}
+
 func writeNotAuthenticated(w http.ResponseWriter, call soapCall) {
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 	w.WriteHeader(http.StatusInternalServerError)
@@ -241,8 +256,10 @@ func (l *lab) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	if !sessionless[call.method] && !publicRead(call, body) {
 		valid := false
+		user := ""
 		if cookie, err := r.Cookie(soap.SessionCookieName); err == nil {
 			valid = simulator.LabSessionValid(cookie.Value)
+			user = simulator.LabSessionUser(cookie.Value)
 		}
 		if !valid && call.method == "Fetch" && call.thisType == "SessionManager" && call.prop == "currentSession" {
 			// pyVmomi reads content.sessionManager.currentSession this way; logged out, vCenter answers unset.
@@ -254,6 +271,10 @@ func (l *lab) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		if !valid {
 			writeNotAuthenticated(w, call)
+			return
+		}
+		if missing := simulator.LabMissingPrivilege(user, call.thisType, call.method); missing != "" {
+			writeNoPermission(w, call, missing)
 			return
 		}
 	}
@@ -413,6 +434,11 @@ func main() {
 	if cfg.PageSize > 0 {
 		simulator.LabDefaultPageSize = cfg.PageSize
 	}
+	if cfg.ToolsStartMS > 0 {
+		simulator.LabToolsStartDelay = time.Duration(cfg.ToolsStartMS) * time.Millisecond
+	}
+	accounts := append([]simulator.LabAccount{{Username: cfg.Username, Password: cfg.Password}}, cfg.Accounts...)
+	simulator.LabSetAccounts(accounts, cfg.MethodPrivileges)
 
 	started := time.Now()
 	model := simulator.VPX()

@@ -32,8 +32,8 @@ def test_present_changes_and_reports_records_without_diff_unless_asked(monkeypat
 def test_check_mode_with_diff_writes_nothing(monkeypatch, capsys):
     client = FakeClient(answers([]))
     result, failed = run_module(monkeypatch, capsys, node_window_record,
-                                dict(CONNECTION, window="CHG1", change="node_drained", _ansible_check_mode=True,
-                                     _ansible_diff=True), client)
+                                dict(CONNECTION, window="CHG1", change="node_drained", data={"failback": "none"},
+                                     _ansible_check_mode=True, _ansible_diff=True), client)
     assert not failed and result["changed"] and result["records"] == []
     assert result["diff"]["before"] == {"records": []}
     assert result["diff"]["after"]["records"][0]["change"] == "node_drained"
@@ -61,10 +61,11 @@ def test_absent_of_nothing_is_unchanged(monkeypatch, capsys):
 
 
 def test_info_lists_one_window(monkeypatch, capsys):
-    client = FakeClient(answers([RECORD, dict(RECORD, window="CHG2", data="{}")]))
+    client = FakeClient(answers([RECORD, dict(RECORD, window="CHG2", data='{"failback":"policy"}')]))
     result, failed = run_module(monkeypatch, capsys, node_window_record_info, dict(CONNECTION, window="chg2"), client)
     assert not failed and not result["changed"]
-    assert result["records"] == [dict(RECORD, window="CHG2", data={})]
+    assert result["records"] == [dict(RECORD, window="CHG2", data={"failback": "policy"})]
+    assert result["invalid_records"] == []
     assert client.calls == [("node_window_record_info", {"window": "chg2"})]
 
 

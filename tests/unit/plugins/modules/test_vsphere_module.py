@@ -43,3 +43,12 @@ def test_the_session_is_closed_after_a_failure_and_the_failure_is_clean(monkeypa
     result, failed = run_main(monkeypatch, capsys, vsphere_cluster_info, CONNECTION)
     assert failed and result["msg"].startswith("unexpected error talking to vCenter: KeyError")
     assert session.events == ["login", "logout"]
+
+
+def test_cluster_info_warns_about_records_that_fail_validation():
+    bad = {"valid": False, "problems": ["since is not an ISO 8601 time with seconds and offset"], "raw": "{}", "window": None}
+    hosts = [{"name": "esx1", "evacuation": bad}, {"name": "esx2", "evacuation": {"window": "W", "valid": True}}]
+    clusters = [{"name": "Prod", "drs_window": None, "hosts": hosts}]
+    warnings = vsphere_cluster_info.record_warnings(clusters)
+    assert len(warnings) == 1 and "host esx1 carries a clustersafe.evacuation record that fails validation" in warnings[0]
+    assert "since is not an ISO 8601 time" in warnings[0]

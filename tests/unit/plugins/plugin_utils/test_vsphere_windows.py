@@ -117,6 +117,17 @@ def test_report_results_and_markdown():
     report = vw.vsphere_window_report("esx_prepare", "CHG-1", "t0", "t1", plan)
     assert report["result"] == "refused" and report["summary"]["blockers"] == 1
     assert "a\\|b" in vw.vsphere_report_markdown(report)
+
+
+def test_markdown_and_html_from_a_record_come_out_as_text():
+    # a record in vCenter with Markdown and HTML in its fields: the plan quotes it, the report shows it as text
+    cluster = _cluster()
+    cluster["hosts"][1]["evacuation"] = {"window": "CHG-9", "owner": "**boss** [x](http://evil) <img src=x onerror=alert(1)>",
+                                         "since": "`now`", "valid": True}
+    plan = vw.esx_prepare_plan({"clusters": [cluster]}, "Prod", ["esx-2"], "CHG-1")
+    markdown = vw.vsphere_report_markdown(vw.vsphere_window_report("esx_prepare", "CHG-1", "t0", "t1", plan))
+    assert "<img" not in markdown and "&lt;img src=x onerror=alert(1)&gt;" in markdown
+    assert "\\*\\*boss\\*\\*" in markdown and "\\[x\\](http\\:\\//evil)" in markdown and "\\`now\\`" in markdown
     assert vw.vsphere_window_report("x", "W", "t0", "t1", {}, check_mode=True)["result"] == "planned"
     failed = vw.vsphere_window_report("x", "W", "t0", "t1", {}, steps=[{"subject": "esx-1", "step": "evacuate", "result": "failed"}])
     assert failed["result"] == "failed"
@@ -142,9 +153,42 @@ def _wsfc(states=("Up", "Up", "Up"), group_state="Online"):
 
 def test_guest_activation_plan_accepts_a_healthy_cluster_and_its_own_paused_node():
     computers = {"n1": "SQL-NODE1", "n2": "sql-node2"}
-    assert vw.guest_activation_plan(["n1"], computers, _wsfc())["blockers"] == []
-    # the node being worked on may be left Paused by an earlier run of the window
-    assert vw.guest_activation_plan(["n2"], computers, _wsfc(states=("Up", "Paused", "Up")))["blockers"] == []
+    plan = vw.guest_activation_plan(["n1"], computers, _wsfc(), {}, "CHG-1")
+    assert plan["blockers"] == [] and plan["nodes"] == [
+        {"host": "n1", "computer": "SQL-NODE1", "state": "Up", "start": False, "resume": False, "records": []}]
+    # the node being worked on may be left Paused by an earlier run of the window: its records say so
+    records = {"n2": [{"window": "CHG-1", "change": "node_drained"}, {"window": "CHG-1", "change": "cluster_service_stopped"},
+                      {"window": "CHG-0", "change": "agent_maintenance"}]}
+    plan = vw.guest_activation_plan(["n2"], computers, _wsfc(states=("Up", "Paused", "Up")), records, "CHG-1")
+    assert plan["blockers"] == [] and plan["nodes"][0]["start"] and plan["nodes"][0]["resume"]
+
+
+def test_guest_activation_plan_closes_a_node_whose_stopped_service_reports_no_cluster():
+    # close after open reads only the held node, whose cluster service this window stopped: no cluster view
+    records = {"n2": [{"window": "CHG-1", "change": "node_drained"}, {"window": "CHG-1", "change": "cluster_service_stopped"}]}
+    stopped = {"cluster": None, "nodes": [], "groups": []}
+    plan = vw.guest_activation_plan(["n2"], {"n2": "SQL-NODE2"}, stopped, records, "CHG-1")
+    assert plan["blockers"] == [] and plan["nodes"][0]["start"] and plan["nodes"][0]["resume"]
+    # without a record of this window such a node is a stranger
+    assert vw.guest_activation_plan(["n2"], {"n2": "SQL-NODE2"}, stopped, {}, "CHG-1")["blockers"][0]["subject"] == "n2"
+
+
+def test_guest_activation_plan_leaves_an_administrators_pause_alone():
+    # a node found Paused (or stopped: Down) without a record of this window is someone else's: a blocker
+    computers = {"n2": "SQL-NODE2"}
+    for state in ("Paused", "Down"):
+        plan = vw.guest_activation_plan(["n2"], computers, _wsfc(states=("Up", state, "Up")),
+                                        {"n2": [{"window": "CHG-OTHER", "change": "node_drained"}]}, "CHG-1")
+        assert [item["subject"] for item in plan["blockers"]] == ["SQL-NODE2"]
+        assert "no record of window CHG-1" in plan["blockers"][0]["message"]
+        assert plan["nodes"][0]["start"] is False and plan["nodes"][0]["resume"] is False
+
+
+def test_guest_activation_verdict_names_what_is_not_back():
+    assert vw.guest_activation_verdict(_wsfc()) == []
+    left = vw.guest_activation_verdict(_wsfc(states=("Up", "Paused", "Up"), group_state="Failed"))
+    assert [(item["subject"], item["message"]) for item in left] == [("SQL-NODE2", "node is Paused"), ("SQL Server", "role is Failed")]
+    assert vw.guest_activation_verdict({"nodes": []})[0]["subject"] == "cluster"
 
 
 def test_guest_activation_plan_blocks_a_degraded_cluster_an_offline_role_and_strangers():
@@ -152,3 +196,49 @@ def test_guest_activation_plan_blocks_a_degraded_cluster_an_offline_role_and_str
     plan = vw.guest_activation_plan(["n1", "x"], computers, _wsfc(states=("Up", "Down", "Up"), group_state="Failed"))
     subjects = sorted(item["subject"] for item in plan["blockers"])
     assert subjects == ["SQL Server", "SQL-NODE2", "x"]
+
+
+def _ha_cluster():
+    cluster = _cluster()
+    for host in cluster["hosts"]:
+        host["memory_mb"] = 65536
+    for vm in cluster["vms"]:
+        vm.update(power_state="poweredOn", memory_mb=4096)
+    cluster["ha"] = {"enabled": True, "admission_control": True,
+                     "admission_control_policy": {"kind": "host_failures", "failover_level": 2}}
+    return cluster
+
+
+def test_prepare_plan_blocks_a_host_ha_admission_control_cannot_spare():
+    plan = vw.esx_prepare_plan({"clusters": [_ha_cluster()]}, "Prod", ["esx-1"], "CHG-1")
+    assert [item["subject"] for item in plan["blockers"]] == ["esx-1"]
+    assert "HA admission control keeps 2 host(s) spare" in plan["blockers"][0]["message"]
+
+
+def test_prepare_plan_blocks_an_undrained_failover_cluster_node_and_lists_the_dsvas_to_ask_the_dsm_about():
+    cluster = _cluster()
+    cluster["vms"][1]["guest_hostname"] = "dsva-esx-1.corp.example"
+    plan = vw.esx_prepare_plan({"clusters": [cluster]}, "Prod", ["esx-1"], "CHG-1", cluster_node_vms=["app-1"])
+    assert [item["subject"] for item in plan["blockers"]] == ["esx-1"] and "app-1" in plan["blockers"][0]["message"]
+    plan = vw.esx_prepare_plan({"clusters": [cluster]}, "Prod", ["esx-1"], "CHG-1", cluster_node_vms=["app-1"],
+                               drained_vms=["app-1"])
+    assert plan["blockers"] == []
+    assert plan["hosts"][0]["dsvas"] == [{"vm": "dsva-esx-1", "computer": "dsva-esx-1.corp.example"}]
+    plan = vw.esx_prepare_plan({"clusters": [cluster]}, "Prod", ["esx-1"], "CHG-1", cluster_node_vms=["app-9"])
+    assert "not in the cluster: app-9" in plan["blockers"][0]["message"]
+
+
+def test_prepare_plan_blocks_records_that_fail_validation_and_drs_held_by_another_window():
+    cluster = _cluster()
+    cluster["hosts"][0]["evacuation"] = {"valid": False, "problems": ["since is not an ISO 8601 time"], "raw": "{}", "window": None}
+    cluster["drs_window"] = {"window": "CHG-7", "owner": "ops", "since": "2026-11-26T07:00:00Z", "original_level": "manual",
+                             "valid": True}
+    plan = vw.esx_prepare_plan({"clusters": [cluster]}, "Prod", ["esx-1"], "CHG-1")
+    messages = " / ".join("%s: %s" % (item["subject"], item["message"]) for item in plan["blockers"])
+    assert "Prod: DRS of the cluster is held by window CHG-7" in messages
+    assert "esx-1: the host's evacuation record fails validation (since is not an ISO 8601 time)" in messages
+    cluster["drs_window"] = {"valid": False, "problems": ["original_level is not one of manual"], "raw": "{}", "window": None}
+    plan = vw.esx_prepare_plan({"clusters": [cluster]}, "Prod", ["esx-2"], "CHG-1")
+    assert "DRS window record fails validation" in plan["blockers"][0]["message"]
+    cluster["drs_window"] = {"window": "CHG-1", "valid": True}
+    assert vw.esx_prepare_plan({"clusters": [cluster]}, "Prod", ["esx-2"], "CHG-1")["blockers"] == []

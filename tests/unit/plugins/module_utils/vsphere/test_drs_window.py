@@ -1,7 +1,11 @@
 import pytest
 
+import datetime
+import json
+
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import HeldError, ParameterError
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.drs_window import plan_window
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.records import RecordRefusedError, read_record
 
 NOW = "2026-11-26T07:00:00+00:00"
 
@@ -11,13 +15,15 @@ def record(window="W1", original="fullyAutomated", owner="ops@ctl1"):
             "valid": True}
 
 
-def plan(state, current, existing, window="W1", force=False):
-    return plan_window("Prod", state, window, current, existing, "me@ctl2", NOW, force)
+def plan(state, current, existing, window="W1", force=False, saved=None):
+    return plan_window("Prod", state, window, current, existing, "me@ctl2", NOW, force, saved_level=saved,
+                       user="VSPHERE.LOCAL\\svc-ds")
 
 
 def test_manual_saves_original_before_setting_manual():
     result = plan("manual", "fullyAutomated", None)
-    assert result.write_record == {"window": "W1", "original_level": "fullyAutomated", "owner": "me@ctl2", "since": NOW}
+    assert result.write_record == {"window": "W1", "original_level": "fullyAutomated", "owner": "me@ctl2", "since": NOW,
+                                   "held_since": NOW, "vcenter_user": "VSPHERE.LOCAL\\svc-ds"}
     assert result.set_level == "manual"
     assert result.changed
 
@@ -50,12 +56,31 @@ def test_force_takeover_keeps_original_level_never_manual():
     assert result.write_record["original_level"] == "partiallyAutomated"
     assert result.write_record["window"] == "W1"
     assert result.write_record["taken_over_from"] == "CHG-OTHER"
+    # the time DRS was first held stays, so a restore still finds the reconfiguration that held it
+    assert result.write_record["held_since"] == "2026-11-25T22:00:00+00:00"
     assert "valid" not in result.write_record
 
 
-def test_restore_puts_original_back_and_clears():
+def test_restore_puts_original_back_and_clears_once_vcenter_ties_the_window():
     result = plan("restored", "manual", record(original="partiallyAutomated"))
     assert result.set_level == "partiallyAutomated" and result.clear_record
+    # the level comes from the record alone: vCenter's events must show this account holding DRS since then
+    assert result.tie_since == datetime.datetime(2026, 11, 25, 21, 55, tzinfo=datetime.timezone.utc)
+
+
+def test_the_level_the_window_saved_wins_over_a_changed_record():
+    # a DRS record with another level than the one the window saved: the window's own controller still has it
+    result = plan("restored", "manual", record(original="fullyAutomated"), saved="partiallyAutomated")
+    assert result.set_level == "partiallyAutomated" and result.tie_since is None
+    assert "partiallyAutomated is put back" in result.warnings[0] and "fullyAutomated" in result.warnings[0]
+    with pytest.raises(ParameterError):
+        plan("restored", "manual", record(), saved="sometimes")
+
+
+def test_a_level_someone_set_during_the_window_is_left_and_the_record_kept():
+    with pytest.raises(RecordRefusedError) as caught:
+        plan("restored", "partiallyAutomated", record(original="fullyAutomated"))
+    assert "not manual" in caught.value.message and "left as it is" in caught.value.message
 
 
 def test_restore_after_crash_between_level_and_clear_only_clears():
@@ -73,10 +98,17 @@ def test_restore_of_foreign_window_needs_force():
     assert plan("restored", "manual", record(window="X"), force=True).set_level == "fullyAutomated"
 
 
-@pytest.mark.parametrize("bad", [{"valid": False, "raw": "garbage"}, dict(record(), original_level="sometimes")])
-def test_untrustworthy_record_refused(bad):
-    with pytest.raises(ParameterError):
+@pytest.mark.parametrize("change", [{"original_level": "sometimes"}, {"original_level": None}, {"window": "W1/../x"},
+                                    {"since": "2026-11-25"}, {"held_since": 7}, {"owner": ""}, {"owner": "a\u202eb"},
+                                    {"taken_over_from": "a b"}, {"extra": True}])
+def test_untrustworthy_record_refused_and_left_alone(change):
+    bad = read_record(json.dumps(dict(record(), valid=None, **change)), "clustersafe.drs_window")
+    assert bad["valid"] is False
+    with pytest.raises(RecordRefusedError) as caught:
         plan("restored", "manual", bad)
+    assert "Prod" in caught.value.message and "not acted on" in caught.value.message
+    with pytest.raises(RecordRefusedError):
+        plan("manual", "manual", bad)
 
 
 def test_window_id_required():

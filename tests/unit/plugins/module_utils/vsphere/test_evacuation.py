@@ -1,14 +1,23 @@
+import json
+
 import pytest
 
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import ParameterError
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.evacuation import (
     EvacuationRecordError,
     NoTargetError,
+    admission_refusal,
     check_evacuation_record,
+    cluster_node_refusals,
     plan_evacuation,
     plan_power_on,
     plan_return,
+    return_refusals,
 )
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.records import read_record
+
+VALID = {"window": "CHG-1", "cluster": "C", "owner": "ops", "since": "2026-11-26T07:30:00+00:00", "maintenance": True,
+         "moved": []}
 
 MEMORY = {"big": 8192, "mid": 4096, "small": 1024, "tiny": 512, "x": 2048}
 
@@ -126,17 +135,19 @@ def test_return_moves_back_only_what_is_in_the_cluster_elsewhere_and_running():
     record = {"moved": [{"vm": "a", "moid": "vm-a", "to": "h2"}, {"vm": "b", "moid": "vm-b", "to": "h2"},
                         {"vm": "c", "moid": "vm-c", "to": "h3"}, {"vm": "d", "moid": "vm-d", "to": "h3"}]}
     vms = [vm("a", "h2"), vm("b", "h1"), vm("c", "h3", power="poweredOff")]
-    moves, skipped = plan_return(record, vms, "h1")
+    moves, skipped, untied = plan_return(record, vms, "h1")
     assert moves == [{"vm": "a", "moid": "vm-a", "from": "h2", "to": "h1"}]
     assert skipped == [{"vm": "c", "reason": "powered off"}, {"vm": "d", "reason": "no longer in this cluster"}]
+    assert untied == []
 
 
-def test_return_of_a_record_without_ids_matches_unique_names_only():
+def test_return_never_matches_a_record_entry_by_name():
+    # an entry without a managed-object id cannot be tied to a migration off the host: it is returned as untied,
+    # never matched to a VM of that name (names repeat across folders)
     record = {"moved": [{"vm": "a", "to": "h2"}, {"vm": "dup", "to": "h2"}]}
     vms = [vm("a", "h2"), vm("dup", "h2", moid="vm-1"), vm("dup", "h3", moid="vm-2")]
-    moves, skipped = plan_return(record, vms, "h1")
-    assert [m["moid"] for m in moves] == ["vm-a"]
-    assert skipped[0]["vm"] == "dup" and "not unique" in skipped[0]["reason"]
+    moves, skipped, untied = plan_return(record, vms, "h1")
+    assert moves == [] and skipped == [] and untied == [{"vm": "a", "moid": None}, {"vm": "dup", "moid": None}]
 
 
 def test_return_refuses_a_record_of_another_cluster():
@@ -144,21 +155,80 @@ def test_return_refuses_a_record_of_another_cluster():
         plan_return({"cluster": "Other", "moved": []}, [], "h1", "C")
 
 
-@pytest.mark.parametrize("record", [
+@pytest.mark.parametrize("change", [
     {"moved": "a,b"},
     {"moved": [["a", "h2"]]},
     {"moved": [{"vm": "a"}]},
     {"moved": [{"vm": 7, "to": "h2"}]},
-    {"moved": [], "maintenance": "yes"},
-    {"moved": [], "owner": ["x"]},
-    {"valid": False, "raw": "{oops"},
-    {"moved": [], "powered_off": "dsva-h1"},
-    {"moved": [], "powered_off": [{"vm": "dsva-h1"}]},
+    {"moved": [{"vm": "a", "moid": "42", "to": "h2"}]},
+    {"moved": [{"vm": "a", "moid": "vm-1", "to": "h2"}, {"vm": "b", "moid": "vm-1", "to": "h3"}]},
+    {"maintenance": "yes"},
+    {"owner": ["x"]},
+    {"owner": "line\nbreak"},
+    {"owner": "x" * 257},
+    {"since": "yesterday"},
+    {"since": "2026-11-26 07:30"},
+    {"window": "CHG 1"},
+    {"cluster": None},
+    {"powered_off": "dsva-h1"},
+    {"powered_off": [{"vm": "dsva-h1"}]},
+    {"extra": 1},
 ])
-def test_bad_record_shapes_are_typed_errors_naming_the_host(record):
+def test_bad_record_fields_are_typed_errors_naming_the_host_and_the_field(change):
+    bad = read_record(json.dumps(dict(VALID, **change)), "clustersafe.evacuation")
+    assert bad["valid"] is False
     with pytest.raises(EvacuationRecordError) as caught:
-        check_evacuation_record(record, "host esx-01")
-    assert "host esx-01" in caught.value.message
+        check_evacuation_record(bad, "host esx-01")
+    assert "host esx-01" in caught.value.message and "left as it is" in caught.value.message
+    assert any(field in caught.value.message for field in list(change) + ["moved"])
+
+
+def test_unreadable_record_is_a_typed_error():
+    with pytest.raises(EvacuationRecordError) as caught:
+        check_evacuation_record(read_record("{oops", "clustersafe.evacuation"), "host esx-01")
+    assert "not JSON" in caught.value.message
+
+
+def test_return_refusals_rerun_the_evacuation_checks():
+    hosts = [host("h1"), host("h2")]
+    rules = [{"name": "apart", "kind": "vm_anti_affinity", "enabled": True, "vms": ["vm-a", "vm-b"]},
+             {"name": "keep", "kind": "vm_host", "enabled": True, "vms": ["vm-c"], "affine_hosts": ["h2"],
+              "anti_affine_hosts": None}]
+    c = cluster(hosts, with_dsvas(hosts, [vm("a", "h2"), vm("b", "h1"), vm("c", "h2"), vm("d", "h2")]), rules=rules)
+    moves = [{"vm": name, "moid": "vm-" + name, "from": "h2", "to": "h1"} for name in ("a", "c", "d")]
+    refused = return_refusals(c, "h1", moves, dsva_running=True)
+    assert sorted(refused) == ["vm-a", "vm-c"] and "apart" in refused["vm-a"] and "keep" in refused["vm-c"]
+    refused = return_refusals(c, "h1", moves, dsva_running=False)
+    assert sorted(refused) == ["vm-a", "vm-c", "vm-d"] and "VS-01" in refused["vm-d"]
+
+
+def ha_cluster(policy, memories=(65536, 65536, 65536), demand=(8192,)):
+    hosts = [dict(host("h%d" % (index + 1)), memory_mb=memory) for index, memory in enumerate(memories)]
+    vms = [dict(vm("v%d" % index, "h1"), memory_mb=memory) for index, memory in enumerate(demand)]
+    return dict(cluster(hosts, vms), ha={"enabled": True, "admission_control": True, "admission_control_policy": policy})
+
+
+def test_admission_control_refuses_a_host_the_policy_cannot_spare():
+    percent = {"kind": "resources_percent", "memory_percent": 50}
+    assert admission_refusal(ha_cluster(percent), "h1") is None
+    assert "50%" in admission_refusal(ha_cluster(percent, demand=(65536, 8192)), "h1")
+    failures = {"kind": "host_failures", "failover_level": 1}
+    assert admission_refusal(ha_cluster(failures), "h1") is None
+    assert "1 host(s) spare" in admission_refusal(ha_cluster(failures, memories=(65536, 65536)), "h1")
+    assert "spare" in admission_refusal(ha_cluster(failures, demand=(40000, 40000)), "h1")
+    dedicated = {"kind": "failover_hosts", "failover_hosts": ["h2", "h3"]}
+    assert "dedicated" in admission_refusal(ha_cluster(dedicated), "h1")
+    assert admission_refusal(ha_cluster(dedicated), "h2") is None
+    off = ha_cluster(failures, memories=(65536, 65536))
+    off["ha"]["admission_control"] = False
+    assert admission_refusal(off, "h1") is None
+
+
+def test_cluster_node_moves_refused_unless_drained():
+    moves = [{"vm": "SQL-NODE1", "moid": "vm-1"}, {"vm": "SQL-NODE2", "moid": "vm-2"}, {"vm": "app", "moid": "vm-3"}]
+    refused = cluster_node_refusals(moves, {"vm-1", "vm-2"}, {"vm-2"})
+    assert list(refused) == ["SQL-NODE1"] and "heartbeat" in refused["SQL-NODE1"]
+    assert cluster_node_refusals(moves, {"vm-1"}, {"vm-1"}) == {}
 
 
 def test_maintenance_with_power_off_kept_shuts_the_dsva_down_but_never_an_eam_vm():
@@ -180,4 +250,5 @@ def test_power_on_only_what_the_record_powered_off_and_is_still_off_on_the_host(
                                            {"vm": "moved", "moid": "vm-moved"}, {"vm": "on", "moid": "vm-on"}]}
     vms = [vm("dsva-h1", "h1", power="poweredOff"), vm("moved", "h2", power="poweredOff"), vm("on", "h1")]
     assert plan_power_on(record, vms, "h1") == [{"vm": "dsva-h1", "moid": "vm-dsva-h1"}]
-    assert check_evacuation_record(record, "host h1") is record
+    valid = read_record(json.dumps(dict(VALID, powered_off=[{"vm": "dsva-h1", "moid": "vm-17"}])), "clustersafe.evacuation")
+    assert check_evacuation_record(valid, "host h1") is valid

@@ -7,11 +7,11 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors i
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.inventory import (
     build_inventory,
     datacenter_names,
-    encode_record,
-    parse_record,
+    read_record,
     resolve_vms,
     select_clusters,
 )
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.records import encode_record
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import ParameterError
 
 FIELDS = {101: "clustersafe.drs_window", 102: "clustersafe.evacuation", 103: "owner-tag"}
@@ -39,7 +39,7 @@ def snapshot():
         dasVmConfig=[vim.cluster.DasVmConfigInfo(key=vms["dsva-esx1"],
                                                  dasSettings=vim.cluster.DasVmSettings(restartPriority="disabled"))],
     )
-    window = {"window": "CHG1", "original_level": "fullyAutomated", "owner": "ops", "since": "t"}
+    window = {"window": "CHG1", "original_level": "fullyAutomated", "owner": "ops", "since": "2026-11-26T07:30:00+00:00"}
     items = [
         obj("Datacenter", "datacenter-1", name="DC-Lab", parent=vim.Folder("group-d1")),
         obj("Folder", "group-d1", name="Datacenters", parent=None),
@@ -48,7 +48,8 @@ def snapshot():
             customValue=[vim.CustomFieldsManager.StringValue(key=101, value=json.dumps(window)),
                          vim.CustomFieldsManager.StringValue(key=103, value="x")]),
         obj("HostSystem", "host-1", name="esx1", parent=cluster_ref, **{
-            "runtime.connectionState": "connected", "runtime.inMaintenanceMode": False, "customValue": []}),
+            "runtime.connectionState": "connected", "runtime.inMaintenanceMode": False, "customValue": [],
+            "summary.hardware.memorySize": 512 << 30}),
         obj("HostSystem", "host-2", name="esx2", parent=cluster_ref, **{
             "runtime.connectionState": "connected", "runtime.inMaintenanceMode": False,
             "customValue": [vim.CustomFieldsManager.StringValue(key=102, value="{not json")]}),
@@ -68,7 +69,9 @@ def test_inventory_document():
     assert cluster["drs"] == {"enabled": True, "automation_level": "fullyAutomated", "vmotion_rate": 2,
                               "vm_overrides_allowed": True}
     assert cluster["ha"] == {"enabled": True, "host_monitoring": "enabled", "admission_control": True,
+                             "admission_control_policy": None,
                              "default_restart_priority": "medium", "isolation_response": "none"}
+    assert [h["memory_mb"] for h in cluster["hosts"]] == [512 * 1024, 0]
     assert [h["powered_on_vms"] for h in cluster["hosts"]] == [["dsm-01", "dsva-esx1", "sql1"], ["dsva-esx2"]]
     assert [dict((k, d[k]) for k in ("name", "moid", "host", "drs_disabled", "ha_restart_disabled", "pinned",
                                      "recognised_by", "on_foreign_host"))
@@ -80,7 +83,8 @@ def test_inventory_document():
     ]
     assert cluster["dsm_vms"] == [{"name": "dsm-01", "moid": "vm-dsm-01", "host": "esx1", "power_state": "poweredOn"}]
     assert cluster["drs_window"]["window"] == "CHG1"
-    assert cluster["hosts"][1]["evacuation"] == {"valid": False, "raw": "{not json"}
+    assert cluster["hosts"][1]["evacuation"] == {"valid": False, "problems": ["the value is not JSON"],
+                                                 "raw": "{not json", "window": None}
     assert cluster["hosts"][0]["dsvas"] == ["dsva-esx1"]
 
 
@@ -106,10 +110,30 @@ def test_select_unknown_datacenter():
 
 
 def test_record_round_trip():
-    record = {"window": "W", "original_level": "manual", "valid": True}
-    assert parse_record(encode_record(record)) == record
-    assert parse_record("") is None
-    assert parse_record("[1]") == {"valid": False, "raw": "[1]"}
+    record = {"window": "W", "original_level": "manual", "owner": "ops", "since": "2026-11-26T07:30:00Z", "valid": True}
+    assert read_record(encode_record(record), "clustersafe.drs_window") == record
+    assert read_record("", "clustersafe.drs_window") is None
+    assert read_record("[1]", "clustersafe.drs_window") == {"valid": False, "problems": ["the value is not a JSON object"],
+                                                            "raw": "[1]", "window": None}
+
+
+def test_admission_control_policy_and_tools_are_in_the_inventory():
+    objects = snapshot()
+    das = objects["domain-c1"]["configurationEx"].dasConfig
+    das.admissionControlPolicy = vim.cluster.FailoverResourcesAdmissionControlPolicy(
+        cpuFailoverResourcesPercent=33, memoryFailoverResourcesPercent=25, failoverLevel=1)
+    objects["vm-dsva-esx1"]["guest.toolsRunningStatus"] = "guestToolsRunning"
+    objects["vm-dsva-esx2"]["guest.toolsRunningStatus"] = "guestToolsNotRunning"
+    cluster = build_inventory(objects, FIELDS)["clusters"][0]
+    assert cluster["ha"]["admission_control_policy"] == {"kind": "resources_percent", "cpu_percent": 33,
+                                                         "memory_percent": 25, "failover_level": 1}
+    assert [(d["name"], d["tools_running"]) for d in cluster["dsvas"]] == [("dsva-esx1", True), ("dsva-esx2", False)]
+    das.admissionControlPolicy = vim.cluster.FailoverLevelAdmissionControlPolicy(failoverLevel=2)
+    assert build_inventory(objects, FIELDS)["clusters"][0]["ha"]["admission_control_policy"] == {
+        "kind": "host_failures", "failover_level": 2}
+    das.admissionControlPolicy = vim.cluster.FailoverHostAdmissionControlPolicy(failoverHosts=[vim.HostSystem("host-2")])
+    assert build_inventory(objects, FIELDS)["clusters"][0]["ha"]["admission_control_policy"] == {
+        "kind": "failover_hosts", "failover_hosts": ["esx2"]}
 
 
 def test_pinned_needs_the_cluster_to_honour_vm_overrides():

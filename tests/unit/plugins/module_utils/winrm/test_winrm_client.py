@@ -288,3 +288,245 @@ def test_kerberos_failures_point_at_the_ticket():
         make(FakeProtocol(fail=winrm.exceptions.InvalidCredentialsError("rejected")),
              transport="kerberos", username=None, password=None).run("demo", "", {})
     assert "Kerberos ticket of the default principal" in error.value.message
+
+
+# --- long operations: Receive long-polls, faults 2150858793 while the command runs -------------------
+
+class PollingProtocol(FakeProtocol):
+    """A node whose command runs ``busy`` Receives long: each Receive before then ends with the
+    OperationTimeout fault, as MS-WSMV 3.1.4.14 has the service answer. Records the OperationTimeout each
+    Receive asked for (pywinrm puts ``operation_timeout_sec`` into the request's header)."""
+
+    def __init__(self, busy, operation_timeout_sec=20):
+        FakeProtocol.__init__(self, [(b'{"done": true}', b"", 0, True)])
+        self.busy = busy
+        self.operation_timeout_sec = operation_timeout_sec
+        self.asked = []
+
+    def get_command_output_raw(self, shell_id, command_id):
+        self.asked.append(self.operation_timeout_sec)
+        if len(self.asked) <= self.busy:
+            self.log.append("receive")
+            raise winrm.exceptions.WinRMOperationTimeoutError()
+        return FakeProtocol.get_command_output_raw(self, shell_id, command_id)
+
+
+def test_a_command_longer_than_read_timeout_is_received_after_operation_timeouts():
+    now = [0.0]
+
+    def clock():
+        return now[0]
+
+    protocol = PollingProtocol(busy=3)
+    real = protocol.get_command_output_raw
+
+    def long_poll(shell_id, command_id):
+        now[0] += protocol.operation_timeout_sec  # each fault comes after the full OperationTimeout
+        return real(shell_id, command_id)
+
+    protocol.get_command_output_raw = long_poll
+    assert make(protocol, clock=clock, command_timeout=600).run("demo", "", {}) == {"done": True}
+    assert protocol.log == ["open_shell", "run_command", "send"] + ["receive"] * 4 + ["signal", "delete"]
+    assert protocol.asked == [20, 20, 20, 20] and protocol.operation_timeout_sec == 20
+
+
+def test_the_last_receive_asks_only_for_the_time_left_so_command_timeout_bounds_the_wait():
+    now = [0.0]
+    protocol = PollingProtocol(busy=100)
+    real = protocol.get_command_output_raw
+
+    def long_poll(shell_id, command_id):
+        now[0] += protocol.operation_timeout_sec
+        return real(shell_id, command_id)
+
+    protocol.get_command_output_raw = long_poll
+    with pytest.raises(c.WinRMTimeoutError) as error:
+        make(protocol, clock=lambda: now[0], command_timeout=45).run("demo", "", {})
+    assert protocol.asked == [20, 20, 5] and now[0] == 45
+    assert "45s (command_timeout)" in error.value.message
+    assert protocol.operation_timeout_sec == 20  # put back for the next script
+    assert protocol.log[-2:] == ["signal", "delete"]
+
+
+def test_a_short_command_timeout_asks_at_least_one_second():
+    now = [0.0]
+    protocol = PollingProtocol(busy=100)
+    real = protocol.get_command_output_raw
+
+    def poll(shell_id, command_id):
+        now[0] += 0.75
+        return real(shell_id, command_id)
+
+    protocol.get_command_output_raw = poll
+    with pytest.raises(c.WinRMTimeoutError):
+        make(protocol, clock=lambda: now[0], command_timeout=2).run("demo", "", {})
+    assert protocol.asked == [2, 2, 1]
+
+
+# --- several scripts over one shell ------------------------------------------------------------------
+
+class ShellProtocol(FakeProtocol):
+    """Counts shells and commands, and which shell each command ran in."""
+
+    def __init__(self, outputs, fail_command=None):
+        FakeProtocol.__init__(self, outputs)
+        self.shells, self.commands, self.fail_command = 0, [], fail_command
+
+    def open_shell(self):
+        self.log.append("open_shell")
+        self.shells += 1
+        return "S%d" % self.shells
+
+    def run_command(self, shell_id, command, console_mode_stdin=True):
+        self.log.append("run_command")
+        self.commands.append(shell_id)
+        if self.fail_command is not None and len(self.commands) == self.fail_command:
+            raise requests.exceptions.ConnectionError("reset by peer")
+        return "C%d" % len(self.commands)
+
+
+def test_a_session_runs_several_scripts_over_one_shell():
+    protocol = ShellProtocol([(b'{"n": 1}', b"", 0, True)])
+    client = make(protocol)
+    with client.session() as same:
+        assert same is client
+        assert client.run("one", "", {}) == {"n": 1}
+        assert client.run("two", "", {}) == {"n": 1}
+        with client.session():  # nested: the same shell
+            client.run("three", "", {})
+    assert protocol.shells == 1 and protocol.commands == ["S1", "S1", "S1"]
+    assert protocol.log == ["open_shell"] + ["run_command", "send", "receive", "signal"] * 3 + ["delete"]
+
+
+def test_run_outside_a_session_keeps_one_shell_per_script():
+    protocol = ShellProtocol([(b"{}", b"", 0, True)])
+    client = make(protocol)
+    client.run("one", "", {})
+    with client.session():
+        client.run("two", "", {})
+    client.run("three", "", {})
+    assert protocol.commands == ["S1", "S2", "S3"] and protocol.log.count("delete") == 3
+
+
+def test_a_failing_script_in_a_session_still_closes_the_shell_once():
+    stderr = b"boom"
+    protocol = ShellProtocol([(b"", stderr, 1, True)])
+    client = make(protocol)
+    with pytest.raises(c.ScriptError):
+        with client.session():
+            client.run("one", "", {})
+    assert protocol.log == ["open_shell", "run_command", "send", "receive", "signal", "delete"]
+    # the client is usable afterwards, one shell per run again
+    protocol.outputs = [(b"{}", b"", 0, True)]
+    client.run("two", "", {})
+    assert protocol.shells == 2
+
+
+def test_a_transport_failure_in_a_session_is_typed_and_the_shell_is_closed():
+    protocol = ShellProtocol([(b"{}", b"", 0, True)], fail_command=2)
+    client = make(protocol)
+    with pytest.raises(c.WinRMUnreachableError) as error:
+        with client.session():
+            client.run("one", "", {})
+            client.run("two", "", {})
+    assert error.value.details["stage"] == "start the script" and error.value.details["script"] == "two"
+    assert protocol.log[-1] == "delete" and protocol.log.count("delete") == 1
+
+
+def test_a_session_that_cannot_open_its_shell_is_a_typed_error():
+    client = make(FakeProtocol(fail=winrm.exceptions.InvalidCredentialsError("rejected")))
+    with pytest.raises(c.WinRMAuthError):
+        with client.session():
+            raise AssertionError("the body must not run")
+
+
+def test_closing_the_shell_of_a_session_that_succeeded_reports_a_failure():
+    protocol = ShellProtocol([(b"{}", b"", 0, True)])
+
+    def refuse(shell_id):
+        raise requests.exceptions.ConnectionError("gone")
+
+    protocol.close_shell = refuse
+    with pytest.raises(c.WinRMUnreachableError) as error:
+        with make(protocol).session() as client:
+            client.run("one", "", {})
+    assert error.value.details["stage"] == "close the shell"
+
+
+# --- transport hardening -------------------------------------------------------------------------------
+
+def test_kerberos_over_http_asks_pywinrm_to_always_encrypt(monkeypatch):
+    CapturingProtocol.seen = []
+    monkeypatch.setattr(c.winrm.protocol, "Protocol", CapturingProtocol)
+    c.WinRMClient(dict(BASE, scheme="http", transport="kerberos", password=None)).protocol()
+    c.WinRMClient(dict(BASE, transport="kerberos", password=None)).protocol()
+    c.WinRMClient(dict(BASE, scheme="http", transport="ntlm", allow_unencrypted_http=True)).protocol()
+    assert [kwargs["message_encryption"] for endpoint, kwargs in CapturingProtocol.seen] == ["always", "auto", "auto"]
+
+
+@pytest.mark.parametrize("overrides, wanted", [
+    (dict(scheme="http", transport="kerberos"), "always"),
+    (dict(scheme="http", transport="kerberos", message_encryption="always"), "always"),
+    (dict(scheme="http", transport="kerberos", message_encryption="never", allow_unencrypted_http=True), "never"),
+    (dict(scheme="https", transport="kerberos"), "auto"),
+    (dict(scheme="http", transport="basic", allow_unencrypted_http=True), "auto"),
+])
+def test_effective_message_encryption(overrides, wanted):
+    assert c.effective_message_encryption(dict(BASE, **overrides)) == wanted
+
+
+def test_a_kerberos_library_that_cannot_encrypt_is_a_clear_error():
+    text = "message encryption is set to 'always' but the selected auth method kerberos does not support it"
+    with pytest.raises(ParameterError) as error:
+        make(FakeProtocol(fail=winrm.exceptions.WinRMError(text)), scheme="http", transport="kerberos",
+             password=None).run("demo", "", {})
+    assert "needs WinRM message encryption" in error.value.message and "pywinrm[kerberos]" in error.value.message
+    assert "scheme=https" in error.value.message
+
+
+class CredSSPProtocol(object):
+    def __init__(self, endpoint, **kwargs):
+        self.kwargs = kwargs
+        self.transport = type("Transport", (), {"credssp_minimum_version": 2})()
+
+
+def test_credssp_requires_a_node_patched_for_cve_2018_0886(monkeypatch):
+    monkeypatch.setattr(c.winrm.protocol, "Protocol", CredSSPProtocol)
+    protocol = c.WinRMClient(dict(BASE, transport="credssp")).protocol()
+    assert protocol.transport.credssp_minimum_version == 5 == c.CREDSSP_MINIMUM_VERSION
+    assert "credssp_minimum_version" not in protocol.kwargs  # pywinrm's Protocol does not take it
+
+
+def test_the_real_pywinrm_transport_hands_the_minimum_to_requests_credssp():
+    protocol = c.WinRMClient(dict(BASE, transport="credssp"))._make_protocol()
+    assert protocol.transport.credssp_minimum_version == c.CREDSSP_MINIMUM_VERSION
+
+
+def test_a_node_below_the_credssp_minimum_is_named():
+    fail = requests.exceptions.RequestException("The peer protocol version was 3 and did not meet the minimum "
+                                                "requirements of 5")
+    with pytest.raises(c.WinRMAuthError) as error:
+        make(FakeProtocol(fail=fail), transport="credssp").run("demo", "", {})
+    assert "CVE-2018-0886" in error.value.message and "S3cret" not in error.value.message
+
+
+@pytest.mark.parametrize("overrides, words", [
+    (dict(scheme="http", transport="basic", allow_unencrypted_http=True), "clear text"),
+    (dict(scheme="http", transport="ntlm", allow_unencrypted_http=True), "does not authenticate the node"),
+    (dict(scheme="http", transport="kerberos", message_encryption="never", allow_unencrypted_http=True),
+     "message_encryption=never"),
+])
+def test_plain_http_allowed_by_the_opt_in_is_warned_about(overrides, words):
+    (warning,) = c.connection_warnings(dict(BASE, **overrides))
+    assert warning.startswith("allow_unencrypted_http=true") and words in warning and "node1" in warning
+    assert "S3cret" not in warning
+
+
+@pytest.mark.parametrize("overrides", [
+    dict(),
+    dict(allow_unencrypted_http=True),  # over https the opt-in changes nothing
+    dict(scheme="http", transport="kerberos"),
+    dict(scheme="http", transport="kerberos", allow_unencrypted_http=True),
+])
+def test_protected_connections_carry_no_warning(overrides):
+    assert c.connection_warnings(dict(BASE, **overrides)) == []

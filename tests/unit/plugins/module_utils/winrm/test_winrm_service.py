@@ -6,7 +6,7 @@ import pytest
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import InterlockError, WaitTimeoutError
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import service
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.client import ScriptError
-from winrm_fakes import FakeClient, agent_document, mscs_document, nlb_document
+from winrm_fakes import RECORD_DATA, FakeClient, agent_document, mscs_document, nlb_document
 
 DRAINED = mscs_document(states={"SQL-NODE1": "Paused"}, drain={"SQL-NODE1": "Completed"},
                         owners={"SQL Server (MSSQLSERVER)": "SQL-NODE2"})
@@ -119,20 +119,23 @@ def test_ds_agent_wrong_build_from_the_installer_fails():
 def record_document(*changes, window="CHG1"):
     return {"computer": "SQL-NODE1", "records": [
         {"window": window, "change": change, "since": "2026-11-26T10:00:00Z", "controller": "ctl01",
-         "data": '{"failback":"none"}' if change == "node_drained" else "{}"} for change in changes]}
+         "data": RECORD_DATA[change]} for change in changes]}
 
 
 def test_info_with_window_records_reads_them_over_the_same_client():
     records = record_document("node_drained", "cluster_service_stopped", window="CHG7")
-    records["records"].append({"window": "CHG8", "change": "agent_maintenance", "since": None, "controller": "ctl02", "data": "{}"})
+    records["records"].append({"window": "CHG8", "change": "agent_maintenance", "since": None, "controller": "ctl02",
+                               "data": RECORD_DATA["agent_maintenance"]})
     client = FakeClient({"mscs_cluster_info": mscs_document(), "node_window_record_info": records})
     result = service.mscs_cluster_info(client, window_records=True)
     assert scripts_run(client) == ["mscs_cluster_info", "node_window_record_info"]
     assert sorted((record["window"], record["change"]) for record in result["window_records"]) == [
-        ("CHG7", "cluster_service_stopped"), ("CHG7", "node_drained"), ("CHG8", "agent_maintenance")]
+        ("CHG7", "cluster_service_stopped"), ("CHG7", "node_drained")]
     # every window's records: the read is not limited to one window
     assert client.calls[1][1] == {"window": None}
-    # a record whose write was cut short (no since) is kept and warned about, as node_window_record_info does
+    # a record without since (a write cut short, or a hand edit) is not trusted: returned apart, warned about
+    (invalid,) = result["invalid_window_records"]
+    assert (invalid["window"], invalid["change"]) == ("CHG8", "agent_maintenance") and "since" in invalid["reason"]
     assert any("since" in warning for warning in result["warnings"]), result["warnings"]
     assert result["nodes"] and result["changed"] is False
 
@@ -350,6 +353,6 @@ def test_mscs_node_refuses_to_start_the_cluster_service_while_an_installer_runs_
 def test_mscs_node_start_with_force_does_not_wait_for_the_installer():
     stopped = mscs_document(service="Stopped")
     stopped["agent"].update(installer_running=None)
-    client = FakeClient({"mscs_cluster_info": [stopped, mscs_document()], "mscs_node": {"completed": True,
-                                                                                          "cluster_service": "Running"}})
+    client = FakeClient({"mscs_cluster_info": [stopped, mscs_document()],
+                         "mscs_node": {"completed": True, "cluster_service": "Running"}})
     assert service.mscs_node(client, "started", force=True)["changed"]

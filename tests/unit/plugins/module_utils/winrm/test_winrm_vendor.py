@@ -256,7 +256,7 @@ def test_a_role_that_fails_on_its_target_is_moved_back_and_the_drain_fails():
                           group_states={"SQL Server (MSSQLSERVER)": "Failed"})
     assert wsfc.failed_after_move(wsfc.cluster_facts(before), wsfc.cluster_facts(after), "SQL-NODE1") == \
         ["SQL Server (MSSQLSERVER)"]
-    records = {"computer": "SQL-NODE1", "records": [{"window": "CHG1", "change": "node_drained", "since": "x",
+    records = {"computer": "SQL-NODE1", "records": [{"window": "CHG1", "change": "node_drained", "since": "2026-11-26T10:00:00Z",
                                                      "controller": "c", "data": '{"failback":"none"}'}]}
     client = FakeClient({"mscs_cluster_info": [before, after],
                          "mscs_node": [{"completed": True, "cluster_service": "Running"},

@@ -1,6 +1,16 @@
 """A scripted stand-in for WinRMClient: answers each script name from a queue of documents."""
 import copy
 
+# What each change's record holds as its writer stores it (compact, key-sorted JSON), valid for records.DATA_SCHEMAS
+# on a node whose computer is SQL-NODE1 (network_engine_mode and an NLB agent_maintenance name their computer).
+RECORD_DATA = {
+    "node_drained": '{"failback":"none"}',
+    "cluster_service_stopped": "{}",
+    "nlb_node_stopped": '{"action":"drainstop","cluster":"WEBFARM"}',
+    "network_engine_mode": '{"computer":"SQL-NODE1","previous_mode":"Inline"}',
+    "agent_maintenance": '{"activation":true,"state":"present","version":"20.0.1-690"}',
+}
+
 
 class FakeClient(object):
     def __init__(self, answers):

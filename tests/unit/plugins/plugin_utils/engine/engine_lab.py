@@ -38,10 +38,11 @@ class VcenterModel(object):
                               "vms": copy.deepcopy(item["vms"]), "drs_window": copy.deepcopy(item["record"])}
                              for name, item in sorted(self.clusters.items()) if not clusters or name in clusters]}
 
-    def drs(self, cluster, window, state):
+    def drs(self, cluster, window, state, original_level=None):
         self.calls.append((cluster, window, state))
         item = self.clusters[cluster]
-        plan = plan_window(cluster, state, window, item["level"], item["record"], "tester", "2026-12-06T00:00:00Z")
+        plan = plan_window(cluster, state, window, item["level"], item["record"], "tester", "2026-12-06T00:00:00Z",
+                           saved_level=original_level)
         if state == "restored" and self.refuse_restore:
             raise CollectionError("vCenter refused the reconfiguration of %s (simulated)" % cluster)
         if plan.write_record is not None:

@@ -158,7 +158,7 @@ def test_nlb_section_and_markdown():
     assert result["result"] == "succeeded" and result["nlb"]["fewest_converged_seen"] == 2
     assert result["summary"]["phase"] == "rollout" and result["nlb"]["converged_before"] == WEB
     text = report.report_markdown(result)
-    assert "| WEB1 | \\- | Tap |" in text and "fewest seen: 2" in text
+    assert "| WEB1 | - | Tap |" in text and "fewest seen: 2" in text
     assert "- Exclusion rules assigned: clustersafe NLB WEBFARM heartbeat bypass (incoming)" in text
     assert "not measured" in report.report_markdown(report.nlb_section(base, farm_plan))
 

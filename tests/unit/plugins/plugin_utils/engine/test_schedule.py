@@ -1,5 +1,6 @@
 """A window across many failover clusters or NLB farms: which units there are (the engine's read), the rounds
 across them and the estate-wide cap, and who holds and releases DRS (plugin_utils/engine/schedule.py)."""
+import contextlib
 import copy
 
 import pytest
@@ -32,8 +33,15 @@ class Member(object):
 
     read_nlb = read_cluster
 
+    @contextlib.contextmanager
+    def session(self):
+        yield self
+
     def read_records(self):
         return []
+
+    def read_all_records(self):
+        return [], []
 
     def agent_plan(self, desired):
         return {"changed": True, "actions": ["install", "activate"], "previous_version": None, "version": VERSION}
