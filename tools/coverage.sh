@@ -16,9 +16,9 @@ modules=(
 include=$(IFS=,; echo "${modules[*]}")
 out=build/coverage
 mkdir -p "$out"
-"$venv_python" -m coverage run --data-file="$out/engine.coverage" -m pytest -q tests/unit
-"$venv_python" -m coverage report --data-file="$out/engine.coverage" --include="$include" --show-missing
-"$venv_python" -m coverage json --data-file="$out/engine.coverage" --include="$include" -q -o "$out/engine.json"
+"$venv_python" -m coverage run --rcfile=tools/coverage.ini --data-file="$out/engine.coverage" -m pytest -q tests/unit
+"$venv_python" -m coverage report --rcfile=tools/coverage.ini --data-file="$out/engine.coverage" --include="$include" --show-missing
+"$venv_python" -m coverage json --rcfile=tools/coverage.ini --data-file="$out/engine.coverage" --include="$include" -q -o "$out/engine.json"
 "$venv_python" - "$floor" "$out/engine.json" "${modules[@]}" <<'PYTHON'
 import json
 import sys
