@@ -21,6 +21,7 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.escape i
 REPORT_SCHEMA = "clustersafe.deep_security/window-report/v1"
 ESTATE_SCHEMA = "clustersafe.deep_security/window-estate-report/v1"
 
+
 def md_row(*cells):
     return "| " + " | ".join(md(cell) for cell in cells) + " |"
 
