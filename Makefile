@@ -23,7 +23,7 @@ OLDEST := $(ROOT)/build/ansible-core-2.16
 # In order of cost. The lab steps start the lab if it is not running; `make test` stops it at the end.
 TEST_STEPS := unit sanity lint docs integration galaxy-lab oldest
 
-.PHONY: deps collections test $(TEST_STEPS) galaxy lab-up lab-down demo bench bench-window bench-window-node crash-matrix \
+.PHONY: deps collections test $(TEST_STEPS) coverage galaxy lab-up lab-down demo bench bench-window bench-window-node crash-matrix \
         clean distclean
 
 deps:  ## Debian and Python packages the collection, its lab and its tests need
@@ -41,6 +41,9 @@ test: deps  ## everything CI runs: the steps of TEST_STEPS in order, stopping at
 
 unit: deps
 	$(PYTHON) -m pytest -q tests/unit
+
+coverage: deps  ## line coverage of the window engine's decision modules over tests/unit, each at least 90%
+	bash tools/coverage.sh
 
 sanity: deps  ## ansible-test sanity (needs the network for its own venvs)
 	bash tools/sanity.sh

@@ -23,16 +23,23 @@ except ImportError:  # Python 2
 
 # Markdown: a value must render as exactly its text. '&', '<' and '>' become entities (no HTML, no entity of
 # the value's own); the ASCII punctuation that opens or closes inline syntax (emphasis, code, links, images,
-# GFM strikethrough and table cells) is backslash-escaped, which CommonMark allows for any ASCII punctuation;
-# GFM's autolinks (scheme://, www., e-mail) are broken by escaping their ':', '.' and '@'; line breaks become
-# spaces: a value is one line; a block marker at the start of a line is escaped where a value starts one.
-_MD_INLINE = re.compile(r"[\\`*_\[\]|~]")
-_MD_AUTOLINK = re.compile(r"(?i)(:(?=//)|(?<=www)\.|@)")
-# a block marker opens a heading, a quote, a list item or a setext underline only at the start of a line and (for
-# list markers) before a space
-_MD_LEADING = re.compile(r"\A(?:[#>]|[-+*](?=\s|\Z)|\d{1,9}[.)](?=\s|\Z)|[=-]+\s*\Z)")
+# GFM strikethrough and table cells) is backslash-escaped, which CommonMark allows for any ASCII punctuation; so
+# is every '#', since a run of '#' after a space at the end of a heading line is that heading's closing sequence
+# unless one of them is escaped (CommonMark 0.31, 4.2 ATX headings: "### foo \###" is the heading "foo ###");
+# autolinks (scheme://, protocol-relative //, www., e-mail; GFM's extension and linkify-it, whose default schemas
+# include "//") are broken by escaping their ':', first '/', '.' and '@'; line breaks become spaces: a value is
+# one line; a block marker at the start of a line is escaped where a value starts one.
+_MD_INLINE = re.compile(r"[\\`*_\[\]|~#]")
+_MD_AUTOLINK = re.compile(r"(?i)(:(?=//)|/(?=/)|(?<=www)\.|@)")
+# a block marker opens a quote, a list item or a setext underline only at the start of a line and (for list
+# markers) before a space ('#' is escaped everywhere, '>' is an entity)
+_MD_LEADING = re.compile(r"\A(?:[-+*](?=\s|\Z)|\d{1,9}[.)](?=\s|\Z)|[=-]+\s*\Z)")
 _LINE_BREAKS = re.compile("[\r\n\u2028\u2029\x0b\x0c\x85]+")
-_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
+# Control characters other than the whitespace HTML allows (tab, line feed, form feed, carriage return) are
+# dropped in both formats: WHATWG HTML's parser calls any other control (C0, DEL and C1, U+0080 to U+009F) a
+# parse error (control-character-in-input-stream), and a C1 control such as U+009B (CSI) starts an escape
+# sequence on a terminal that shows the report.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 
 
 def md(value):
@@ -48,7 +55,8 @@ def md(value):
 def md_line(value):
     """``md``, for a value that starts its own line: a heading, quote, list or setext marker at its start is
     escaped too."""
-    text = md(value).lstrip(" ")
+    # at the start of a line, spaces and tabs indent (four columns open a code block): a value never starts with them
+    text = md(value).lstrip(" \t")
     match = _MD_LEADING.match(text)
     if match:
         marker = match.group(0)

@@ -42,7 +42,7 @@ WINRM_VARIABLES = (
 CERT_VALIDATION = {"validate": True, "ignore": False}
 INTEGER_OPTIONS = ("port", "operation_timeout", "read_timeout")
 # The environment variables the Windows modules fall back to (module_utils/winrm/client.py's spec).
-ENVIRONMENT = dict((name, [variable for variable in option.get("fallback", (None, []))[1]])
+ENVIRONMENT = dict((name, list(option.get("fallback", (None, []))[1]))
                    for name, option in winrm_argument_spec().items() if option.get("fallback"))
 
 

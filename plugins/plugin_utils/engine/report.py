@@ -21,6 +21,7 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.escape i
 REPORT_SCHEMA = "clustersafe.deep_security/window-report/v1"
 ESTATE_SCHEMA = "clustersafe.deep_security/window-estate-report/v1"
 
+
 def md_row(*cells):
     return "| " + " | ".join(md(cell) for cell in cells) + " |"
 
@@ -183,13 +184,13 @@ def report_markdown(report):
     lines.append("")
     held = _held_lines(report.get("held"))
     if held:
-        lines += ["## Still held (the window failed)", ""] + ["- %s" % md(line) for line in held] + [""]
+        lines += ["## Still held (the window failed)", ""] + ["- %s" % md_line(line) for line in held] + [""]
     if report.get("failure"):
         failure = report["failure"]
         lines += ["## Failure", "", "%s: %s" % (md_line(failure.get("node") or failure.get("step")), md(failure.get("message"))), ""]
     for item in report.get("failed_nodes") or []:
         lines.append("- %s failed at step %s: %s. Left: %s%s" % (
-            md(item.get("node")), md(item.get("step")), md(item.get("message")), md(item.get("left")),
+            md_line(item.get("node")), md(item.get("step")), md(item.get("message")), md(item.get("left")),
             ("; putting it back failed: %s" % md(item["put_back_error"])) if item.get("put_back_error") else ""))
     if report.get("stopped_early"):
         lines.append("- No further member was taken out: %s" % md(report["stopped_early"]))
@@ -332,8 +333,8 @@ def report_html(report):
     result = str(report.get("result") or "")
     parts = ["<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">",
              "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">",
-             "<title>Window %s: %s</title><style>%s</style></head><body>" % (html(report.get("window")),
-                                                                            html(report.get("kind")), _STYLE),
+             "<title>Window %s: %s</title><style>%s</style></head><body>" % (
+                 html(report.get("window")), html(report.get("kind")), _STYLE),
              "<h1>Window %s: %s</h1>" % (html(report.get("window")), html(report.get("kind"))),
              "<p><span class=\"result %s\">%s</span>%s</p>" % (
                  html(result if result in ("succeeded", "failed", "refused", "incomplete", "planned") else "failed"),
@@ -528,7 +529,7 @@ def estate_markdown(report, unit_markdowns=None, unit_word="cluster"):
     problems = [unit for unit in report.get("clusters") or [] if unit.get("message")]
     if problems:
         lines += ["", "## Why not every %s succeeded" % md(unit_word), ""]
-        lines += ["- %s: %s" % (md(unit["key"]), md(unit["message"])) for unit in problems]
+        lines += ["- %s: %s" % (md_line(unit["key"]), md(unit["message"])) for unit in problems]
     if report.get("drs"):
         lines += ["", "## DRS", ""] + md_table(
             ("vSphere cluster", "Before", "After", "Held for", "Record left"),

@@ -172,10 +172,16 @@ def validate_types(kind_spec, values, prefix):
 
 
 def _prefixed(message, kind_spec, prefix):
-    """Ansible's message with each option's name as the user set it (the role variable)."""
-    for name in sorted(kind_spec, key=len, reverse=True):
-        message = re.sub(r"(?<![A-Za-z0-9_])%s(?![A-Za-z0-9_])" % re.escape(name), prefix + name, message)
-    return message
+    """Ansible's message with the option it is about named as the user set it (the role variable).
+
+    Each of Ansible's messages is about one option and names it first ("value of failback must be one of: none,
+    immediate, policy, got: ...", "argument 'node_timeout' is of type ..."); only that first name is the option's:
+    a later word that happens to be an option's name too (the choice ``policy``, the value given) stays as it is."""
+    names = sorted(kind_spec, key=len, reverse=True)
+    match = re.search(r"(?<![A-Za-z0-9_])(?:%s)(?![A-Za-z0-9_])" % "|".join(re.escape(name) for name in names), message)
+    if not match:
+        return message
+    return message[:match.start()] + prefix + message[match.start():]
 
 
 def check(kind, values):

@@ -112,7 +112,7 @@ spellings = st.one_of(
 @given(spellings, spellings)
 def test_compare_is_antisymmetric_and_display_round_trips(left, right):
     order = versions.compare(left, right)
-    reverse = versions.compare(right, left)
+    reverse = versions.compare(right, left)  # pylint: disable=arguments-out-of-order
     assert (order is None) == (reverse is None)
     if order is not None:
         assert order == -reverse

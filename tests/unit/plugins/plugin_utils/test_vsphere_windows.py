@@ -127,7 +127,7 @@ def test_markdown_and_html_from_a_record_come_out_as_text():
     plan = vw.esx_prepare_plan({"clusters": [cluster]}, "Prod", ["esx-2"], "CHG-1")
     markdown = vw.vsphere_report_markdown(vw.vsphere_window_report("esx_prepare", "CHG-1", "t0", "t1", plan))
     assert "<img" not in markdown and "&lt;img src=x onerror=alert(1)&gt;" in markdown
-    assert "\\*\\*boss\\*\\*" in markdown and "\\[x\\](http\\://evil)" in markdown and "\\`now\\`" in markdown
+    assert "\\*\\*boss\\*\\*" in markdown and "\\[x\\](http\\:\\//evil)" in markdown and "\\`now\\`" in markdown
     assert vw.vsphere_window_report("x", "W", "t0", "t1", {}, check_mode=True)["result"] == "planned"
     failed = vw.vsphere_window_report("x", "W", "t0", "t1", {}, steps=[{"subject": "esx-1", "step": "evacuate", "result": "failed"}])
     assert failed["result"] == "failed"
