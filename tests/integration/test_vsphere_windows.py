@@ -130,7 +130,7 @@ def test_esx_prepare_killed_in_the_middle_is_undone_by_recover(fresh_lab, tmp_pa
     dsvas_known_to_the_dsm(lab, DSM_HOST)
     before = vcenter_state(lab)
     run_until_task(lab, os.path.join(PLAYBOOKS, "esx_prepare.yml"),
-                   prepare_args(tmp_path, "-e", "esx_prepare_step_seconds=300"), task)
+                   prepare_args(tmp_path, "-e", "esx_prepare_step_seconds=300"), task, banner=True)
     left = vcenter_state(lab)
     record = json.loads(left["hosts"][DSM_HOST]["custom"]["clustersafe.evacuation"])
     assert record["window"] == "CHG-ESX" and record["maintenance"] is True

@@ -145,10 +145,11 @@ def test_rollout_end_to_end(fresh_lab, tmp_path):
     assert len(windows_status(lab)["failovers"]) == len(status["failovers"])
 
 
-def run_until_task(lab, playbook, args, task, occurrence=1, timeout=600):
+def run_until_task(lab, playbook, args, task, occurrence=1, timeout=600, banner=False):
     """Run a playbook and SIGKILL it (the controller and its workers: the window stops with its controller) when
-    the window says ``task`` begins (``SQL-NODE2: [drain]``, ``holding DRS of Prod-Cluster``). Returns the output
-    and the run id the window printed (recover and a re-run take its lease over with it)."""
+    the window says ``task`` begins (``SQL-NODE2: [drain]``, ``holding DRS of Prod-Cluster``), or, with
+    ``banner``, when Ansible starts the task of that name (the vSphere windows' roles). Returns the output and the
+    run id the window printed (recover and a re-run take its lease over with it; None without one)."""
     env = dict(os.environ, **lab)
     env.update(ANSIBLE_COLLECTIONS_PATH=collections_path(), ANSIBLE_PYTHON_INTERPRETER=sys.executable,
                ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
@@ -162,14 +163,14 @@ def run_until_task(lab, playbook, args, task, occurrence=1, timeout=600):
             if not line and process.poll() is not None:
                 break
             seen.append(line)
-            if task in line:
+            if (line.startswith("TASK [") and ": %s]" % task in line) if banner else task in line:
                 count += 1
                 if count == occurrence:
                     os.killpg(process.pid, signal.SIGKILL)
                     process.wait()
                     # the worker notices its controller is gone within half a second and stops
                     time.sleep(1.5)
-                    return "".join(seen), run_id(seen)
+                    return "".join(seen), None if banner else run_id(seen)
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
