@@ -74,16 +74,6 @@ def assert_estate_invariants(lab, report=None, complete=True):
     return status
 
 
-def task_results(output, task):
-    """The per-host result lines of one task in the play output (ok/changed/skipping/failed)."""
-    blocks = output.split("TASK [")
-    lines = []
-    for block in blocks:
-        if block.split("]", 1)[0].endswith(task):
-            lines += [line for line in block.splitlines() if line.startswith(("ok:", "changed:", "skipping:", "failed:", "fatal:"))]
-    return lines
-
-
 @pytest.mark.lab
 def test_estate_window_end_to_end(fresh_estate, tmp_path):
     lab = fresh_estate
@@ -92,11 +82,14 @@ def test_estate_window_end_to_end(fresh_estate, tmp_path):
     output = dry.stdout + dry.stderr
     assert dry.returncode == 0, output[-20000:]
     assert "window CHG-ESTATE across 3 failover cluster(s), at most 2 node(s) out at once" in output
-    assert "DRS of Prod-Cluster held once, by wsfc-window-SQLCLU01, for wsfc-window-SQLCLU01, wsfc-window-SQLCLU03" in output
+    assert "DRS of Prod-Cluster held once for SQLCLU01, SQLCLU03" in output
+    assert "DRS of Db-Cluster held once for SQLCLU02" in output
     after_dry = windows_status(lab)
     assert after_dry["clusters"] == before["clusters"] and after_dry["agents"] == before["agents"]
 
     shells_before = dict((node, counters["create"]) for node, counters in windows_status(lab)["counters"].items())
+    # reading a cluster takes half a second on each node, as on a real one: time enough to see reads overlap
+    lab_control(lab, "POST", "/faults/windows", {"operation_seconds": {"mscs_cluster_info": 0.5}})
     run = run_playbook(lab, ROLLOUT, *estate_args(lab, "CHG-ESTATE", tmp_path, "-e", "wsfc_rollout_max_nodes_out=2"))
     output = run.stdout + run.stderr
     assert run.returncode == 0, output[-20000:]
@@ -111,26 +104,21 @@ def test_estate_window_end_to_end(fresh_estate, tmp_path):
     for cluster in CLUSTERS:
         assert os.path.exists(os.path.join(str(tmp_path), "CHG-ESTATE-%s-wsfc_agent_rollout.json" % cluster))
     # DRS held once per vSphere cluster and given back once, however many failover clusters use it
-    holds = [line for line in task_results(output, "Hold DRS at manual on the vSphere clusters of the node VMs")
-             if line.startswith("changed:")]
-    assert sorted(re.search(r"\(item=([^)]+)\)", line).group(1) for line in holds) == sorted(VSPHERE), holds
-    releases = [line for line in task_results(output, "Restore DRS on the vSphere clusters every failover cluster of the window is done with")
-                if line.startswith("changed:")]
-    assert sorted(re.search(r"\(item=([^)]+)\)", line).group(1) for line in releases) == sorted(VSPHERE), releases
+    holds = re.findall(r"\[CHG-ESTATE\] holding DRS of (\S+) at manual", output)
+    assert sorted(holds) == sorted(VSPHERE), holds
+    releases = re.findall(r"\[CHG-ESTATE\] DRS of (\S+) given back: fullyAutomated", output)
+    assert sorted(releases) == sorted(VSPHERE), releases
     status = assert_estate_invariants(lab, report)
     assert all(status["agents"][node]["version"] == VERSION for cluster in CLUSTERS for node in nodes_of(status, cluster))
     # each SQL Server role moved once: its owner went last in its cluster
     sql_moves = [(move["cluster"], move["role"]) for move in status["failovers"] if move["role"].startswith("SQL Server")]
     assert sorted(sql_moves) == [(cluster, "SQL Server (MSSQLSERVER)") for cluster in CLUSTERS], status["failovers"]
-    # WinRM shells per node do not grow with the number of clusters: the single-cluster window's 30-31
+    # WinRM shells per node do not grow with the number of clusters: a node's reads and steps share a few
+    # sessions, the lease holder's a few more (docs/performance.md)
     shells = [status["counters"][node]["create"] - shells_before.get(node, 0) for cluster in CLUSTERS for node in nodes_of(status, cluster)]
-    assert max(shells) <= 31, shells
-    # the clusters read their nodes side by side: each read of the gather runs once per node position
-    # (three), its results from every cluster under the one task, not once per node of each cluster (nine)
-    for read in ("Read the cluster and the window records through the node", "Ask ds_agent what it would change on the node"):
-        blocks = [block for block in output.split("TASK [")[1:] if (": %s: " % read) in block.split("]", 1)[0]]
-        assert len(blocks) == 3, (read, [block.split("]", 1)[0] for block in blocks])
-        assert sum(1 for block in blocks for line in block.splitlines() if line.startswith("ok:")) == 9, read
+    assert max(shells) <= 10, shells
+    # the clusters are read side by side: the lab saw scripts of several clusters running at once
+    assert status["most_scripts_at_once"] >= 3, status["most_scripts_at_once"]
 
     again = run_playbook(lab, ROLLOUT, *estate_args(lab, "CHG-ESTATE", tmp_path, "-e", "wsfc_rollout_max_nodes_out=2"))
     assert again.returncode == 0, (again.stdout + again.stderr)[-20000:]
@@ -164,7 +152,7 @@ def test_stop_all_stops_every_cluster_after_its_current_node(fresh_estate, tmp_p
     run = run_playbook(lab, ROLLOUT, *estate_args(lab, "CHG-EST-ALL", tmp_path, "-e", "wsfc_rollout_on_cluster_failure=stop_all"))
     output = run.stdout + run.stderr
     assert run.returncode != 0
-    assert "failover cluster wsfc-window-SQLCLU02 of the window failed (wsfc_agent_rollout_on_cluster_failure=stop_all)" in output
+    assert "failover cluster SQLCLU02 of the window failed (wsfc_agent_rollout_on_cluster_failure=stop_all)" in output
     report = estate_report(tmp_path, "CHG-EST-ALL")
     assert [cluster["result"] for cluster in report["clusters"]] == ["incomplete", "failed", "incomplete"]
     status = assert_estate_invariants(lab, report, complete=False)

@@ -121,6 +121,9 @@ class WindowsModel(object):
         self.script_text = ""
         # seconds the nodes' clocks run ahead of this machine's (tests let leases expire without waiting)
         self.clock_offset = 0.0
+        # scripts whose replies are not due yet, across every node: how many a controller had running at once
+        self._running_until = []
+        self.most_scripts_at_once = 0
         self.state = None
         if os.path.exists(self.path):
             try:
@@ -142,6 +145,8 @@ class WindowsModel(object):
     def reset(self):
         self.state = initial_state(self.world.topology)
         self.faults = {}
+        self._running_until = []
+        self.most_scripts_at_once = 0
         self.save()
 
     def set_faults(self, faults):
@@ -183,6 +188,12 @@ class WindowsModel(object):
             # ``*``: what every other script costs (powershell.exe starting and loading its modules)
             seconds = durations.get(marker, durations.get("*", 0))
         return max(float(seconds or 0), 0.0)
+
+    def note_script_running(self, started, ready_at):
+        """A script began at ``started`` and answers at ``ready_at`` (monotonic): counted among those running at
+        once, the measure of whether a controller works several nodes side by side."""
+        self._running_until = [until for until in self._running_until if until > started] + [ready_at]
+        self.most_scripts_at_once = max(self.most_scripts_at_once, len(self._running_until))
 
     def _fault_applies(self, node=None, marker=None):
         wanted_node, wanted_marker = self.faults.get("node"), self.faults.get("marker")
@@ -229,6 +240,7 @@ class WindowsModel(object):
                 "unplanned_failovers": len([item for item in failovers if not item["planned"]]),
                 "blips": self.state["blips"], "events": self.state["events"], "counters": self.counters,
                 "faults": self.faults, "window_records": self.window_records_status(),
+                "most_scripts_at_once": self.most_scripts_at_once,
                 "leases": dict((name, node.get("registry_lease") or "") for name, node in self.state["nodes"].items())}
 
     # --- helpers ---------------------------------------------------------------------------------

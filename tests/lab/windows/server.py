@@ -369,7 +369,9 @@ def make_handler(node_name, model, world, credentials, shells, tls):
             if model.take_fault("timeout_next", node_name, name):
                 return {"hang": True, "marker": name}
             # the script runs from now for as long as the model says; its output is there at ready_at
-            ready_at = time.monotonic() + model.operation_seconds(name, params)
+            started = time.monotonic()
+            ready_at = started + model.operation_seconds(name, params)
+            model.note_script_running(started, ready_at)  # under world.lock, as every command is
             if model.take_fault("script_error_next", node_name, name):
                 return {"stdout": b"", "exit_code": 1, "marker": name, "ready_at": ready_at,
                         "stderr": clixml_error("Access is denied. (simulated fault)")}
