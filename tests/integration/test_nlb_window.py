@@ -58,7 +58,7 @@ def test_nlb_window_end_to_end(fresh_lab, tmp_path):
 
     code, output = run(lab, ROLLOUT, tmp_path, "--check")
     assert code == 0, output[-20000:]
-    assert "3 node(s) to maintain, in this order: WEB1 -> WEB2 -> WEB3" in output and "**planned**" in output
+    assert "NLB farm WEBFARM: 3 host(s) to maintain, in this order: WEB1 -> WEB2 -> WEB3" in output and "**planned**" in output
     after_check = status(lab)
     assert after_check["windows"]["agents"] == before["windows"]["agents"]
     assert farm_computers(after_check) == {} and after_check["dsm"]["rules"] == before["dsm"]["rules"]
@@ -86,7 +86,7 @@ def test_nlb_window_end_to_end(fresh_lab, tmp_path):
         assert computer["network_engine_mode"] == "Tap"
         assert lab_now["dsm"]["nlb"][host]["invalid_flags_events"] == 0
     tap = window_records(lab_now, "network_engine_mode")
-    assert all(len(tap[host]) == 1 and json.loads(tap[host][0]["data"]) == {"previous_mode": "Inline", "computer": host}
+    assert all(len(tap[host]) == 1 and json.loads(tap[host][0]["data"]) == {"previous_mode": "Inline", "own_setting": False}
                for host in HOSTS)
     assert [r["change"] for host in HOSTS for r in window_records(lab_now)[host]] == ["network_engine_mode"] * 3
 
@@ -112,7 +112,7 @@ def test_nlb_window_end_to_end(fresh_lab, tmp_path):
     # a second run of either changes nothing
     code, output = run(lab, ROLLOUT, tmp_path)
     assert code == 0 and changed_count(output) == 0, output[-20000:]
-    assert "0 node(s) to maintain" in output
+    assert "NLB farm WEBFARM: 0 host(s) to maintain" in output
     code, output = run(lab, INLINE, tmp_path, "-e", "nlb_inline_observation_seconds=1")
     assert code == 0 and changed_count(output) == 0, output[-20000:]
     assert farm_computers(status(lab)) == dict((h, c) for h, c in farm_computers(lab_now).items())

@@ -164,10 +164,15 @@ class DsmIO(object):
         return dsm_service.policy_info(self.client(), [name])["policies"][0]["id"]
 
     def computer_settings(self, computers=None, policy=None, settings=None, modules=None, wait_timeout=600,
-                          check_mode=False):
+                          check_mode=False, reset_settings=None):
         return dsm_service.computer_settings(self.client(), computers=computers, policy=policy, settings=settings,
                                              modules=modules, check_mode=check_mode, wait=not check_mode and bool(computers),
-                                             wait_timeout=int(wait_timeout))
+                                             wait_timeout=int(wait_timeout), reset_settings=reset_settings)
+
+    def setting(self, computer, name):
+        """One setting of a computer: ``{"value": in effect, "own": whether the computer sets it itself}``."""
+        found = dsm_service.computer_info(self.client(), [computer], settings=[name])["computers"][0]
+        return found["settings"][name]
 
     def firewall_rule(self, spec):
         options = validated(dict(argument_spec_fields(), name=dict(type="str", required=True)), spec,

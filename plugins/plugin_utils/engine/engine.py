@@ -565,6 +565,13 @@ class Window(object):
             else:
                 lines.append("per host: drain-stop -> install/upgrade and activate -> exclusions and Tap -> the manager shows "
                              "the policy applied -> start -> Converged; the farm stays in Tap")
+                if self.settings.get("phase") == "rollout" and not self.settings.get("exclusions"):
+                    warning = ("NO NLB exclusions (%s_exclusions=false): the farm's heartbeat and virtual-IP traffic logs "
+                               "Invalid Flags (firewall event 101) in Tap and would be blocked in Inline (NLB-02); the "
+                               "switch to Inline refuses while such events are seen" % self.kind.role)
+                    lines.append(warning)
+                    if warning not in self.warnings:
+                        self.warnings.append(warning)
             if unit.not_in_run:
                 lines.append("not in this run (--limit): %s (read for the checks, not changed)" % ", ".join(unit.not_in_run))
             if unit.lease_note:
@@ -647,14 +654,17 @@ class Window(object):
                 self._tap(unit, entry["host"], entry["computer"])
 
     def _tap(self, unit, host, computer):
-        """One host's computer into Tap: its mode read from the manager, recorded on the host first, then set."""
-        current = self.backend.dsm.computers([computer])[0]
-        mode = current.get("network_engine_mode")
+        """One host's computer into Tap: its mode read from the manager, and whether the computer set it itself or
+        followed its policy, recorded on the host first, then set. Putting it back resets a mode the computer did
+        not set itself, so after the window the computer follows its policy again (issue 23, item 5)."""
+        current = self.backend.dsm.setting(computer, tap.ENGINE_MODE)
+        mode = current.get("value")
         unit.modes_before.setdefault(computer, mode)
         if mode == "Tap":
             return
-        self.backend.node(host).write_record(self.window, "network_engine_mode", {"previous_mode": mode})
-        self.backend.dsm.computer_settings(computers=[computer], settings={"firewallSettingNetworkEngineMode": "Tap"},
+        self.backend.node(host).write_record(self.window, tap.TAP_RECORD,
+                                             {"previous_mode": mode, "own_setting": bool(current.get("own"))})
+        self.backend.dsm.computer_settings(computers=[computer], settings={tap.ENGINE_MODE: "Tap"},
                                            wait_timeout=self.settings["dsm_timeout"])
 
     # --- NLB: Tap -> Inline (NLB-03) ----------------------------------------------------------------------
@@ -684,13 +694,18 @@ class Window(object):
                 self.say("NLB farm %s would go Inline: %s" % (unit.key, ", ".join(check["computers"])))
                 return
             for host in check["hosts"]:
-                timeline = Timeline(unit, host, self.say)
+                timeline = Timeline(unit, host, self.say, words=STEP_WORDS[self.kind.name])
                 computer = computers[host]
                 try:
                     self._check_lease(unit)
                     timeline.begin("inline")
-                    self.backend.dsm.computer_settings(computers=[computer], settings={"firewallSettingNetworkEngineMode": "Inline"},
-                                                       wait_timeout=s["dsm_timeout"])
+                    if check["own_settings"].get(host) is False:
+                        # Inline was the policy's before the window: the computer follows its policy again
+                        self.backend.dsm.computer_settings(computers=[computer], reset_settings=[tap.ENGINE_MODE],
+                                                           wait_timeout=s["dsm_timeout"])
+                    else:
+                        self.backend.dsm.computer_settings(computers=[computer], settings={tap.ENGINE_MODE: "Inline"},
+                                                           wait_timeout=s["dsm_timeout"])
                     node = self.backend.node(host)
                     with self.waiting("%s to be Converged in Inline" % host, s["node_timeout"]):
                         self._wait_converged(node, computer, s["node_timeout"])
@@ -750,7 +765,8 @@ class Window(object):
 
     def maintain(self, unit, host):
         """One member, in the only safe order of its kind; a failed step puts back what is safe to put back."""
-        timeline = Timeline(unit, host, self.say, before_step=lambda: self._check_lease(unit))
+        timeline = Timeline(unit, host, self.say, before_step=lambda: self._check_lease(unit),
+                            words=STEP_WORDS[self.kind.name])
         try:
             self._check_lease(unit)
             with self.backend.node(host).session():
@@ -1064,27 +1080,36 @@ def level_of(vsphere, name):
     return None
 
 
-# What each step does, as the output says it when the step begins ("SQL-NODE2: [drain] ...").
+# What each step does, as the output says it when the step begins ("SQL-NODE2: [drain] ..."), by window kind.
 STEP_WORDS = {
-    "drain": "drain: its roles move to the other nodes",
-    "roles_moved": "every role Online on another node?",
-    "stop": "stop the cluster service",
-    "agent": "the agent work (install, upgrade or remove, activate) while out of service",
-    "dsm_active": "wait for the manager to show the agent active with its policy applied",
-    "start": "start the cluster service",
-    "resume": "resume the node",
-    "verified": "wait until every node is Up and every role Online",
-    "drainstop": "drain-stop: open connections finish, then the host leaves the farm",
-    "inline": "switch the computer from Tap to Inline",
+    "wsfc": {
+        "drain": "drain: its roles move to the other nodes",
+        "roles_moved": "every role Online on another node?",
+        "stop": "stop the cluster service",
+        "agent": "the agent work (install, upgrade or remove, activate) while out of service",
+        "dsm_active": "wait for the manager to show the agent active with its policy applied",
+        "start": "start the cluster service",
+        "resume": "resume the node",
+        "verified": "wait until every node is Up and every role Online",
+    },
+    "nlb": {
+        "drainstop": "drain-stop: open connections finish, then the host leaves the farm",
+        "agent": "the agent work (install, upgrade or remove, activate) while out of the farm",
+        "dsm_active": "wait for the manager: the agent active, the exclusions and Tap, the policy applied",
+        "start": "start NLB on the host: it rejoins the farm",
+        "verified": "wait until the host is Converged",
+        "inline": "switch the computer from Tap to Inline",
+    },
 }
 
 
 class Timeline(object):
     """The steps of one member: each step begins when the previous one ends; each beginning is said."""
 
-    def __init__(self, unit, host, say=None, before_step=None):
+    def __init__(self, unit, host, say=None, before_step=None, words=None):
         self.unit = unit
         self.host = host
+        self.words = words or {}
         self.say = say or (lambda text: None)
         self.before_step = before_step
         self.current = None
@@ -1094,7 +1119,7 @@ class Timeline(object):
         if self.before_step is not None and self.current is not None:
             # between two steps of a member: the run must still own its unit (the lease, renewed)
             self.before_step()
-        self.say("%s: [%s] %s" % (self.host, step, STEP_WORDS.get(step, step)))
+        self.say("%s: [%s] %s" % (self.host, step, self.words.get(step, step)))
         now = iso_now()
         if self._open is not None:
             self._open.update(end=now, result="ok")

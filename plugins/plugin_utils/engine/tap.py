@@ -10,6 +10,8 @@ __metaclass__ = type
 from datetime import datetime
 
 TAP_RECORD = "network_engine_mode"
+# the computer setting the Tap/Inline switch changes (SDK 20.0 ComputerSettings.firewall_setting_network_engine_mode)
+ENGINE_MODE = "firewallSettingNetworkEngineMode"
 
 
 def _lower(value):
@@ -74,7 +76,9 @@ def inline_check(records_by_host, window, now_epoch, observation_seconds, invali
     result = {"ready": False, "reasons": [], "tap_since": None, "ready_at": None, "observed_seconds": None,
               "observation_seconds": int(observation_seconds), "event_source": event_source,
               "invalid_flags": invalid_flags, "hosts": sorted(records), "computers": [names[h] for h in sorted(records)],
-              "previous_modes": dict((names[h], (records[h].get("data") or {}).get("previous_mode")) for h in records)}
+              "previous_modes": dict((names[h], (records[h].get("data") or {}).get("previous_mode")) for h in records),
+              # host -> whether the mode before Tap was the computer's own (False: its policy's; None: not recorded)
+              "own_settings": dict((h, (records[h].get("data") or {}).get("own_setting")) for h in records)}
     if not records:
         result["reasons"].append("no host carries a Tap record of window %s: nothing to switch" % window)
         result["nothing_to_do"] = True

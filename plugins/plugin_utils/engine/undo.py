@@ -14,6 +14,7 @@ import time
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import CollectionError
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm.agent import installer_state
 from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.engine import decide
+from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.engine.tap import ENGINE_MODE
 
 
 class StepFailed(CollectionError):
@@ -85,9 +86,12 @@ class Undo(object):
             wait_node_up(node, self.node_timeout, self.clock, self.sleep)
         elif operation == "nlb_start":
             node.nlb_node("started", window=window)
-        elif operation in ("set_engine_mode", "reset_engine_mode"):
+        elif operation == "set_engine_mode":
             self.backend.dsm.computer_settings(computers=[arguments["computer"]],
-                                               settings={"firewallSettingNetworkEngineMode": arguments.get("mode") or "Inline"},
+                                               settings={ENGINE_MODE: arguments["mode"]}, wait_timeout=self.dsm_timeout)
+        elif operation == "reset_engine_mode":
+            # the computer had no mode of its own before the window: it follows its policy again
+            self.backend.dsm.computer_settings(computers=[arguments["computer"]], reset_settings=[ENGINE_MODE],
                                                wait_timeout=self.dsm_timeout)
         elif operation == "remove_records":
             node.remove_records(window, arguments["changes"])

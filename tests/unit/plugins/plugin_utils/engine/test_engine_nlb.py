@@ -1,6 +1,8 @@
 """The NLB farm window end to end over the in-process lab: the rollout (exclusions, Tap, one host at a time,
 never fewer Converged hosts than the farm needs), the switch to Inline, a failed host kept out of its farm with
 its records, and recover."""
+import json
+
 import pytest
 from engine_lab import WEB, VcenterModel, leases, new_lab, nlb_settings, records, run_recover, run_window, status
 
@@ -93,3 +95,35 @@ def test_check_mode_plans_and_changes_nothing(lab, vcenter):
     assert report_of(result)["result"] == "planned" and report_of(result)["order"] == list(WEB)
     assert records(lab) == {} and leases(lab) == {}
     assert lab.dsm.status()["rules_created"] == 0
+
+
+def own_mode(lab, host):
+    return dsm_computers(lab)[host]["own_settings"].get("firewallSettingNetworkEngineMode")
+
+
+def test_the_switch_back_leaves_no_override_where_the_computer_followed_its_policy(lab, vcenter):
+    # WEB1's computer sets Inline itself (an administrator pinned it); WEB2 and WEB3 follow their policy
+    status_code = lab.dsm.handle("POST", "/computers", headers={"api-secret-key": lab.topology["dsm"]["api_key"],
+                                                                "api-version": "v1"},
+                                 body=json.dumps({"hostName": "WEB1", "policyID": 4, "computerSettings": {
+                                     "firewallSettingNetworkEngineMode": {"value": "Inline"}}}))[0]
+    assert status_code in (200, 201) and own_mode(lab, "WEB1") == "Inline"
+    result, _window = run_window(lab, vcenter, kind="nlb")
+    assert report_of(result)["result"] == "succeeded", report_of(result)
+    assert all(own_mode(lab, host) == "Tap" for host in WEB)
+    done, _window = run_window(lab, vcenter, kind="nlb", settings=nlb_settings(phase="inline", observation_seconds=0,
+                                                                               events_reviewed=True))
+    assert report_of(done)["result"] == "succeeded", report_of(done)
+    assert all(dsm_computers(lab)[host]["network_engine_mode"] == "Inline" for host in WEB)
+    # the pinned computer keeps its own Inline; the others follow their policy again, no value of their own
+    assert own_mode(lab, "WEB1") == "Inline" and own_mode(lab, "WEB2") is None and own_mode(lab, "WEB3") is None
+
+
+def test_recover_resets_a_mode_the_computer_did_not_set_itself(lab, vcenter):
+    lab.windows.set_faults({"msi_exit_next": 1603, "node": "WEB2"})
+    result, _window = run_window(lab, vcenter, kind="nlb")
+    assert report_of(result)["result"] == "failed"
+    assert own_mode(lab, "WEB1") == "Tap"
+    outcome = run_recover(lab, vcenter, windows_hosts=list(WEB), window="CHG-N")
+    assert not outcome["failed"] and not outcome["refused"], outcome
+    assert dsm_computers(lab)["WEB1"]["network_engine_mode"] == "Inline" and own_mode(lab, "WEB1") is None
