@@ -74,6 +74,8 @@ def assert_farms_kept(document, complete=True):
 def test_nlb_estate_end_to_end(fresh_estate, tmp_path):
     lab = fresh_estate
     window = "CHG-NLB-ESTATE"
+    # reading a farm takes half a second on each host, as on a real one: time enough to see reads overlap
+    lab_control(lab, "POST", "/faults/windows", {"operation_seconds": {"nlb_cluster_info": 0.5}})
     code, output = run(lab, ROLLOUT, tmp_path, window)
     assert code == 0, output[-20000:]
     estate_report = report(tmp_path, "%s-nlb_estate.json" % window)
@@ -87,12 +89,8 @@ def test_nlb_estate_end_to_end(fresh_estate, tmp_path):
     for farm in FARMS:
         assert report(tmp_path, "%s-%s-nlb_agent_rollout.json" % (window, farm))["result"] == "succeeded"
     assert os.path.exists(os.path.join(str(tmp_path), "%s-nlb_estate.md" % window))
-    # the farms read and tap their hosts side by side: each of these steps runs once per host position
-    # (three), with the results of both farms under the one task, not once per host of each farm (six)
-    for step in ("Read the window records on", "Read the NLB farm through", "Read the network engine mode of"):
-        blocks = [block for block in output.split("TASK [")[1:] if (": %s " % step) in block.split("]", 1)[0]]
-        assert len(blocks) == 3, (step, [block.split("]", 1)[0] for block in blocks])
-        assert sum(1 for block in blocks for line in block.splitlines() if line.startswith("ok:")) == 6, step
+    # the farms are read side by side: the lab saw scripts of both farms running at once
+    assert status(lab)["windows"]["most_scripts_at_once"] >= 2
 
     lab_now = status(lab)
     assert_farms_kept(lab_now, complete=False)
@@ -189,7 +187,7 @@ def test_a_cap_of_one_takes_one_host_out_across_the_farms(fresh_estate, tmp_path
     assert estate_report["limits"] == {"most_nodes_out": 1, "most_nodes_out_in_one_cluster": 1, "kept": True,
                                        "min_converged_kept": True}
     with open(os.path.join(str(tmp_path), "%s-nlb_estate.md" % window)) as handle:
-        assert "Most nodes out at once: 1 across the estate (cap 1)" in handle.read()
+        assert "Most hosts out at once: 1 across the estate (cap 1)" in handle.read()
     assert_farms_kept(lab_now, complete=False)
     assert all(lab_now["windows"]["agents"][host]["version"] == VERSION for host in HOSTS)
     assert all(lab_now["windows"]["nlb"][farm] == dict((host, "Converged") for host in hosts) for farm, hosts in FARMS.items())
@@ -200,7 +198,7 @@ def test_bad_estate_variables_stop_before_anything_is_read(fresh_estate, tmp_pat
     lab = fresh_estate
     shells = dict((host, counters["create"]) for host, counters in status(lab)["windows"]["counters"].items())
     for variable, value, words in (
-            ("nlb_rollout_max_nodes_out", "-1", "nlb_agent_rollout_max_nodes_out (playbook: nlb_rollout_max_nodes_out) must be 0"),
+            ("nlb_rollout_max_nodes_out", "-1", "nlb_agent_rollout_max_nodes_out (playbook: nlb_rollout_max_nodes_out) must be 0 or more (got -1)"),
             # the role's argument spec answers first, naming the variable and its choices
             ("nlb_rollout_on_farm_failure", "stop_everything",
              "value of nlb_agent_rollout_on_farm_failure must be one of: stop_farm, stop_all, got: stop_everything")):
@@ -218,7 +216,7 @@ def test_stop_all_stops_every_farm_before_its_next_host_and_recover_puts_them_ba
     lab_control(lab, "POST", "/faults/windows", {"msi_exit_next": 1603, "node": "WEB02-2"})
     code, output = run(lab, ROLLOUT, tmp_path, window, "-e", "nlb_rollout_on_farm_failure=stop_all")
     assert code != 0
-    assert "NLB farm nlb-window-WEBFARM02 of the window failed (nlb_agent_rollout_on_farm_failure=stop_all)" in output
+    assert "NLB farm WEBFARM02 of the window failed (nlb_agent_rollout_on_farm_failure=stop_all)" in output
     estate_report = report(tmp_path, "%s-nlb_estate.json" % window)
     assert [(farm["key"], farm["result"]) for farm in estate_report["clusters"]] == [
         ("WEBFARM", "incomplete"), ("WEBFARM02", "failed")]
@@ -252,10 +250,12 @@ def test_stop_all_refuses_every_farm_before_any_change_when_one_is_refused(fresh
     lab_control(lab, "POST", "/faults/windows", {"script_error_next": 1, "node": "WEB02-1", "marker": "nlb_cluster_info"})
     code, output = run(lab, ROLLOUT, tmp_path, window, "-e", "nlb_rollout_on_farm_failure=stop_all")
     assert code != 0
-    assert ("window %s refused before any change: NLB farm(s) nlb-window-WEBFARM02 of the window are refused" % window) in output
+    assert ("window %s refused before any change" % window) in output
+    assert "NLB farm WEBFARM02 of the window is refused (nlb_agent_rollout_on_farm_failure=stop_all)" in output, output[-8000:]
     estate_report = report(tmp_path, "%s-nlb_estate.json" % window)
+    # WEBFARM could go, but with stop_all it is refused with its peer: nothing was changed on either
     assert [(farm["key"], farm["result"]) for farm in estate_report["clusters"]] == [
-        ("WEBFARM", "failed"), ("WEBFARM02", "refused")]
+        ("WEBFARM", "refused"), ("WEBFARM02", "refused")]
     assert "nlb_agent_rollout_on_farm_failure=stop_all" in estate_report["clusters"][0]["message"]
     # nothing changed on either farm: no host left its farm, no agent, no Tap, no record
     lab_now = status(lab)

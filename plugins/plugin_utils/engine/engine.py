@@ -291,12 +291,20 @@ class Window(object):
             unit.hosts.append(host)
             unit.facts[host] = facts
         for host, error in unreadable:
-            unit = Unit("%s-unreachable-%s" % (self.kind.name, host), None)
+            # a member that cannot be read belongs to the unit whose other members list it: that unit is refused
+            # with it, rather than going on without one of its members unread
+            listing = [key for key in order if planning.short(host) in
+                       [planning.short(member) for other in by_name[key].hosts
+                        for member in by_name[key].facts[other].get("members") or []]]
+            if listing:
+                unit = by_name[listing[0]]
+            else:
+                unit = Unit("%s-unreachable-%s" % (self.kind.name, host), None)
+                by_name[unit.key.lower()] = unit
+                order.append(unit.key.lower())
             unit.hosts.append(host)
             unit.facts[host] = {"host": host, "computer": host, "records": [], "error": getattr(error, "message", str(error)),
                                 "plan": {}}
-            by_name[unit.key.lower()] = unit
-            order.append(unit.key.lower())
         self.units = [by_name[key] for key in order]
         labels = self._labels()
         for unit in self.units:
@@ -478,7 +486,11 @@ class Window(object):
                 policy_ips = self._policy_intrusion_prevention()
         for unit in self.units:
             try:
-                if self.kind.name == "wsfc":
+                if not [host for host in unit.hosts if not unit.facts[host].get("error")]:
+                    # nothing of the unit could be read: the blockers below say why
+                    unit.plan = {"window": self.window, "cluster": unit.name, "order": [], "nodes": [], "blockers": [],
+                                 "findings": [], "drs_clusters": []}
+                elif self.kind.name == "wsfc":
                     unit.plan = self._plan_wsfc(unit)
                 elif self.settings.get("phase") == "inline":
                     unit.plan = {"window": self.window, "cluster": unit.name, "order": [], "nodes": [], "blockers": [],
@@ -514,15 +526,20 @@ class Window(object):
                                     skip_rules=OTHER_WINDOWS_RULES[skip_kind])
         return assessed["findings"]
 
+    def _readable(self, unit):
+        """The members of the unit that could be read (an unreadable one refuses its unit, see make_plans)."""
+        return [host for host in unit.hosts if not unit.facts[host].get("error")]
+
     def _plan_wsfc(self, unit):
+        hosts = self._readable(unit)
         node_facts = dict((host, {"computer": unit.facts[host].get("computer"), "plan": unit.facts[host].get("plan") or {},
-                                  "records": unit.facts[host].get("records") or []}) for host in unit.hosts)
-        findings = self._findings({"failover_nodes": [unit.facts[host]["cluster"] for host in unit.hosts
+                                  "records": unit.facts[host].get("records") or []}) for host in hosts)
+        findings = self._findings({"failover_nodes": [unit.facts[host]["cluster"] for host in hosts
                                                       if unit.facts[host].get("cluster")]}, "wsfc")
         vm_names = dict((host, (self.hostvars.get(host) or {}).get("wsfc_agent_rollout_vm_name"))
-                        for host in unit.hosts if (self.hostvars.get(host) or {}).get("wsfc_agent_rollout_vm_name"))
-        order = [host for host in self.settings.get("order") or [] if host in unit.hosts]
-        return planning.plan_wsfc(unit.hosts, unit.view or {"computer": unit.hosts[0]}, node_facts, self.window,
+                        for host in hosts if (self.hostvars.get(host) or {}).get("wsfc_agent_rollout_vm_name"))
+        order = [host for host in self.settings.get("order") or [] if host in hosts]
+        return planning.plan_wsfc(hosts, unit.view or {"computer": hosts[0]}, node_facts, self.window,
                                   vsphere=self.vsphere_before if self.settings.get("vsphere") else None,
                                   vm_names=vm_names, order=order,
                                   require_all_nodes_online=self.settings.get("require_all_nodes_online", True),
@@ -537,12 +554,13 @@ class Window(object):
         return state.get("before") if isinstance(state, dict) else state
 
     def _plan_nlb(self, unit, dsm_computers, policy_ips):
+        hosts = self._readable(unit)
         node_facts = dict((host, {"nlb": unit.facts[host].get("nlb") or {}, "plan": unit.facts[host].get("plan") or {},
-                                  "records": unit.facts[host].get("records") or []}) for host in unit.hosts)
-        findings = self._findings({"nlb_nodes": [unit.facts[host]["nlb"] for host in unit.hosts if unit.facts[host].get("nlb")],
+                                  "records": unit.facts[host].get("records") or []}) for host in hosts)
+        findings = self._findings({"nlb_nodes": [unit.facts[host]["nlb"] for host in hosts if unit.facts[host].get("nlb")],
                                    "dsm_computers": {"computers": dsm_computers or []}}, "nlb")
-        order = [host for host in self.settings.get("order") or [] if host in unit.hosts]
-        return planning.plan_nlb(unit.hosts, node_facts, self.window, dsm_computers=dsm_computers,
+        order = [host for host in self.settings.get("order") or [] if host in hosts]
+        return planning.plan_nlb(hosts, node_facts, self.window, dsm_computers=dsm_computers,
                                  version=self.settings.get("version"), min_converged=self.settings.get("min_converged"),
                                  turn_off_intrusion_prevention=self.settings.get("turn_off_intrusion_prevention"),
                                  policy_intrusion_prevention=policy_ips, order=order, findings=findings)
@@ -582,7 +600,7 @@ class Window(object):
             for line in lines:
                 self.say(line)
         orders = dict((unit.key, unit.plan.get("order") or []) for unit in self.units if not unit.refused)
-        if len(self.units) > 1:
+        if len(self.units) > 1 and orders:
             for line in schedule.schedule_lines(orders, self.drs_users, self.window, self.kind.unit, self.kind.member,
                                                 self.settings.get("max_nodes_out")):
                 self.say(line)

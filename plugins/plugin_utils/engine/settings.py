@@ -184,6 +184,16 @@ def _prefixed(message, kind_spec, prefix):
     return message[:match.start()] + prefix + message[match.start():]
 
 
+def _variable(kind, name, inline=False):
+    """The role variable of option ``name``, and the playbook's own where a playbook sets it from one of its
+    variables: "nlb_agent_rollout_max_nodes_out (playbook: nlb_rollout_max_nodes_out)"."""
+    words = KINDS[kind]
+    playbook, prefix = ("nlb_inline", "nlb_inline_") if inline else (kind, words.playbook + "_")
+    if name in PLAYBOOK_NAMES[playbook]:
+        return "%s_%s (playbook: %s%s)" % (words.role, name, prefix, name)
+    return "%s_%s" % (words.role, name)
+
+
 def check(kind, values):
     """The settings of a window of ``kind`` from ``values`` (option -> value, role prefix stripped), checked;
     every message names the role variable and the fix. Returns (settings, warnings)."""
@@ -219,11 +229,14 @@ def check(kind, values):
                         % (prefix, settings["policy_id"], prefix, settings["policy"]))
     for name in ("node_timeout", "dsm_timeout", "install_timeout", "drain_timeout"):
         if name in settings and settings[name] < 1:
-            problems.append("%s%s must be a positive number of seconds (got %s)" % (prefix, name, settings[name]))
+            problems.append("%s must be a positive number of seconds (got %s)" % (_variable(kind, name, inline),
+                                                                                 settings[name]))
     for name in ("max_nodes_out", "max_failed_nodes", "stop_after", "install_retries", "min_converged",
                  "observation_seconds"):
         if name in settings and settings[name] < 0:
-            problems.append("%s%s must be 0 or more (got %s)" % (prefix, name, settings[name]))
+            problems.append("%s must be 0 or more (got %s)%s" % (
+                _variable(kind, name, inline), settings[name],
+                ": 0 is one member per unit and no other cap" if name == "max_nodes_out" else ""))
     if settings["lease_seconds"] < MIN_LEASE_SECONDS:
         problems.append("%slease_seconds must be at least %d (got %s): the lease is renewed at a third of it"
                         % (prefix, MIN_LEASE_SECONDS, settings["lease_seconds"]))

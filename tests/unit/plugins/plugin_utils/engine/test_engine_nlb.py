@@ -127,3 +127,15 @@ def test_recover_resets_a_mode_the_computer_did_not_set_itself(lab, vcenter):
     outcome = run_recover(lab, vcenter, windows_hosts=list(WEB), window="CHG-N")
     assert not outcome["failed"] and not outcome["refused"], outcome
     assert dsm_computers(lab)["WEB1"]["network_engine_mode"] == "Inline" and own_mode(lab, "WEB1") is None
+
+
+def test_a_host_that_cannot_be_read_refuses_the_farm_that_lists_it(lab, vcenter):
+    lab.windows.set_faults({"script_error_next": 1, "node": "WEB2", "marker": "nlb_cluster_info"})
+    result, _window = run_window(lab, vcenter, kind="nlb")
+    # one farm, refused, with the unreadable host among its own: no farm of its own, nothing changed
+    report = report_of(result)
+    assert report["result"] == "refused" and report["cluster"] == "WEBFARM"
+    assert [item["subject"] for item in report["blockers"]] == ["WEB2"], report["blockers"]
+    assert "could not be read" in report["blockers"][0]["message"]
+    assert records(lab) == {} and leases(lab) == {}
+    assert status(lab)["nlb"]["WEBFARM"] == dict((host, "Converged") for host in WEB)

@@ -228,7 +228,7 @@ def test_more_members_out_than_the_cap_break_the_limit():
                "c2": cluster_report("CLU2", "succeeded", [("b1", "T02", "T04")])}
     estate = report.estate_report("wsfc_estate", "CHG1", reports, max_nodes_out=1)
     assert estate["limits"]["most_nodes_out"] == 2 and not estate["limits"]["kept"]
-    assert "Most members out at once: 2 across the estate (cap 1)" in report.estate_markdown(estate)
+    assert "Most nodes out at once: 2 across the estate (cap 1)" in report.estate_markdown(estate)
 
 
 def test_overlapping_nodes_of_one_cluster_break_the_limit():
