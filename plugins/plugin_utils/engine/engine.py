@@ -1051,12 +1051,22 @@ class Window(object):
                 lease_node.release_session()
 
     def _read_after(self, unit):
-        if self.kind.name != "wsfc" or not unit.hosts:
+        """The unit as it is at the end, for the report's "after" columns: the cluster or farm read through its
+        first readable member; for an NLB rollout also the mode of each computer whose mode was read before."""
+        readable = self._readable(unit)
+        if not readable:
             return
         try:
-            unit.after = self.backend.node(unit.hosts[0]).read_cluster(window_records=False)
+            node = self.backend.node(readable[0])
+            unit.after = node.read_cluster(window_records=False) if self.kind.name == "wsfc" else node.read_nlb()
         except CollectionError:
             unit.after = {}
+        if self.kind.name == "nlb" and unit.modes_before and not unit.modes_after:
+            try:
+                shown = self.backend.dsm.computers(sorted(unit.modes_before))
+            except CollectionError:
+                return
+            unit.modes_after = dict((item.get("host_name"), item.get("network_engine_mode")) for item in shown)
 
     # --- the result ------------------------------------------------------------------------------------
 
