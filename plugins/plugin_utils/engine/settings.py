@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import difflib
 import re
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -143,8 +144,17 @@ def unknown_variables(names, prefix, known, extra=()):
     found = []
     for name in sorted(names):
         if name.startswith(prefix) and name not in allowed:
-            found.append((name, nearest_names(name, sorted(prefix + item for item in known))))
+            found.append((name, [prefix + item for item in _closest(name[len(prefix):], known)]))
     return found
+
+
+def _closest(suffix, known):
+    """The known option names most like ``suffix``, compared without the prefix they share (which would make every
+    name look alike): the closest, and any as close; else what nearest_names finds."""
+    scored = sorted(((difflib.SequenceMatcher(None, suffix, item).ratio(), item) for item in known), reverse=True)
+    if scored and scored[0][0] >= 0.6:
+        return sorted(item for score, item in scored if score >= scored[0][0] - 0.05)
+    return nearest_names(suffix, sorted(known))
 
 
 def check_no_unknown(names, kind):

@@ -229,3 +229,14 @@ def test_the_playbooks_variables_are_the_ones_the_window_knows(playbook, prefix,
     with open(os.path.join(ROOT, "playbooks", playbook)) as handle:
         used = set(re.findall(r"\b%s(\w+)" % prefix, handle.read()))
     assert used == set(names)
+
+
+@pytest.mark.parametrize("name, meant", [
+    ("wsfc_rollout_windows", "wsfc_rollout_windows (did you mean wsfc_rollout_window?)"),
+    ("wsfc_agent_rollout_max_node_out", "wsfc_agent_rollout_max_node_out (did you mean wsfc_agent_rollout_max_nodes_out?)"),
+    ("wsfc_agent_rollout_node_timout", "(did you mean wsfc_agent_rollout_node_timeout?)"),
+])
+def test_a_misspelled_variable_names_only_the_closest(name, meant):
+    with pytest.raises(ParameterError) as raised:
+        settings.check_no_unknown([name], "wsfc")
+    assert meant in raised.value.message
