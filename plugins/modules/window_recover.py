@@ -24,9 +24,11 @@ author:
 options: {}
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Lists what it would put back and changes nothing.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 notes:
   - Runs as an action plugin on the controller; give it C(run_once). It reaches the Windows hosts over WinRM with their

@@ -31,9 +31,11 @@ author:
 options: {}
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Reads everything, prints the plan and changes nothing; a refused plan fails.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 notes:
   - Runs as an action plugin on the controller; give it C(run_once) in a play over the nodes.

@@ -40,7 +40,7 @@ def read_until(process, text, lines, timeout=300):
 
 
 def finish(process, lines, timeout=600):
-    rest, _ = process.communicate(timeout=timeout)
+    rest = process.communicate(timeout=timeout)[0]
     lines.append(rest)
     return process.returncode, "".join(lines)
 

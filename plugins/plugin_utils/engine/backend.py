@@ -217,8 +217,8 @@ class VcenterIO(object):
                                                  "BrokenPipeError"):
                         self._drop()
                         continue
-                    raise CollectionError("vCenter failed to %s: %s: %s" % (what, type(error).__name__,
-                                                                           getattr(error, "msg", None) or error))
+                    raise CollectionError("vCenter failed to %s: %s: %s"
+                                          % (what, type(error).__name__, getattr(error, "msg", None) or error))
 
     def _drop(self):
         if self._client is not None:

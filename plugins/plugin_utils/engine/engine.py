@@ -391,8 +391,8 @@ class Window(object):
         for unit in self.units:
             if isinstance(results.get(unit), Exception):
                 unit.lease_refused = True
-                unit.lease_note = "the lease could not be read or taken: %s" % getattr(results[unit], "message",
-                                                                                        results[unit])
+                unit.lease_note = "the lease could not be read or taken: %s" % getattr(
+                    results[unit], "message", results[unit])
         if any(unit.lease_raw for unit in self.units) and not self.check_mode:
             self._start_heartbeat()
 
@@ -1014,8 +1014,8 @@ class Window(object):
                 entry["put_back_error"] = put_back.message
         entry["left"] = decision["left"]
         unit.failed.append(entry)
-        self.say("%s left %s%s" % (host, entry["left"], ("; putting it back failed: %s" % entry["put_back_error"])
-                                    if entry.get("put_back_error") else ""))
+        failed_too = ("; putting it back failed: %s" % entry["put_back_error"]) if entry.get("put_back_error") else ""
+        self.say("%s left %s%s" % (host, entry["left"], failed_too))
 
     # --- the end ------------------------------------------------------------------------------------------
 

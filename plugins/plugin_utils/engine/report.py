@@ -510,7 +510,8 @@ def estate_markdown(report, unit_markdowns=None, unit_word="cluster"):
                                                   md(unit_word), md(report.get("result"))), "",
              "- Started %s, ended %s" % (md(report.get("started") or "-"), md(report.get("ended") or "-")),
              "- Most %s out at once: %s across the estate%s; %s in one %s"
-             % ("hosts" if nlb else "nodes", md(limits.get("most_nodes_out")), (" (cap %s)" % md(report["max_nodes_out"])) if report.get("max_nodes_out") else "",
+             % ("hosts" if nlb else "nodes", md(limits.get("most_nodes_out")),
+                (" (cap %s)" % md(report["max_nodes_out"])) if report.get("max_nodes_out") else "",
                 md(limits.get("most_nodes_out_in_one_cluster")), md(unit_word))]
     if nlb:
         lines.append("- Every farm kept the Converged hosts it needed: %s" % ("yes" if limits.get("min_converged_kept") else "no"))

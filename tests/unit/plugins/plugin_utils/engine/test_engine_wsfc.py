@@ -187,6 +187,7 @@ def test_two_runs_launched_at_once_one_works_the_other_is_refused(lab, vcenter):
     import threading
     first_drain = threading.Event()
     second_done = threading.Event()
+
     def hold_the_first(node, script, params):
         if script == "mscs_node" and params.get("action") == "drain" and not first_drain.is_set():
             first_drain.set()
