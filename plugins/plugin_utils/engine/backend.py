@@ -24,7 +24,8 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import service as dsm_service
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.client import DsmClient, dsm_argument_spec
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.firewall import FIELDS, argument_spec_fields
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import CollectionError, ParameterError
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import (CollectionError, NotFoundError,
+                                                                                      ParameterError)
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import lease as winrm_lease
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import records as winrm_records
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import service as winrm_service
@@ -156,9 +157,27 @@ class DsmIO(object):
     def computers(self, host_names=None):
         return dsm_service.computer_info(self.client(), host_names)["computers"]
 
-    def wait_policy_applied(self, computer, timeout):
-        return dsm_service.computer_info(self.client(), [computer], wait_for="policy_applied",
-                                         wait_timeout=int(timeout))["computers"][0]
+    def wait_policy_applied(self, computer, timeout, since_policy_success=None):
+        """Until the manager shows the computer active with a policy sent after the last request and, given the
+        send read before the change (``policy_success``), later than that one: the manager's clock only."""
+        return dsm_service.computer_info(self.client(), [computer], wait_for="policy_applied", wait_timeout=int(timeout),
+                                         since_policy_success=since_policy_success)["computers"][0]
+
+    def policy_success(self, computer):
+        """The computer's last successful policy send as the manager shows it (None: not known to it yet, or never
+        sent), read before a change so the wait after it needs a later one."""
+        try:
+            found = dsm_service.computer_info(self.client(), [computer])["computers"][0]
+        except NotFoundError:
+            return None
+        return found.get("last_send_policy_success")
+
+    def policy_blockers(self, policy_id, cluster_kind):
+        """What in the activation policy refuses a window before any change (dsm/policy.py
+        policy_window_blockers: a policy that loads no network driver, MS-02; the failover-cluster heartbeat
+        not let through, MS-04), read with its parents and its rules in effect."""
+        found = dsm_service.policy_info(self.client(), ids=[int(policy_id)], cluster_kind=cluster_kind)
+        return found["policies"][0]["window_blockers"]
 
     def policy_id(self, name):
         return dsm_service.policy_info(self.client(), [name])["policies"][0]["id"]

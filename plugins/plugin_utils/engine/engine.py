@@ -84,6 +84,7 @@ class Unit(object):
         self.exclusions = []
         self.modes_before = {}
         self.modes_after = {}
+        self.policy_baseline = {}
         self.held = {"drs": [], "records": {}}
         self.after = {}
         self.done = False
@@ -480,6 +481,7 @@ class Window(object):
             self.vsphere_before = self.settings.get("vsphere_facts") or self.backend.vcenter.read()
         dsm_computers = None
         policy_ips = None
+        policy_blockers = self._policy_blockers()
         if self.kind.name == "nlb" and self.settings.get("phase") == "rollout":
             dsm_computers = self.backend.dsm.computers()
             if self.policy_id:
@@ -500,6 +502,9 @@ class Window(object):
             except CollectionError as error:
                 unit.plan = {"window": self.window, "cluster": unit.name, "order": [], "nodes": [], "drs_clusters": [],
                              "findings": [], "blockers": [planning.blocker(unit.key, error.message, "fix the settings")]}
+            if unit.plan.get("order"):
+                # the policy's blockers refuse a unit with work to do; a unit already done stays green
+                unit.plan["blockers"].extend(dict(item) for item in policy_blockers)
             for host in unit.hosts:
                 unit.plan["blockers"].extend(invalid_record_blockers(host, unit.facts[host].get("invalid_records") or []))
                 if unit.facts[host].get("error"):
@@ -525,6 +530,20 @@ class Window(object):
         assessed = catalogue.assess(raw_facts, {"agent_version": target, "running_windows": [self.window]},
                                     skip_rules=OTHER_WINDOWS_RULES[skip_kind])
         return assessed["findings"]
+
+    def _policy_blockers(self):
+        """The activation policy, read before any change: what in it refuses the window (issue: the heartbeat
+        and the network-driver blip checked before the first change). None to read when nothing is activated."""
+        s = self.settings
+        if s.get("phase", "rollout") != "rollout" or s.get("state", "present") != "present" or not self.policy_id:
+            return []
+        kind = "failover_cluster" if self.kind.name == "wsfc" else "nlb"
+        try:
+            return self.backend.dsm.policy_blockers(self.policy_id, kind)
+        except CollectionError as error:
+            return [planning.blocker("policy ID %s" % self.policy_id, "the activation policy could not be read: %s"
+                                     % error.message, "check %s_dsm_url and the API key's role (it must read "
+                                     "policies and firewall rules)" % self.kind.role)]
 
     def _readable(self, unit):
         """The members of the unit that could be read (an unreadable one refuses its unit, see make_plans)."""
@@ -860,6 +879,9 @@ class Window(object):
 
     def _agent(self, unit, host, node):
         s = self.settings
+        if s.get("state", "present") == "present":
+            # the manager's last policy send before the change: the wait after it needs a later one (DSM time only)
+            unit.policy_baseline[host] = self.backend.dsm.policy_success(unit.facts[host].get("computer") or host)
         attempts = int(s.get("install_retries") or 0) + 1
         for attempt in range(attempts):
             try:
@@ -874,12 +896,22 @@ class Window(object):
                 self.say("%s: the agent work failed (%s); trying again (%d of %d)" % (host, error.message, attempt + 2, attempts))
                 self.sleep(10)
 
+    def _baseline_of(self, host):
+        for unit in self.units:
+            if host in unit.policy_baseline:
+                return unit.policy_baseline[host]
+        return None
+
     def _wait_manager(self, host, computer, agent):
         """The manager shows the agent active with its first policy sent (the network driver loads with that policy,
         Trend KA-0004754), at the window's version and policy."""
         s = self.settings
         with self.waiting("the manager to show %s active with its policy applied" % host, s["dsm_timeout"]):
-            shown = self.backend.dsm.wait_policy_applied(computer, s["dsm_timeout"])
+            # an activation sends the policy (Trend: "dsa_control -a ... the manager sends the policy"): the send to
+            # wait for is one later than the send before it; an upgrade alone sends none, so the usual wait
+            activated = "activate" in ((agent or {}).get("actions") or [])
+            shown = self.backend.dsm.wait_policy_applied(computer, s["dsm_timeout"],
+                                                         since_policy_success=self._baseline_of(host) if activated else None)
         same = versions.same(shown.get("agent_version"), s.get("version"))
         if same is not True or (self.policy_id and shown.get("policy_id") != int(self.policy_id)):
             raise StepFailed("the manager shows %s with agent %s and policy %s, not %s%s" % (
@@ -929,7 +961,7 @@ class Window(object):
             node.nlb_node("drainstopped", window=self.window, drain_timeout=s["drain_timeout"])
         timeline.begin("agent")
         try:
-            self._agent(unit, host, node)
+            agent = self._agent(unit, host, node)
         except StepFailed as error:
             if error.details.get("msi_exit_code") is not None:
                 after = node.agent_facts().get("agent") or {}
@@ -937,7 +969,7 @@ class Window(object):
             raise
         timeline.begin("dsm_active")
         self._check_lease(unit)
-        self._wait_manager(host, computer, None)
+        self._wait_manager(host, computer, agent)
         if not entry.get("dsm_known"):
             # a computer the manager did not know before this host's activation gets the exclusions and Tap now,
             # while its host is still out of the farm and takes no cluster traffic

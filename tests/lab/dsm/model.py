@@ -315,6 +315,19 @@ class DsmModel(object):
             self._save()
         self._flush_events()
 
+    def on_agent_upgraded(self, host_name, agent_version=None, **_extra):
+        """An activated agent upgraded in place: the manager learns the version at the agent's next heartbeat
+        (Deep Security Help, "Agent-manager communication": the heartbeat carries the agent's status); the
+        policy is not sent again for it."""
+        with self.lock:
+            computer = self._computer_by_host(host_name)
+            if computer is None or not agent_version:
+                return
+            computer["agentVersion"] = agent_version
+            computer["lastAgentCommunication"] = self._ms()
+            self._save()
+        self._flush_events()
+
     def on_agent_removed(self, host_name, **_extra):
         with self.lock:
             computer = self._computer_by_host(host_name)

@@ -27,6 +27,7 @@ class DsmPart(object):
                                 dsm.get("port", 14119) if port is None else port, cert, key)
         world.subscribe("agent.activated", self.model.on_agent_activated)
         world.subscribe("agent.removed", self.model.on_agent_removed)
+        world.subscribe("agent.upgraded", self.model.on_agent_upgraded)
 
     def start(self):
         self.server.start()

@@ -24,6 +24,7 @@ class InProcessLab(object):
         self.world.provide("windows.nlb_membership", self.windows.nlb_membership)
         self.world.subscribe("agent.activated", self.dsm.on_agent_activated)
         self.world.subscribe("agent.removed", self.dsm.on_agent_removed)
+        self.world.subscribe("agent.upgraded", self.dsm.on_agent_upgraded)
         self.calls = []
         # called with (node, script, parameters) before each script, outside the lab's lock: a test can hold
         # one node's script there while other nodes answer, as real nodes do

@@ -694,6 +694,10 @@ class WindowsModel(object):
         # the network driver's blip comes with the install; a restart, if any, after it
         self.blip(node["name"], "agent upgrade" if upgrade else "agent install")
         code = self._msi_outcome(node, code, "upgrade" if upgrade else "install")
+        if upgrade and agent["activated"]:
+            # the upgraded agent's service starts and reports to its manager (its heartbeat carries "the status of
+            # the agent", Deep Security Help "Agent-manager communication"): no new activation, no policy sent
+            self.world.publish("agent.upgraded", host_name=node["name"], agent_version=version)
         if protection == "off" and "@('-m')" in self.script_text:
             # the heartbeat lets the manager send its policy again, self-protection included
             protection = "heartbeat"

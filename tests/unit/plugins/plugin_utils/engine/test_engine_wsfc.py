@@ -77,6 +77,37 @@ def test_a_refused_plan_is_refused_in_check_mode_too(lab, vcenter):
     assert any("SQL-NODE3" in item["message"] and "not by this window" in item["message"] for item in report["blockers"])
 
 
+@pytest.mark.parametrize("policy_id, words", [
+    # Windows Server: Firewall on with one Allow rule for RDP, which denies every other incoming packet
+    (2, "MS-04: Firewall is on in policy Windows Server and the failover-cluster heartbeat (UDP 3343) is not let through"),
+    # Base Policy: none of Firewall, Intrusion Prevention and Web Reputation on, the driver would load later
+    (1, "MS-02: policy Base Policy turns none of Firewall, Intrusion Prevention and Web Reputation on"),
+])
+def test_an_activation_policy_that_would_hurt_the_cluster_refuses_before_any_change(lab, vcenter, policy_id, words):
+    before = status(lab)
+    for check_mode in (True, False):
+        result, _window = run_window(lab, vcenter, settings=wsfc_settings(policy_id=policy_id), check_mode=check_mode)
+        report = report_of(result)
+        assert report["result"] == "refused", report
+        assert any(words in item["message"] for item in report["blockers"]), report["blockers"]
+    after = status(lab)
+    assert after["clusters"] == before["clusters"] and after["agents"] == before["agents"]
+    assert records(lab) == {} and leases(lab) == {} and vcenter.calls == []
+
+
+def test_a_cluster_already_at_the_version_is_not_refused_for_its_policy(lab, vcenter):
+    run_window(lab, vcenter)
+    # later, someone takes the heartbeat pass off the cluster's policy: a window with nothing to do is not refused
+    lab.dsm.state["policies"]["3"]["firewallRuleIDs"] = []
+    result, _window = run_window(lab, vcenter)
+    report = report_of(result)
+    assert report["result"] == "succeeded" and report["order"] == [] and report["blockers"] == [], report["blockers"]
+    # ... while the same policy refuses a window that has work to do
+    result, _window = run_window(lab, vcenter, settings=wsfc_settings(version="20.0.1-3180"))
+    assert report_of(result)["result"] == "refused"
+    assert any("MS-04" in item["message"] for item in report_of(result)["blockers"])
+
+
 def test_msi_failure_starts_the_cluster_service_keeps_the_node_paused_and_stops_the_cluster(lab, vcenter):
     lab.windows.set_faults({"msi_exit_next": 1603, "node": "SQL-NODE3"})
     result, _window = run_window(lab, vcenter)
@@ -230,3 +261,50 @@ def test_a_run_whose_lease_is_taken_over_stops_and_touches_nothing_more(lab, vce
     assert status(lab)["agents"]["SQL-NODE3"]["version"] is None
     # the new holder's lease stays: this run never removes what is not its own
     assert "dddddddddddddddd" in leases(lab)["SQL-NODE1"]
+
+
+def waits_seen(monkeypatch):
+    """Every wait for the manager (computer, since_policy_success), as the engine asks it."""
+    from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.engine import backend as engine_backend
+    seen = []
+    original = engine_backend.DsmIO.wait_policy_applied
+
+    def spy(self, computer, timeout, since_policy_success=None):
+        seen.append((computer, since_policy_success))
+        return original(self, computer, timeout, since_policy_success=since_policy_success)
+    monkeypatch.setattr(engine_backend.DsmIO, "wait_policy_applied", spy)
+    return seen
+
+
+def test_an_upgrade_needs_no_new_policy_send_and_the_manager_learns_the_version(lab, vcenter, monkeypatch):
+    import hashlib
+    run_window(lab, vcenter)
+    sent_before = dict((item["host_name"], item["last_send_policy_success"]) for item in lab.dsm.status()["computers"])
+    seen = waits_seen(monkeypatch)
+    newer = "20.0.1-3180"
+    settings = wsfc_settings(window="CHG-2", version=newer, installer_url="https://127.0.0.1:14119/software/agent/Windows/"
+                             "x86_64/%s/agent.msi" % newer,
+                             installer_sha256=hashlib.sha256(("clustersafe-lab-msi:%s" % newer).encode()).hexdigest())
+    result, _window = run_window(lab, vcenter, settings=settings)
+    report = report_of(result)
+    assert report["result"] == "succeeded", (report.get("failed_nodes"), report["blockers"])
+    # no activation, so no send to wait for beyond the usual: the manager shows the new version, same send
+    assert sorted(seen) == [(node, None) for node in sorted(SQL)]
+    for item in lab.dsm.status()["computers"]:
+        assert item["agent_version"] == newer and item["last_send_policy_success"] == sent_before[item["host_name"]]
+    assert_put_back(lab, vcenter)
+
+
+def test_a_reactivation_waits_for_a_policy_send_later_than_the_one_before_it(lab, vcenter, monkeypatch):
+    run_window(lab, vcenter)
+    sent_before = dict((item["host_name"], item["last_send_policy_success"]) for item in lab.dsm.status()["computers"])
+    # SQL-NODE2's agent lost its activation (dsa_control -r by someone): the next window activates it again
+    lab.windows.state["nodes"]["SQL-NODE2"]["agent"].update(activated=False, dsm_url=None, policy_id=None)
+    seen = waits_seen(monkeypatch)
+    result, _window = run_window(lab, vcenter, settings=wsfc_settings(window="CHG-2"))
+    assert report_of(result)["result"] == "succeeded", report_of(result).get("failed_nodes")
+    # the wait asked for a send later than the one the manager showed before the activation
+    assert seen == [("SQL-NODE2", sent_before["SQL-NODE2"])]
+    after = dict((item["host_name"], item["last_send_policy_success"]) for item in lab.dsm.status()["computers"])
+    assert after["SQL-NODE2"] > sent_before["SQL-NODE2"]
+    assert_put_back(lab, vcenter)
