@@ -174,11 +174,11 @@ class Window(object):
             self.print_plan()
             if self.settings.get("phase") == "inline":
                 self.inline()
-            elif not self.check_mode and not any(unit.refused for unit in self.units):
+            elif not self.check_mode:
+                # a refused unit holds nothing and is prepared for nothing (drs_users, prepare); the others go on
+                # with DRS held and their farms prepared exactly as when every unit may go
                 self.hold()
                 self.prepare()
-                self.rounds()
-            elif not self.check_mode:
                 self.rounds()
         except Exception as error:  # noqa: BLE001 - whatever stops the window, what it holds is given back below
             message = getattr(error, "message", None) or "%s: %s" % (type(error).__name__, error)
@@ -1108,7 +1108,7 @@ class Window(object):
             before = level_of(self.vsphere_before, name)
             outcome = self.drs_results.get(name) or {}
             entries.append(report.drs_entry(name, self.window, before, outcome.get("after"), outcome.get("record"),
-                                            outcome.get("error")))
+                                            outcome.get("error"), held=name in self.drs_held))
         return entries
 
     def unit_report(self, unit, ended):

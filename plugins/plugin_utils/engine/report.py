@@ -125,11 +125,12 @@ def window_report(kind, window, started, ended, plan, steps, before=None, after=
     }
 
 
-def drs_entry(cluster, window, before, after, record, error=None):
-    """One vSphere cluster the window held: levels before and after, whether its record is left, the error of
-    a refused restore."""
-    return {"cluster": cluster, "before": before, "during": "manual", "after": after,
-            "record_left": bool(record and str(record.get("window") or "").lower() == str(window).lower()),
+def drs_entry(cluster, window, before, after, record, error=None, held=True):
+    """One vSphere cluster of a unit's node VMs: levels before, during (manual when the window held it) and
+    after, whether the window's record is left on it (a refused restore leaves it), the error of that restore."""
+    return {"cluster": cluster, "before": before, "during": "manual" if held else before,
+            "after": after if held else before,
+            "record_left": bool(error) or bool(record and str(record.get("window") or "").lower() == str(window).lower()),
             "restore_error": error}
 
 

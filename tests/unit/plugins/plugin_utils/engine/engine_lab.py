@@ -11,6 +11,8 @@ from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.engine i
 from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.engine.backend import Backend
 from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.engine.engine import Window
 from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.engine.recover import Recover
+from tests.lab.dsm.inprocess import load_topology
+from tests.lab.estate import estate_topology
 from tests.lab.inprocess import FakeClock, InProcessLab
 
 VERSION = "20.0.1-690"
@@ -94,15 +96,26 @@ class LabBackend(Backend):
         pass
 
 
-def new_lab(tmp_path):
-    lab = InProcessLab(str(tmp_path / "lab"))
+def new_lab(tmp_path, failover_clusters=1, nlb_farms=1):
+    """The lab's own topology, or a generated estate of several failover clusters and NLB farms
+    (tests/lab/estate.py, as ``labctl.py start --failover-clusters N --nlb-farms M``)."""
+    topology = None
+    if failover_clusters > 1 or nlb_farms > 1:
+        topology = estate_topology(load_topology(), failover_clusters, nlb_farms)
+    lab = InProcessLab(str(tmp_path / "lab"), topology=topology)
     lab.caller = threading.local()
     lab.dsm.set_faults({"policy_delay_ms": 0})
     return lab
 
 
-def hostvars():
-    return dict((host, {"inventory_hostname": host}) for host in SQL + WEB)
+def hostvars(lab=None):
+    """Every Windows node of the lab's topology as an inventory host of that name."""
+    if lab is None:
+        return dict((host, {"inventory_hostname": host}) for host in SQL + WEB)
+    windows = lab.topology["windows"]
+    names = [node["name"] for group in ("failover_clusters", "nlb_clusters") for unit in windows.get(group) or []
+             for node in unit["nodes"]]
+    return dict((host, {"inventory_hostname": host}) for host in names)
 
 
 def wsfc_settings(window="CHG-1", **overrides):
@@ -128,7 +141,7 @@ def run_window(lab, vcenter, kind="wsfc", settings=None, check_mode=False, contr
     backend = LabBackend(lab, vcenter, controller=controller, crash_after=crash_after)
     clock = FakeClock()
     window = Window(kind, settings or (wsfc_settings() if kind == "wsfc" else nlb_settings()), backend,
-                    hostvars=hostvars(), say=(lines.append if lines is not None else None), check_mode=check_mode,
+                    hostvars=hostvars(lab), say=(lines.append if lines is not None else None), check_mode=check_mode,
                     clock=clock.time, sleep=clock.sleep, run_id=run_id)
     return window.run_window(), window
 
@@ -139,7 +152,7 @@ def run_recover(lab, vcenter, check_mode=False, **overrides):
     checked = window_settings.check_recover(values)
     backend = LabBackend(lab, vcenter, controller="controller-r")
     clock = FakeClock()
-    return Recover(checked, backend, hostvars=hostvars(), check_mode=check_mode, clock=clock.time,
+    return Recover(checked, backend, hostvars=hostvars(lab), check_mode=check_mode, clock=clock.time,
                    sleep=clock.sleep).run_recover()
 
 
