@@ -46,6 +46,7 @@ labels = [
     ("common_return_values", "reference_appendices/common_return_values.html#common-return-values", "Return Values"),
     ("ansible_configuration_settings", "reference_appendices/config.html#ansible-configuration-settings",
      "Ansible Configuration Settings"),
+    ("action_plugins", "plugins/action.html#action-plugins", "Action plugins"),
 ]
 body = "".join("%s std:label -1 %s %s\n" % entry for entry in labels)
 with open(os.path.join(site, "ansible_devel.inv"), "wb") as handle:

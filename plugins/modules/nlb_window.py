@@ -12,7 +12,7 @@ module: nlb_window
 short_description: A maintenance window over Windows NLB farms, one host per NLB farm at a time
 version_added: 0.3.0
 description:
-  - The window engine of the role M(clustersafe.deep_security.nlb_agent_rollout) (C(ansible-doc -t role
+  - The window engine of the role C(clustersafe.deep_security.nlb_agent_rollout) (C(ansible-doc -t role
     clustersafe.deep_security.nlb_agent_rollout) documents every setting). Use the role; this action is what its
     tasks run, once, on the controller.
   - The window's settings are the role's variables (C(nlb_agent_rollout_<setting>)), the role's defaults included;

@@ -12,7 +12,7 @@ module: window_recover
 short_description: Put back what the collection's maintenance windows left behind
 version_added: 0.3.0
 description:
-  - The engine of the role M(clustersafe.deep_security.recover) (C(ansible-doc -t role clustersafe.deep_security.recover)
+  - The engine of the role C(clustersafe.deep_security.recover) (C(ansible-doc -t role clustersafe.deep_security.recover)
     documents every setting); its settings are the role's variables (C(recover_<setting>)). Use the role.
   - Reads every Windows host's window records side by side and puts back exactly what they say, one record at a time
     in the safe order, never on a failover cluster or NLB farm whose lease a running window holds; then the host

@@ -239,8 +239,10 @@ def check(kind, values):
                         % (prefix, settings["policy_id"], prefix, settings["policy"]))
     for name in ("node_timeout", "dsm_timeout", "install_timeout", "drain_timeout"):
         if name in settings and settings[name] < 1:
-            problems.append("%s must be a positive number of seconds (got %s)"
-                            % (_variable(kind, name, inline), settings[name]))
+            # NLB's drain-stop takes its timeout in minutes (Stop-NlbClusterNode -Timeout)
+            problems.append("%s must be a positive number of %s (got %s)"
+                            % (_variable(kind, name, inline), "minutes" if name == "drain_timeout" else "seconds",
+                               settings[name]))
     for name in ("max_nodes_out", "max_failed_nodes", "stop_after", "install_retries", "min_converged",
                  "observation_seconds"):
         if name in settings and settings[name] < 0:

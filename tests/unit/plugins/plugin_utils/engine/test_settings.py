@@ -106,7 +106,7 @@ def test_good_settings_come_back_with_their_defaults():
     ("wsfc", {"node_timeout": 0}, "wsfc_agent_rollout_node_timeout must be a positive number of seconds (got 0)"),
     ("wsfc", {"dsm_timeout": -5}, "wsfc_agent_rollout_dsm_timeout must be a positive number of seconds (got -5)"),
     ("nlb", {"install_timeout": 0}, "nlb_agent_rollout_install_timeout must be a positive number of seconds"),
-    ("nlb", {"drain_timeout": 0}, "nlb_agent_rollout_drain_timeout must be a positive number of seconds"),
+    ("nlb", {"drain_timeout": 0}, "nlb_agent_rollout_drain_timeout must be a positive number of minutes"),
     ("wsfc", {"max_nodes_out": -1}, "wsfc_agent_rollout_max_nodes_out (playbook: wsfc_rollout_max_nodes_out) must be 0 or more (got -1): 0 is "),
     ("wsfc", {"max_failed_nodes": -1}, "wsfc_agent_rollout_max_failed_nodes must be 0 or more"),
     ("wsfc", {"stop_after": -1}, "wsfc_agent_rollout_stop_after must be 0 or more"),
