@@ -108,6 +108,11 @@ class Recover(object):
         dead = (found is not None and (found["run"] == take_over or not window_lease.fresh(found, answer["now"]))) \
             or (problem and take_over == window_lease.UNREADABLE)
         if not dead:
+            if found is not None:
+                # a window still runs there, whether or not any of its nodes carries a record at this moment (between
+                # two nodes none does): its DRS records on vCenter are left alone too
+                with self._lock:
+                    self.live_windows.add(str(found["window"]).lower())
             return
         if self.check_mode:
             self._note(self.actions, system=host, window=(found or {}).get("window"), change="lease",
@@ -239,13 +244,13 @@ class Recover(object):
                     self.say(message)
                     return
                 taken = [answer["raw"]]
-                beat = self._heartbeat(name, lease_host, fields, taken)
+                hold = self._heartbeat(name, lease_host, fields, taken)
             try:
                 for facts in members:
-                    self._host(kind, facts)
+                    self._host(kind, facts, hold if taken else None)
             finally:
                 if taken:
-                    beat.set()
+                    hold.stop()
         except CollectionError as error:
             for facts in members:
                 self._note(self.failed, system=facts["host"], message=error.message)
@@ -257,29 +262,12 @@ class Recover(object):
                     self.say("%s: the lease could not be released (%s); it expires by itself" % (name, error.message))
 
     def _heartbeat(self, name, lease_host, fields, taken):
-        """Renew recover's lease on ``name`` every third of its life while recover works there (a wait for the
-        manager can outlast it); ``taken[0]`` follows the stored text. Returns the event that stops it."""
-        stop = threading.Event()
-        node = self.backend.lease_node(lease_host)
+        """Recover's hold on ``name``'s lease while it works there: renewed every third of its life by a thread (a
+        wait for the manager can outlast it) and before each record (``still_ours``); ``taken[0]`` follows the
+        stored text. Once another run has taken the lease over, recover touches nothing more there."""
+        return _LeaseHold(self, name, self.backend.lease_node(lease_host), fields, taken)
 
-        def beat():
-            while not stop.wait(max(self.settings["lease_seconds"] / 3.0, 1.0)):
-                try:
-                    answer = node.lease("take", taken[0], fields, self.settings["lease_seconds"])
-                except CollectionError as error:
-                    self.say("%s: the lease could not be renewed (%s); trying again" % (name, error.message))
-                    continue
-                if answer["swapped"]:
-                    taken[0] = answer["raw"]
-                else:
-                    self.say("%s: another run took the lease over; recover stops there after this step" % name)
-                    return
-        thread = threading.Thread(target=beat)
-        thread.daemon = True
-        thread.start()
-        return stop
-
-    def _host(self, kind, facts):
+    def _host(self, kind, facts, hold=None):
         host = facts["host"]
         if self.check_mode:
             for record in facts["records"]:
@@ -290,6 +278,11 @@ class Recover(object):
                     self.sleep, dsm=self.settings.get("dsm", True), agent_confirmed=self.settings.get("agent_confirmed"))
         node = self.backend.node(host)
         for record in facts["records"]:
+            if hold is not None and not hold.still_ours():
+                self._note(self.refused, system=host, message="another run took over the lease of its %s while recover "
+                           "worked: %s/%s and what follows are left to it" % (
+                               "failover cluster" if kind == "wsfc" else "NLB farm", record["window"], record["change"]))
+                return
             try:
                 self.say("%s: putting back %s/%s" % (host, record["window"], record["change"]))
                 undo.records(node, kind, [record], facts["computer"])
@@ -298,4 +291,49 @@ class Recover(object):
             except CollectionError as error:
                 self._note(self.failed, system=host, message="%s/%s: %s" % (record["window"], record["change"], error.message))
                 self.say("%s: %s/%s stays: %s" % (host, record["window"], record["change"], error.message))
+                return
+
+
+class _LeaseHold(object):
+    """Recover's lease on one cluster or farm, renewed by compare-and-swap on the text it last stored."""
+
+    def __init__(self, recover, name, node, fields, taken):
+        self.recover = recover
+        self.name = name
+        self.node = node
+        self.fields = fields
+        self.taken = taken
+        self.lost = threading.Event()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        thread = threading.Thread(target=self._beat)
+        thread.daemon = True
+        thread.start()
+
+    def renew(self):
+        """Renew now; False once another run holds the lease (a failure to reach the node is not a loss)."""
+        with self._lock:
+            if self.lost.is_set():
+                return False
+            try:
+                answer = self.node.lease("take", self.taken[0], self.fields, self.recover.settings["lease_seconds"])
+            except CollectionError as error:
+                self.recover.say("%s: the lease could not be renewed (%s); trying again" % (self.name, error.message))
+                return True
+            if answer["swapped"]:
+                self.taken[0] = answer["raw"]
+                return True
+            self.lost.set()
+            self.recover.say("%s: another run took the lease over; recover touches nothing more there" % self.name)
+            return False
+
+    def still_ours(self):
+        return self.renew()
+
+    def stop(self):
+        self._stop.set()
+
+    def _beat(self):
+        while not self._stop.wait(max(self.recover.settings["lease_seconds"] / 3.0, 1.0)):
+            if not self.renew():
                 return

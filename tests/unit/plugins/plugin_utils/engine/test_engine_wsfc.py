@@ -308,3 +308,52 @@ def test_a_reactivation_waits_for_a_policy_send_later_than_the_one_before_it(lab
     after = dict((item["host_name"], item["last_send_policy_success"]) for item in lab.dsm.status()["computers"])
     assert after["SQL-NODE2"] > sent_before["SQL-NODE2"]
     assert_put_back(lab, vcenter)
+
+
+def test_recover_between_two_nodes_of_a_live_window_leaves_it_and_its_drs_alone(lab, vcenter):
+    """Between two nodes a running window has no record on any node, only its lease: recover still names it
+    live (so its DRS record on vCenter stays) and touches nothing."""
+    seen = {}
+
+    def between_nodes(node, script, params):
+        done_one = status(lab)["agents"]["SQL-NODE2"]["version"] is not None
+        if done_one and not seen and not records(lab) and leases(lab):
+            seen["running"] = True
+            seen["outcome"] = run_recover(lab, vcenter)
+    lab.before_script = between_nodes
+    result, _window = run_window(lab, vcenter)
+    lab.before_script = None
+    outcome = seen["outcome"]
+    assert outcome["live_windows"] == ["chg-1"], outcome
+    assert not outcome["put_back"] and not outcome["failed"], outcome
+    assert report_of(result)["result"] == "succeeded"
+    assert_put_back(lab, vcenter)
+
+
+def test_recover_whose_lease_is_taken_over_touches_nothing_more(lab, vcenter):
+    import json
+    with pytest.raises(Crash):
+        run_window(lab, vcenter, crash_after=26, run_id="dddddddddddddddd")
+    left = records(lab)
+    [(node, changes)] = left.items()
+    assert len(changes) >= 2, left
+    other = {"run": "eeeeeeeeeeeeeeee", "window": "CHG-9", "holder": "wsfc_window", "controller": "controller-z",
+             "unit": "SQLCLU01", "since": "2026-12-06T00:00:00Z", "heartbeat": "2026-12-06T00:00:00Z",
+             "expires": "2099-01-01T00:00:00Z"}
+
+    def take_over_mid_recover(host, script, params):
+        if script == "window_lease" and params.get("action") == "take":
+            other["recover_holds"] = True
+        elif other.get("recover_holds") and host == node and not other.get("taken"):
+            # another run takes the cluster over while recover puts back the first record
+            other["taken"] = True
+            lab.windows.state["nodes"]["SQL-NODE1"]["registry_lease"] = json.dumps(
+                dict((key, value) for key, value in other.items() if key not in ("taken", "recover_holds")))
+    lab.before_script = take_over_mid_recover
+    outcome = run_recover(lab, vcenter, take_over="dddddddddddddddd")
+    lab.before_script = None
+    assert other.get("taken")
+    assert any("another run took over the lease" in item["message"] for item in outcome["refused"]), outcome
+    # what recover had not begun is left to the run that holds the cluster now
+    assert records(lab).get(node), records(lab)
+    assert json.loads(leases(lab)["SQL-NODE1"])["run"] == "eeeeeeeeeeeeeeee"
