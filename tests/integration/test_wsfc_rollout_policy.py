@@ -1,6 +1,6 @@
 """The rollout with the policy given by name (wsfc_rollout_policy -> wsfc_agent_rollout_policy): resolved to the
-manager's id before any change and used for the activation; an unknown name and a name given together with an
-id fail before anything is changed."""
+manager's id before any change and used for the activation; an unknown name, a name given together with an
+id, and a policy that would block the cluster's heartbeat (MS-04) fail before anything is changed."""
 import json
 import os
 
@@ -25,15 +25,32 @@ def dsm_computers(lab):
 @pytest.mark.lab
 def test_rollout_activates_with_the_policy_named(fresh_lab, tmp_path):
     lab = fresh_lab
-    run = run_playbook(lab, ROLLOUT, *by_name(lab, "CHG-POLICY", tmp_path, "Windows Server"))
+    run = run_playbook(lab, ROLLOUT, *by_name(lab, "CHG-POLICY", tmp_path, "SQL Server Cluster"))
     output = run.stdout + run.stderr
     assert run.returncode == 0, output[-20000:]
     assert_no_secret(lab, output)
     assert_invariants(lab)
     computers = dsm_computers(lab)
     for node in NODES:
-        # Windows Server is policy 2 in the topology; the default of the other tests is 3.
-        assert computers[node]["policy_id"] == 2 and computers[node]["agent_status"] == "active", computers[node]
+        # SQL Server Cluster is policy 3 in the topology, found by its name (the id was not given)
+        assert computers[node]["policy_id"] == 3 and computers[node]["agent_status"] == "active", computers[node]
+
+
+@pytest.mark.lab
+def test_a_policy_that_blocks_the_heartbeat_refuses_before_any_change(fresh_lab, tmp_path):
+    lab = fresh_lab
+    before = windows_status(lab)
+    # Windows Server: Firewall on with one Allow rule (RDP in), which denies every other incoming packet, UDP 3343 too
+    run = run_playbook(lab, ROLLOUT, *by_name(lab, "CHG-POLICY-HB", tmp_path, "Windows Server"))
+    output = run.stdout + run.stderr
+    assert run.returncode != 0
+    assert "window CHG-POLICY-HB refused before any change" in output
+    assert "MS-04: Firewall is on in policy Windows Server and the failover-cluster heartbeat (UDP 3343) is not let " \
+           "through" in output
+    after = windows_status(lab)
+    assert after["clusters"] == before["clusters"] and after["agents"] == before["agents"]
+    assert dsm_computers(lab) == {}
+    assert_invariants(lab)
 
 
 @pytest.mark.lab
