@@ -13,8 +13,8 @@ import pytest
 
 from conftest import ROOT, collections_path, lab_control
 from test_playbooks import run_playbook
-from test_wsfc_window import (INVENTORY, NODES, RECOVER, ROLLOUT, VERSION, assert_invariants, rollout_args,
-                              run_id, vcenter_cluster, windows_status)
+from test_wsfc_window import (INVENTORY, NODES, RECOVER, ROLLOUT, VERSION, assert_invariants, recap_changed,
+                              rollout_args, run_id, vcenter_cluster, windows_status)
 
 SUPPORT = os.path.join(ROOT, "tests", "integration", "playbooks", "support")
 
@@ -180,3 +180,35 @@ def test_the_window_id_is_required(lab, tmp_path):
     run = run_playbook(lab, ROLLOUT, *args)
     output = run.stdout + run.stderr
     assert run.returncode != 0 and "a window id is required" in output and "wsfc_rollout_window" in output
+
+
+@pytest.mark.lab
+def test_a_users_own_play_runs_the_window(fresh_lab, tmp_path):
+    """The role in a play of the user's own (their hosts, pre_tasks, module_defaults): check mode plans, the run
+    changes, a second run changes nothing."""
+    secrets = tmp_path / "secrets.yml"
+    secrets.write_text(json.dumps({"user_play_vcenter_password": fresh_lab["VMWARE_PASSWORD"],
+                                   "user_play_dsm_api_key": fresh_lab["DSM_API_KEY"]}))
+    # the environment's credentials are wrong: only module_defaults can get the window through
+    lab = dict(fresh_lab, VMWARE_PASSWORD="not-the-password", DSM_API_KEY="2:not-the-key")
+    playbook = os.path.join(SUPPORT, "user_play.yml")
+    extra = ["-i", INVENTORY, "-e", "@%s" % secrets, "-e", "user_play_window=CHG-USER",
+             "-e", "user_play_report_dir=%s" % tmp_path]
+    dry = run_playbook(lab, playbook, "--check", *extra)
+    output = dry.stdout + dry.stderr
+    assert dry.returncode == 0, output[-20000:]
+    assert "(check mode)" in output and "failover cluster SQLCLU01: 3 node(s) to maintain" in output
+    assert all(not records for records in windows_status(fresh_lab)["window_records"].values())
+    assert all(windows_status(fresh_lab)["agents"][node]["version"] is None for node in NODES)
+    first = run_playbook(lab, playbook, *extra)
+    assert first.returncode == 0, (first.stdout + first.stderr)[-20000:]
+    assert recap_changed(first.stdout) >= 1
+    assert report(tmp_path, "CHG-USER")["result"] == "succeeded"
+    status = assert_invariants(fresh_lab)
+    assert all(status["agents"][node]["version"] == VERSION for node in NODES)
+    again = run_playbook(lab, playbook, *extra)
+    assert again.returncode == 0, (again.stdout + again.stderr)[-20000:]
+    assert recap_changed(again.stdout) == 0
+    for run in (dry, first, again):
+        assert fresh_lab["VMWARE_PASSWORD"] not in run.stdout + run.stderr
+        assert fresh_lab["DSM_API_KEY"] not in run.stdout + run.stderr
