@@ -77,6 +77,30 @@ options:
         account.
     type: str
     choices: [manual, partiallyAutomated, fullyAutomated]
+  lease_seconds:
+    description:
+      - With O(state=manual), the window's lease on the cluster (safety invariant 9) - the record carries the run that
+        holds it (O(run_id)) and an expiry this many seconds ahead by vCenter's clock. Holding again renews it; until it
+        expires, C(clustersafe.deep_security.recover) leaves the record alone (the window still runs).
+      - V(0) (the default) writes no lease; a record without one is judged by the leases recover finds on Windows.
+      - At least V(60) otherwise.
+    type: int
+    default: 0
+  run_id:
+    description:
+      - The run holding the window (8 to 32 lowercase hexadecimal digits), written with the lease. Empty - keep this
+        window's run already in the record, or make one up.
+    type: str
+  respect_lease:
+    description:
+      - With O(state=restored), refuse to restore a record whose lease has not expired by vCenter's clock, naming its
+        window and run (what recover does). The window's own close leaves it V(false).
+    type: bool
+    default: false
+  take_over:
+    description:
+      - With O(respect_lease), the run id of a live lease to restore anyway (its window died before its lease ran out).
+    type: str
 attributes:
   check_mode:
     support: full
@@ -163,6 +187,10 @@ def main():
         owner=dict(type="str"),
         force=dict(type="bool", default=False),
         original_level=dict(type="str", choices=["manual", "partiallyAutomated", "fullyAutomated"]),
+        lease_seconds=dict(type="int", default=0),
+        run_id=dict(type="str"),
+        respect_lease=dict(type="bool", default=False),
+        take_over=dict(type="str"),
     ), supports_check_mode=True)
     module.run_with_client(lambda client: drs_window(client, module.params, module.check_mode),
                            validate=lambda: check_record_params(module.params))

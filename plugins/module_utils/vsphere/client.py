@@ -12,6 +12,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import datetime
+
 import os
 import socket
 import ssl
@@ -346,6 +348,17 @@ class VsphereClient(object):
                                % (name, entity.name, getattr(fault, "privilegeId", None) or "a privilege"))
         except vmodl.MethodFault as fault:
             raise VsphereError("cannot write custom attribute %s on %s: %s" % (name, entity.name, _fault_text(fault)))
+
+    def server_time(self):
+        """vCenter's own clock (vim.ServiceInstance.CurrentTime), an aware datetime: leases on a cluster are judged
+        by it, never by a controller's clock."""
+        try:
+            moment = self.si.CurrentTime()
+        except vmodl.MethodFault as fault:
+            raise VsphereError("cannot read vCenter's time: %s" % _fault_text(fault))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=datetime.timezone.utc)
+        return moment
 
     def session_user(self):
         """The user name vCenter reports for this session (vim.UserSession.userName): the name its events carry

@@ -53,8 +53,25 @@ def _held_message(cluster, record):
             % (cluster, record.get("window"), record.get("owner"), record.get("since"), record.get("original_level")))
 
 
-def plan_window(cluster, state, window, current_level, record, owner, now, force=False, saved_level=None, user=None):
+def lease_fields(run, expires):
+    """The lease fields of a DRS window record (``run``, ``expires``), or none without a lease."""
+    return {"run": run, "expires": expires} if run and expires else {}
+
+
+def live_lease(record, vcenter_now):
+    """Whether ``record`` carries a lease that has not expired at ``vcenter_now`` (vCenter's clock)."""
+    expires = parse_time((record or {}).get("expires"))
+    return expires is not None and vcenter_now is not None and expires > vcenter_now
+
+
+def plan_window(cluster, state, window, current_level, record, owner, now, force=False, saved_level=None, user=None,
+                lease=None, vcenter_now=None, respect_lease=False, take_over=""):
     """Decide how to reach ``state`` (``manual`` or ``restored``) for window ``window``.
+
+    ``lease`` (``lease_fields``): with ``manual``, the record carries it (the holder's run and the expiry by
+    vCenter's clock); holding again renews it. ``respect_lease`` (recover): a restore of a record whose lease
+    has not expired at ``vcenter_now`` is refused (HeldError naming the holder), unless ``take_over`` names its
+    run: that window still runs (safety invariant 9).
 
     ``record`` is the validated custom attribute (records.read_record; None when absent). Raises HeldError
     when another window holds the cluster and ``force`` is false, RecordRefusedError for a record that fails
@@ -74,10 +91,12 @@ def plan_window(cluster, state, window, current_level, record, owner, now, force
                                  problems=record.get("problems"))
     foreign = record is not None and record.get("window") != window
 
+    lease = dict(lease or {})
     if state == "manual":
         if record is None:
             new_record = {"window": window, "original_level": current_level, "owner": owner, "since": now,
                           "held_since": now}
+            new_record.update(lease)
             if user:
                 new_record["vcenter_user"] = user
             return WindowPlan(write_record=new_record, set_level=None if current_level == MANUAL else MANUAL,
@@ -90,14 +109,26 @@ def plan_window(cluster, state, window, current_level, record, owner, now, force
             # the level to go back to.
             new_record = dict(record, window=window, owner=owner, since=now, taken_over_from=record.get("window"),
                               held_since=record.get("held_since") or record.get("since"))
+            # the lease is the new holder's, or none: never the old holder's
+            new_record.pop("run", None)
+            new_record.pop("expires", None)
+            new_record.update(lease)
             if user:
                 new_record["vcenter_user"] = user
             new_record.pop("valid", None)
             return WindowPlan(write_record=new_record, set_level=None if current_level == MANUAL else MANUAL,
                               message="took over window %s; original level %s kept"
                               % (record.get("window"), record["original_level"]))
+        renewed = None
+        if lease and (record.get("run"), record.get("expires")) != (lease["run"], lease["expires"]):
+            renewed = dict((key, value) for key, value in record.items() if key != "valid")
+            renewed.update(lease)
         if current_level != MANUAL:
-            return WindowPlan(set_level=MANUAL, message="DRS was changed during the window; set back to manual")
+            return WindowPlan(write_record=renewed, set_level=MANUAL,
+                              message="DRS was changed during the window; set back to manual")
+        if renewed is not None:
+            return WindowPlan(write_record=renewed, message="already held at manual by this window; lease renewed until %s"
+                              % lease["expires"])
         return WindowPlan(message="already held at manual by this window")
 
     if state == "restored":
@@ -106,6 +137,13 @@ def plan_window(cluster, state, window, current_level, record, owner, now, force
         if foreign and not force:
             raise HeldError(_held_message(cluster, record), held_by=record.get("window"),
                             owner=record.get("owner"), since=record.get("since"))
+        if respect_lease and live_lease(record, vcenter_now) and (not take_over or take_over != record.get("run")):
+            raise HeldError(
+                "cluster %s: window %s still runs: its lease (run %s, owner %s) holds DRS at manual until %s by vCenter's "
+                "clock, so its record is left alone; once that window has ended or died, wait for the expiry, or set "
+                "take_over=%s (recover_take_over) to put the level back now"
+                % (cluster, record.get("window"), record.get("run"), record.get("owner"), record.get("expires"),
+                   record.get("run")), held_by=record.get("window"), run=record.get("run"), expires=record.get("expires"))
         warnings = []
         original = record["original_level"]
         if saved_level is not None and saved_level != original:

@@ -8,8 +8,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import datetime
+import uuid
+
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere import records
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.drs_window import plan_window
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.drs_window import lease_fields, plan_window
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.inventory import (
     DRS_WINDOW_ATTRIBUTE,
     overrides_honoured,
@@ -65,9 +68,20 @@ def drs_window(client, params, check_mode=False):
     record = cluster["drs_window"]
     taking = params["state"] == "manual" and (record is None or record.get("window") != params["window"])
     user = client.session_user() if taking else None
+    lease, vcenter_now = None, None
+    if (params["state"] == "manual" and params.get("lease_seconds")) or \
+            (params["state"] == "restored" and params.get("respect_lease") and record and record.get("expires")):
+        vcenter_now = client.server_time()
+    if params["state"] == "manual" and params.get("lease_seconds"):
+        ours = (record or {}).get("window") == params["window"]
+        # a renewal keeps this window's run; a new hold is the run given, or one made up here
+        run = params.get("run_id") or ((record or {}).get("run") if ours else None)
+        expires = (vcenter_now + datetime.timedelta(seconds=int(params["lease_seconds"]))).replace(microsecond=0)
+        lease = lease_fields(run or uuid.uuid4().hex[:16], expires.isoformat())
     plan = plan_window(cluster["name"], params["state"], params["window"], current, record,
                        params.get("owner") or default_owner(params["username"]), now_iso(), params.get("force", False),
-                       saved_level=params.get("original_level"), user=user)
+                       saved_level=params.get("original_level"), user=user, lease=lease, vcenter_now=vcenter_now,
+                       respect_lease=params.get("respect_lease", False), take_over=params.get("take_over") or "")
     check_drs_tie(client, snapshot.ref(cluster["moid"]), cluster, plan)
     after_level = plan.set_level or current
     if plan.clear_record:

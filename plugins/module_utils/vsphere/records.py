@@ -68,6 +68,9 @@ RAW_MAX = 200
 
 # Managed-object ids of VMs as vCenter hands them out ("vm-42").
 VM_MOID = re.compile(r"^vm-[0-9]{1,12}\Z")
+RUN_ID = re.compile(r"\A[0-9a-f]{8,32}\Z")
+# a lease shorter than this would expire between two renewals of a window that waits on a slow step
+MIN_LEASE_SECONDS = 60
 # ISO 8601 date and time with seconds and an explicit offset (what the collection writes: now_iso()).
 ISO_TIME = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{1,6})?"
                       r"(Z|[+-][0-9]{2}:[0-9]{2})\Z")
@@ -132,6 +135,15 @@ def check_record_params(params):
     if owner is not None and not is_text(owner, TEXT_MAX):
         raise ParameterError("parameter owner must be 1 to %d printable characters without line breaks, not %r"
                              % (TEXT_MAX, owner))
+    for name in ("run_id", "take_over"):
+        value = params.get(name)
+        if value and not RUN_ID.match(str(value)):
+            raise ParameterError("parameter %s=%r is not a run id: 8 to 32 lowercase hexadecimal digits, as a window's "
+                                 "run prints it and its record shows it (field run)" % (name, value))
+    seconds = params.get("lease_seconds")
+    if seconds is not None and (seconds < 0 or (0 < seconds < MIN_LEASE_SECONDS)):
+        raise ParameterError("parameter lease_seconds must be 0 (no lease) or at least %d, not %s"
+                             % (MIN_LEASE_SECONDS, seconds))
 
 
 def is_text(value, maximum, minimum=1):
@@ -203,6 +215,10 @@ def _time(value):
     return None if parse_time(value) is not None else "is not an ISO 8601 time with seconds and offset"
 
 
+def _run(value):
+    return None if isinstance(value, str) and RUN_ID.match(value) else "is not a run id (8 to 32 lowercase hex digits)"
+
+
 def _level(value):
     return None if value in AUTOMATION_LEVELS else "is not one of %s" % ", ".join(AUTOMATION_LEVELS)
 
@@ -223,6 +239,10 @@ DRS_RECORD_FIELDS = {
     "held_since": (False, _time),
     "taken_over_from": (False, _window),
     "vcenter_user": (False, _text(TEXT_MAX)),
+    # the window's lease on the cluster (safety invariant 9): the run that holds it, and until when by vCenter's
+    # clock; a window renews it while it runs, recover leaves a record alone until it expires
+    "run": (False, _run),
+    "expires": (False, _time),
 }
 
 MOVED_FIELDS = {"vm": (True, _text(NAME_MAX)), "moid": (False, _vm_moid), "to": (True, _text(HOST_NAME_MAX))}

@@ -25,6 +25,7 @@ from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
+from ansible_collections.clustersafe.deep_security.plugins.module_utils import window_lease
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import CollectionError
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.runner import scrub
 from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.engine import connection, report, settings as window_settings
@@ -366,6 +367,8 @@ def _recover_vcenter(action, checked, task_vars, vsphere, check_mode, live_windo
             return True
         return False
     window = checked["window"]
+    # recover_take_over names a run (or "unreadable", which only a Windows lease can be)
+    take_over_run = checked.get("take_over") if window_lease.RUN_PATTERN.match(checked.get("take_over") or "") else None
     for cluster in read.get("clusters") or []:
         for host in cluster.get("hosts") or []:
             record = host.get("evacuation")
@@ -385,9 +388,14 @@ def _recover_vcenter(action, checked, task_vars, vsphere, check_mode, live_windo
             continue
         if live(record, cluster["name"]):
             continue
+        # a record whose lease runs by vCenter's clock is a window that still runs: the service refuses it
+        # (naming the run to take over), and that is a refusal, not a failure
         outcome = module("vsphere_drs_window", {"cluster": cluster["name"], "window": record.get("window"),
-                                                "state": "restored"})
-        if outcome.get("failed"):
+                                                "state": "restored", "respect_lease": True,
+                                                "take_over": take_over_run})
+        if outcome.get("failed") and outcome.get("expires"):
+            refused.append({"system": cluster["name"], "message": outcome.get("msg")})
+        elif outcome.get("failed"):
             failed.append({"system": cluster["name"], "message": outcome.get("msg")})
         else:
             put_back.append(_vsphere_entry(cluster, "drs_window", check_mode))

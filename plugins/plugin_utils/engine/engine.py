@@ -135,6 +135,8 @@ class Window(object):
         self.vsphere_before = None
         self.policy_id = settings.get("policy_id") or 0
         self._dsm_lock = threading.Lock()
+        # a renewal of a DRS lease never crosses the release of that cluster (it would hold it again)
+        self._drs_lock = threading.Lock()
         self._out_lock = threading.Lock()
         self._stop = threading.Event()
         self.warnings = []
@@ -436,9 +438,22 @@ class Window(object):
                 for unit in self.units:
                     if unit.lease_raw and not unit.lease_lost:
                         self._renew(unit)
+                self._renew_drs()
         thread = threading.Thread(target=beat)
         thread.daemon = True
         thread.start()
+
+    def _renew_drs(self):
+        """The run's lease on each vSphere cluster it holds, renewed (holding again with the same run)."""
+        for name in list(self.drs_held):
+            with self._drs_lock:
+                if name in self.drs_released or name in self.drs_results:
+                    continue
+                try:
+                    self.backend.vcenter.drs(name, self.window, "manual", lease_seconds=self.settings["lease_seconds"],
+                                             run_id=self.run)
+                except CollectionError as error:
+                    self.say("the lease on DRS of %s could not be renewed (%s); trying again" % (name, error.message))
 
     def _renew(self, unit):
         """One heartbeat: the lease swapped for a fresh one of ours if it is still the text we wrote; anything else
@@ -629,14 +644,18 @@ class Window(object):
     def hold(self):
         for name in sorted(self.drs_users):
             self.say("holding DRS of %s at manual (the original level saved on the cluster first)" % name)
-            held = self.backend.vcenter.drs(name, self.window, "manual")
+            held = self.backend.vcenter.drs(name, self.window, "manual", lease_seconds=self.settings["lease_seconds"],
+                                            run_id=self.run)
             self.drs_saved[name] = (held.get("record") or {}).get("original_level")
             self.drs_held.append(name)
 
     def release_drs(self, names):
         for name in names:
-            if name in self.drs_released:
-                continue
+            with self._drs_lock:
+                self._release_one(name)
+
+    def _release_one(self, name):
+        if name not in self.drs_released:
             try:
                 result = self.backend.vcenter.drs(name, self.window, "restored", original_level=self.drs_saved.get(name))
                 self.drs_results[name] = {"after": result.get("automation_level"), "record": result.get("record")}

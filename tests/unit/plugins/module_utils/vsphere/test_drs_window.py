@@ -115,3 +115,66 @@ def test_window_id_required():
     with pytest.raises(ParameterError) as caught:
         plan("manual", "manual", None, window="")
     assert "window" in caught.value.message
+
+
+# --- the window's lease on the cluster (safety invariant 9) -------------------------------------------------------
+
+VCENTER_NOW = datetime.datetime(2026, 11, 26, 7, 0, 0, tzinfo=datetime.timezone.utc)
+LEASE = {"run": "0123456789abcdef", "expires": "2026-11-26T07:05:00+00:00"}
+
+
+def leased(expires="2026-11-26T07:05:00+00:00", run="0123456789abcdef", window="W1"):
+    return dict(record(window=window), run=run, expires=expires)
+
+
+def test_a_hold_with_a_lease_writes_it_with_the_record():
+    result = plan_window("Prod", "manual", "W1", "fullyAutomated", None, "me", NOW, lease=LEASE)
+    assert result.write_record["run"] == LEASE["run"] and result.write_record["expires"] == LEASE["expires"]
+    assert result.set_level == "manual"
+
+
+def test_holding_again_renews_the_lease_and_keeps_the_original_level():
+    later = {"run": LEASE["run"], "expires": "2026-11-26T07:10:00+00:00"}
+    result = plan_window("Prod", "manual", "W1", "manual", leased(), "me", NOW, lease=later)
+    assert result.write_record["expires"] == later["expires"] and result.set_level is None
+    assert result.write_record["original_level"] == "fullyAutomated" and "valid" not in result.write_record
+    assert "lease renewed" in result.message
+    # the same lease again is no change
+    assert not plan_window("Prod", "manual", "W1", "manual", leased(), "me", NOW, lease=LEASE).changed
+
+
+def test_a_take_over_drops_the_old_holders_lease():
+    result = plan_window("Prod", "manual", "W2", "manual", leased(), "me", NOW, force=True)
+    assert "run" not in result.write_record and "expires" not in result.write_record
+
+
+@pytest.mark.parametrize("take_over", ["", "fedcba9876543210"])
+def test_recover_leaves_a_record_whose_lease_runs_and_names_its_run(take_over):
+    with pytest.raises(HeldError) as raised:
+        plan_window("Prod", "restored", "W1", "manual", leased(), "recover", NOW, respect_lease=True,
+                    vcenter_now=VCENTER_NOW, take_over=take_over)
+    assert "window W1 still runs" in raised.value.message and "take_over=0123456789abcdef" in raised.value.message
+
+
+@pytest.mark.parametrize("existing, take_over", [
+    (leased(expires="2026-11-26T06:59:59+00:00"), ""),   # expired by vCenter's clock: its window died
+    (leased(), "0123456789abcdef"),                        # the operator names the run
+    (record(), ""),                                        # a record without a lease: as before
+])
+def test_recover_restores_an_expired_lease_or_the_one_named(existing, take_over):
+    result = plan_window("Prod", "restored", "W1", "manual", existing, "recover", NOW, respect_lease=True,
+                         vcenter_now=VCENTER_NOW, take_over=take_over, saved_level="fullyAutomated")
+    assert result.set_level == "fullyAutomated" and result.clear_record
+
+
+def test_the_windows_own_close_restores_whatever_its_lease_says():
+    result = plan_window("Prod", "restored", "W1", "manual", leased(), "me", NOW, saved_level="fullyAutomated")
+    assert result.set_level == "fullyAutomated"
+
+
+def test_a_lease_field_that_is_not_what_a_window_writes_refuses_the_record():
+    raw = json.dumps({"window": "W1", "original_level": "fullyAutomated", "owner": "x", "since": NOW,
+                      "run": "NOT-A-RUN", "expires": "tomorrow"})
+    found = read_record(raw, "clustersafe.drs_window")
+    assert not found["valid"]
+    assert any("run" in problem for problem in found["problems"]) and any("expires" in p for p in found["problems"])

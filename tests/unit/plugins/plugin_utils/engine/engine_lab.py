@@ -6,7 +6,7 @@ import hashlib
 import threading
 
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import CollectionError, HeldError
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.drs_window import plan_window
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.drs_window import lease_fields, plan_window
 from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.engine import settings as window_settings
 from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.engine.backend import Backend
 from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.engine.engine import Window
@@ -40,11 +40,12 @@ class VcenterModel(object):
                               "vms": copy.deepcopy(item["vms"]), "drs_window": copy.deepcopy(item["record"])}
                              for name, item in sorted(self.clusters.items()) if not clusters or name in clusters]}
 
-    def drs(self, cluster, window, state, original_level=None):
+    def drs(self, cluster, window, state, original_level=None, lease_seconds=0, run_id=None):
         self.calls.append((cluster, window, state))
         item = self.clusters[cluster]
+        lease = lease_fields(run_id, "2026-12-06T01:00:00+00:00") if lease_seconds else None
         plan = plan_window(cluster, state, window, item["level"], item["record"], "tester", "2026-12-06T00:00:00Z",
-                           saved_level=original_level)
+                           saved_level=original_level, lease=lease)
         if state == "restored" and self.refuse_restore:
             raise CollectionError("vCenter refused the reconfiguration of %s (simulated)" % cluster)
         if plan.write_record is not None:
