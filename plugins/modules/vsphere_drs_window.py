@@ -80,8 +80,9 @@ options:
   lease_seconds:
     description:
       - With O(state=manual), the window's lease on the cluster (safety invariant 9) - the record carries the run that
-        holds it (O(run_id)) and an expiry this many seconds ahead by vCenter's clock. Holding again renews it; until it
-        expires, C(clustersafe.deep_security.recover) leaves the record alone (the window still runs).
+        holds it (O(run_id)) and an expiry this many seconds ahead by vCenter's clock. Holding again renews it (a write
+        of the record, so C(changed)); until it expires, C(clustersafe.deep_security.recover) leaves the record alone
+        (the window still runs).
       - V(0) (the default) writes no lease; a record without one is judged by the leases recover finds on Windows.
       - At least V(60) otherwise.
     type: int

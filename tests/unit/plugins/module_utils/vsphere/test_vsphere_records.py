@@ -133,10 +133,14 @@ def test_policy_warnings_name_the_fix():
 
 
 @pytest.mark.parametrize("params,named", [({"window": "CHG 1"}, "window"), ({"window": "x" * 65}, "window"),
-                                          ({"owner": "a\nb"}, "owner"), ({"owner": "x" * 257}, "owner")])
+                                          ({"owner": "a\nb"}, "owner"), ({"owner": "x" * 257}, "owner"),
+                                          ({"run_id": "ABCDEF0123"}, "run_id"), ({"take_over": "unreadable"}, "take_over"),
+                                          ({"lease_seconds": 30}, "lease_seconds"), ({"lease_seconds": -1}, "lease_seconds")])
 def test_options_a_record_could_not_carry_are_refused_before_anything_is_sent(params, named):
     with pytest.raises(records.ParameterError) as caught:
         records.check_record_params(params)
     assert "parameter %s" % named in caught.value.message
     records.check_record_params({"window": "CHG-1", "owner": "ops@ctl (vCenter user svc)"})
     records.check_record_params({"window": None, "owner": None})
+    records.check_record_params({"run_id": "0123456789abcdef", "take_over": None, "lease_seconds": 0})
+    records.check_record_params({"lease_seconds": 60})
