@@ -11,9 +11,7 @@ from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.engine i
 from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.engine.backend import Backend
 from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.engine.engine import Window
 from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.engine.recover import Recover
-from tests.lab.dsm.inprocess import load_topology
-from tests.lab.estate import estate_topology
-from tests.lab.inprocess import FakeClock, InProcessLab
+from tests.lab.inprocess import FakeClock, InProcessLab, estate_topology, load_topology
 
 VERSION = "20.0.1-690"
 SQL = ("SQL-NODE1", "SQL-NODE2", "SQL-NODE3")
