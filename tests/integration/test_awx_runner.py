@@ -106,3 +106,30 @@ def test_rollout_through_ansible_runner(lab, tmp_path):
         assert status_doc["agents"][node]["version"] == VERSION
     lab_control(lab, "POST", "/reset")
     assert windows_status(lab)["unplanned_failovers"] == 0
+
+
+@pytest.mark.lab
+def test_a_machine_credential_reaches_the_window_as_awx_passes_it(lab, tmp_path):
+    """AWX passes a Machine credential as ``-u USER --ask-pass`` and answers the password prompt (its
+    ``env/cmdline`` and ``env/passwords`` in the private data directory); no WINRM_* credential is injected."""
+    if not os.path.exists(RUNNER):
+        pytest.fail("ansible-runner is not installed next to %s (make deps installs it)" % sys.executable)
+    lab_control(lab, "POST", "/reset")
+    root = private_data_dir(tmp_path, lab, "CHG-AWX-MACHINE")
+    envvars = yaml.safe_load((root / "env" / "envvars").read_text())
+    for key in ("WINRM_USER", "WINRM_PASSWORD"):
+        envvars.pop(key, None)
+    (root / "env" / "envvars").write_text(yaml.safe_dump(envvars))
+    (root / "env" / "cmdline").write_text("-u '%s' --ask-pass" % lab["WINRM_USER"])
+    (root / "env" / "passwords").write_text(yaml.safe_dump({r"^SSH [pP]assword:\s*?$": lab["WINRM_PASSWORD"]}))
+    completed, status, events = run_job(root, "1")
+    stdout = (root / "artifacts" / "1" / "stdout").read_text() if (root / "artifacts" / "1" / "stdout").exists() else ""
+    assert status == "successful", (status, completed.stderr[-5000:], stdout[-20000:])
+    stats = [json.loads(text) for _path, text in events if '"playbook_on_stats"' in text]
+    artifact = stats[0]["event_data"]["artifact_data"]["wsfc_agent_rollout"]
+    assert artifact["result"] == "succeeded" and artifact["changed"] == len(NODES), artifact
+    for _path, text in events:
+        assert lab["WINRM_PASSWORD"] not in text
+    assert lab["WINRM_PASSWORD"] not in stdout
+    assert_invariants(lab)
+    lab_control(lab, "POST", "/reset")
