@@ -20,11 +20,23 @@ QUIET_ANSIBLE = ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNI
 # The oldest ansible-core the collection supports (meta/runtime.yml), in a venv of its own.
 OLDEST := $(ROOT)/build/ansible-core-2.16
 
-# In order of cost. The lab steps start the lab if it is not running; `make test` stops it at the end.
+# In order of cost. The lab steps run each with labs of their own in private network namespaces
+# (tools/integration.py, tools/private-lab.sh), so they leave the lab of `make lab-up` alone. docs/testing.md
+# says what runs where and how long it takes.
 TEST_STEPS := unit sanity lint docs integration galaxy-lab oldest
+# What `make test` leaves out: the tests marked long, the whole crash matrix, every integration playbook on
+# ansible-core 2.16, the coverage floor and the benchmarks.
+LONG_STEPS := integration-long crash-matrix oldest-all coverage bench bench-window-node bench-window
+# The oldest ansible-core runs what can differ there: each backend's module contract (vSphere, WinRM, DSM), a
+# lookup-based query, the window engine's action (plan, window, report) and a role of templated tasks.
+OLDEST_TESTS := tests/integration/test_playbooks.py::test_playbook[vsphere_drs_window] \
+  tests/integration/test_playbooks.py::test_playbook[mscs_node] \
+  tests/integration/test_playbooks.py::test_playbook[dsm_computer] \
+  tests/integration/test_playbooks.py::test_playbook[info_query] \
+  tests/integration/test_wsfc_window.py::test_rollout_end_to_end \
+  tests/integration/test_vsphere_windows.py::test_dsva_placement_pins_once_and_check_mode_changes_nothing
 
-.PHONY: deps collections test $(TEST_STEPS) coverage galaxy lab-up lab-down demo bench bench-window bench-window-node crash-matrix \
-        clean distclean
+.PHONY: deps collections test test-long $(TEST_STEPS) $(LONG_STEPS) galaxy oldest-venv lab-up lab-down demo clean distclean
 
 deps:  ## Debian and Python packages the collection, its lab and its tests need
 	bash tools/install-deps.sh
@@ -54,21 +66,36 @@ lint: deps collections  ## ansible-lint, production profile, over playbooks and 
 docs: deps  ## HTML documentation (build/docs/html) and changelog (build/docs/CHANGELOG.rst)
 	bash tools/docs.sh
 
-integration: lab-up collections  ## the simulators' own tests and the integration tests against the lab
-	$(PYTHON) -m pytest -q tests/lab_tests tests/integration
+integration: deps collections  ## the simulators' own tests and the integration tests, in shards with labs of their own
+	$(PYTHON) tools/integration.py
+
+integration-long: deps collections  ## the tests marked long (real durations, the estates beyond one)
+	$(PYTHON) tools/integration.py -m long
+
+# The loop calls $(MAKE), so `make -n test-long` runs it too (the sub-makes only print).
+test-long: deps  ## everything `make test` leaves out: LONG_STEPS in order, stopping at the first that fails
+	@status=0; for step in $(LONG_STEPS); do \
+	  printf '\n=== make %s ===\n' "$$step"; \
+	  $(MAKE) --no-print-directory "$$step" || { status=$$?; break; }; \
+	done; exit $$status
 
 galaxy: deps  ## build the tarball, test the installed copy, check the execution environment (without the lab)
 	bash tools/galaxy-check.sh --no-lab
 
-galaxy-lab: lab-up  ## the same, plus one lab playbook against the installed copy
-	bash tools/galaxy-check.sh
+galaxy-lab: deps  ## the same, plus one lab playbook against the installed copy (a lab of its own)
+	bash tools/private-lab.sh galaxy bash tools/galaxy-check.sh
 
-oldest: lab-up collections  ## the integration playbooks again on ansible-core 2.16 (its venv needs the network once)
+oldest-venv: deps
 	if [ ! -x "$(OLDEST)/bin/ansible-playbook" ]; then \
 	  $(PYTHON) -m venv "$(OLDEST)" && \
 	  "$(OLDEST)/bin/pip" install -q --disable-pip-version-check "ansible-core>=2.16,<2.17" -r requirements.txt; \
 	fi
-	CLUSTERSAFE_ANSIBLE_BIN="$(OLDEST)/bin" $(PYTHON) -m pytest -q tests/integration/test_playbooks.py
+
+oldest: oldest-venv collections  ## what can differ on ansible-core 2.16 (OLDEST_TESTS; its venv needs the network once)
+	CLUSTERSAFE_ANSIBLE_BIN="$(OLDEST)/bin" bash tools/private-lab.sh oldest $(PYTHON) -m pytest -q $(OLDEST_TESTS)
+
+oldest-all: oldest-venv collections  ## every integration playbook on ansible-core 2.16
+	CLUSTERSAFE_ANSIBLE_BIN="$(OLDEST)/bin" bash tools/private-lab.sh oldest $(PYTHON) -m pytest -q tests/integration/test_playbooks.py
 
 lab-up: deps
 	$(LAB) start
@@ -88,8 +115,8 @@ bench-window: deps collections  ## one window across 1, 5 and 10 failover cluste
 bench-window-node: lab-up  ## what the failover-cluster window's sequencing adds per node (lab waits at zero)
 	$(PYTHON) tests/bench/bench_window_node.py
 
-crash-matrix: lab-up  ## SIGKILL at every step boundary of the first two nodes, then recover and re-run
-	CLUSTERSAFE_CRASH_MATRIX=full $(PYTHON) -m pytest -q tests/integration/test_wsfc_window.py -k crash
+crash-matrix: deps collections  ## SIGKILL at every step boundary of the first two nodes, then recover and re-run
+	CLUSTERSAFE_CRASH_MATRIX=full $(PYTHON) tools/integration.py -k crash tests/integration/test_wsfc_window.py
 
 clean:  ## lab state and build output; the venv stays (make distclean removes it too)
 	-$(LAB) stop

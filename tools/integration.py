@@ -2,7 +2,7 @@
 """Run the lab and integration tests in shards at once, each shard with a lab of its own in a private
 network namespace, so the shards' labs bind the same loopback addresses and ports without meeting.
 
-    tools/integration.py [--shards N] [-m MARKEXPR] [--record] [PATH ...]
+    tools/integration.py [--shards N] [-m MARKEXPR] [-k EXPR] [--record] [PATH ...]
 
 Every shard runs ``python -m pytest`` under ``unshare -rn`` (a user namespace mapping the caller to root
 and a new network namespace, util-linux unshare(1); the loopback interface of a new network namespace is
@@ -72,9 +72,10 @@ def files_with_module_fixtures(node_ids):
     return shared
 
 
-def collect(paths, markexpr):
+def collect(paths, markexpr, keyword=None):
     command = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"]
     command += ["-m", markexpr] if markexpr else []
+    command += ["-k", keyword] if keyword else []
     result = subprocess.run(command + paths, cwd=ROOT, capture_output=True, text=True, check=False)
     if result.returncode not in (0, 5):
         sys.exit("collecting the tests failed:\n" + result.stdout[-5000:] + result.stderr[-5000:])
@@ -111,13 +112,14 @@ def main():
                         help="how many shards run at once (default: CLUSTERSAFE_TEST_SHARDS, else 3)")
     parser.add_argument("-m", dest="markexpr", default="not long",
                         help='pytest marker expression (default: "not long"; "" runs every test)')
+    parser.add_argument("-k", dest="keyword", default=None, help="pytest keyword expression")
     parser.add_argument("--record", action="store_true",
                         help="write this run's durations to tests/integration/durations.json")
     args = parser.parse_args()
     if args.shards < 1:
         parser.error("--shards must be 1 or more, not %d" % args.shards)
 
-    node_ids = collect(args.paths, args.markexpr)
+    node_ids = collect(args.paths, args.markexpr, args.keyword)
     if not node_ids:
         sys.exit("no tests collected from %s with -m %r" % (" ".join(args.paths), args.markexpr))
     isolated = private_network_works()

@@ -17,6 +17,9 @@ from conftest import STATE_DIR, generated_lab, lab_control, reset_lab
 from test_playbooks import run_playbook
 from test_nlb_window import INLINE, LAB_VARS, RECOVER, ROLLOUT, SECRET_KEYS, changed_count
 
+# The estate of NLB farms runs in `make test-long`; `make test` keeps one estate window (test_wsfc_estate.py)
+# and the engine's unit tests run the NLB estate in-process (tests/unit/plugins/plugin_utils/engine).
+pytestmark = pytest.mark.long
 ESTATE_DIR = STATE_DIR.rstrip("/") + "-nlb-estate"
 FARMS = {"WEBFARM": ("WEB1", "WEB2", "WEB3"), "WEBFARM02": ("WEB02-1", "WEB02-2", "WEB02-3")}
 HOSTS = tuple(host for hosts in FARMS.values() for host in hosts)

@@ -126,6 +126,7 @@ def test_estate_window_end_to_end(fresh_estate, tmp_path):
 
 
 @pytest.mark.lab
+@pytest.mark.long
 def test_a_failed_cluster_stops_itself_only_and_recover_puts_it_back(fresh_estate, tmp_path):
     lab = fresh_estate
     lab_control(lab, "POST", "/faults/windows", {"msi_exit_next": 1603, "node": "SQL02-NODE2"})
@@ -146,6 +147,7 @@ def test_a_failed_cluster_stops_itself_only_and_recover_puts_it_back(fresh_estat
 
 
 @pytest.mark.lab
+@pytest.mark.long
 def test_stop_all_stops_every_cluster_after_its_current_node(fresh_estate, tmp_path):
     lab = fresh_estate
     lab_control(lab, "POST", "/faults/windows", {"msi_exit_next": 1603, "node": "SQL02-NODE2"})

@@ -1,8 +1,9 @@
 """Operations that take longer than the client's read_timeout, as on a real node: the simulated WinRM
 service answers Command and Send at once and long-polls Receive, faulting with OperationTimeout
 (2150858793) while the script runs (MS-WSMV 3.1.4.14), and the collection's client asks again until the
-script is done, within command_timeout. Driven through the modules' own main() with their default
-timeouts (operation_timeout 20 s, read_timeout 30 s). Own ports, beside a running lab."""
+script is done, within command_timeout. Driven through the modules' own main(): with their default
+timeouts (operation_timeout 20 s, read_timeout 30 s: a 40-second install, in ``make test-long``) and with
+timeouts scaled down (the same exchange in a few seconds, in ``make test``). Own ports, beside a running lab."""
 import copy
 import time
 
@@ -38,19 +39,31 @@ def spent(lab, node, before):
     return dict((operation, after[operation] - before.get(operation, 0)) for operation in SHELL_OPERATIONS + ("receive",))
 
 
-def connection(lab, address="127.0.0.21"):
-    """The module options a task would pass: NTLM over HTTPS, the lab CA, every timeout at its default."""
+def connection(lab, address="127.0.0.21", **timeouts):
+    """The module options a task would pass: NTLM over HTTPS, the lab CA, the timeouts given (else the defaults)."""
     params = lab["client_params"](address)
-    return dict((key, params[key]) for key in ("hostname", "username", "password", "port", "ca_path"))
+    options = dict((key, params[key]) for key in ("hostname", "username", "password", "port", "ca_path"))
+    options.update(timeouts)
+    return options
 
 
-def test_a_40_second_install_and_a_35_second_drain_complete_through_the_modules(fresh, monkeypatch, capsys):
-    fresh["part"].set_faults({"operation_seconds": {"mscs_node.drain": 35, "agent_install": 40}})
+# (module timeouts, drain seconds, install seconds): each operation outlasts operation_timeout, so its first
+# Receive ends with the OperationTimeout fault; the install ends before a second one would.
+DEFAULT_TIMEOUTS = ({}, 35, 40)
+SCALED_DOWN = (dict(operation_timeout=2, read_timeout=4), 3, 3)
+
+
+@pytest.mark.parametrize("timeouts, drain, install", [
+    pytest.param(*SCALED_DOWN, id="scaled-down"),
+    pytest.param(*DEFAULT_TIMEOUTS, id="default-timeouts", marks=pytest.mark.long),
+])
+def test_a_long_install_and_a_long_drain_complete_through_the_modules(fresh, monkeypatch, capsys, timeouts, drain, install):
+    fresh["part"].set_faults({"operation_seconds": {"mscs_node.drain": drain, "agent_install": install}})
     before = counters(fresh, "SQL-NODE1")
     started = time.monotonic()
-    result, failed = run_main(monkeypatch, capsys, mscs_node, dict(connection(fresh), state="stopped"))
+    result, failed = run_main(monkeypatch, capsys, mscs_node, dict(connection(fresh, **timeouts), state="stopped"))
     assert not failed, result.get("msg")
-    assert result["actions"] == ["drain", "stop"] and time.monotonic() - started >= 35
+    assert result["actions"] == ["drain", "stop"] and time.monotonic() - started >= drain
     stop = spent(fresh, "SQL-NODE1", before)
     # read, drain, verify, stop, final read: one shell each, however long the drain took
     assert all(stop[operation] == 5 for operation in SHELL_OPERATIONS), stop
@@ -59,16 +72,16 @@ def test_a_40_second_install_and_a_35_second_drain_complete_through_the_modules(
     before = counters(fresh, "SQL-NODE1")
     started = time.monotonic()
     result, failed = run_main(monkeypatch, capsys, ds_agent, dict(
-        connection(fresh), version=VERSION, installer_url=SOFTWARE, installer_sha256=lab_model.lab_msi_sha256(VERSION),
+        connection(fresh, **timeouts), version=VERSION, installer_url=SOFTWARE, installer_sha256=lab_model.lab_msi_sha256(VERSION),
         activation_url="dsm://127.0.0.1:4120/", policy_id=3))
     assert not failed, result.get("msg")
     assert result["actions"] == ["install", "activate"] and result["version"] == VERSION
-    assert time.monotonic() - started >= 40
-    install = spent(fresh, "SQL-NODE1", before)
+    assert time.monotonic() - started >= install
+    spent_on_install = spent(fresh, "SQL-NODE1", before)
     # read, install, activate, final read
-    assert all(install[operation] == 4 for operation in SHELL_OPERATIONS), install
-    # 40 s of install: the first Receive ends with the OperationTimeout fault at 20 s, the second gets the output
-    assert install["receive"] == install["command"] + 1
+    assert all(spent_on_install[operation] == 4 for operation in SHELL_OPERATIONS), spent_on_install
+    # the first Receive ends with the OperationTimeout fault (at operation_timeout), the second gets the output
+    assert spent_on_install["receive"] == spent_on_install["command"] + 1
     status = fresh["part"].status()
     assert status["agents"]["SQL-NODE1"]["version"] == VERSION and status["unplanned_failovers"] == 0
 

@@ -27,7 +27,8 @@ def makefile_shape(text):
             targets.update(names.split())
     phony = " ".join(re.findall(r"^\.PHONY\s*:(.*)$", text, re.M))
     steps = variables.get("TEST_STEPS", "").split()
-    phony = phony.replace("$(TEST_STEPS)", " ".join(steps)).split()
+    phony = phony.replace("$(TEST_STEPS)", " ".join(steps))
+    phony = phony.replace("$(LONG_STEPS)", variables.get("LONG_STEPS", "")).split()
     return targets, phony, steps
 
 
@@ -55,3 +56,11 @@ def test_ci_and_test_all_run_make_test():
                 if line.strip() and not line.startswith("#") and not line.startswith("set ")
                 and not line.startswith("cd ")]
     assert commands == ['exec make test "$@"']
+
+
+def test_test_long_runs_targets_that_exist_and_none_of_make_test():
+    text = read("Makefile")
+    targets, _phony, steps = makefile_shape(text)
+    long_steps = dict(re.findall(r"^([A-Z_]+)\s*:?=\s*(.*)$", text.replace("\\\n", " "), re.M))["LONG_STEPS"].split()
+    assert long_steps and sorted(set(long_steps) - targets) == []
+    assert set(long_steps).isdisjoint(steps)

@@ -64,6 +64,21 @@ def live_lease(record, vcenter_now):
     return expires is not None and vcenter_now is not None and expires > vcenter_now
 
 
+def plan_end_lease(cluster, window, record, run, vcenter_now):
+    """End the lease of run ``run`` on the record of ``window`` (``expires`` set to ``vcenter_now``), leaving DRS and
+    the rest of the record as they are: a window that ends without giving DRS back (vCenter refused the restore)
+    says so, and ``recover`` may then put the level back without naming the run. A record of another window or
+    another run, or one without a lease, is left alone."""
+    if record is None or record.get("window") != window or not run or record.get("run") != run:
+        return WindowPlan(message="cluster %s: no lease of run %s of window %s to end" % (cluster, run, window))
+    if not live_lease(record, vcenter_now):
+        return WindowPlan(message="cluster %s: the lease of run %s had already ended" % (cluster, run))
+    ended = dict((key, value) for key, value in record.items() if key != "valid")
+    ended["expires"] = vcenter_now.replace(microsecond=0).isoformat()
+    return WindowPlan(write_record=ended, message="cluster %s: the lease of run %s ended at %s; DRS stays at manual with "
+                                                  "its record for recover" % (cluster, run, ended["expires"]))
+
+
 def plan_window(cluster, state, window, current_level, record, owner, now, force=False, saved_level=None, user=None,
                 lease=None, vcenter_now=None, respect_lease=False, take_over=""):
     """Decide how to reach ``state`` (``manual`` or ``restored``) for window ``window``.

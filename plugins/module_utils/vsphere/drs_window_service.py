@@ -12,7 +12,11 @@ import datetime
 import uuid
 
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere import records
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.drs_window import lease_fields, plan_window
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.drs_window import (
+    lease_fields,
+    plan_end_lease,
+    plan_window,
+)
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.inventory import (
     DRS_WINDOW_ATTRIBUTE,
     overrides_honoured,
@@ -68,6 +72,15 @@ def drs_window(client, params, check_mode=False):
     record = cluster["drs_window"]
     taking = params["state"] == "manual" and (record is None or record.get("window") != params["window"])
     user = client.session_user() if taking else None
+    if params.get("end_lease"):
+        plan = plan_end_lease(cluster["name"], params["window"], record, params.get("run_id"), client.server_time())
+        if plan.changed and not check_mode:
+            apply_window_plan(client, snapshot, snapshot.ref(cluster["moid"]), plan, record, DRS_WINDOW_ATTRIBUTE)
+        after_record = plan.write_record if plan.write_record is not None else public_record(record)
+        return {"changed": plan.changed, "warnings": [], "fully_automated_vms": [], "automation_level": current,
+                "previous_automation_level": current, "record": after_record, "message": plan.message,
+                "diff": {"before": {"automation_level": current, "record": public_record(record)},
+                         "after": {"automation_level": current, "record": after_record}}}
     lease, vcenter_now = None, None
     if (params["state"] == "manual" and params.get("lease_seconds")) or \
             (params["state"] == "restored" and params.get("respect_lease") and record and record.get("expires")):

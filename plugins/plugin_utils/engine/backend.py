@@ -256,18 +256,21 @@ class VcenterIO(object):
             return {"clusters": select_clusters(snapshot.inventory, list(clusters or []), None, snapshot.datacenters)}
         return self._call("read the clusters", work)
 
-    def drs(self, cluster, window, state, original_level=None, lease_seconds=0, run_id=None):
+    def drs(self, cluster, window, state, original_level=None, lease_seconds=0, run_id=None, end_lease=False):
         """Hold (``manual``) or give back (``restored``) one cluster's DRS. A hold carries the run's lease on the
         cluster (``lease_seconds`` ahead by vCenter's clock; holding again renews it). A restore passes the level
         this run saved when it held the cluster: the controller's own copy wins over the record on the cluster (a
-        record anyone with Global.SetCustomField could have changed meanwhile)."""
+        record anyone with Global.SetCustomField could have changed meanwhile). ``end_lease`` ends the run's lease
+        and leaves DRS held (a window that could not give it back)."""
         from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.drs_window_service import drs_window
-        return self._call("%s DRS of %s" % ("hold" if state == "manual" else "give back", cluster),
+        what = "end the lease on" if end_lease else "hold" if state == "manual" else "give back"
+        return self._call("%s DRS of %s" % (what, cluster),
                           lambda client: drs_window(client, dict(cluster=cluster, window=window, state=state,
                                                                  datacenter=None, owner=None,
                                                                  username=self.params["username"], force=False,
                                                                  original_level=original_level,
-                                                                 lease_seconds=lease_seconds, run_id=run_id)))
+                                                                 lease_seconds=lease_seconds, run_id=run_id,
+                                                                 end_lease=end_lease)))
 
     def close(self):
         with self._lock:

@@ -665,6 +665,17 @@ class Window(object):
                 message = getattr(error, "message", None) or "%s: %s" % (type(error).__name__, error)
                 self.drs_results[name] = {"error": message}
                 self.say("DRS of %s could not be given back: %s" % (name, message))
+                self._end_drs_lease(name)
+
+    def _end_drs_lease(self, name):
+        """The window ends without giving DRS back: its lease on the cluster ends now, so recover may put the
+        level back without naming this run (the record stays, and so does DRS at manual)."""
+        try:
+            self.backend.vcenter.drs(name, self.window, "manual", run_id=self.run, end_lease=True)
+        except Exception as error:  # noqa: BLE001 - recover can still take the lease over by the run's id
+            message = getattr(error, "message", None) or "%s: %s" % (type(error).__name__, error)
+            self.say("the lease on DRS of %s could not be ended (%s): recover needs recover_take_over=%s until it "
+                     "expires" % (name, message, self.run))
 
     # --- NLB: before any host leaves its farm ---------------------------------------------------------
 

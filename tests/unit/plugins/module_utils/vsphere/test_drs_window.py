@@ -178,3 +178,19 @@ def test_a_lease_field_that_is_not_what_a_window_writes_refuses_the_record():
     found = read_record(raw, "clustersafe.drs_window")
     assert not found["valid"]
     assert any("run" in problem for problem in found["problems"]) and any("expires" in p for p in found["problems"])
+
+
+def test_a_window_that_could_not_give_drs_back_ends_its_lease_and_keeps_the_rest():
+    from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.drs_window import plan_end_lease
+    vcenter_now = datetime.datetime(2026, 11, 26, 7, 1, 30, 500, tzinfo=datetime.timezone.utc)
+    held = dict(leased(), held_since=NOW)
+    result = plan_end_lease("Prod", "W1", held, "0123456789abcdef", vcenter_now)
+    assert result.set_level is None and not result.clear_record
+    # the record as it was but for the expiry, now by vCenter's clock: recover may put the level back without the run
+    assert dict(held, expires="2026-11-26T07:01:30+00:00", valid=True) == dict(result.write_record, valid=True)
+    for other in (plan_end_lease("Prod", "W1", held, "fedcba9876543210", vcenter_now),      # another run's lease
+                  plan_end_lease("Prod", "W2", held, "0123456789abcdef", vcenter_now),      # another window's record
+                  plan_end_lease("Prod", "W1", None, "0123456789abcdef", vcenter_now),      # no record
+                  plan_end_lease("Prod", "W1", held, "0123456789abcdef",                   # already expired
+                                 datetime.datetime(2026, 11, 26, 7, 6, tzinfo=datetime.timezone.utc))):
+        assert not other.changed, other.message

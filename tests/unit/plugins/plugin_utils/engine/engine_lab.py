@@ -2,11 +2,16 @@
 models (tests/lab/inprocess.py), vCenter as a small model of its DRS and custom attributes, no socket and no
 waiting. What the engine tests share."""
 import copy
+import datetime
 import hashlib
 import threading
 
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import CollectionError, HeldError
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.drs_window import lease_fields, plan_window
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.vsphere.drs_window import (
+    lease_fields,
+    plan_end_lease,
+    plan_window,
+)
 from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.engine import settings as window_settings
 from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.engine.backend import Backend
 from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.engine.engine import Window
@@ -38,9 +43,17 @@ class VcenterModel(object):
                               "vms": copy.deepcopy(item["vms"]), "drs_window": copy.deepcopy(item["record"])}
                              for name, item in sorted(self.clusters.items()) if not clusters or name in clusters]}
 
-    def drs(self, cluster, window, state, original_level=None, lease_seconds=0, run_id=None):
-        self.calls.append((cluster, window, state))
+    # vCenter's clock while a window runs: before the leases the model writes (they expire at 01:00)
+    NOW = datetime.datetime(2026, 12, 6, 0, 30, tzinfo=datetime.timezone.utc)
+
+    def drs(self, cluster, window, state, original_level=None, lease_seconds=0, run_id=None, end_lease=False):
+        self.calls.append((cluster, window, "end_lease" if end_lease else state))
         item = self.clusters[cluster]
+        if end_lease:
+            plan = plan_end_lease(cluster, window, item["record"], run_id, self.NOW)
+            if plan.write_record is not None:
+                item["record"] = plan.write_record
+            return {"automation_level": item["level"], "record": item["record"], "changed": plan.changed}
         lease = lease_fields(run_id, "2026-12-06T01:00:00+00:00") if lease_seconds else None
         plan = plan_window(cluster, state, window, item["level"], item["record"], "tester", "2026-12-06T00:00:00Z",
                            saved_level=original_level, lease=lease)

@@ -163,6 +163,10 @@ def test_a_refused_drs_restore_fails_the_window_and_keeps_its_record(lab, vcente
     assert report["held"]["drs"] == ["Prod-Cluster"]
     assert report["drs"][0]["restore_error"] and vcenter.clusters["Prod-Cluster"]["record"] is not None
     vcenter.refuse_restore = False
+    # the window has ended: its lease on the cluster ends with it, so recover needs no take-over
+    record = vcenter.clusters["Prod-Cluster"]["record"]
+    assert record["run"] and record["expires"] == "2026-12-06T00:30:00+00:00"
+    assert ("Prod-Cluster", report["window"], "end_lease") in vcenter.calls
 
 
 def test_a_fresh_lease_of_another_run_refuses_the_cluster_and_names_it(lab, vcenter):
