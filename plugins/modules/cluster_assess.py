@@ -204,9 +204,16 @@ summary:
       type: dict
       sample: {VS-03: {blocker: 6, warning: 0, info: 0}}
     rules_checked:
-      description: Rule IDs that were checked (all but O(skip_rules)).
+      description: Rule IDs that were checked (not in O(skip_rules), and over something gathered or with findings).
       type: list
       elements: str
+    rules_not_checked:
+      description:
+        - The rules that were not checked, each with the reason; C(skipped (skip_rules)), or nothing it reads was
+          gathered (no failover-cluster node read, for instance, when the assess role's C(assess_failover_groups) is empty).
+      type: list
+      elements: dict
+      sample: [{id: MS-01, reason: "no failover-cluster node was read (failover_nodes; ...)"}]
     blocked:
       description: Whether there is at least one blocker.
       type: bool

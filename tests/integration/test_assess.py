@@ -195,3 +195,24 @@ def test_unknown_inventory_group_is_refused_before_anything_is_read(lab, tmp_pat
     output = result.stdout + result.stderr
     assert result.returncode != 0 and "sql_clustr" in output and "known groups:" in output and "sql_cluster" in output
     assert "Read the vSphere clusters" not in output and not os.listdir(str(tmp_path))
+
+
+@pytest.mark.lab
+def test_without_groups_the_windows_rules_are_listed_as_not_checked(default_report):
+    _result, document, report_dir = default_report
+    not_checked = [item["id"] for item in document["summary"]["rules_not_checked"]]
+    assert not_checked == ["MS-01", "MS-02", "MS-03", "MS-04", "MS-05", "NLB-01", "NLB-02", "NLB-03", "GEN-01"]
+    assert [rule for rule in document["summary"]["rules_checked"] if not rule.startswith("VS-")] == []
+    with open(os.path.join(report_dir, "assessment.md")) as handle:
+        assert "- Not checked: MS-01, no failover-cluster node was read" in handle.read()
+
+
+@pytest.mark.lab
+def test_check_mode_writes_no_report_and_counts_no_change(lab, tmp_path):
+    report_dir = tmp_path / "reports"
+    result = run_playbook(lab, ASSESS, "--check", "-i", LAB_INVENTORY, "-e", "assess_report_dir=%s" % report_dir,
+                          "-e", "assess_fail_on_blockers=false")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-5000:]
+    assert re.search(r"^localhost\s*:\s*ok=\d+\s+changed=0\s", output, re.M), output[-3000:]
+    assert not report_dir.exists()

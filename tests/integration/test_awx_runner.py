@@ -28,10 +28,11 @@ IMAGE_ENV = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")
 def private_data_dir(base, lab, window):
     """The directory AWX hands to ansible-runner for one job."""
     root = base / "job"
-    (root / "project").mkdir(parents=True)
+    root.mkdir()
+    # The project of awx/project: one-line playbooks importing the collection's (AWX lists only a project's own).
+    shutil.copytree(os.path.join(ROOT, "awx", "project"), str(root / "project"))
     (root / "inventory").mkdir()
     (root / "env").mkdir()
-    shutil.copy(os.path.join(ROOT, "playbooks", "wsfc_agent_rollout.yml"), str(root / "project"))
     shutil.copy(os.path.join(ROOT, "tests", "lab", "inventory.yml"), str(root / "inventory" / "hosts.yml"))
     sha256 = hashlib.sha256(("clustersafe-lab-msi:%s" % VERSION).encode()).hexdigest()
     extravars = {

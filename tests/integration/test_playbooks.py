@@ -22,7 +22,8 @@ SECRET_KEYS = ("VMWARE_PASSWORD", "WINRM_PASSWORD", "DSM_API_KEY", "CLUSTERSAFE_
 ANSIBLE_BIN = os.environ.get("CLUSTERSAFE_ANSIBLE_BIN", "")
 
 
-def run_playbook(lab, playbook, *extra):
+def run_playbook(lab, playbook, *extra, cwd=ROOT):
+    """``ansible-playbook -vvv`` against the lab, started from ``cwd`` (the clone unless told)."""
     env = dict(os.environ)
     env.update(lab)
     env.update({
@@ -37,7 +38,7 @@ def run_playbook(lab, playbook, *extra):
     ansible_playbook = os.path.join(ANSIBLE_BIN, "ansible-playbook") if ANSIBLE_BIN else "ansible-playbook"
     command = [ansible_playbook, "-vvv", "-i", os.path.join(ROOT, "tests", "integration", "inventory.yml"),
                playbook] + list(extra)
-    return subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=900, check=False)
+    return subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=900, check=False)
 
 
 @pytest.mark.lab

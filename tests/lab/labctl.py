@@ -140,6 +140,7 @@ def start(args):
             if os.path.exists(os.path.join(args.state_dir, name)):
                 os.remove(os.path.join(args.state_dir, name))
     _record(args.state_dir, "lab.topology", args.topology)
+    kept_state = any(os.path.exists(os.path.join(args.state_dir, name)) for name in ("windows-state.json", "dsm-state.json"))
     topology = load_topology(args.topology)
     ca_cert, bundle = _ca_bundle(args.state_dir)
     parts = args.parts.split(",")
@@ -152,7 +153,22 @@ def start(args):
                 "--state-dir", args.state_dir, "--parts", ",".join(labd_parts)],
                os.path.join(args.state_dir, "labd.ready.json"))
     write_env(args, topology, ca_cert, bundle)
-    print(open(os.path.join(args.state_dir, "lab.env")).read(), end="")
+    print(started_message(args.state_dir, kept_state))
+
+
+def started_message(state_dir, kept_state):
+    """What ``start`` prints: the endpoints and where the environment is, never the lab's credentials (they
+    would open every job's output that starts the lab, ``make demo`` among them)."""
+    env = os.path.join(state_dir, "lab.env")
+    lines = ["lab running: vCenter %s, DSM %s, Windows nodes %s" % (
+        _ready(state_dir, "vcenter").get("url", "-"), (_ready(state_dir, "labd").get("dsm") or {}).get("url", "-"),
+        ", ".join(sorted((_ready(state_dir, "labd").get("windows") or {}))) or "-")]
+    lines.append("its environment (endpoints, credentials, CA): set -a; . %s; set +a   (labctl.py env prints it)"
+                 % os.path.relpath(env))
+    if kept_state:
+        lines.append("the Windows nodes and the DSM kept their state from before the stop; labctl.py reset puts every "
+                     "part back to the topology")
+    return "\n".join(lines)
 
 
 def _ready(state_dir, name):

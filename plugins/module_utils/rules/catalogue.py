@@ -38,14 +38,35 @@ def sort_findings(findings):
     return sorted(findings, key=lambda f: (SEVERITIES.index(f["severity"]), _ORDER.get(f["id"], 99), str(f["subject"])))
 
 
-def summarize(findings, checked=RULE_IDS):
+# What a rule reads, and what to say when none of it was gathered: a rule over nothing found nothing, and a
+# report that listed it as checked would vouch for systems nobody looked at.
+_NOTHING_READ = (
+    ("VS-", ("vsphere_clusters",), "no vSphere cluster was read (vsphere_clusters)"),
+    ("MS-", ("failover_clusters",), "no failover-cluster node was read (failover_nodes; the assess role reads the "
+                                    "groups named in assess_failover_groups)"),
+    ("NLB-", ("nlb_clusters",), "no NLB node was read (nlb_nodes; the assess role reads the groups named in "
+                                "assess_nlb_groups)"),
+    ("GEN-", ("failover_clusters", "nlb_clusters"), "no failover-cluster or NLB node was read (failover_nodes, nlb_nodes)"),
+)
+
+
+def unread_reason(rule_id, facts):
+    """Why ``rule_id`` had nothing to check in ``facts``, or None when some of what it reads was gathered."""
+    for prefix, families, reason in _NOTHING_READ:
+        if rule_id.startswith(prefix):
+            return None if any(facts.get(family) for family in families) else reason
+    return None
+
+
+def summarize(findings, checked=RULE_IDS, not_checked=()):
+    """Counts per severity and rule; ``not_checked`` lists ``{id, reason}`` of the rules that ran over nothing."""
     by_rule = dict((rule_id, dict((s, 0) for s in SEVERITIES)) for rule_id in checked)
     by_severity = dict((s, 0) for s in SEVERITIES)
     for item in findings:
         by_severity[item["severity"]] += 1
         by_rule.setdefault(item["id"], dict((s, 0) for s in SEVERITIES))[item["severity"]] += 1
     return {"total": len(findings), "by_severity": by_severity, "by_rule": by_rule, "rules_checked": list(checked),
-            "blocked": by_severity["blocker"] > 0}
+            "rules_not_checked": list(not_checked), "blocked": by_severity["blocker"] > 0}
 
 
 FACT_OPTIONS = ("vsphere_clusters", "failover_nodes", "nlb_nodes", "dsm_computers", "firewall_rules")
@@ -86,10 +107,17 @@ def assess(raw_facts, raw_plan=None, skip_rules=None):
     plan = plan_of(raw_plan)
     findings = []
     checked = []
+    not_checked = []
     for rule_id, check in RULES:
         if rule_id in skip:
+            not_checked.append({"id": rule_id, "reason": "skipped (skip_rules)"})
             continue
-        checked.append(rule_id)
-        findings.extend(check(facts, plan))
+        found = check(facts, plan)
+        findings.extend(found)
+        reason = None if found else unread_reason(rule_id, facts)
+        if reason:
+            not_checked.append({"id": rule_id, "reason": reason})
+        else:
+            checked.append(rule_id)
     findings = sort_findings(findings)
-    return {"findings": findings, "summary": summarize(findings, checked), "facts": facts}
+    return {"findings": findings, "summary": summarize(findings, checked, not_checked), "facts": facts}

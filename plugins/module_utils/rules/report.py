@@ -156,8 +156,13 @@ def markdown(doc):
     counts = summary["by_severity"]
     lines = ["# Deep Security cluster assessment", "",
              "%d finding(s): %d blocker(s), %d warning(s), %d info. Rules checked: %s."
-             % (summary["total"], counts["blocker"], counts["warning"], counts["info"], ", ".join(summary["rules_checked"])),
+             % (summary["total"], counts["blocker"], counts["warning"], counts["info"],
+                ", ".join(summary["rules_checked"]) or "none"),
              ""]
+    for item in summary.get("rules_not_checked") or []:
+        lines.append("- Not checked: %s, %s." % (escape_md(item["id"]), escape_md(item["reason"])))
+    if summary.get("rules_not_checked"):
+        lines.append("")
     if counts["blocker"]:
         lines += ["**Blockers present: no window may start until they are fixed.**", ""]
     lines += ["## Findings", ""]
@@ -319,7 +324,9 @@ def html(doc):
              '<h1>Deep Security cluster assessment</h1>',
              '<p class="counts" id="summary">%s</p>' % "".join(
                  '<span class="%s">%d %s</span>' % (s, counts[s], escape_html(s)) for s in SEVERITIES),
-             '<p>Rules checked: %s</p>' % escape_html(summary["rules_checked"]),
+             '<p>Rules checked: %s</p>' % escape_html(", ".join(summary["rules_checked"]) or "none"),
+             "".join('<p class="not-checked">Not checked: %s, %s.</p>' % (escape_html(item["id"]), escape_html(item["reason"]))
+                     for item in summary.get("rules_not_checked") or []),
              '<h2>Findings</h2>', _findings_html(doc["findings"])]
     parts += [_vsphere_html(c) for c in view["vsphere_clusters"]]
     parts += [_failover_html(c) for c in view["failover_clusters"]]

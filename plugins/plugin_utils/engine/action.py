@@ -31,6 +31,7 @@ from ansible_collections.clustersafe.deep_security.plugins.module_utils.runner i
 from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.engine import connection, report, settings as window_settings
 from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.engine.backend import Backend
 from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.engine.kinds import KINDS
+from ansible_collections.clustersafe.deep_security.plugins.plugin_utils import report_location
 
 try:  # ansible-core 2.19 and later
     from ansible.executor.module_common import _apply_action_arg_defaults as _defaults_new
@@ -128,8 +129,7 @@ class WindowActionBase(ActionBase):
 
     @staticmethod
     def report_dir(settings):
-        directory = settings.get("report_dir") or os.path.join(os.getcwd(), "window-reports")
-        return os.path.abspath(os.path.expanduser(directory))
+        return report_location.report_dir(settings.get("report_dir"))
 
     @staticmethod
     def write(directory, name, content):

@@ -63,3 +63,21 @@ def test_no_facts_at_all_is_no_finding_and_an_empty_overview():
     doc = report.document(result)
     assert result["findings"] == [] and doc["overview"] == {"vsphere_clusters": [], "failover_clusters": [],
                                                             "nlb_clusters": []}
+
+
+def test_rules_over_systems_nobody_read_are_listed_as_not_checked_with_the_reason():
+    facts = dict(healthy())
+    facts.pop("failover_nodes")
+    facts.pop("nlb_nodes")
+    result = catalogue.assess(facts, {"agent_version": "20.0.1-3180"}, ["VS-02"])
+    summary = result["summary"]
+    not_checked = dict((item["id"], item["reason"]) for item in summary["rules_not_checked"])
+    assert sorted(not_checked) == ["GEN-01", "MS-01", "MS-02", "MS-03", "MS-04", "MS-05", "NLB-01", "NLB-02",
+                                   "NLB-03", "VS-02"]
+    assert "assess_failover_groups" in not_checked["MS-01"] and "assess_nlb_groups" in not_checked["NLB-02"]
+    assert not_checked["VS-02"] == "skipped (skip_rules)"
+    assert summary["rules_checked"] == ["VS-01", "VS-03", "VS-04", "VS-05"]
+    doc = report.document(result)
+    assert "- Not checked: MS-01, no failover-cluster node was read" in report.markdown(doc)
+    assert "Not checked: NLB-03, no NLB node was read" in report.html(doc)
+
