@@ -46,10 +46,11 @@ collections:  ## the collections path ansible-core needs (a symlink to this clon
 
 # The loop calls $(MAKE), so `make -n test` runs it too (the sub-makes only print); it leaves the lab alone.
 test: deps  ## everything CI runs: the steps of TEST_STEPS in order, stopping at the first that fails
-	@status=0; for step in $(TEST_STEPS); do \
-	  printf '\n=== make %s ===\n' "$$step"; \
+	@status=0; began=$$(date +%s); for step in $(TEST_STEPS); do \
+	  printf '\n=== make %s ===\n' "$$step"; started=$$(date +%s); \
 	  $(MAKE) --no-print-directory "$$step" || { status=$$?; break; }; \
-	done; $(if $(findstring n,$(firstword -$(MAKEFLAGS))),echo) $(LAB) stop >/dev/null 2>&1 || true; exit $$status
+	  printf '=== make %s: %d s\n' "$$step" $$(( $$(date +%s) - started )); \
+	done; printf '=== make test: %d s, status %d\n' $$(( $$(date +%s) - began )) $$status; $(if $(findstring n,$(firstword -$(MAKEFLAGS))),echo) $(LAB) stop >/dev/null 2>&1 || true; exit $$status
 
 unit: deps
 	$(PYTHON) -m pytest -q tests/unit

@@ -108,8 +108,9 @@ def junit_counts(path):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("paths", nargs="*", default=DEFAULT_PATHS)
-    parser.add_argument("--shards", type=int, default=int(os.environ.get("CLUSTERSAFE_TEST_SHARDS", "3")),
-                        help="how many shards run at once (default: CLUSTERSAFE_TEST_SHARDS, else 3)")
+    parser.add_argument("--shards", type=int, default=int(os.environ.get("CLUSTERSAFE_TEST_SHARDS", "4")),
+                        help="how many shards run at once (default: CLUSTERSAFE_TEST_SHARDS, else 4: the tests wait on "
+                             "the lab more than they compute, so four shards keep two cores busy)")
     parser.add_argument("-m", dest="markexpr", default="not long",
                         help='pytest marker expression (default: "not long"; "" runs every test)')
     parser.add_argument("-k", dest="keyword", default=None, help="pytest keyword expression")
