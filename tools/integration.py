@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Run the lab and integration tests in shards at once, each shard with a lab of its own in a private
 network namespace, so the shards' labs bind the same loopback addresses and ports without meeting.
 
@@ -21,7 +20,7 @@ import os
 import subprocess
 import sys
 import time
-import xml.etree.ElementTree as ElementTree
+from xml.etree import ElementTree
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DURATIONS = os.path.join(ROOT, "tests", "integration", "durations.json")
@@ -54,7 +53,7 @@ def plan_shards(node_ids, durations, count, whole_files=()):
         units.setdefault(key, []).append(node)
     weighted = sorted(((sum(durations.get(node, typical) for node in nodes), key, nodes)
                        for key, nodes in units.items()), key=lambda unit: (-unit[0], unit[1]))
-    shards = [[0.0, []] for _ in range(count)]
+    shards = [[0.0, []] for _index in range(count)]
     for seconds, _key, nodes in weighted:
         lightest = min(shards, key=lambda shard: shard[0])
         lightest[0] += seconds

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Bring the loopback interface up, then run the command given: the first step inside a new network
 namespace, whose only interface, ``lo``, starts down (network_namespaces(7)). Uses the SIOCGIFFLAGS and
 SIOCSIFFLAGS ioctls (netdevice(7)), so the test tooling needs no iproute2.

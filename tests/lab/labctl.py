@@ -293,8 +293,8 @@ def reset(args):
     if _read_pid(args.state_dir, "vcenter"):
         vcenter_control = _ready(args.state_dir, "vcenter").get("control")
         try:
-            untouched = bool(vcenter_control) and vcenter_untouched(_control(vcenter_control, "/stats"),
-                                                                     _control(vcenter_control, "/faults"))
+            untouched = bool(vcenter_control) and vcenter_untouched(
+                _control(vcenter_control, "/stats"), _control(vcenter_control, "/faults"))
         except (OSError, ValueError):
             untouched = False
         if untouched:

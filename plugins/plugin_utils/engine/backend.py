@@ -24,8 +24,11 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm import service as dsm_service
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.client import DsmClient, dsm_argument_spec
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.dsm.firewall import FIELDS, argument_spec_fields
-from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import (CollectionError, NotFoundError,
-                                                                                      ParameterError)
+from ansible_collections.clustersafe.deep_security.plugins.module_utils.errors import (
+    CollectionError,
+    NotFoundError,
+    ParameterError,
+)
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import lease as winrm_lease
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import records as winrm_records
 from ansible_collections.clustersafe.deep_security.plugins.module_utils.winrm import service as winrm_service

@@ -80,4 +80,3 @@ def test_rules_over_systems_nobody_read_are_listed_as_not_checked_with_the_reaso
     doc = report.document(result)
     assert "- Not checked: MS-01, no failover-cluster node was read" in report.markdown(doc)
     assert "Not checked: NLB-03, no NLB node was read" in report.html(doc)
-
