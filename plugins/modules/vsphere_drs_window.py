@@ -102,6 +102,15 @@ options:
     description:
       - With O(respect_lease), the run id of a live lease to restore anyway (its window died before its lease ran out).
     type: str
+  end_lease:
+    description:
+      - End the lease of this window's record now (its expiry set to vCenter's time), leaving DRS and the rest of
+        the record as they are - for a window that ends without giving DRS back (vCenter refused the restore), so that
+        C(clustersafe.deep_security.recover) may put the level back without O(take_over).
+      - With O(run_id), only that run's lease is ended; without it, the lease in this window's record. A record of
+        another window, or without a live lease, is left alone (not C(changed)). O(state) is not used.
+    type: bool
+    default: false
 attributes:
   check_mode:
     support: full
@@ -192,6 +201,7 @@ def main():
         run_id=dict(type="str"),
         respect_lease=dict(type="bool", default=False),
         take_over=dict(type="str"),
+        end_lease=dict(type="bool", default=False),
     ), supports_check_mode=True)
     module.run_with_client(lambda client: drs_window(client, module.params, module.check_mode),
                            validate=lambda: check_record_params(module.params))

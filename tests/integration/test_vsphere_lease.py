@@ -60,3 +60,27 @@ def test_the_windows_own_close_restores_whatever_its_lease_says(fresh_lab, tmp_p
     ok(run_playbook(lab, CLOSE, "-i", INVENTORY, *window))
     after = vcenter_cluster(lab, "Web-Cluster")
     assert after["level"] == before["level"] and not after["custom"].get("clustersafe.drs_window")
+
+
+@pytest.mark.lab
+def test_a_close_vcenter_refuses_ends_the_lease_so_recover_needs_no_take_over(fresh_lab, tmp_path):
+    from conftest import lab_control
+    lab = fresh_lab
+    before = vcenter_cluster(lab, "Web-Cluster")
+    window = ["-e", "horizon_window_cluster=Web-Cluster", "-e", "horizon_window_id=CHG-HZR",
+              "-e", "horizon_window_report_dir=%s" % tmp_path]
+    ok(run_playbook(lab, OPEN, "-i", INVENTORY, *window))
+    opened = held_record(lab)
+    lab_control(lab, "POST", "/faults", {"fail_reconfigure": 5}, part_url_key="CLUSTERSAFE_LAB_VCENTER_CONTROL")
+    closed = run_playbook(lab, CLOSE, "-i", INVENTORY, *window)
+    lab_control(lab, "POST", "/faults", {"clear": True}, part_url_key="CLUSTERSAFE_LAB_VCENTER_CONTROL")
+    output = closed.stdout + closed.stderr
+    assert closed.returncode != 0 and "DRS could not be restored on Web-Cluster" in output, output[-5000:]
+    ended = held_record(lab)
+    # the record stays (DRS still at manual) with the same run, its lease ended by vCenter's clock
+    assert ended["run"] == opened["run"] and ended["expires"] < opened["expires"]
+    assert dict(ended, expires=None) == dict(opened, expires=None)
+
+    ok(run_playbook(lab, RECOVER, "-i", INVENTORY, "-e", NO_WINDOWS_HOSTS))
+    after = vcenter_cluster(lab, "Web-Cluster")
+    assert after["level"] == before["level"] and not after["custom"].get("clustersafe.drs_window")

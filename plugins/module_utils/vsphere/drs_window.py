@@ -67,8 +67,10 @@ def live_lease(record, vcenter_now):
 def plan_end_lease(cluster, window, record, run, vcenter_now):
     """End the lease of run ``run`` on the record of ``window`` (``expires`` set to ``vcenter_now``), leaving DRS and
     the rest of the record as they are: a window that ends without giving DRS back (vCenter refused the restore)
-    says so, and ``recover`` may then put the level back without naming the run. A record of another window or
-    another run, or one without a lease, is left alone."""
+    says so, and ``recover`` may then put the level back without naming the run. ``run`` None: the lease in this
+    window's record, whichever run holds it (the window's own close). A record of another window or another run,
+    or one without a lease, is left alone."""
+    run = run or (record or {}).get("run")
     if record is None or record.get("window") != window or not run or record.get("run") != run:
         return WindowPlan(message="cluster %s: no lease of run %s of window %s to end" % (cluster, run, window))
     if not live_lease(record, vcenter_now):

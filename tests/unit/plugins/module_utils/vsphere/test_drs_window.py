@@ -194,3 +194,5 @@ def test_a_window_that_could_not_give_drs_back_ends_its_lease_and_keeps_the_rest
                   plan_end_lease("Prod", "W1", held, "0123456789abcdef",                   # already expired
                                  datetime.datetime(2026, 11, 26, 7, 6, tzinfo=datetime.timezone.utc))):
         assert not other.changed, other.message
+    # the window's own close names no run: the lease in its record ends
+    assert plan_end_lease("Prod", "W1", held, None, vcenter_now).write_record["expires"] == "2026-11-26T07:01:30+00:00"
