@@ -42,6 +42,19 @@ def tap_records(records_by_host, window):
     return found
 
 
+def records_in_the_way(records_by_host, window):
+    """host -> the records on it other than this window's Tap records: another window's (its lease or changes), or
+    a change this window made and has not put back (a host left out of its farm). The switch to Inline waits
+    until they are gone: it changes how the firewall judges the farm's traffic on every host at once."""
+    found = {}
+    for host, records in (records_by_host or {}).items():
+        for record in records or []:
+            if record.get("change") == TAP_RECORD and _lower(record.get("window")) == _lower(window):
+                continue
+            found.setdefault(host, []).append(record)
+    return found
+
+
 def lab_invalid_flags(lab_dsm_status, records_by_host, window, computers=None):
     """Invalid Flags (event 101) per computer the window put in Tap, logged at or after its first Tap switch,
     from the lab DSM model's status (``nlb.<host>.invalid_flags_log``: ``[milliseconds, events]`` per tick
@@ -83,6 +96,11 @@ def inline_check(records_by_host, window, now_epoch, observation_seconds, invali
         result["reasons"].append("no host carries a Tap record of window %s: nothing to switch" % window)
         result["nothing_to_do"] = True
         return result
+    for host, others in sorted(records_in_the_way(records_by_host, window).items()):
+        result["reasons"].append(
+            "%s carries %s: a host that is out of its farm or held by another window does not switch; finish or "
+            "recover that first (clustersafe.deep_security.recover)"
+            % (host, ", ".join("a %s record of window %s" % (other.get("change"), other.get("window")) for other in others)))
     moments = [_epoch(record.get("since")) for record in records.values()]
     if None in moments:
         result["reasons"].append("a Tap record of window %s has no readable time; the observation cannot be "

@@ -114,3 +114,16 @@ def test_lab_invalid_flags_are_counted_for_the_hosts_own_computer_not_the_record
 def test_lab_invalid_flags_without_a_readable_switch_time_count_everything():
     status = {"nlb": {"WEB1": {"invalid_flags_log": [[5, 1], [6, 2]]}}}
     assert tap.lab_invalid_flags(status, taps("WEB1", since=""), "CHG1") == {"WEB1": 3}
+
+
+def test_another_windows_record_or_a_host_left_out_keeps_the_farm_in_tap():
+    records = taps(*HOSTS)
+    records["WEB2"].append({"window": "CHG9", "change": "lease", "since": "2026-11-26T10:30:00Z"})
+    records["WEB3"].append({"window": "CHG1", "change": "nlb_node_stopped", "since": "2026-11-26T10:40:00Z"})
+    check = tap.inline_check(records, "CHG1", NOW, 60, reviewed=True)
+    assert not check["ready"]
+    assert [reason.split(" carries ")[0] for reason in check["reasons"]] == ["WEB2", "WEB3"]
+    assert "a lease record of window CHG9" in check["reasons"][0]
+    assert "a nlb_node_stopped record of window CHG1" in check["reasons"][1]
+    # once they are gone the farm may switch
+    assert tap.inline_check(taps(*HOSTS), "CHG1", NOW, 60, reviewed=True)["ready"]
