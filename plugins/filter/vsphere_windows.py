@@ -19,6 +19,7 @@ class FilterModule(object):
             "guest_activation_plan": _filter(vsphere_windows.guest_activation_plan),
             "guest_activation_verdict": _filter(vsphere_windows.guest_activation_verdict),
             "horizon_desktop_status": _filter(vsphere_windows.horizon_desktop_status),
+            "vsphere_drs_levels": _filter(vsphere_windows.drs_levels),
             "vsphere_window_report": _filter(vsphere_windows.vsphere_window_report),
             "vsphere_window_report_markdown": _filter(vsphere_windows.vsphere_report_markdown),
         }

@@ -169,6 +169,13 @@ record:
   type: dict
   sample: {window: CHG0012345, original_level: fullyAutomated, owner: "ops@ctl01 (vCenter user svc-ds)",
            since: "2026-11-26T07:30:00+00:00"}
+previous_record:
+  description: The window record on the cluster before the run, or null when there was none (its C(original_level)
+    is the level the window saved).
+  returned: always
+  type: dict
+  sample: {window: CHG0012345, original_level: fullyAutomated, owner: "ops@ctl01 (vCenter user svc-ds)",
+           since: "2026-11-26T07:30:00+00:00"}
 fully_automated_vms:
   description:
     - VMs (C(vm) name, C(moid)) whose own DRS override is C(fullyAutomated) in a cluster that honours per-VM

@@ -339,6 +339,34 @@ def vsphere_window_report(kind, window, started, ended, plan, steps=None, failur
     return report
 
 
+def drs_levels(held=None, restored=None):
+    """Each cluster's DRS level before the window held it and after this run, from the drs_window role's registered
+    vsphere_drs_window results (``held``: the hold, ``restored``: the give-back; either may be missing: an open
+    job holds only, a close job gives back only). ``[{cluster, before, after}]``, in the clusters' order."""
+    rows = {}
+    order = []
+    for results, stage in ((held, "held"), (restored, "restored")):
+        for item in (results or {}).get("results") or []:
+            name = item.get("__drs_window_cluster")
+            if not name:
+                continue
+            if name not in rows:
+                rows[name] = {"cluster": name, "before": None, "after": None}
+                order.append(name)
+            row = rows[name]
+            if item.get("failed"):
+                row["after"] = row["after"] or "unchanged (%s failed)" % ("hold" if stage == "held" else "give-back")
+                continue
+            if stage == "held":
+                row["before"] = (item.get("record") or {}).get("original_level") or item.get("previous_automation_level")
+                row["after"] = item.get("automation_level")
+            else:
+                saved = (item.get("previous_record") or {}).get("original_level")
+                row["before"] = row["before"] or saved or item.get("previous_automation_level")
+                row["after"] = item.get("automation_level")
+    return [rows[name] for name in order]
+
+
 def vsphere_report_markdown(report):
     """The vSphere window report as Markdown for a change ticket."""
     lines = ["# Window %s: %s" % (_cell(report.get("window")), _cell(report.get("kind"))), "",
@@ -353,6 +381,7 @@ def vsphere_report_markdown(report):
         lines += ["## Failure", "", "%s: %s" % (md_line(report["failure"].get("step")), _cell(report["failure"].get("message"))), ""]
     tables = (("blockers", "Blockers (nothing was changed)", ("subject", "message", "remedy")),
               ("unfixable", "What this role cannot fix", ("cluster", "rule", "subject", "message", "remedy")),
+              ("drs_levels", "DRS", ("cluster", "before", "after")),
               ("findings", "Findings", ("subject", "message")),
               ("desktops", "Desktops the DSM shows offline, out of sync or does not know", ("cluster", "vm", "computer", "problem", "messages")),
               ("steps", "Steps", ("subject", "step", "start", "end", "result", "message")))

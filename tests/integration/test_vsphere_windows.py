@@ -257,15 +257,23 @@ def test_horizon_window_restores_drs_then_lists_desktops(fresh_lab, tmp_path):
         report = json.load(handle)
     assert report["result"] == "succeeded" and report["desktops_checked"] == 2
     assert [(item["vm"], item["problem"]) for item in report["desktops"]] == [("vdi-desktop-02", "not_in_dsm")]
+    level = before["clusters"]["Web-Cluster"]["drs"]
+    assert report["drs_levels"] == [{"cluster": "Web-Cluster", "before": level, "after": level}]
 
     # the AWX pair: open leaves DRS manual, close restores it and checks the desktops
     pair = ["-e", "horizon_window_cluster=Web-Cluster", "-e", "horizon_window_id=CHG-HZN2", "-e", "horizon_window_report_dir=%s" % tmp_path]
     ok(run_playbook(lab, os.path.join(PLAYBOOKS, "horizon_window_open.yml"), *pair))
     assert vcenter_state(lab)["clusters"]["Web-Cluster"]["drs"] == "manual"
+    with open(os.path.join(str(tmp_path), "CHG-HZN2-horizon_window-open.json")) as handle:
+        assert json.load(handle)["drs_levels"] == [{"cluster": "Web-Cluster", "before": level, "after": "manual"}]
+    with open(os.path.join(str(tmp_path), "CHG-HZN2-horizon_window-open.md")) as handle:
+        assert "| Web-Cluster | %s | manual |" % level in handle.read()
     ok(run_playbook(lab, os.path.join(PLAYBOOKS, "horizon_window_close.yml"), *pair))
     assert vcenter_state(lab)["clusters"]["Web-Cluster"] == before["clusters"]["Web-Cluster"]
     with open(os.path.join(str(tmp_path), "CHG-HZN2-horizon_window-close.json")) as handle:
-        assert json.load(handle)["desktops_checked"] == 5  # every VM of Web-Cluster but its DSVAs
+        closed = json.load(handle)
+    assert closed["desktops_checked"] == 5  # every VM of Web-Cluster but its DSVAs
+    assert closed["drs_levels"] == [{"cluster": "Web-Cluster", "before": level, "after": level}]
     # closing again finds no window: nothing changes
     output = ok(run_playbook(lab, os.path.join(PLAYBOOKS, "horizon_window_close.yml"), *pair))
     assert recap_changed(output) == 0

@@ -78,7 +78,8 @@ def drs_window(client, params, check_mode=False):
             apply_window_plan(client, snapshot, snapshot.ref(cluster["moid"]), plan, record, DRS_WINDOW_ATTRIBUTE)
         after_record = plan.write_record if plan.write_record is not None else public_record(record)
         return {"changed": plan.changed, "warnings": [], "fully_automated_vms": [], "automation_level": current,
-                "previous_automation_level": current, "record": after_record, "message": plan.message,
+                "previous_automation_level": current, "record": after_record, "previous_record": public_record(record),
+                "message": plan.message,
                 "diff": {"before": {"automation_level": current, "record": public_record(record)},
                          "after": {"automation_level": current, "record": after_record}}}
     lease, vcenter_now = None, None
@@ -117,6 +118,7 @@ def drs_window(client, params, check_mode=False):
         "automation_level": after_level,
         "previous_automation_level": current,
         "record": after_record,
+        "previous_record": public_record(record),
         "message": plan.message,
         "diff": {"before": {"automation_level": current, "record": public_record(record)},
                  "after": {"automation_level": after_level, "record": after_record}},

@@ -242,3 +242,23 @@ def test_prepare_plan_blocks_records_that_fail_validation_and_drs_held_by_anothe
     assert "DRS window record fails validation" in plan["blockers"][0]["message"]
     cluster["drs_window"] = {"window": "CHG-1", "valid": True}
     assert vw.esx_prepare_plan({"clusters": [cluster]}, "Prod", ["esx-2"], "CHG-1")["blockers"] == []
+
+
+def test_drs_levels_before_and_after_from_the_hold_and_the_give_back():
+    from ansible_collections.clustersafe.deep_security.plugins.plugin_utils.vsphere_windows import drs_levels
+    held = {"results": [
+        {"__drs_window_cluster": "Web-Cluster", "automation_level": "manual", "previous_automation_level": "partiallyAutomated",
+         "record": {"original_level": "partiallyAutomated"}},
+        {"__drs_window_cluster": "Prod-Cluster", "failed": True, "msg": "refused"}]}
+    restored = {"results": [
+        {"__drs_window_cluster": "Web-Cluster", "automation_level": "partiallyAutomated", "previous_automation_level": "manual"}]}
+    # open: held only
+    assert drs_levels(held) == [{"cluster": "Web-Cluster", "before": "partiallyAutomated", "after": "manual"},
+                                {"cluster": "Prod-Cluster", "before": None, "after": "unchanged (hold failed)"}]
+    # hold with its give-back in one run
+    assert drs_levels(held, restored)[0] == {"cluster": "Web-Cluster", "before": "partiallyAutomated",
+                                             "after": "partiallyAutomated"}
+    # close, a job of its own: the give-back only; the level before the window is the record's
+    restored["results"][0]["previous_record"] = {"window": "CHG-1", "original_level": "partiallyAutomated"}
+    assert drs_levels({}, restored) == [{"cluster": "Web-Cluster", "before": "partiallyAutomated",
+                                         "after": "partiallyAutomated"}]
