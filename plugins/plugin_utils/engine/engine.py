@@ -752,7 +752,14 @@ class Window(object):
                                      reviewed=s.get("events_reviewed"), event_source=s.get("event_source"),
                                      computers=computers)
             unit.inline = check
-            unit.modes_before = dict(check["previous_modes"])
+            # what this run found, read from the manager (Tap where the rollout left it); the mode before the
+            # window stays in the inline section (previous_modes)
+            try:
+                shown = self.backend.dsm.computers(sorted(check["computers"])) if check["computers"] else []
+                unit.modes_before = dict((item.get("host_name"), item.get("network_engine_mode")) for item in shown)
+            except CollectionError as error:
+                self.say("NLB farm %s: the network engine modes could not be read (%s)" % (unit.key, error.message))
+                unit.modes_before = dict.fromkeys(check["computers"])
             if not check["ready"]:
                 for reason in check["reasons"]:
                     self.say("NLB farm %s stays in Tap: %s" % (unit.key, reason))

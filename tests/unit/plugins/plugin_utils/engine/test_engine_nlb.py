@@ -56,6 +56,9 @@ def test_rollout_then_inline(lab, vcenter):
     done_report = report_of(done)
     assert done_report["result"] == "succeeded", done_report
     assert done_report["nlb"]["network_engine_mode_after"] == dict((host, "Inline") for host in WEB)
+    # before: what the switch found (Tap), not the mode before the window, which its inline section keeps
+    assert done_report["nlb"]["network_engine_mode_before"] == dict((host, "Tap") for host in WEB)
+    assert done_report["nlb"]["inline"]["previous_modes"] == dict((host, "Inline") for host in WEB)
     assert all(dsm_computers(lab)[host]["network_engine_mode"] == "Inline" for host in WEB)
     assert records(lab) == {} and leases(lab) == {}
 
