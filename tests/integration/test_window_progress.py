@@ -23,8 +23,8 @@ MOST_SILENCE = 15
 ])
 def test_a_slow_window_is_never_silent_for_more_than_fifteen_seconds(fresh_lab, tmp_path, install_seconds):
     lab = fresh_lab
-    lab_control(lab, "POST", "/faults/windows", {"operation_seconds": {"mscs_node.drain": 20,
-                                                                         "agent_install": install_seconds}})
+    slow = {"mscs_node.drain": 20, "agent_install": install_seconds}
+    lab_control(lab, "POST", "/faults/windows", {"operation_seconds": slow})
     process = start(lab, ROLLOUT, rollout_args(lab, "CHG-PROGRESS", tmp_path, "--limit", "SQL-NODE2"))
     timed = []
     for line in process.stdout:
