@@ -252,8 +252,7 @@ def status(args):
                 for name in ("vcenter", "labd")}
     control = document["labd"]["endpoints"].get("control")
     if control and document["labd"]["pid"]:
-        with urllib.request.urlopen(control + "/status", timeout=10) as response:
-            document["labd"]["parts"] = json.load(response)
+        document["labd"]["parts"] = _control(control, "/status")
     print(json.dumps(document, indent=2, sort_keys=True))
 
 

@@ -63,25 +63,10 @@ def check_drs_tie(client, cluster_ref, cluster, plan):
             % (cluster["name"], cluster["drs_window"].get("window"), plan.set_level, reason, DRS_WINDOW_ATTRIBUTE))
 
 
-def drs_window(client, params, check_mode=False):
-    """Hold (``state=manual``) or restore (``state=restored``) one cluster's DRS for a window; the result
-    document of the module. Nothing is written in check mode."""
-    snapshot = gather(client)
-    cluster = select_clusters(snapshot.inventory, [params["cluster"]], params.get("datacenter"), snapshot.datacenters)[0]
-    current = cluster["drs"]["automation_level"]
-    record = cluster["drs_window"]
+def _hold_or_restore_plan(client, cluster, current, record, params):
+    """The plan for ``state`` manual (a hold, with the run's lease when ``lease_seconds``) or restored."""
     taking = params["state"] == "manual" and (record is None or record.get("window") != params["window"])
     user = client.session_user() if taking else None
-    if params.get("end_lease"):
-        plan = plan_end_lease(cluster["name"], params["window"], record, params.get("run_id"), client.server_time())
-        if plan.changed and not check_mode:
-            apply_window_plan(client, snapshot, snapshot.ref(cluster["moid"]), plan, record, DRS_WINDOW_ATTRIBUTE)
-        after_record = plan.write_record if plan.write_record is not None else public_record(record)
-        return {"changed": plan.changed, "warnings": [], "fully_automated_vms": [], "automation_level": current,
-                "previous_automation_level": current, "record": after_record, "previous_record": public_record(record),
-                "message": plan.message,
-                "diff": {"before": {"automation_level": current, "record": public_record(record)},
-                         "after": {"automation_level": current, "record": after_record}}}
     lease, vcenter_now = None, None
     if (params["state"] == "manual" and params.get("lease_seconds")) or \
             (params["state"] == "restored" and params.get("respect_lease") and record and record.get("expires")):
@@ -92,11 +77,24 @@ def drs_window(client, params, check_mode=False):
         run = params.get("run_id") or ((record or {}).get("run") if ours else None)
         expires = (vcenter_now + datetime.timedelta(seconds=int(params["lease_seconds"]))).replace(microsecond=0)
         lease = lease_fields(run or uuid.uuid4().hex[:16], expires.isoformat())
-    plan = plan_window(cluster["name"], params["state"], params["window"], current, record,
+    return plan_window(cluster["name"], params["state"], params["window"], current, record,
                        params.get("owner") or default_owner(params["username"]), now_iso(), params.get("force", False),
                        saved_level=params.get("original_level"), user=user, lease=lease, vcenter_now=vcenter_now,
                        respect_lease=params.get("respect_lease", False), take_over=params.get("take_over") or "")
-    check_drs_tie(client, snapshot.ref(cluster["moid"]), cluster, plan)
+
+
+def drs_window(client, params, check_mode=False):
+    """Hold (``state=manual``) or restore (``state=restored``) one cluster's DRS for a window; the result
+    document of the module. Nothing is written in check mode."""
+    snapshot = gather(client)
+    cluster = select_clusters(snapshot.inventory, [params["cluster"]], params.get("datacenter"), snapshot.datacenters)[0]
+    current = cluster["drs"]["automation_level"]
+    record = cluster["drs_window"]
+    if params.get("end_lease"):
+        plan = plan_end_lease(cluster["name"], params["window"], record, params.get("run_id"), client.server_time())
+    else:
+        plan = _hold_or_restore_plan(client, cluster, current, record, params)
+        check_drs_tie(client, snapshot.ref(cluster["moid"]), cluster, plan)
     after_level = plan.set_level or current
     if plan.clear_record:
         after_record = None
@@ -106,7 +104,7 @@ def drs_window(client, params, check_mode=False):
         after_record = public_record(record)
     still_moving = vms_still_automated(cluster)
     warnings = snapshot.record_policy_warnings() + plan.warnings
-    if params["state"] == "manual" and still_moving:
+    if params["state"] == "manual" and not params.get("end_lease") and still_moving:
         warnings.append(
             "cluster %s: DRS stays fully automated for %s, whose own DRS override says fullyAutomated; DRS "
             "keeps moving them while the cluster is at manual (rule VS-05). Remove or change those overrides "

@@ -755,8 +755,7 @@ class Window(object):
             # what this run found, read from the manager (Tap where the rollout left it); the mode before the
             # window stays in the inline section (previous_modes)
             try:
-                shown = self.backend.dsm.computers(sorted(check["computers"])) if check["computers"] else []
-                unit.modes_before = dict((item.get("host_name"), item.get("network_engine_mode")) for item in shown)
+                unit.modes_before = self._engine_modes(check["computers"]) if check["computers"] else {}
             except CollectionError as error:
                 self.say("NLB farm %s: the network engine modes could not be read (%s)" % (unit.key, error.message))
                 unit.modes_before = dict.fromkeys(check["computers"])
@@ -1132,10 +1131,14 @@ class Window(object):
             unit.after = {}
         if self.kind.name == "nlb" and unit.modes_before and not unit.modes_after:
             try:
-                shown = self.backend.dsm.computers(sorted(unit.modes_before))
+                unit.modes_after = self._engine_modes(unit.modes_before)
             except CollectionError:
-                return
-            unit.modes_after = dict((item.get("host_name"), item.get("network_engine_mode")) for item in shown)
+                pass  # the report shows the modes after as unknown
+
+    def _engine_modes(self, computers):
+        """computer -> its network engine mode (Tap, Inline) as the manager shows it now."""
+        shown = self.backend.dsm.computers(sorted(computers))
+        return dict((item.get("host_name"), item.get("network_engine_mode")) for item in shown)
 
     # --- the result ------------------------------------------------------------------------------------
 

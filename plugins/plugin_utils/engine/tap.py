@@ -32,12 +32,16 @@ def _epoch(text):
     return None
 
 
+def _is_tap_record(record, window):
+    return record.get("change") == TAP_RECORD and _lower(record.get("window")) == _lower(window)
+
+
 def tap_records(records_by_host, window):
     """host -> this window's ``network_engine_mode`` record, for the hosts that carry one."""
     found = {}
     for host, records in (records_by_host or {}).items():
         for record in records or []:
-            if record.get("change") == TAP_RECORD and _lower(record.get("window")) == _lower(window):
+            if _is_tap_record(record, window):
                 found[host] = record
     return found
 
@@ -49,9 +53,8 @@ def records_in_the_way(records_by_host, window):
     found = {}
     for host, records in (records_by_host or {}).items():
         for record in records or []:
-            if record.get("change") == TAP_RECORD and _lower(record.get("window")) == _lower(window):
-                continue
-            found.setdefault(host, []).append(record)
+            if not _is_tap_record(record, window):
+                found.setdefault(host, []).append(record)
     return found
 
 
