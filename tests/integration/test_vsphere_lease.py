@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, lab_control
 from test_playbooks import run_playbook
 from test_wsfc_window import INVENTORY, vcenter_cluster
 
@@ -22,6 +22,19 @@ def ok(result):
     return output
 
 
+def open_window(lab, tmp_path, window_id):
+    """The Horizon window opened on Web-Cluster (DRS held with the run's lease); returns its arguments."""
+    window = ["-e", "horizon_window_cluster=Web-Cluster", "-e", "horizon_window_id=%s" % window_id,
+              "-e", "horizon_window_report_dir=%s" % tmp_path]
+    ok(run_playbook(lab, OPEN, "-i", INVENTORY, *window))
+    return window
+
+
+def assert_given_back(lab, before):
+    after = vcenter_cluster(lab, "Web-Cluster")
+    assert after["level"] == before["level"] and not after["custom"].get("clustersafe.drs_window")
+
+
 def held_record(lab):
     cluster = vcenter_cluster(lab, "Web-Cluster")
     assert cluster["level"] == "manual", cluster
@@ -32,9 +45,7 @@ def held_record(lab):
 def test_recover_leaves_a_live_horizon_window_alone_until_its_run_is_named(fresh_lab, tmp_path):
     lab = fresh_lab
     before = vcenter_cluster(lab, "Web-Cluster")
-    window = ["-e", "horizon_window_cluster=Web-Cluster", "-e", "horizon_window_id=CHG-HZL",
-              "-e", "horizon_window_report_dir=%s" % tmp_path]
-    ok(run_playbook(lab, OPEN, "-i", INVENTORY, *window))
+    open_window(lab, tmp_path, "CHG-HZL")
     record = held_record(lab)
     assert record["window"] == "CHG-HZL" and len(record["run"]) == 16 and record["expires"] > record["since"]
 
@@ -45,31 +56,24 @@ def test_recover_leaves_a_live_horizon_window_alone_until_its_run_is_named(fresh
     assert held_record(lab) == record, "recover changed nothing on the cluster"
 
     ok(run_playbook(lab, RECOVER, "-i", INVENTORY, "-e", NO_WINDOWS_HOSTS, "-e", "recover_take_over=%s" % record["run"]))
-    after = vcenter_cluster(lab, "Web-Cluster")
-    assert after["level"] == before["level"] and not after["custom"].get("clustersafe.drs_window")
+    assert_given_back(lab, before)
 
 
 @pytest.mark.lab
 def test_the_windows_own_close_restores_whatever_its_lease_says(fresh_lab, tmp_path):
     lab = fresh_lab
     before = vcenter_cluster(lab, "Web-Cluster")
-    window = ["-e", "horizon_window_cluster=Web-Cluster", "-e", "horizon_window_id=CHG-HZC",
-              "-e", "horizon_window_report_dir=%s" % tmp_path]
-    ok(run_playbook(lab, OPEN, "-i", INVENTORY, *window))
+    window = open_window(lab, tmp_path, "CHG-HZC")
     assert held_record(lab)["expires"]
     ok(run_playbook(lab, CLOSE, "-i", INVENTORY, *window))
-    after = vcenter_cluster(lab, "Web-Cluster")
-    assert after["level"] == before["level"] and not after["custom"].get("clustersafe.drs_window")
+    assert_given_back(lab, before)
 
 
 @pytest.mark.lab
 def test_a_close_vcenter_refuses_ends_the_lease_so_recover_needs_no_take_over(fresh_lab, tmp_path):
-    from conftest import lab_control
     lab = fresh_lab
     before = vcenter_cluster(lab, "Web-Cluster")
-    window = ["-e", "horizon_window_cluster=Web-Cluster", "-e", "horizon_window_id=CHG-HZR",
-              "-e", "horizon_window_report_dir=%s" % tmp_path]
-    ok(run_playbook(lab, OPEN, "-i", INVENTORY, *window))
+    window = open_window(lab, tmp_path, "CHG-HZR")
     opened = held_record(lab)
     lab_control(lab, "POST", "/faults", {"fail_reconfigure": 5}, part_url_key="CLUSTERSAFE_LAB_VCENTER_CONTROL")
     closed = run_playbook(lab, CLOSE, "-i", INVENTORY, *window)
@@ -82,5 +86,4 @@ def test_a_close_vcenter_refuses_ends_the_lease_so_recover_needs_no_take_over(fr
     assert dict(ended, expires=None) == dict(opened, expires=None)
 
     ok(run_playbook(lab, RECOVER, "-i", INVENTORY, "-e", NO_WINDOWS_HOSTS))
-    after = vcenter_cluster(lab, "Web-Cluster")
-    assert after["level"] == before["level"] and not after["custom"].get("clustersafe.drs_window")
+    assert_given_back(lab, before)

@@ -15,7 +15,8 @@ import pytest
 
 from conftest import STATE_DIR, generated_lab, lab_control, reset_lab
 from test_playbooks import run_playbook
-from test_wsfc_window import RECOVER, ROLLOUT, VERSION, assert_no_secret, recap_changed, rollout_args, vcenter_cluster
+from test_wsfc_window import (RECOVER, ROLLOUT, VERSION, assert_no_secret, assert_nodes_unchanged, recap_changed, rollout_args,
+                              vcenter_cluster)
 
 ESTATE_DIR = STATE_DIR.rstrip("/") + "-estate"
 CLUSTERS = ("SQLCLU01", "SQLCLU02", "SQLCLU03")
@@ -84,8 +85,7 @@ def test_estate_window_end_to_end(fresh_estate, tmp_path):
     assert "window CHG-ESTATE across 3 failover cluster(s), at most 2 node(s) out at once" in output
     assert "DRS of Prod-Cluster held once for SQLCLU01, SQLCLU03" in output
     assert "DRS of Db-Cluster held once for SQLCLU02" in output
-    after_dry = windows_status(lab)
-    assert after_dry["clusters"] == before["clusters"] and after_dry["agents"] == before["agents"]
+    assert_nodes_unchanged(lab, before)
 
     shells_before = dict((node, counters["create"]) for node, counters in windows_status(lab)["counters"].items())
     # reading a cluster takes half a second on each node, as on a real one: time enough to see reads overlap

@@ -8,7 +8,8 @@ import pytest
 
 from conftest import lab_control
 from test_playbooks import run_playbook
-from test_wsfc_window import NODES, ROLLOUT, assert_invariants, assert_no_secret, rollout_args, windows_status
+from test_wsfc_window import (NODES, ROLLOUT, assert_invariants, assert_no_secret, assert_nodes_unchanged, rollout_args,
+                              windows_status)
 
 
 def by_name(lab, window, tmp_path, policy, *extra):
@@ -47,8 +48,7 @@ def test_a_policy_that_blocks_the_heartbeat_refuses_before_any_change(fresh_lab,
     assert "window CHG-POLICY-HB refused before any change" in output
     assert "MS-04: Firewall is on in policy Windows Server and the failover-cluster heartbeat (UDP 3343) is not let " \
            "through" in output
-    after = windows_status(lab)
-    assert after["clusters"] == before["clusters"] and after["agents"] == before["agents"]
+    assert_nodes_unchanged(lab, before)
     assert dsm_computers(lab) == {}
     assert_invariants(lab)
 
@@ -61,8 +61,7 @@ def test_unknown_policy_name_fails_before_any_change(fresh_lab, tmp_path):
     output = run.stdout + run.stderr
     assert run.returncode != 0
     assert "policy 'Windows Servr' not found (parameter policies); nearest existing: Windows Server" in output
-    after = windows_status(lab)
-    assert after["clusters"] == before["clusters"] and after["agents"] == before["agents"]
+    assert_nodes_unchanged(lab, before)
     assert dsm_computers(lab) == {}
     assert_invariants(lab)
 

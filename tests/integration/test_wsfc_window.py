@@ -47,6 +47,13 @@ def windows_status(lab):
     return lab_control(lab, "GET", "/status")["windows"]
 
 
+def assert_nodes_unchanged(lab, before):
+    """The failover clusters and the agents still as ``before`` (a windows_status); returns the status now."""
+    after = windows_status(lab)
+    assert after["clusters"] == before["clusters"] and after["agents"] == before["agents"]
+    return after
+
+
 def vcenter_cluster(lab, name="Prod-Cluster"):
     """DRS level and custom values of a cluster, read with pyVmomi directly (not through the collection)."""
     from pyVim.connect import Disconnect, SmartConnect
@@ -106,8 +113,7 @@ def test_rollout_end_to_end(fresh_lab, tmp_path):
     assert dry.returncode == 0, output[-20000:]
     assert "3 node(s) to maintain, in this order: SQL-NODE2 -> SQL-NODE3 -> SQL-NODE1" in output
     assert "DRS held at manual on: Prod-Cluster" in output
-    after_dry = windows_status(lab)
-    assert after_dry["clusters"] == before["clusters"] and after_dry["agents"] == before["agents"]
+    after_dry = assert_nodes_unchanged(lab, before)
     assert after_dry["failovers"] == before["failovers"]
     assert vcenter_cluster(lab)["level"] == "fullyAutomated"
     assert not os.path.exists(os.path.join(str(tmp_path), "CHG-E2E-wsfc_agent_rollout.json"))
@@ -347,8 +353,7 @@ def test_degraded_cluster_is_refused_before_any_change(fresh_lab, tmp_path):
     output = refused.stdout + refused.stderr
     assert refused.returncode != 0
     assert "refused before any change" in output and "node SQL-NODE3 is Down" in output
-    after = windows_status(lab)
-    assert after["clusters"] == before["clusters"] and after["agents"] == before["agents"]
+    after = assert_nodes_unchanged(lab, before)
     assert all(not records for records in after["window_records"].values())
     assert vcenter_cluster(lab)["level"] == "fullyAutomated"
 
